@@ -1,0 +1,3 @@
+"""kagsync: keep full Kaggle competition leaderboards in a local SQLite database."""
+
+__version__ = "0.1.0"

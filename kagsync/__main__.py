@@ -1,0 +1,3 @@
+from kagsync.cli import main
+
+main()

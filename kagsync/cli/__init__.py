@@ -1,0 +1,11 @@
+"""kagsync's command line: a thin layer over the library.
+
+Importing this package registers every command on :data:`app`.
+"""
+
+from kagsync.cli import catalog, syncing  # noqa: F401  (registers the commands)
+from kagsync.cli.app import app, run_app
+
+main = run_app
+
+__all__ = ["app", "main"]

@@ -1,0 +1,200 @@
+"""The Typer application, its global options and the state commands share.
+
+Commands live in sibling modules and register themselves on :data:`app` (or one of
+its sub-apps). Each command parses its options, calls one library function and
+renders the result; a :class:`~kagsync.errors.KagsyncError` becomes one line on
+stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from kagsync import __version__
+from kagsync.errors import KagsyncError
+
+# Exit codes (documented in the README).
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_SYNC_FAILED = 3
+
+stdout = Console(highlight=False)
+stderr = Console(stderr=True, highlight=False)
+
+
+def report_error(message: str) -> None:
+    """One line on stderr, never wrapped (it may be read by scripts and in logs)."""
+    stderr.print(f"[bold red]Error:[/] {escape(message)}", soft_wrap=True)
+
+
+def _guard(function: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(function)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except KagsyncError as error:
+            report_error(str(error))
+            raise typer.Exit(error.exit_code) from None
+
+    return guarded
+
+
+class KagsyncTyper(typer.Typer):
+    """A Typer whose commands turn package errors into one-line messages."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        register = super().command(*args, **kwargs)
+
+        def decorator(function: Callable[..., Any]) -> Callable[..., Any]:
+            register(_guard(function))
+            return function
+
+        return decorator
+
+
+def new_app(help_text: str) -> KagsyncTyper:
+    """A (sub-)application with kagsync's conventions."""
+    return KagsyncTyper(
+        help=help_text,
+        no_args_is_help=True,
+        rich_markup_mode="rich",
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+
+app = new_app(
+    "Keep full Kaggle competition leaderboards in a local SQLite database.\n\n"
+    "Example: [bold]kagsync competition add titanic --event neural-night --status ongoing[/]"
+)
+
+
+@dataclass
+class State:
+    """What the global options decided; commands read it from ``ctx.obj``."""
+
+    options: dict[str, Any] = field(default_factory=dict)
+    verbose: bool = False
+    quiet: bool = False
+    _settings: Any = None
+
+    @property
+    def settings(self) -> Any:
+        """The effective settings (loaded on first use, so `--help` never reads files)."""
+        if self._settings is None:
+            from kagsync.settings import load_settings
+
+            self._settings = load_settings(self.options)
+            _configure_logging(self._settings.effective_log_file, self.verbose)
+        return self._settings
+
+    def database(self) -> Any:
+        """Open the database (created and migrated on first use)."""
+        from kagsync import db
+
+        return db.connect(self.settings.db)
+
+    def syncer(self, *, from_file: Path | None = None, observer: Any = None, jobs: int | None = None) -> Any:
+        """A sync service for this invocation's database and source."""
+        from kagsync.sources import choose_source
+        from kagsync.sync import Syncer
+
+        settings = self.settings
+        return Syncer(
+            settings.db,
+            choose_source(settings.source, from_file),
+            lock_timeout=settings.lock_timeout,
+            observer=observer,
+            jobs=jobs or settings.jobs,
+        )
+
+    def repository(self, *, sync: bool = False, observer: Any = None, jobs: int | None = None) -> Any:
+        """The repository; with ``sync`` (and auto_sync on) writes trigger syncs."""
+        from kagsync.repository import Repository
+
+        settings = self.settings
+        hook = self.syncer(observer=observer, jobs=jobs) if sync and settings.auto_sync else None
+        return Repository(self.database(), sync_hook=hook, sync_statuses=settings.sync_statuses)
+
+
+def _configure_logging(log_file: Path, verbose: bool) -> None:
+    logger = logging.getLogger("kagsync")
+    if any(getattr(h, "_kagsync", False) for h in logger.handlers):
+        return
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(log_file, encoding="utf-8")
+    except OSError as exc:
+        report_error(f"{log_file}: cannot write the log file ({exc.strerror}); logging disabled")
+        handler = logging.NullHandler()
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s pid=%(process)d %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S%z")
+    )
+    handler._kagsync = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+
+
+def get_state(ctx: typer.Context) -> State:
+    """The shared state of this invocation."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, State):
+        root.obj = State()
+    return root.obj
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kagsync {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    db: Annotated[
+        Optional[Path],
+        typer.Option("--db", help="SQLite database file \\[env: KAGSYNC_DB].", show_default=False),
+    ] = None,
+    source: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--source",
+            help="Read every leaderboard from DIR/<slug>.zip or .csv instead of Kaggle \\[env: KAGSYNC_SOURCE].",
+            metavar="DIR",
+        ),
+    ] = None,
+    log_file: Annotated[
+        Optional[Path],
+        typer.Option("--log-file", help="Log file (default: kagsync.log beside the database) \\[env: KAGSYNC_LOG_FILE]."),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Say more.")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only errors and results.")] = False,
+    version: Annotated[
+        Optional[bool],
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = None,
+) -> None:
+    """Keep full Kaggle competition leaderboards in a local SQLite database.
+
+    Example: [bold]kagsync competition add titanic --event neural-night --status ongoing[/]
+    """
+    state = get_state(ctx)
+    state.options.update({"db": db, "source": source, "log_file": log_file})
+    state.verbose = verbose
+    state.quiet = quiet
+
+
+def run_app() -> None:
+    """Console-script entry point."""
+    app(prog_name="kagsync")

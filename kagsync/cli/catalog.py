@@ -1,0 +1,368 @@
+"""Commands for events, competitions and settings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from kagsync.cli.app import EXIT_USAGE, app, get_state, new_app, report_error
+from kagsync.cli.render import (
+    SyncDisplay,
+    exit_for,
+    print_json,
+    report_outcomes,
+    say,
+    table,
+)
+
+event_app = new_app(
+    "Create and manage events (groups of competitions).\n\n"
+    "Example: [bold]kagsync event add \"Neural Night 2025\" --start 2025-03-01[/]"
+)
+competition_app = new_app(
+    "Create and manage competitions; adding one syncs its leaderboard.\n\n"
+    "Example: [bold]kagsync competition add titanic --event neural-night --status ongoing[/]"
+)
+app.add_typer(event_app, name="event")
+app.add_typer(competition_app, name="competition")
+
+StartOption = Annotated[
+    Optional[str], typer.Option("--start", help="Start: a date or date-time (UTC unless a zone is given).")
+]
+EndOption = Annotated[Optional[str], typer.Option("--end", help="End: a date or date-time.")]
+DescriptionOption = Annotated[Optional[str], typer.Option("--description", help="Free text.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+NoSyncOption = Annotated[
+    bool, typer.Option("--no-sync", help="Only store; do not sync the leaderboard now.")
+]
+
+
+def _confirm(question: str, yes: bool) -> None:
+    if yes:
+        return
+    if not typer.confirm(question, default=False, err=True):
+        report_error("cancelled; nothing was removed (use --yes to skip this question)")
+        raise typer.Exit(EXIT_USAGE)
+
+
+# -- events -------------------------------------------------------------------
+
+
+@event_app.command("add")
+def event_add(
+    ctx: typer.Context,
+    title: Annotated[str, typer.Argument(help="The event's title.")],
+    slug: Annotated[Optional[str], typer.Option("--slug", help="Short id (default: from the title).")] = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    description: DescriptionOption = None,
+) -> None:
+    """Create an event.
+
+    Example: [bold]kagsync event add "Neural Night 2025" --start 2025-03-01 --end 2025-03-02[/]
+    """
+    repository = get_state(ctx).repository()
+    event = repository.add_event(title, slug=slug, start=start, end=end, description=description)
+    say(get_state(ctx), f"Added event [bold]{event.slug}[/] ({event.title})")
+
+
+@event_app.command("list")
+def event_list(ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """List events.
+
+    Example: [bold]kagsync event list --json[/]
+    """
+    events = get_state(ctx).repository().list_events()
+    if json_output:
+        print_json([event.to_dict() for event in events])
+        return
+    table(
+        "Events",
+        ["Slug", "Title", "Start", "End", "Competitions"],
+        [(e.slug, e.title, e.start, e.end, e.competition_count) for e in events],
+    )
+
+
+@event_app.command("show")
+def event_show(
+    ctx: typer.Context,
+    event: Annotated[str, typer.Argument(help="Event slug.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Show an event with its competitions.
+
+    Example: [bold]kagsync event show neural-night-2025[/]
+    """
+    repository = get_state(ctx).repository()
+    found = repository.get_event(event)
+    competitions = repository.list_competitions(event=event)
+    if json_output:
+        print_json({**found.to_dict(), "competitions": [c.to_dict() for c in competitions]})
+        return
+    table(
+        f"Event {found.slug}",
+        ["Field", "Value"],
+        [
+            ("title", found.title),
+            ("description", found.description),
+            ("start", found.start),
+            ("end", found.end),
+            ("created", found.created_at),
+        ],
+    )
+    _competition_table(competitions, title="Competitions")
+
+
+@event_app.command("edit")
+def event_edit(
+    ctx: typer.Context,
+    event: Annotated[str, typer.Argument(help="Event slug.")],
+    title: Annotated[Optional[str], typer.Option("--title", help="New title.")] = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    description: DescriptionOption = None,
+) -> None:
+    """Change an event's fields (an empty value clears start, end or description).
+
+    Example: [bold]kagsync event edit neural-night-2025 --end "2025-03-02 23:00"[/]
+    """
+    updated = get_state(ctx).repository().edit_event(
+        event, title=title, start=start, end=end, description=description
+    )
+    say(get_state(ctx), f"Updated event [bold]{updated.slug}[/]")
+
+
+@event_app.command("remove")
+def event_remove(
+    ctx: typer.Context,
+    event: Annotated[str, typer.Argument(help="Event slug.")],
+    cascade: Annotated[
+        bool, typer.Option("--cascade", help="Also remove its competitions and their leaderboards.")
+    ] = False,
+    yes: YesOption = False,
+) -> None:
+    """Remove an event (refuses while it has competitions, unless --cascade).
+
+    Example: [bold]kagsync event remove neural-night-2025 --yes[/]
+    """
+    repository = get_state(ctx).repository()
+    found = repository.get_event(event)
+    _confirm(f"Remove event {found.slug!r}?", yes)
+    removed = repository.remove_event(event, cascade=cascade)
+    suffix = f" and {removed} competition(s)" if removed else ""
+    say(get_state(ctx), f"Removed event [bold]{found.slug}[/]{suffix}")
+
+
+# -- competitions -------------------------------------------------------------
+
+
+def _competition_table(competitions: list, *, title: str = "Competitions") -> None:
+    table(
+        title,
+        ["Slug", "Title", "Event", "Status", "Start", "End", "Better", "Entries", "Last synced", "Sync"],
+        [
+            (
+                c.slug,
+                c.title,
+                c.event,
+                c.status,
+                c.start,
+                c.end,
+                "lower" if c.lower_is_better else "higher",
+                c.entries,
+                c.last_synced,
+                c.last_sync_status,
+            )
+            for c in competitions
+        ],
+    )
+
+
+@competition_app.command("add")
+def competition_add(
+    ctx: typer.Context,
+    slug_or_url: Annotated[str, typer.Argument(help="Kaggle slug or any Kaggle URL of the competition.")],
+    title: Annotated[Optional[str], typer.Option("--title", help="Title (default: the slug).")] = None,
+    event: Annotated[Optional[str], typer.Option("--event", help="Event slug it belongs to.")] = None,
+    status: Annotated[str, typer.Option("--status", help="upcoming, ongoing or completed.")] = "upcoming",
+    start: StartOption = None,
+    end: EndOption = None,
+    description: DescriptionOption = None,
+    lower_is_better: Annotated[
+        bool, typer.Option("--lower-is-better", help="Lower scores are better (e.g. RMSE).")
+    ] = False,
+    no_sync: NoSyncOption = False,
+) -> None:
+    """Add a competition and sync its full leaderboard right away.
+
+    Example: [bold]kagsync competition add https://www.kaggle.com/competitions/titanic --event neural-night --status ongoing[/]
+    """
+    state = get_state(ctx)
+    with SyncDisplay(state) as display:
+        saved = state.repository(sync=not no_sync, observer=display).add_competition(
+            slug_or_url,
+            title=title,
+            event=event,
+            status=status,
+            start=start,
+            end=end,
+            description=description,
+            lower_is_better=lower_is_better,
+        )
+    c = saved.competition
+    say(state, f"Added competition [bold]{c.slug}[/] ({c.status})")
+    report_outcomes(state, saved.syncs, saved_note=True)
+    exit_for(saved.syncs)
+
+
+@competition_app.command("list")
+def competition_list(
+    ctx: typer.Context,
+    event: Annotated[Optional[str], typer.Option("--event", help="Only this event's.")] = None,
+    status: Annotated[Optional[str], typer.Option("--status", help="Only this status.")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """List competitions.
+
+    Example: [bold]kagsync competition list --event neural-night --status ongoing[/]
+    """
+    competitions = get_state(ctx).repository().list_competitions(event=event, status=status)
+    if json_output:
+        print_json([c.to_dict() for c in competitions])
+        return
+    _competition_table(competitions)
+
+
+@competition_app.command("show")
+def competition_show(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="Competition slug or URL.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Show one competition, with its last sync.
+
+    Example: [bold]kagsync competition show titanic --json[/]
+    """
+    c = get_state(ctx).repository().get_competition(slug)
+    if json_output:
+        print_json(c.to_dict())
+        return
+    table(
+        f"Competition {c.slug}",
+        ["Field", "Value"],
+        [
+            ("title", c.title),
+            ("url", c.url),
+            ("event", c.event),
+            ("status", c.status),
+            ("start", c.start),
+            ("end", c.end),
+            ("better", "lower" if c.lower_is_better else "higher"),
+            ("weight", f"{c.weight:g}"),
+            ("description", c.description),
+            ("entries", c.entries),
+            ("last synced", c.last_synced),
+            ("last sync status", c.last_sync_status),
+            ("last sync error", c.last_sync_error),
+        ],
+    )
+
+
+@competition_app.command("edit")
+def competition_edit(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="Competition slug or URL.")],
+    title: Annotated[Optional[str], typer.Option("--title", help="New title.")] = None,
+    event: Annotated[
+        Optional[str], typer.Option("--event", help="Move to this event ('' detaches it).")
+    ] = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    description: DescriptionOption = None,
+    lower_is_better: Annotated[
+        Optional[bool],
+        typer.Option("--lower-is-better/--higher-is-better", help="Score direction.", show_default=False),
+    ] = None,
+    weight: Annotated[
+        Optional[float], typer.Option("--weight", help="Weight in event standings (default 1).")
+    ] = None,
+) -> None:
+    """Change a competition's fields (does not sync; use set-status or sync).
+
+    Example: [bold]kagsync competition edit house-prices --lower-is-better --weight 2[/]
+    """
+    updated = get_state(ctx).repository().edit_competition(
+        slug,
+        title=title,
+        event=event,
+        start=start,
+        end=end,
+        description=description,
+        lower_is_better=lower_is_better,
+        weight=weight,
+    )
+    say(get_state(ctx), f"Updated competition [bold]{updated.slug}[/]")
+
+
+@competition_app.command("set-status")
+def competition_set_status(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="Competition slug or URL.")],
+    status: Annotated[str, typer.Argument(help="upcoming, ongoing or completed.")],
+    no_sync: NoSyncOption = False,
+) -> None:
+    """Change a competition's status; becoming ongoing syncs it.
+
+    Example: [bold]kagsync competition set-status titanic ongoing[/]
+    """
+    state = get_state(ctx)
+    with SyncDisplay(state) as display:
+        saved = state.repository(sync=not no_sync, observer=display).set_status(slug, status)
+    c = saved.competition
+    if saved.changed:
+        say(state, f"Competition [bold]{c.slug}[/] is now {c.status}")
+    else:
+        say(state, f"Competition [bold]{c.slug}[/] was already {c.status}")
+    report_outcomes(state, saved.syncs, saved_note=True)
+    exit_for(saved.syncs)
+
+
+@competition_app.command("remove")
+def competition_remove(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="Competition slug or URL.")],
+    yes: YesOption = False,
+) -> None:
+    """Remove a competition with its stored leaderboard and history.
+
+    Example: [bold]kagsync competition remove titanic --yes[/]
+    """
+    repository = get_state(ctx).repository()
+    found = repository.get_competition(slug)
+    _confirm(f"Remove competition {found.slug!r} and its leaderboard?", yes)
+    repository.remove_competition(slug)
+    say(get_state(ctx), f"Removed competition [bold]{found.slug}[/]")
+
+
+# -- settings -----------------------------------------------------------------
+
+
+@app.command("config")
+def config_show(ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """Show the effective settings and where each came from.
+
+    Example: [bold]KAGSYNC_JOBS=8 kagsync config[/]
+    """
+    settings = get_state(ctx).settings
+    rows = settings.describe()
+    if json_output:
+        print_json({key: {"value": value, "origin": origin} for key, value, origin in rows})
+        return
+    table(
+        "Settings",
+        ["Setting", "Value", "From"],
+        rows,
+        caption=f"settings file: {settings.config_path or '(none)'}",
+    )

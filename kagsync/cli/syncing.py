@@ -1,0 +1,132 @@
+"""Commands that sync leaderboards and show what syncs did."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from kagsync.cli.app import app, get_state
+from kagsync.cli.render import (
+    SyncDisplay,
+    exit_for,
+    print_json,
+    report_outcomes,
+    summary_table,
+    table,
+)
+from kagsync.errors import ValidationError
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@app.command("sync")
+def sync_command(
+    ctx: typer.Context,
+    slugs: Annotated[
+        Optional[list[str]], typer.Argument(help="Competition slugs or URLs.", show_default=False)
+    ] = None,
+    all_active: Annotated[
+        bool, typer.Option("--all-active", help="Sync every competition whose status is a sync status.")
+    ] = False,
+    from_file: Annotated[
+        Optional[Path],
+        typer.Option("--from", help="Read the leaderboard from this .zip or .csv instead of Kaggle.", metavar="FILE"),
+    ] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Parallel syncs.", min=1, max=64)] = None,
+) -> None:
+    """Sync leaderboards now; exit 0 only when every sync succeeded.
+
+    Example: [bold]kagsync sync titanic --from ~/Downloads/titanic-publicleaderboard.zip[/]
+    """
+    state = get_state(ctx)
+    slugs = slugs or []
+    if not slugs and not all_active:
+        raise ValidationError("name at least one competition, or use --all-active")
+    if from_file is not None and (len(slugs) != 1 or all_active):
+        raise ValidationError("--from FILE syncs exactly one competition: give one slug")
+    repository = state.repository()
+    competitions = [repository.get_competition(slug) for slug in slugs]
+    if all_active:
+        known = {c.slug for c in competitions}
+        competitions += [
+            c for c in repository.list_competitions(status=state.settings.sync_statuses)
+            if c.slug not in known
+        ]
+    if not competitions:
+        typer.echo("No active competitions to sync.", err=True)
+        return
+    with SyncDisplay(state) as display:
+        syncer = state.syncer(from_file=from_file, observer=display, jobs=jobs)
+        outcomes = syncer.sync_many([(c, "manual") for c in competitions])
+    report_outcomes(state, outcomes)
+    if len(outcomes) > 1 and not state.quiet:
+        summary_table(outcomes)
+    exit_for(outcomes)
+
+
+@app.command("runs")
+def runs_command(
+    ctx: typer.Context,
+    slug: Annotated[Optional[str], typer.Argument(help="Only this competition's runs.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many runs.", min=1)] = 20,
+    json_output: JsonOption = False,
+) -> None:
+    """List sync runs, newest first.
+
+    Example: [bold]kagsync runs titanic --limit 5[/]
+    """
+    from kagsync.views import sync_runs
+
+    repository = get_state(ctx).repository()
+    competition = repository.get_competition(slug) if slug else None
+    runs = sync_runs(repository.db, competition, limit=limit)
+    if json_output:
+        print_json([{k: v for k, v in run.items() if k != "source"} for run in runs])
+        return
+    table(
+        "Sync runs",
+        ["Competition", "Trigger", "Status", "Started", "Finished", "Entries", "Created", "Updated", "Removed", "Error"],
+        [
+            (r["competition"], r["trigger"], r["status"], r["started"], r["finished"], r["entries"],
+             r["created"], r["updated"], r["removed"], r["error"])
+            for r in runs
+        ],
+    )
+
+
+@app.command("leaderboard")
+def leaderboard_command(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="Competition slug or URL.")],
+    top: Annotated[Optional[int], typer.Option("--top", help="Only the first N rows.", min=1)] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Print the stored leaderboard of a competition.
+
+    Example: [bold]kagsync leaderboard titanic --top 20[/]
+    """
+    from kagsync.views import leaderboard_entries
+
+    repository = get_state(ctx).repository()
+    competition = repository.get_competition(slug)
+    entries = leaderboard_entries(repository.db, competition, top=top)
+    if json_output:
+        print_json(entries)
+        return
+    table(
+        f"{competition.title} ({competition.entries or 0:,} teams, synced {competition.last_synced or 'never'})",
+        ["Rank", "Team", "Members", "Score", "Subs", "Last submission"],
+        [
+            (
+                "bench" if e["is_benchmark"] else e["rank"],
+                e["team_name"],
+                ", ".join(e["members"]),
+                e["score"],
+                e["submission_count"],
+                e["last_submission"],
+            )
+            for e in entries
+        ],
+    )

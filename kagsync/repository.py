@@ -1,0 +1,528 @@
+"""Every read and write of events and competitions.
+
+This is also the one place where "a competition was inserted" or "its status changed
+into a sync status" turns into a sync: see :meth:`Repository._sync_after_write`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import sqlite_utils
+
+from kagsync.db import write_transaction
+from kagsync.errors import AlreadyExistsError, NotFoundError, ValidationError
+from kagsync.values import (
+    check_range,
+    now_iso,
+    parse_competition_slug,
+    parse_status,
+    parse_time,
+    slugify,
+    validate_event_slug,
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event grouping several competitions."""
+
+    id: int
+    slug: str
+    title: str
+    description: str | None
+    start: str | None
+    end: str | None
+    created_at: str
+    updated_at: str
+    competition_count: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form with snake_case keys."""
+        data = asdict(self)
+        del data["id"]
+        return data
+
+
+@dataclass(frozen=True)
+class Competition:
+    """A Kaggle competition tracked by kagsync."""
+
+    id: int
+    slug: str
+    title: str
+    description: str | None
+    event: str | None
+    status: str
+    start: str | None
+    end: str | None
+    lower_is_better: bool
+    weight: float
+    event_id: int | None
+    created_at: str
+    updated_at: str
+    last_synced: str | None
+    last_sync_status: str | None
+    last_sync_error: str | None
+    entries: int | None
+
+    @property
+    def url(self) -> str:
+        """The competition's page on Kaggle."""
+        return f"https://www.kaggle.com/competitions/{self.slug}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form with snake_case keys."""
+        data = asdict(self)
+        del data["id"], data["event_id"]
+        return data
+
+
+@dataclass
+class Saved:
+    """A competition as written, with the syncs the write triggered (if any)."""
+
+    competition: Competition
+    syncs: list[Any] = field(default_factory=list)
+    created: bool = False
+    changed: bool = False
+
+
+# Called with (competition, trigger) pairs that need a sync; returns one outcome each.
+SyncHook = Callable[[Sequence[tuple[Competition, str]]], list[Any]]
+
+_COMPETITION_SELECT = """
+    SELECT c.id, c.slug, c.title, c.description, e.slug AS event, c.status, c.start,
+           c."end", c.lower_is_better, c.weight, c.event_id, c.created_at, c.updated_at,
+           c.last_synced_at, c.last_sync_status, c.last_sync_error, c.entry_count
+    FROM competitions c LEFT JOIN events e ON e.id = c.event_id
+"""
+
+_EVENT_SELECT = """
+    SELECT e.id, e.slug, e.title, e.description, e.start, e."end", e.created_at, e.updated_at,
+           (SELECT count(*) FROM competitions c WHERE c.event_id = e.id) AS competition_count
+    FROM events e
+"""
+
+
+def _competition(row: Sequence[Any]) -> Competition:
+    values = list(row)
+    values[8] = bool(values[8])
+    return Competition(*values)
+
+
+class Repository:
+    """Events and competitions in one kagsync database."""
+
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        *,
+        sync_hook: SyncHook | None = None,
+        sync_statuses: Iterable[str] = ("ongoing",),
+    ) -> None:
+        self.db = db
+        self.sync_hook = sync_hook
+        self.sync_statuses = tuple(sync_statuses)
+
+    # -- events ---------------------------------------------------------------
+
+    def add_event(
+        self,
+        title: str,
+        *,
+        slug: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        description: str | None = None,
+    ) -> Event:
+        """Create an event; the slug is derived from the title when not given."""
+        if not title.strip():
+            raise ValidationError("event title is empty")
+        slug = validate_event_slug(slug) if slug else slugify(title)
+        start = parse_time(start, name="start") if start else None
+        end = parse_time(end, name="end") if end else None
+        check_range(start, end)
+        now = now_iso()
+        with write_transaction(self.db):
+            try:
+                self.db.conn.execute(
+                    'INSERT INTO events (slug, title, description, start, "end", created_at, updated_at)'
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (slug, title.strip(), description, start, end, now, now),
+                )
+            except sqlite3.IntegrityError:
+                raise AlreadyExistsError(f"event {slug!r} already exists") from None
+        return self.get_event(slug)
+
+    def get_event(self, slug: str) -> Event:
+        """One event by slug."""
+        row = self.db.conn.execute(_EVENT_SELECT + " WHERE e.slug = ?", (slug,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no event {slug!r} (see `kagsync event list`)")
+        return Event(*row)
+
+    def list_events(self) -> list[Event]:
+        """Every event, by start then slug."""
+        rows = self.db.conn.execute(
+            _EVENT_SELECT + " ORDER BY e.start IS NULL, e.start, e.slug"
+        ).fetchall()
+        return [Event(*row) for row in rows]
+
+    def edit_event(
+        self,
+        slug: str,
+        *,
+        title: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        description: str | None = None,
+    ) -> Event:
+        """Change the given fields of an event; an empty start/end/description clears it."""
+        event = self.get_event(slug)
+        changes: dict[str, Any] = {}
+        if title is not None:
+            if not title.strip():
+                raise ValidationError("event title is empty")
+            changes["title"] = title.strip()
+        if start is not None:
+            changes["start"] = parse_time(start, name="start") if start else None
+        if end is not None:
+            changes["end"] = parse_time(end, name="end") if end else None
+        if description is not None:
+            changes["description"] = description or None
+        check_range(changes.get("start", event.start), changes.get("end", event.end))
+        if changes:
+            self._update("events", event.id, changes)
+        return self.get_event(slug)
+
+    def remove_event(self, slug: str, *, cascade: bool = False) -> int:
+        """Delete an event; with ``cascade`` its competitions (and their boards) too.
+
+        Returns the number of competitions removed with it.
+        """
+        event = self.get_event(slug)
+        with write_transaction(self.db):
+            count = self.db.conn.execute(
+                "SELECT count(*) FROM competitions WHERE event_id = ?", (event.id,)
+            ).fetchone()[0]
+            if count and not cascade:
+                raise ValidationError(
+                    f"event {slug!r} still has {count} competition(s): remove them first or use --cascade"
+                )
+            self.db.conn.execute("DELETE FROM competitions WHERE event_id = ?", (event.id,))
+            self.db.conn.execute("DELETE FROM events WHERE id = ?", (event.id,))
+        return count
+
+    # -- competitions ---------------------------------------------------------
+
+    def add_competition(
+        self,
+        slug_or_url: str,
+        *,
+        title: str | None = None,
+        event: str | None = None,
+        status: str = "upcoming",
+        start: str | None = None,
+        end: str | None = None,
+        description: str | None = None,
+        lower_is_better: bool = False,
+        weight: float = 1.0,
+        sync: bool = True,
+    ) -> Saved:
+        """Store a new competition, then sync it (unless ``sync`` is False or no hook is set)."""
+        record = self._competition_record(
+            slug_or_url,
+            title=title,
+            event=event,
+            status=status,
+            start=start,
+            end=end,
+            description=description,
+            lower_is_better=lower_is_better,
+            weight=weight,
+        )
+        with write_transaction(self.db):
+            self._insert_competition(record)
+        competition = self.get_competition(record["slug"])
+        saved = Saved(competition, created=True, changed=True)
+        if sync:
+            saved.syncs = self._sync_after_write([(competition, None)], trigger="add")
+        return saved
+
+    def get_competition(self, slug_or_url: str) -> Competition:
+        """One competition by slug or Kaggle URL."""
+        slug = parse_competition_slug(slug_or_url)
+        row = self.db.conn.execute(_COMPETITION_SELECT + " WHERE c.slug = ?", (slug,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no competition {slug!r} (see `kagsync competition list`)")
+        return _competition(row)
+
+    def find_competition(self, slug: str) -> Competition | None:
+        """One competition by slug, or None."""
+        row = self.db.conn.execute(_COMPETITION_SELECT + " WHERE c.slug = ?", (slug,)).fetchone()
+        return _competition(row) if row else None
+
+    def list_competitions(
+        self, *, event: str | None = None, status: str | Iterable[str] | None = None
+    ) -> list[Competition]:
+        """Competitions, optionally of one event and/or with the given status(es)."""
+        where, params = [], []
+        if event is not None:
+            where.append("c.event_id = ?")
+            params.append(self.get_event(event).id)
+        if status is not None:
+            statuses = [status] if isinstance(status, str) else list(status)
+            statuses = [parse_status(s) for s in statuses]
+            where.append(f"c.status IN ({', '.join('?' for _ in statuses)})")
+            params.extend(statuses)
+        sql = _COMPETITION_SELECT
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY c.slug"
+        return [_competition(row) for row in self.db.conn.execute(sql, params)]
+
+    def edit_competition(
+        self,
+        slug_or_url: str,
+        *,
+        title: str | None = None,
+        event: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        description: str | None = None,
+        lower_is_better: bool | None = None,
+        weight: float | None = None,
+    ) -> Competition:
+        """Change the given fields; ``event=""`` detaches it, empty start/end clear them.
+
+        Never triggers a sync: only inserts and status changes do.
+        """
+        competition = self.get_competition(slug_or_url)
+        changes: dict[str, Any] = {}
+        if title is not None:
+            if not title.strip():
+                raise ValidationError("competition title is empty")
+            changes["title"] = title.strip()
+        if event is not None:
+            changes["event_id"] = self.get_event(event).id if event else None
+        if start is not None:
+            changes["start"] = parse_time(start, name="start") if start else None
+        if end is not None:
+            changes["end"] = parse_time(end, name="end") if end else None
+        if description is not None:
+            changes["description"] = description or None
+        if lower_is_better is not None:
+            changes["lower_is_better"] = int(lower_is_better)
+        if weight is not None:
+            changes["weight"] = _check_weight(weight)
+        check_range(changes.get("start", competition.start), changes.get("end", competition.end))
+        if changes:
+            self._update("competitions", competition.id, changes)
+        return self.get_competition(competition.slug)
+
+    def set_status(self, slug_or_url: str, status: str, *, sync: bool = True, trigger: str = "status") -> Saved:
+        """Change a competition's status; entering a sync status syncs it."""
+        status = parse_status(status)
+        competition = self.get_competition(slug_or_url)
+        if competition.status == status:
+            return Saved(competition)
+        self._update("competitions", competition.id, {"status": status})
+        updated = self.get_competition(competition.slug)
+        saved = Saved(updated, changed=True)
+        if sync:
+            saved.syncs = self._sync_after_write([(updated, competition.status)], trigger=trigger)
+        return saved
+
+    def remove_competition(self, slug_or_url: str) -> Competition:
+        """Delete a competition with its board, runs and history."""
+        competition = self.get_competition(slug_or_url)
+        with write_transaction(self.db):
+            self.db.conn.execute("DELETE FROM competitions WHERE id = ?", (competition.id,))
+        return competition
+
+    def import_competitions(
+        self, records: Sequence[Mapping[str, Any]], *, sync: bool = True, trigger: str = "import"
+    ) -> list[Saved]:
+        """Insert or update many competitions in one transaction, then sync what needs it.
+
+        Each record holds already-validated values (see :meth:`validate_competition`):
+        a slug that exists is updated, not duplicated. New competitions and those whose
+        status changed into a sync status are synced together, in parallel if the hook
+        supports it.
+        """
+        written: list[tuple[str, str | None, bool, bool]] = []
+        with write_transaction(self.db):
+            for record in records:
+                existing = self.find_competition(record["slug"])
+                if existing is None:
+                    self._insert_competition(record)
+                    written.append((record["slug"], None, True, True))
+                    continue
+                changes = {
+                    key: value
+                    for key, value in record.items()
+                    if key != "slug" and _stored(existing, key) != value
+                }
+                if changes:
+                    self._update("competitions", existing.id, changes, in_transaction=True)
+                written.append((record["slug"], existing.status, False, bool(changes)))
+        results: list[Saved] = []
+        pending: list[tuple[Competition, str | None]] = []
+        for slug, previous_status, created, changed in written:
+            competition = self.get_competition(slug)
+            results.append(Saved(competition, created=created, changed=changed))
+            pending.append((competition, previous_status if not created else None))
+        if sync:
+            outcomes = self._sync_after_write(pending, trigger=trigger)
+            by_slug = {outcome.slug: outcome for outcome in outcomes}
+            for saved in results:
+                if saved.competition.slug in by_slug:
+                    saved.syncs = [by_slug[saved.competition.slug]]
+        return results
+
+    def validate_competition(
+        self,
+        slug_or_url: str,
+        *,
+        title: str | None = None,
+        event: str | None = None,
+        status: str = "upcoming",
+        start: str | None = None,
+        end: str | None = None,
+        description: str | None = None,
+        lower_is_better: bool = False,
+        weight: float = 1.0,
+        known_events: Iterable[str] = (),
+    ) -> dict[str, Any]:
+        """Check and normalise a competition's fields without writing anything.
+
+        ``known_events`` are event slugs that will exist by the time it is written.
+        """
+        return self._competition_record(
+            slug_or_url,
+            title=title,
+            event=event,
+            status=status,
+            start=start,
+            end=end,
+            description=description,
+            lower_is_better=lower_is_better,
+            weight=weight,
+            known_events=set(known_events),
+        )
+
+    def event_id(self, slug: str) -> int:
+        """The row id of an event."""
+        return self.get_event(slug).id
+
+    # -- internals ------------------------------------------------------------
+
+    def _sync_after_write(
+        self, written: Sequence[tuple[Competition, str | None]], *, trigger: str
+    ) -> list[Any]:
+        """The one place where writes turn into syncs.
+
+        ``written`` pairs each competition as now stored with its status before the
+        write (None when it was just inserted). Inserted competitions sync; existing
+        ones sync only when their status changed into one of ``sync_statuses``.
+        """
+        if self.sync_hook is None:
+            return []
+        due = []
+        for competition, previous_status in written:
+            if previous_status is None:
+                due.append((competition, "add" if trigger != "import" else trigger))
+            elif (
+                competition.status != previous_status
+                and competition.status in self.sync_statuses
+            ):
+                due.append((competition, "status" if trigger == "status" else trigger))
+        return self.sync_hook(due) if due else []
+
+    def _competition_record(
+        self,
+        slug_or_url: str,
+        *,
+        title: str | None,
+        event: str | None,
+        status: str,
+        start: str | None,
+        end: str | None,
+        description: str | None,
+        lower_is_better: bool,
+        weight: float,
+        known_events: set[str] | None = None,
+    ) -> dict[str, Any]:
+        slug = parse_competition_slug(slug_or_url)
+        start = parse_time(start, name="start") if start else None
+        end = parse_time(end, name="end") if end else None
+        check_range(start, end)
+        record: dict[str, Any] = {
+            "slug": slug,
+            "title": (title or "").strip() or slug,
+            "description": description or None,
+            "status": parse_status(status),
+            "start": start,
+            "end": end,
+            "lower_is_better": int(bool(lower_is_better)),
+            "weight": _check_weight(weight),
+        }
+        if event:
+            if known_events is not None and event in known_events:
+                record["event_slug"] = event
+            else:
+                record["event_id"] = self.get_event(event).id
+        else:
+            record["event_id"] = None
+        return record
+
+    def _insert_competition(self, record: Mapping[str, Any]) -> None:
+        values = dict(record)
+        if "event_slug" in values:
+            values["event_id"] = self.get_event(values.pop("event_slug")).id
+        now = now_iso()
+        values.update(created_at=now, updated_at=now)
+        columns = ", ".join(f'"{key}"' for key in values)
+        placeholders = ", ".join("?" for _ in values)
+        try:
+            self.db.conn.execute(
+                f"INSERT INTO competitions ({columns}) VALUES ({placeholders})",
+                list(values.values()),
+            )
+        except sqlite3.IntegrityError:
+            raise AlreadyExistsError(
+                f"competition {values['slug']!r} already exists (change it with `kagsync competition edit`)"
+            ) from None
+
+    def _update(
+        self, table: str, row_id: int, changes: Mapping[str, Any], *, in_transaction: bool = False
+    ) -> None:
+        values = dict(changes)
+        if "event_slug" in values:
+            values["event_id"] = self.get_event(values.pop("event_slug")).id
+        values["updated_at"] = now_iso()
+        assignments = ", ".join(f'"{key}" = ?' for key in values)
+        sql = f"UPDATE {table} SET {assignments} WHERE id = ?"
+        if in_transaction:
+            self.db.conn.execute(sql, [*values.values(), row_id])
+            return
+        with write_transaction(self.db):
+            self.db.conn.execute(sql, [*values.values(), row_id])
+
+
+def _stored(competition: Competition, key: str) -> Any:
+    """A competition's stored value under its column name, for change detection."""
+    if key == "event_slug":
+        return competition.event
+    if key == "lower_is_better":
+        return int(competition.lower_is_better)
+    return getattr(competition, key)
+
+
+def _check_weight(weight: float) -> float:
+    if not weight >= 0:
+        raise ValidationError(f"weight must be zero or more, got {weight!r}")
+    return float(weight)

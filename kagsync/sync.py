@@ -1,0 +1,449 @@
+"""Sync one competition's leaderboard: claim, fetch, parse, write once, record, release.
+
+The order matters:
+
+1. claim the competition (one sync per competition across processes);
+2. fetch the file from the source into a private temporary folder — no database
+   lock is held during a download;
+3. parse it, streaming, into a TEMP staging table (the temp schema is private to the
+   connection, so this takes no lock on the shared database either); a bad file stops
+   here and nothing in the shared database has changed;
+4. in ONE ``BEGIN IMMEDIATE`` transaction: write change records, delete teams that
+   left, upsert new and changed teams (identical rows are not written), record the run;
+5. remove the temporary folder and release the claim, whatever happened.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import shutil
+import sqlite3
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Protocol, Sequence
+
+import sqlite_utils
+
+from kagsync import db as dbmod
+from kagsync.errors import KagsyncError, LeaderboardFormatError, SyncBusyError
+from kagsync.leaderboard import iter_leaderboard
+from kagsync.repository import Competition
+from kagsync.sources import LeaderboardSource
+from kagsync.values import now_iso
+
+log = logging.getLogger("kagsync.sync")
+
+TRIGGERS = ("add", "status", "manual", "import", "watch")
+
+_ENTRY_COLUMNS = (
+    "team_id",
+    "rank",
+    "team_name",
+    "score",
+    "score_value",
+    "last_submission",
+    "submission_count",
+    "members",
+    "is_benchmark",
+)
+
+
+@dataclass
+class SyncOutcome:
+    """What one sync attempt did."""
+
+    slug: str
+    trigger: str
+    source: str
+    status: str  # ok | failed | skipped
+    started: str
+    finished: str
+    seconds: float
+    entries: int | None = None
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+    previous_entries: int | None = None
+    error: str | None = None
+    run_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the board was synced."""
+        return self.status == "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+class SyncObserver(Protocol):
+    """Receives progress for display; every method may be called from worker threads."""
+
+    def stage(self, slug: str, stage: str, detail: str = "") -> None:
+        """stage: queued, waiting, downloading, parsing, writing, ok, failed, skipped."""
+        ...
+
+    def download_progress(self, slug: str, received: int, total: int | None) -> None:
+        """Bytes received so far for a download."""
+        ...
+
+
+class _SilentObserver:
+    def stage(self, slug: str, stage: str, detail: str = "") -> None:
+        pass
+
+    def download_progress(self, slug: str, received: int, total: int | None) -> None:
+        pass
+
+
+# -- the per-competition claim ------------------------------------------------
+
+
+class CompetitionLock:
+    """An exclusive claim on one competition's sync, shared by every process.
+
+    It is an ``flock`` on ``<database>.locks/<slug>.lock``: the kernel releases it
+    when its holder exits or crashes, so a dead holder's claim can never outlive it,
+    and two syncs in one process (threads) exclude each other too, since each opens
+    its own file description.
+    """
+
+    POLL_SECONDS = 0.1
+
+    def __init__(self, db_path: Path, slug: str) -> None:
+        self.path = lock_dir(db_path) / f"{slug}.lock"
+        self._fd: int | None = None
+
+    def acquire(self, timeout: float, on_wait: Any = None) -> bool:
+        """Take the claim, waiting up to ``timeout`` seconds; False when it stayed taken."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + timeout
+        waited = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    return False
+                if not waited and on_wait is not None:
+                    on_wait()
+                waited = True
+                time.sleep(self.POLL_SECONDS)
+                continue
+            self._fd = fd
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            return True
+
+    def release(self) -> None:
+        """Give the claim back."""
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+def lock_dir(db_path: Path) -> Path:
+    """The folder of per-competition lock files beside the database."""
+    return db_path.with_name(db_path.name + ".locks")
+
+
+# -- writing a board ----------------------------------------------------------
+
+
+@dataclass
+class BoardChanges:
+    """Counts of one board write."""
+
+    entries: int
+    created: int
+    updated: int
+    removed: int
+    top_score: str | None
+
+
+def _stage_entries(conn: sqlite3.Connection, path: Path, *, lower_is_better: bool) -> int:
+    """Parse the file into TEMP.staging_entries; returns the number of teams."""
+    conn.execute("DROP TABLE IF EXISTS temp.staging_entries")
+    conn.execute(
+        """CREATE TEMP TABLE staging_entries (
+            team_id INTEGER PRIMARY KEY, rank INTEGER NOT NULL, team_name TEXT NOT NULL,
+            score TEXT NOT NULL, score_value REAL, last_submission TEXT,
+            submission_count INTEGER NOT NULL, members TEXT NOT NULL, is_benchmark INTEGER NOT NULL
+        )"""
+    )
+    # Only the temp schema is written here, so this transaction takes no lock on the
+    # shared database: other processes keep writing while a big board is parsed.
+    conn.execute("BEGIN")
+    try:
+        conn.executemany(
+            "INSERT INTO temp.staging_entries (rank, team_id, team_name, score, score_value,"
+            " last_submission, submission_count, members, is_benchmark)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            iter_leaderboard(path, lower_is_better=lower_is_better),
+        )
+    except sqlite3.IntegrityError:
+        conn.execute("ROLLBACK")
+        raise LeaderboardFormatError(f"{path.name}: the same TeamId appears twice") from None
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return conn.execute("SELECT count(*) FROM temp.staging_entries").fetchone()[0]
+
+
+_DIFFERS = " OR ".join(f"entries.{col} IS NOT excluded.{col}" for col in _ENTRY_COLUMNS[1:])
+
+
+def _write_board(conn: sqlite3.Connection, competition_id: int, run_id: int) -> BoardChanges:
+    """Apply TEMP.staging_entries to the competition's board; caller holds the transaction."""
+    params = {"cid": competition_id, "run": run_id}
+    created = conn.execute(
+        """INSERT INTO entry_changes (run_id, competition_id, team_id, kind, team_name, rank, score)
+           SELECT :run, :cid, s.team_id, 'new', s.team_name, s.rank, s.score
+           FROM temp.staging_entries s
+           WHERE NOT EXISTS (SELECT 1 FROM entries e
+                             WHERE e.competition_id = :cid AND e.team_id = s.team_id)""",
+        params,
+    ).rowcount
+    conn.execute(
+        """INSERT INTO entry_changes (run_id, competition_id, team_id, kind, team_name,
+                                      rank, previous_rank, score, previous_score)
+           SELECT :run, :cid, s.team_id, 'changed', s.team_name, s.rank, e.rank, s.score, e.score
+           FROM temp.staging_entries s
+           JOIN entries e ON e.competition_id = :cid AND e.team_id = s.team_id
+           WHERE e.rank IS NOT s.rank OR e.score IS NOT s.score""",
+        params,
+    )
+    conn.execute(
+        """INSERT INTO entry_changes (run_id, competition_id, team_id, kind, team_name,
+                                      previous_rank, previous_score)
+           SELECT :run, :cid, e.team_id, 'removed', e.team_name, e.rank, e.score
+           FROM entries e
+           WHERE e.competition_id = :cid
+             AND NOT EXISTS (SELECT 1 FROM temp.staging_entries s WHERE s.team_id = e.team_id)""",
+        params,
+    )
+    removed = conn.execute(
+        """DELETE FROM entries WHERE competition_id = :cid
+           AND team_id NOT IN (SELECT team_id FROM temp.staging_entries)""",
+        params,
+    ).rowcount
+    columns = ", ".join(_ENTRY_COLUMNS)
+    assignments = ", ".join(f"{col} = excluded.{col}" for col in _ENTRY_COLUMNS[1:])
+    # "WHERE true" keeps SQLite's parser from reading ON CONFLICT as a join clause;
+    # the DO UPDATE ... WHERE skips identical rows, so an unchanged board writes nothing.
+    upserted = conn.execute(
+        f"""INSERT INTO entries (competition_id, {columns})
+            SELECT :cid, {columns} FROM temp.staging_entries WHERE true
+            ON CONFLICT (competition_id, team_id) DO UPDATE SET {assignments}
+            WHERE {_DIFFERS}""",
+        params,
+    ).rowcount
+    entries = conn.execute("SELECT count(*) FROM temp.staging_entries").fetchone()[0]
+    top = conn.execute(
+        "SELECT score FROM temp.staging_entries WHERE rank >= 1 ORDER BY rank LIMIT 1"
+    ).fetchone()
+    return BoardChanges(entries, created, upserted - created, removed, top[0] if top else None)
+
+
+# -- the sync service ---------------------------------------------------------
+
+
+class Syncer:
+    """Syncs competitions from one source into one database file.
+
+    Each sync opens its own connection, so syncs of different competitions run in
+    parallel threads (``sync_many``) and in parallel processes alike.
+    """
+
+    def __init__(
+        self,
+        db_path: Path,
+        source: LeaderboardSource,
+        *,
+        lock_timeout: float = 300.0,
+        observer: SyncObserver | None = None,
+        jobs: int = 4,
+    ) -> None:
+        self.db_path = Path(db_path)
+        self.source = source
+        self.lock_timeout = lock_timeout
+        self.observer = observer or _SilentObserver()
+        self.jobs = jobs
+
+    def __call__(self, due: Sequence[tuple[Competition, str]]) -> list[SyncOutcome]:
+        """The repository's sync hook."""
+        return self.sync_many(due)
+
+    def sync_many(
+        self, due: Sequence[tuple[Competition, str]], *, jobs: int | None = None
+    ) -> list[SyncOutcome]:
+        """Sync several competitions, up to ``jobs`` at a time; outcomes in input order."""
+        jobs = max(1, min(jobs or self.jobs, len(due) or 1))
+        for competition, _ in due:
+            self.observer.stage(competition.slug, "queued")
+            log.info("%s: queued", competition.slug)
+        if jobs == 1 or len(due) <= 1:
+            return [self.sync(competition, trigger) for competition, trigger in due]
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="kagsync-sync") as pool:
+            futures = [pool.submit(self.sync, c, t) for c, t in due]
+            return [future.result() for future in futures]
+
+    def sync(self, competition: Competition, trigger: str) -> SyncOutcome:
+        """Sync one competition; never raises for a sync problem, returns the outcome."""
+        slug = competition.slug
+        started_at, clock = now_iso(), time.monotonic()
+        source_name = self.source.describe(slug)
+        log.info("%s: sync started (trigger %s, source %s)", slug, trigger, source_name)
+        claim = CompetitionLock(self.db_path, slug)
+
+        def waiting() -> None:
+            self.observer.stage(slug, "waiting", "another sync of this competition is running")
+            log.info("%s: waiting for another sync of this competition to finish", slug)
+
+        if not claim.acquire(self.lock_timeout, on_wait=waiting):
+            error = SyncBusyError(
+                f"another sync of {slug!r} was still running after {self.lock_timeout:g} s"
+            )
+            return self._record_failure(competition, trigger, source_name, started_at, clock, error, "skipped")
+        workdir = Path(tempfile.mkdtemp(prefix=f"kagsync-{slug}-"))
+        try:
+            return self._sync_claimed(competition, trigger, source_name, started_at, clock, workdir)
+        except KagsyncError as error:
+            return self._record_failure(competition, trigger, source_name, started_at, clock, error)
+        except Exception as error:  # a bug must not take down watch or a parallel import
+            log.exception("%s: unexpected error", slug)
+            wrapped = KagsyncError(f"unexpected error: {type(error).__name__}: {error}")
+            return self._record_failure(competition, trigger, source_name, started_at, clock, wrapped)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+            claim.release()
+
+    def _sync_claimed(
+        self,
+        competition: Competition,
+        trigger: str,
+        source_name: str,
+        started_at: str,
+        clock: float,
+        workdir: Path,
+    ) -> SyncOutcome:
+        slug = competition.slug
+        self.observer.stage(slug, "downloading", source_name)
+        log.info("%s: downloading from %s", slug, source_name)
+        path = self.source.fetch(
+            slug, workdir, lambda got, total: self.observer.download_progress(slug, got, total)
+        )
+        self.observer.stage(slug, "parsing", path.name)
+        with _connection(self.db_path) as database:
+            conn = database.conn
+            # The competition may have been edited (direction) since it was queued.
+            row = conn.execute(
+                "SELECT id, lower_is_better, entry_count FROM competitions WHERE slug = ?", (slug,)
+            ).fetchone()
+            if row is None:
+                raise KagsyncError(f"competition {slug!r} was removed before its sync finished")
+            competition_id, lower_is_better, previous = row
+            count = _stage_entries(conn, path, lower_is_better=bool(lower_is_better))
+            log.info("%s: downloaded %d entries", slug, count)
+            self.observer.stage(slug, "writing", f"{count} entries")
+            try:
+                with dbmod.write_transaction(database):
+                    finished_at = now_iso()
+                    run_id = conn.execute(
+                        """INSERT INTO sync_runs (competition_id, trigger, source, started_at,
+                               finished_at, status) VALUES (?, ?, ?, ?, ?, 'ok')""",
+                        (competition_id, trigger, source_name, started_at, finished_at),
+                    ).lastrowid
+                    changes = _write_board(conn, competition_id, run_id)
+                    conn.execute(
+                        """UPDATE sync_runs SET entries = ?, created = ?, updated = ?, removed = ?,
+                               top_score = ? WHERE id = ?""",
+                        (changes.entries, changes.created, changes.updated, changes.removed,
+                         changes.top_score, run_id),
+                    )
+                    conn.execute(
+                        """UPDATE competitions SET last_synced_at = ?, last_sync_status = 'ok',
+                               last_sync_error = NULL, entry_count = ? WHERE id = ?""",
+                        (finished_at, changes.entries, competition_id),
+                    )
+            finally:
+                conn.execute("DROP TABLE IF EXISTS temp.staging_entries")
+        log.info(
+            "%s: database update created=%d updated=%d removed=%d",
+            slug, changes.created, changes.updated, changes.removed,
+        )
+        outcome = SyncOutcome(
+            slug=slug, trigger=trigger, source=source_name, status="ok", started=started_at,
+            finished=finished_at, seconds=time.monotonic() - clock, entries=changes.entries,
+            created=changes.created, updated=changes.updated, removed=changes.removed,
+            previous_entries=previous, run_id=run_id,
+        )
+        log.info("%s: sync complete, %d entries in %.2f s", slug, changes.entries, outcome.seconds)
+        self.observer.stage(slug, "ok", f"{changes.entries} entries")
+        return outcome
+
+    def _record_failure(
+        self,
+        competition: Competition,
+        trigger: str,
+        source_name: str,
+        started_at: str,
+        clock: float,
+        error: KagsyncError,
+        status: str = "failed",
+    ) -> SyncOutcome:
+        slug = competition.slug
+        message = str(error)
+        finished_at = now_iso()
+        run_id = None
+        try:
+            with _connection(self.db_path) as database, dbmod.write_transaction(database):
+                row = database.conn.execute(
+                    "SELECT id FROM competitions WHERE slug = ?", (slug,)
+                ).fetchone()
+                if row is not None:
+                    run_id = database.conn.execute(
+                        """INSERT INTO sync_runs (competition_id, trigger, source, started_at,
+                               finished_at, status, error) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                        (row[0], trigger, source_name, started_at, finished_at, status, message),
+                    ).lastrowid
+                    database.conn.execute(
+                        """UPDATE competitions SET last_synced_at = ?, last_sync_status = ?,
+                               last_sync_error = ? WHERE id = ?""",
+                        (finished_at, status, message, row[0]),
+                    )
+        except (KagsyncError, sqlite3.Error) as record_error:
+            log.error("%s: could not record the failed run: %s", slug, record_error)
+        log.warning("%s: sync %s: %s", slug, status, message)
+        self.observer.stage(slug, status, message)
+        return SyncOutcome(
+            slug=slug, trigger=trigger, source=source_name, status=status, started=started_at,
+            finished=finished_at, seconds=time.monotonic() - clock, error=message,
+            previous_entries=competition.entries, run_id=run_id,
+        )
+
+
+class _connection:
+    """A short-lived connection for one sync (threads never share connections)."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = db_path
+        self.database: sqlite_utils.Database | None = None
+
+    def __enter__(self) -> sqlite_utils.Database:
+        self.database = dbmod.connect(self.db_path)
+        return self.database
+
+    def __exit__(self, *exc: object) -> None:
+        if self.database is not None:
+            self.database.conn.close()
