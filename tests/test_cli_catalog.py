@@ -1,0 +1,148 @@
+"""Event, competition and config commands, run as a user runs them."""
+
+import json
+
+import pytest
+
+
+def one_line_error(result, fragment):
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: ")
+    assert fragment in lines[0]
+
+
+def test_newcomer_flow(cli):
+    assert cli("event", "add", "Neural Night 2025", "--start", "2025-03-01", "--end", "2025-03-02").exit_code == 0
+    result = cli("competition", "add", "titanic", "--event", "neural-night-2025", "--no-sync")
+    assert result.exit_code == 0, result.output
+    result = cli(
+        "competition", "add", "https://www.kaggle.com/competitions/house-prices-advanced-regression-techniques",
+        "--event", "neural-night-2025", "--lower-is-better", "--title", "House Prices", "--no-sync",
+    )
+    assert result.exit_code == 0, result.output
+
+    listed = cli("competition", "list")
+    assert listed.exit_code == 0
+    assert "titanic" in listed.stdout and "House Prices" in listed.stdout
+
+    data = cli.json("competition", "list")
+    assert [c["slug"] for c in data] == ["house-prices-advanced-regression-techniques", "titanic"]
+    assert data[0]["lower_is_better"] is True and data[0]["event"] == "neural-night-2025"
+    assert {"slug", "title", "status", "event", "start", "end", "lower_is_better", "entries",
+            "last_synced", "last_sync_status"} <= set(data[0])
+
+    events = cli.json("event", "list")
+    assert events[0]["slug"] == "neural-night-2025" and events[0]["start"] == "2025-03-01T00:00:00Z"
+    shown = cli.json("event", "show", "neural-night-2025")
+    assert [c["slug"] for c in shown["competitions"]] == [
+        "house-prices-advanced-regression-techniques", "titanic"]
+    table = cli("event", "show", "neural-night-2025")
+    assert "Neural Night 2025" in table.stdout and "titanic" in table.stdout
+
+    result = cli("competition", "set-status", "titanic", "completed")
+    assert result.exit_code == 0
+    assert cli.json("competition", "show", "titanic")["status"] == "completed"
+
+
+def test_edit_and_remove(cli):
+    cli("event", "add", "Night", "--slug", "night")
+    cli("competition", "add", "titanic", "--no-sync")
+    assert cli("competition", "edit", "titanic", "--event", "night", "--lower-is-better", "--weight", "2").exit_code == 0
+    shown = cli.json("competition", "show", "titanic")
+    assert (shown["event"], shown["lower_is_better"], shown["weight"]) == ("night", True, 2.0)
+    assert cli("event", "edit", "night", "--title", "Club Night", "--description", "x").exit_code == 0
+    assert cli.json("event", "show", "night")["title"] == "Club Night"
+
+    refused = cli("event", "remove", "night", "--yes")
+    one_line_error(refused, "still has 1 competition")
+    cancelled = cli("competition", "remove", "titanic", input="n\n")
+    assert cancelled.exit_code != 0
+    assert cli.json("competition", "show", "titanic")["slug"] == "titanic"
+    assert cli("competition", "remove", "titanic", input="y\n").exit_code == 0
+    assert cli("event", "remove", "night", "--yes").exit_code == 0
+    assert cli.json("event", "list") == []
+
+
+def test_cascade_remove(cli):
+    cli("event", "add", "Night", "--slug", "night")
+    cli("competition", "add", "titanic", "--event", "night", "--no-sync")
+    assert cli("event", "remove", "night", "--cascade", "--yes").exit_code == 0
+    assert cli.json("competition", "list") == []
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["competition", "add", "Not A Slug", "--no-sync"], "invalid competition slug 'Not A Slug'"),
+        (["competition", "add", "https://example.com/competitions/x", "--no-sync"], "not a Kaggle competition URL"),
+        (["competition", "add", "titanic", "--event", "ghost", "--no-sync"], "no event 'ghost'"),
+        (["competition", "add", "titanic", "--status", "running", "--no-sync"], "unknown status 'running'"),
+        (["competition", "add", "titanic", "--start", "tomorrowish", "--no-sync"], "cannot read 'tomorrowish'"),
+        (["competition", "add", "titanic", "--start", "2025-02-01", "--end", "2025-01-01", "--no-sync"], "before start"),
+        (["competition", "show", "ghost"], "no competition 'ghost'"),
+        (["competition", "set-status", "ghost", "ongoing"], "no competition 'ghost'"),
+        (["event", "show", "ghost"], "no event 'ghost'"),
+        (["event", "add", "Bad", "--end", "31/12/2025"], "cannot read '31/12/2025'"),
+    ],
+)
+def test_bad_input_gets_one_line_and_writes_nothing(cli, args, fragment):
+    one_line_error(cli(*args), fragment)
+    assert cli.json("competition", "list") == []
+
+
+def test_duplicate_slug(cli):
+    cli("competition", "add", "titanic", "--no-sync")
+    one_line_error(cli("competition", "add", "https://www.kaggle.com/c/titanic", "--no-sync"), "already exists")
+    assert len(cli.json("competition", "list")) == 1
+
+
+def test_db_that_is_not_sqlite(tmp_path, cli):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello\n" * 500)
+    cli.db_path = notes
+    one_line_error(cli("competition", "list"), "not an SQLite database")
+
+
+def test_db_that_cannot_be_created(tmp_path, cli):
+    (tmp_path / "blocker").write_text("x")
+    cli.db_path = tmp_path / "blocker" / "k.db"
+    one_line_error(cli("event", "list"), "cannot create")
+
+
+def test_malformed_config(tmp_path, cli):
+    config = tmp_path / "bad.toml"
+    config.write_text("jobs = [\n")
+    one_line_error(cli("config", env={"KAGSYNC_CONFIG": str(config)}), "not valid TOML")
+
+
+def test_config_shows_origins(tmp_path, cli):
+    config = tmp_path / "c.toml"
+    config.write_text("jobs = 7\n")
+    result = cli("config", "--json", env={"KAGSYNC_CONFIG": str(config), "KAGSYNC_WATCH_INTERVAL": "60"})
+    data = json.loads(result.stdout)
+    assert data["jobs"] == {"value": "7", "origin": f"file {config}"}
+    assert data["watch_interval"] == {"value": "60.0", "origin": "env KAGSYNC_WATCH_INTERVAL"}
+    assert data["db"]["origin"] == "option"
+    assert data["auto_sync"] == {"value": "true", "origin": "default"}
+
+
+def test_env_db_is_used(tmp_path):
+    from typer.testing import CliRunner
+
+    from kagsync.cli import app
+
+    path = tmp_path / "env.db"
+    result = CliRunner().invoke(app, ["event", "add", "X", "--slug", "x"], env={"KAGSYNC_DB": str(path)})
+    assert result.exit_code == 0, result.output
+    assert path.exists()
+
+
+def test_version_and_help(cli):
+    assert cli("--version").stdout.startswith("kagsync ")
+    for command in (["event", "add"], ["competition", "add"], ["competition", "set-status"], ["config"]):
+        result = cli(*command, "--help")
+        assert result.exit_code == 0
+        assert "Example" in result.stdout

@@ -1,0 +1,148 @@
+import pytest
+
+from kagsync.errors import AlreadyExistsError, NotFoundError, ValidationError
+from kagsync.repository import Repository
+
+
+class RecordingHook:
+    """A sync hook that records what it was asked to sync."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, due):
+        self.calls.append([(competition.slug, trigger) for competition, trigger in due])
+        return []
+
+
+@pytest.fixture
+def hook():
+    return RecordingHook()
+
+
+@pytest.fixture
+def repo(database, hook):
+    return Repository(database, sync_hook=hook, sync_statuses=("ongoing",))
+
+
+def test_event_crud(repo):
+    event = repo.add_event("Neural Night 2025", start="2025-03-01", end="2025-03-02 06:00")
+    assert (event.slug, event.title, event.start, event.end) == (
+        "neural-night-2025", "Neural Night 2025", "2025-03-01T00:00:00Z", "2025-03-02T06:00:00Z")
+    assert [e.slug for e in repo.list_events()] == ["neural-night-2025"]
+    edited = repo.edit_event("neural-night-2025", title="NN", description="club night", end="")
+    assert (edited.title, edited.description, edited.end) == ("NN", "club night", None)
+    assert repo.remove_event("neural-night-2025") == 0
+    with pytest.raises(NotFoundError):
+        repo.get_event("neural-night-2025")
+
+
+def test_event_errors(repo):
+    repo.add_event("Night", slug="night")
+    with pytest.raises(AlreadyExistsError, match="'night' already exists"):
+        repo.add_event("Other", slug="night")
+    with pytest.raises(ValidationError, match="before start"):
+        repo.add_event("Bad", start="2025-03-02", end="2025-03-01")
+    with pytest.raises(ValidationError, match="invalid event slug"):
+        repo.add_event("Bad", slug="Bad Slug")
+    with pytest.raises(ValidationError, match="before start"):
+        repo.edit_event("night", start="2025-05-01", end="2025-04-01")
+    assert [e.slug for e in repo.list_events()] == ["night"]
+
+
+def test_remove_event_refuses_with_competitions_unless_cascade(repo):
+    repo.add_event("Night", slug="night")
+    repo.add_competition("titanic", event="night", sync=False)
+    with pytest.raises(ValidationError, match="still has 1 competition"):
+        repo.remove_event("night")
+    assert repo.get_competition("titanic").event == "night"
+    assert repo.remove_event("night", cascade=True) == 1
+    assert repo.list_competitions() == []
+
+
+def test_competition_add_from_url_and_defaults(repo):
+    saved = repo.add_competition("https://www.kaggle.com/competitions/spaceship-titanic", sync=False)
+    c = saved.competition
+    assert (c.slug, c.title, c.status, c.event, c.lower_is_better, c.weight) == (
+        "spaceship-titanic", "spaceship-titanic", "upcoming", None, False, 1.0)
+    assert saved.created
+
+
+def test_competition_errors_write_nothing(repo):
+    repo.add_competition("titanic", sync=False)
+    with pytest.raises(AlreadyExistsError):
+        repo.add_competition("https://www.kaggle.com/c/titanic", sync=False)
+    with pytest.raises(NotFoundError, match="no event 'nope'"):
+        repo.add_competition("house-prices", event="nope", sync=False)
+    with pytest.raises(ValidationError, match="unknown status"):
+        repo.add_competition("house-prices", status="running", sync=False)
+    with pytest.raises(ValidationError, match="cannot read"):
+        repo.add_competition("house-prices", start="soon", sync=False)
+    with pytest.raises(ValidationError, match="before start"):
+        repo.add_competition("house-prices", start="2025-02-01", end="2025-01-01", sync=False)
+    assert [c.slug for c in repo.list_competitions()] == ["titanic"]
+
+
+def test_list_filters(repo):
+    repo.add_event("A", slug="a")
+    repo.add_competition("one", event="a", status="ongoing", sync=False)
+    repo.add_competition("two", event="a", sync=False)
+    repo.add_competition("three", status="ongoing", sync=False)
+    assert [c.slug for c in repo.list_competitions(event="a")] == ["one", "two"]
+    assert [c.slug for c in repo.list_competitions(status="ongoing")] == ["one", "three"]
+    assert [c.slug for c in repo.list_competitions(event="a", status="ongoing")] == ["one"]
+
+
+def test_edit_competition(repo):
+    repo.add_event("A", slug="a")
+    repo.add_competition("titanic", event="a", sync=False)
+    edited = repo.edit_competition("titanic", title="Titanic", lower_is_better=True, weight=2, start="2025-01-01")
+    assert (edited.title, edited.lower_is_better, edited.weight, edited.start) == (
+        "Titanic", True, 2.0, "2025-01-01T00:00:00Z")
+    assert repo.edit_competition("titanic", event="").event is None
+    with pytest.raises(ValidationError, match="weight"):
+        repo.edit_competition("titanic", weight=-1)
+
+
+def test_insert_triggers_a_sync(repo, hook):
+    repo.add_competition("titanic")
+    assert hook.calls == [[("titanic", "add")]]
+
+
+def test_status_change_into_sync_status_triggers_a_sync(repo, hook):
+    repo.add_competition("titanic", sync=False)
+    repo.set_status("titanic", "ongoing")
+    assert hook.calls == [[("titanic", "status")]]
+
+
+def test_no_sync_on_other_edits_or_unchanged_status(repo, hook):
+    repo.add_competition("titanic", status="ongoing", sync=False)
+    repo.edit_competition("titanic", title="T")
+    saved = repo.set_status("titanic", "ongoing")
+    assert not saved.changed
+    repo.set_status("titanic", "completed")
+    assert hook.calls == []
+
+
+def test_remove_competition(repo):
+    repo.add_competition("titanic", sync=False)
+    repo.remove_competition("titanic")
+    with pytest.raises(NotFoundError):
+        repo.get_competition("titanic")
+
+
+def test_import_inserts_updates_and_syncs_new_and_newly_active(repo, hook):
+    repo.add_competition("old", sync=False)
+    repo.add_competition("steady", status="ongoing", sync=False)
+    records = [
+        repo.validate_competition("new"),
+        repo.validate_competition("old", status="ongoing"),
+        repo.validate_competition("steady", status="ongoing"),
+    ]
+    results = repo.import_competitions(records)
+    assert [(r.competition.slug, r.created, r.changed) for r in results] == [
+        ("new", True, True), ("old", False, True), ("steady", False, False)]
+    assert hook.calls == [[("new", "import"), ("old", "import")]]
+    again = repo.import_competitions(records)
+    assert [r.changed for r in again] == [False, False, False]
+    assert len(hook.calls) == 1
