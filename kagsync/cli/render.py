@@ -20,12 +20,21 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+_NUMERIC_COLUMNS = {"rank", "entries", "created", "updated", "removed", "subs", "teams", "#", "points", "move"}
+
+
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, caption: str | None = None) -> None:
     """A rich table on stdout."""
     grid = Table(title=title, caption=caption, header_style="bold", title_justify="left")
-    for column in columns:
-        numeric = column.lower() in ("rank", "entries", "created", "updated", "removed", "subs", "teams", "#")
-        grid.add_column(column, justify="right" if numeric else "left", overflow="fold")
+    for index, column in enumerate(columns):
+        numeric = column.lower() in _NUMERIC_COLUMNS
+        # The first column is the row's key (a slug, a rank): never fold it.
+        grid.add_column(
+            column,
+            justify="right" if numeric else "left",
+            overflow="fold",
+            no_wrap=index == 0 or numeric,
+        )
     for row in rows:
         grid.add_row(*(dash(value) for value in row))
     stdout.print(grid)
