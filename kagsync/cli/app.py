@@ -127,21 +127,26 @@ class State:
 
 
 def _configure_logging(log_file: Path, verbose: bool) -> None:
+    """Send the library's log lines to ``log_file`` (one handler, replaced when the file changes)."""
     logger = logging.getLogger("kagsync")
-    if any(getattr(h, "_kagsync", False) for h in logger.handlers):
-        return
     logger.setLevel(logging.INFO)
     logger.propagate = False
+    for handler in list(logger.handlers):
+        if getattr(handler, "_kagsync_file", None) == log_file:
+            return
+        if hasattr(handler, "_kagsync_file"):
+            logger.removeHandler(handler)
+            handler.close()
     try:
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.FileHandler(log_file, encoding="utf-8")
+        handler: logging.Handler = logging.FileHandler(log_file, encoding="utf-8", delay=True)
     except OSError as exc:
         report_error(f"{log_file}: cannot write the log file ({exc.strerror}); logging disabled")
         handler = logging.NullHandler()
     handler.setFormatter(
         logging.Formatter("%(asctime)s pid=%(process)d %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S%z")
     )
-    handler._kagsync = True  # type: ignore[attr-defined]
+    handler._kagsync_file = log_file  # type: ignore[attr-defined]
     logger.addHandler(handler)
 
 
