@@ -126,6 +126,24 @@ class State:
         return Repository(self.database(), sync_hook=hook, sync_statuses=settings.sync_statuses)
 
 
+class _LogFileHandler(logging.FileHandler):
+    """A log file opened at the first line, beside a database that may not exist yet."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, encoding="utf-8", delay=True)
+        self._failed = False
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+        return super()._open()
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        # A log file that cannot be written must not turn into a traceback on stderr.
+        if not self._failed:
+            self._failed = True
+            report_error(f"{self.baseFilename}: cannot write the log file; logging disabled")
+
+
 def _configure_logging(log_file: Path, verbose: bool) -> None:
     """Send the library's log lines to ``log_file`` (one handler, replaced when the file changes)."""
     logger = logging.getLogger("kagsync")
@@ -137,12 +155,7 @@ def _configure_logging(log_file: Path, verbose: bool) -> None:
         if hasattr(handler, "_kagsync_file"):
             logger.removeHandler(handler)
             handler.close()
-    try:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.FileHandler(log_file, encoding="utf-8", delay=True)
-    except OSError as exc:
-        report_error(f"{log_file}: cannot write the log file ({exc.strerror}); logging disabled")
-        handler = logging.NullHandler()
+    handler = _LogFileHandler(log_file)
     handler.setFormatter(
         logging.Formatter("%(asctime)s pid=%(process)d %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S%z")
     )
