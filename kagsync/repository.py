@@ -10,9 +10,7 @@ import sqlite3
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-import sqlite_utils
-
-from kagsync.db import write_transaction
+from kagsync.db import Database, write_transaction
 from kagsync.errors import AlreadyExistsError, NotFoundError, ValidationError
 from kagsync.values import (
     check_range,
@@ -118,7 +116,7 @@ class Repository:
 
     def __init__(
         self,
-        db: sqlite_utils.Database,
+        db: Database,
         *,
         sync_hook: SyncHook | None = None,
         sync_statuses: Iterable[str] = ("ongoing",),

@@ -27,9 +27,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol, Sequence
 
-import sqlite_utils
-
 from kagsync import db as dbmod
+from kagsync.db import Database
 from kagsync.errors import KagsyncError, LeaderboardFormatError, SyncBusyError
 from kagsync.leaderboard import iter_leaderboard
 from kagsync.repository import Competition
@@ -438,9 +437,9 @@ class _connection:
 
     def __init__(self, db_path: Path) -> None:
         self.db_path = db_path
-        self.database: sqlite_utils.Database | None = None
+        self.database: Database | None = None
 
-    def __enter__(self) -> sqlite_utils.Database:
+    def __enter__(self) -> Database:
         self.database = dbmod.connect(self.db_path)
         return self.database
 
