@@ -1,0 +1,721 @@
+"""Parse a Kaggle leaderboard download (a zip holding one CSV, or the CSV itself).
+
+Pure parsing: bytes in, :class:`LeaderboardEntry` tuples out. No database, no network,
+no printing. Every problem with the file becomes a one-line
+:class:`~kagsync.errors.LeaderboardFormatError` naming the file and the physical CSV
+line (header = line 1), e.g. ``board.zip:orbit-wars-publicleaderboard.csv line 17:
+TeamId 'abc' is not an integer``.
+
+Kaggle has served three CSV shapes over the years::
+
+    A  TeamId,TeamName,SubmissionDate,Score   many rows per team (submission history)
+    B  TeamId,TeamName,SubmissionDate,Score   one row per team
+    C  Rank,TeamId,TeamName,LastSubmissionDate,Score,SubmissionCount,TeamMemberUserNames
+
+Shape C is streamed row by row (a board of a million teams parses in small, constant
+memory apart from a bitmap of seen TeamIds), so a format error can surface after
+entries were already yielded: callers must stage what they receive and discard it on
+error. Shapes A and B carry no rank; the whole file is read, aggregated per team and
+ranked here, which is fine because those boards are small (at most tens of
+thousands of rows).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import lzma
+import re
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date as _date
+from datetime import datetime
+from operator import itemgetter
+from pathlib import Path
+from typing import NamedTuple, TextIO
+
+from kagsync.errors import LeaderboardFormatError
+
+__all__ = [
+    "SHAPE_CURRENT",
+    "SHAPE_HISTORY",
+    "SHAPE_PER_TEAM",
+    "LeaderboardEntry",
+    "LeaderboardInfo",
+    "iter_leaderboard",
+    "open_leaderboard_file",
+    "parse_leaderboard_text",
+]
+
+SHAPE_HISTORY = "A"
+"""``TeamId,TeamName,SubmissionDate,Score`` with some TeamId on several rows."""
+SHAPE_PER_TEAM = "B"
+"""``TeamId,TeamName,SubmissionDate,Score`` with every TeamId on one row."""
+SHAPE_CURRENT = "C"
+"""``Rank,TeamId,TeamName,LastSubmissionDate,Score,SubmissionCount,TeamMemberUserNames``."""
+
+
+class LeaderboardEntry(NamedTuple):
+    """One team on a leaderboard; field order matches the staging table's columns."""
+
+    rank: int
+    """1..N; 0 for a host benchmark row of shape C."""
+    team_id: int
+    """Kaggle's TeamId: stable across renames, the team's key within a competition."""
+    team_name: str
+    """Exactly as given: surrounding spaces kept, ``98074`` stays text."""
+    score: str
+    """Kaggle's display text exactly (``0.77990``, ``1652.8``); ``""`` when empty."""
+    score_value: float | None
+    """``float(score)``, or None when the score is empty."""
+    last_submission: str | None
+    """ISO 8601 UTC ``2026-05-05T12:22:42Z``, or None when empty."""
+    submission_count: int
+    """Shape C: SubmissionCount; shape A: the team's number of rows; shape B: 1."""
+    members: str
+    """JSON array text of usernames, ``'["a","b"]'``; ``'[]'`` when none are given."""
+    is_benchmark: bool
+    """True for shape C rank-0 rows; shapes A and B do not mark benchmarks."""
+
+
+@dataclass
+class LeaderboardInfo:
+    """What a parse found; pass one as ``info=`` to have it filled in.
+
+    ``source_name`` and ``shape`` are set by the time the first entry is yielded
+    (shape C: after the header; A or B: once all rows were read); ``rows`` (data
+    rows, blank lines excluded) and ``entries`` (teams yielded) once iteration has
+    completed.
+    """
+
+    source_name: str = ""
+    shape: str | None = None
+    rows: int = 0
+    entries: int = 0
+
+
+# --------------------------------------------------------------------------- header
+
+_COLUMNS_CURRENT = (
+    "Rank",
+    "TeamId",
+    "TeamName",
+    "LastSubmissionDate",
+    "Score",
+    "SubmissionCount",
+    "TeamMemberUserNames",
+)
+_COLUMNS_HISTORY = ("TeamId", "TeamName", "SubmissionDate", "Score")
+# Columns that only shape C has: any of them in a header means "this meant to be C".
+_ONLY_CURRENT = frozenset(_COLUMNS_CURRENT) - frozenset(_COLUMNS_HISTORY)
+
+# ------------------------------------------------------------------------ values
+
+# Kaggle writes "YYYY-MM-DD HH:MM:SS" (UTC, no zone). Fast path, ~4x cheaper than a
+# regex: 19 characters with "-", "-", " ", ":", ":" at positions 4, 7, 10, 13, 16
+# (the slice [4:17:3]) leaves datetime.fromisoformat (C code, checks ASCII digits,
+# ranges and the calendar) only that exact layout to accept. Every other form goes
+# through _normalize_date. ASCII classes on purpose: \d also matches other scripts.
+_KAGGLE_DATE_MARKS = "-- ::"
+_fromisoformat = datetime.fromisoformat
+_ANY_DATE = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[ T]"
+    r"((?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9])(?:\.[0-9]{1,9})?(?:Z|\+00:?00)?"
+).fullmatch
+
+# json.dumps(..., ensure_ascii=False) escapes only these; text without them can be
+# quoted by plain concatenation and gives byte-identical JSON.
+_JSON_UNSAFE = re.compile(r'[\x00-\x1f"\\]').search
+
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header, or an empty archive
+
+# Errors zipfile and its decompressors raise while a member is read: a damaged
+# archive, whichever layer notices it first. (OSError covers bz2's "Invalid data
+# stream"; a real disk I/O error would be reported as a corrupt zip too.)
+_ZIP_STREAM_ERRORS: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile,
+    EOFError,
+    zlib.error,
+    lzma.LZMAError,
+    NotImplementedError,
+    OSError,
+)
+
+# Each chunk TextIOWrapper pulls from a zip member costs several Python-level calls
+# in zipfile; bigger chunks make that overhead negligible.
+_TEXT_CHUNK = 1 << 16
+
+# TeamIds below this are tracked in a bitmap (2 MB covers today's ~16M ids, 32 MB at
+# most); larger, implausible ids fall back to a set, so a hostile id cannot make us
+# allocate a huge bitmap.
+_BITMAP_LIMIT = 1 << 28
+
+
+def _show(value: str) -> str:
+    """Quote a field for an error message: one line, bounded length."""
+    if len(value) > 40:
+        value = value[:40] + "..."
+    return repr(value)
+
+
+def _error(name: str, line: int | None, problem: str) -> LeaderboardFormatError:
+    where = name if line is None else f"{name} line {line}"
+    return LeaderboardFormatError(f"{where}: {problem}")
+
+
+def _normalize_date(text: str, column: str, name: str, line: int) -> str:
+    """A non-empty date -> ``YYYY-MM-DDTHH:MM:SSZ``, or raise naming the column.
+
+    The shape-C loop inlines the common case and calls this for the rest.
+    """
+    m = _ANY_DATE(text)
+    if m is not None:
+        year, month, day, clock = m.groups()
+        try:
+            _date(int(year), int(month), int(day))
+        except ValueError:
+            pass
+        else:
+            return f"{year}-{month}-{day}T{clock}Z"
+    raise _error(
+        name,
+        line,
+        f"{column} {_show(text)} is not a date (expected YYYY-MM-DD HH:MM:SS)",
+    )
+
+
+def _parse_score(text: str, name: str, line: int) -> float | None:
+    """Score text -> float; empty -> None.
+
+    NaN and infinities are rejected: no leaderboard shows them, they cannot be
+    ranked, and SQLite would store NaN as NULL.
+    """
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise _error(name, line, f"Score {_show(text)} is not a number") from None
+    if value - value:  # nan or ±inf (finite values give 0.0)
+        raise _error(name, line, f"Score {_show(text)} is not a finite number")
+    return value
+
+
+def _parse_count(text: str, column: str, name: str, line: int) -> int:
+    """A non-negative integer column (shapes A/B, and the shape-C error path)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise _error(name, line, f"{column} {_show(text)} is not an integer") from None
+    if value < 0:
+        raise _error(name, line, f"{column} {_show(text)} is negative")
+    return value
+
+
+def _members_json(text: str) -> str:
+    """TeamMemberUserNames ("a,b", quoted by Kaggle when several) -> JSON array text."""
+    names = [part for part in (raw.strip() for raw in text.split(",")) if part]
+    if not names:
+        return "[]"
+    joined = '","'.join(names)
+    if _JSON_UNSAFE(joined) is None:
+        return '["' + joined + '"]'
+    return json.dumps(names, ensure_ascii=False, separators=(",", ":"))
+
+
+# ------------------------------------------------------------------------ opening
+
+
+@dataclass
+class _Opened:
+    name: str  # "x.csv" or "board.zip:member.csv", used in every message
+    stream: TextIO
+    is_zip: bool
+    reopen_binary: Callable[[], io.BufferedIOBase]  # the raw CSV bytes again
+    file_name: str  # "x.csv" or "board.zip": for problems of the container itself
+
+
+def _open(path: Path) -> _Opened:
+    """Open a .zip's leaderboard member or a .csv as text; raise on a bad zip."""
+    with open(path, "rb") as probe:
+        head = probe.read(4)
+    if head not in _ZIP_MAGIC:
+        if path.suffix.lower() == ".zip":
+            raise _error(path.name, None, "not a zip file")
+
+        def reopen_csv() -> io.BufferedIOBase:
+            return open(path, "rb")
+
+        # The caller owns and closes the stream (that is this function's purpose).
+        stream = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
+        return _Opened(path.name, stream, False, reopen_csv, path.name)
+
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError):
+        # Starts like a zip but the central directory at the end is missing or
+        # unreadable: the usual result of an interrupted download.
+        raise _error(path.name, None, "truncated or corrupt zip") from None
+    with archive:
+        member = _pick_member(archive, path.name)
+        name = f"{path.name}:{member.filename}"
+        if member.flag_bits & 0x1:
+            raise _error(name, None, "the CSV is encrypted")
+        try:
+            binary = archive.open(member)
+        except NotImplementedError:
+            raise _error(name, None, "unsupported compression method") from None
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError):
+            raise _error(path.name, None, "truncated or corrupt zip") from None
+    # Closing the archive above is safe: zipfile keeps the underlying file open until
+    # the member stream (owned by the TextIOWrapper) is closed too.
+    stream = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+    stream._CHUNK_SIZE = _TEXT_CHUNK  # type: ignore[attr-defined]
+
+    def reopen_member() -> io.BufferedIOBase:
+        with zipfile.ZipFile(path) as again:
+            return again.open(member.filename)  # type: ignore[return-value]
+
+    return _Opened(name, stream, True, reopen_member, path.name)
+
+
+def _pick_member(archive: zipfile.ZipFile, zip_name: str) -> zipfile.ZipInfo:
+    """The zip's CSV; if there are several, the one whose name says "leaderboard"."""
+    csvs = [
+        info
+        for info in archive.infolist()
+        if not info.is_dir()
+        and info.filename.lower().endswith(".csv")
+        and not info.filename.startswith("__MACOSX/")  # macOS Finder resource forks
+    ]
+    if not csvs:
+        raise _error(zip_name, None, "no CSV file inside")
+    if len(csvs) == 1:
+        return csvs[0]
+    boards = [info for info in csvs if "leaderboard" in info.filename.lower()]
+    if len(boards) == 1:
+        return boards[0]
+    listed = ", ".join(info.filename for info in csvs[:5])
+    raise _error(
+        zip_name,
+        None,
+        f"{len(csvs)} CSV files inside and {len(boards) or 'none'} named like a "
+        f"leaderboard: {listed}",
+    )
+
+
+def _find_bad_utf8_line(reopen_binary: Callable[[], io.BufferedIOBase]) -> int | None:
+    """Error path only: the 1-based physical line holding the first invalid UTF-8.
+
+    TextIOWrapper decodes 64 KB at a time, so when it fails the CSV reader is
+    usually many lines behind the culprit; rescanning line by line is exact.
+    Splitting on b"\\n" never cuts a UTF-8 sequence (0x0A is never a continuation byte).
+    """
+    try:
+        with reopen_binary() as binary:
+            for number, raw in enumerate(binary, 1):
+                try:
+                    raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    return number
+    except Exception:  # the file changed or broke meanwhile: settle for an estimate
+        return None
+    return None
+
+
+def _detail(exc: BaseException) -> str:
+    """An exception's text on one line, for the parenthesis of a message."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _zip_damage(opened: _Opened) -> str | None:
+    """Error path only: read the zip member to its end; describe the damage, if any.
+
+    zipfile checks the CRC only at the end of a member and deflate does not always
+    notice damage, so a damaged download can first surface as garbage text (bad
+    UTF-8, wrong field counts...). The damage, not the garbage, is the real problem.
+    """
+    try:
+        with opened.reopen_binary() as member:
+            while member.read(1 << 20):
+                pass
+    except _ZIP_STREAM_ERRORS as exc:
+        return _detail(exc)
+    except Exception:  # diagnosis must not mask the original error
+        return None
+    return None
+
+
+def open_leaderboard_file(path: Path | str) -> tuple[str, TextIO]:
+    """Open a leaderboard ``.zip`` or ``.csv`` as a text stream for the CSV reader.
+
+    Returns ``(display_name, stream)``: the name used in error messages
+    (``board.zip:orbit-wars-publicleaderboard-2026-05-05T15:36:33.csv`` for a zip
+    member, ``x.csv`` otherwise) and a text stream opened with ``utf-8-sig`` (drops
+    Kaggle's BOM) and ``newline=""`` (as the csv module requires). The stream is a
+    context manager and owns every underlying file; close it when done.
+
+    Whether the file is a zip is decided by its first bytes, not its name; a name
+    ending in ``.zip`` without zip magic is an error. Raises
+    :class:`LeaderboardFormatError` for a bad zip, a zip without a CSV, or several
+    CSVs none of which (or more than one of which) has "leaderboard" in its name.
+    ``OSError`` from opening the path itself (missing file, no permission) is not a
+    format problem and propagates unchanged.
+    """
+    opened = _open(Path(path))
+    return opened.name, opened.stream
+
+
+# ------------------------------------------------------------------------ parsing
+
+
+def iter_leaderboard(
+    path: Path | str, *, lower_is_better: bool, info: LeaderboardInfo | None = None
+) -> Iterator[LeaderboardEntry]:
+    """Yield the entries of a leaderboard ``.zip`` (as Kaggle serves it) or ``.csv``.
+
+    Lazy: the file is opened on the first ``next()`` and closed when iteration ends
+    or the iterator is closed. ``lower_is_better`` is the competition's metric
+    direction; only shapes A and B use it (to compute ranks). See
+    :func:`parse_leaderboard_text` for the rules, and :func:`open_leaderboard_file`
+    for how the file is opened.
+
+    Errors: :class:`LeaderboardFormatError` for anything wrong with the file's
+    content, possibly after some entries were yielded (shape C streams). For invalid
+    UTF-8 the file is rescanned so the message gives the exact line. A damaged zip
+    gives ``board.zip: truncated or corrupt zip`` (with zipfile's reason in
+    parentheses when the damage is found inside the member): when any format error
+    arises in a zip member, the member is first read to its end so that a CRC
+    failure is reported instead of the garbage it produced.
+    """
+    return _entries(Path(path), None, "", lower_is_better, info)
+
+
+def parse_leaderboard_text(
+    lines: Iterable[str],
+    *,
+    source_name: str,
+    lower_is_better: bool,
+    info: LeaderboardInfo | None = None,
+) -> Iterator[LeaderboardEntry]:
+    """Yield the entries of leaderboard CSV text.
+
+    ``lines`` is what ``csv.reader`` accepts: ideally a text file opened with
+    ``newline=""`` (quoted fields may then hold newlines), or a list of strings.
+    A leading BOM is dropped. ``source_name`` names the text in error messages.
+
+    The shape is chosen by the header: exact column names (after the BOM) in any
+    order; an unknown, duplicated or missing column is an error. Blank lines are
+    skipped; every other row must have as many fields as the header.
+
+    Shape C (``Rank,...,TeamMemberUserNames``) is streamed in file order, which is
+    Kaggle's rank order; its Rank column is trusted (rank 0 = host benchmark,
+    ``is_benchmark=True``, sitting at its score's position). Ranks, TeamIds and
+    SubmissionCounts must be integers >= 0 (anything ``int()`` accepts), TeamIds
+    unique.
+
+    Shapes A and B (``TeamId,TeamName,SubmissionDate,Score``; A if any TeamId
+    repeats, else B) are read whole and aggregated per team:
+
+    * best row: the best score in the competition's direction; among equal scores
+      the earlier submission (then the earlier row in the file); an empty score is
+      worse than any score;
+    * ``score``/``score_value``: those of the best row;
+    * ``last_submission``: the team's *latest* SubmissionDate over all its rows
+      (its most recent activity, like shape C's LastSubmissionDate), not the date
+      of the best row;
+    * ``team_name``: the name on the team's latest row (ties: later in the file),
+      so a renamed team shows its current name;
+    * ``submission_count``: the team's number of rows (so 1 for shape B). In shape
+      A Kaggle kept only improving submissions, so this undercounts real ones;
+    * ranks 1..N by best score, ties broken by the best row's submission time
+      (earlier first, unknown last), then TeamId; teams without a score last.
+
+    Values: the score text is kept exactly; ``score_value = float(score)``, which
+    accepts forms like ``1e-5`` and ``-0.3``, but NaN and infinities are rejected
+    (no board shows them and they cannot be ranked). Dates ``YYYY-MM-DD HH:MM:SS``
+    (Kaggle, UTC without zone) or ``YYYY-MM-DDTHH:MM:SS[.fff][Z]`` become
+    ``YYYY-MM-DDTHH:MM:SSZ`` (fractions dropped); empty -> None. Members are split
+    on commas, stripped, empties dropped, and serialized as compact JSON.
+
+    Errors are :class:`LeaderboardFormatError` naming ``source_name`` and the
+    physical line (for a row spanning several lines, its last one). Invalid UTF-8
+    raised by ``lines`` is reported at the line the reader was about to read.
+    """
+    return _entries(None, lines, source_name, lower_is_better, info)
+
+
+def _strip_bom(lines: Iterable[str]) -> Iterator[str]:
+    """Drop a BOM from the first line (text not decoded with utf-8-sig)."""
+    iterator = iter(lines)
+    for first in iterator:
+        yield first[1:] if first.startswith("\ufeff") else first
+        break
+    yield from iterator
+
+
+def _read_header(
+    reader: Iterator[list[str]], name: str
+) -> tuple[str, tuple[int, ...], int] | None:
+    """Return (kind, column indexes in canonical order, field count), or None if empty.
+
+    ``kind`` is SHAPE_CURRENT, or SHAPE_HISTORY standing for "A or B" until the rows
+    have been seen.
+    """
+    for header in reader:
+        if header:
+            break
+    else:
+        return None
+    line = reader.line_num  # type: ignore[attr-defined]
+    # (No BOM here: utf-8-sig or _strip_bom removed it before the CSV reader.)
+    if _ONLY_CURRENT.intersection(header):
+        kind, expected = SHAPE_CURRENT, _COLUMNS_CURRENT
+    elif not set(_COLUMNS_CURRENT).intersection(header):
+        raise _error(
+            name,
+            line,
+            f"not a Kaggle leaderboard header: unknown column {_show(header[0])} "
+            f"(expected {','.join(_COLUMNS_CURRENT)} or {','.join(_COLUMNS_HISTORY)})",
+        )
+    else:
+        kind, expected = SHAPE_HISTORY, _COLUMNS_HISTORY
+    seen: set[str] = set()
+    for column in header:
+        if column not in expected:
+            raise _error(
+                name,
+                line,
+                f"unknown header column {_show(column)} "
+                f"(expected {','.join(expected)})",
+            )
+        if column in seen:
+            raise _error(name, line, f"duplicate header column {_show(column)}")
+        seen.add(column)
+    for column in expected:
+        if column not in seen:
+            raise _error(name, line, f"missing column {_show(column)}")
+    return kind, tuple(header.index(column) for column in expected), len(header)
+
+
+def _entries(
+    path: Path | None,
+    lines: Iterable[str] | None,
+    name: str,
+    lower_is_better: bool,
+    info: LeaderboardInfo | None,
+) -> Iterator[LeaderboardEntry]:
+    """The generator behind both public functions: opens, reads the header, translates
+    errors raised by the stream itself, closes. The shape readers it delegates to do
+    the row work (``yield from`` adds only a C-level hop per entry)."""
+    opened: _Opened | None = None
+    if path is not None:
+        opened = _open(path)
+        name = opened.name
+        lines = opened.stream
+    else:
+        assert lines is not None
+        lines = _strip_bom(lines)
+    reader = csv.reader(lines, strict=True)
+    stream_errors = _ZIP_STREAM_ERRORS if opened is not None and opened.is_zip else ()
+    try:
+        found = _read_header(reader, name)
+        if found is None:
+            raise _error(name, None, "empty file")
+        kind, indexes, width = found
+        if info is not None:
+            info.source_name = name
+            info.shape = kind
+        if kind == SHAPE_CURRENT:
+            yield from _current(reader, name, indexes, width, info)
+        else:
+            yield from _history(reader, name, indexes, width, lower_is_better, info)
+    except stream_errors as exc:
+        # Found while decompressing, which runs ahead of the CSV reader: a line
+        # number would be a guess, so the message names the zip.
+        assert opened is not None
+        detail = _detail(exc)
+        raise _error(
+            opened.file_name, None, f"truncated or corrupt zip ({detail})"
+        ) from None
+    except (csv.Error, UnicodeDecodeError, LeaderboardFormatError) as exc:
+        if opened is not None and opened.is_zip:
+            damage = _zip_damage(opened)
+            if damage is not None:
+                raise _error(
+                    opened.file_name, None, f"truncated or corrupt zip ({damage})"
+                ) from None
+        if isinstance(exc, LeaderboardFormatError):
+            raise
+        if isinstance(exc, csv.Error):
+            raise _error(name, reader.line_num, f"bad CSV ({_detail(exc)})") from None
+        line = _find_bad_utf8_line(opened.reopen_binary) if opened is not None else None
+        raise _error(name, line or reader.line_num + 1, "not valid UTF-8") from None
+    finally:
+        if opened is not None:
+            opened.stream.close()
+
+
+def _current(
+    reader: Iterator[list[str]],
+    name: str,
+    indexes: tuple[int, ...],
+    width: int,
+    info: LeaderboardInfo | None,
+) -> Iterator[LeaderboardEntry]:
+    """Stream shape C. The per-row path is kept flat on purpose: it runs 1M times.
+
+    Exceptions from ``reader`` itself (csv, decoding, zip) are translated by the
+    caller, :func:`_entries`; a ``yield from`` delegation costs far less than the
+    row work.
+    """
+    # Locals are faster than globals/attributes inside the loop.
+    pick = itemgetter(*indexes)  # columns in canonical order, whatever the header order
+    make = LeaderboardEntry._make  # tuple.__new__: skips namedtuple's Python __new__
+    kaggle_marks = _KAGGLE_DATE_MARKS
+    fromisoformat = _fromisoformat
+    to_int = int
+    to_float = float
+    length = len
+    # Duplicate TeamIds: a growable bitmap indexed by TeamId (a million teams with ids
+    # near 16M cost 2 MB; a set of the same ints would cost ~60 MB).
+    bits = bytearray(1 << 16)
+    nbytes = length(bits)
+    big_ids: set[int] = set()
+    blanks = 0
+    count = 0
+    for count, row in enumerate(reader, 1):  # noqa: B007 - count is used after the loop
+        if length(row) != width:
+            if not row:  # a blank line
+                blanks += 1
+                continue
+            raise _error(
+                name, reader.line_num, f"expected {width} fields, found {length(row)}"
+            )
+        rank_text, id_text, team, date_text, score, count_text, members = pick(row)
+        try:
+            rank = to_int(rank_text)
+            team_id = to_int(id_text)
+            subs = to_int(count_text)
+        except ValueError:
+            line = reader.line_num
+            _parse_count(rank_text, "Rank", name, line)
+            _parse_count(id_text, "TeamId", name, line)
+            _parse_count(count_text, "SubmissionCount", name, line)
+            raise  # unreachable: one of the three calls raised
+        # One test for three signs: an OR of non-negative ints is non-negative.
+        if (rank | team_id | subs) < 0:
+            line = reader.line_num
+            _parse_count(rank_text, "Rank", name, line)
+            _parse_count(id_text, "TeamId", name, line)
+            _parse_count(count_text, "SubmissionCount", name, line)
+
+        byte = team_id >> 3
+        if byte < nbytes:
+            mask = 1 << (team_id & 7)
+            if bits[byte] & mask:
+                raise _error(name, reader.line_num, f"duplicate TeamId {team_id}")
+            bits[byte] |= mask
+        elif team_id < _BITMAP_LIMIT:
+            bits.extend(bytes(max(byte + 1, 2 * nbytes) - nbytes))
+            nbytes = length(bits)
+            bits[byte] |= 1 << (team_id & 7)
+        elif team_id in big_ids:
+            raise _error(name, reader.line_num, f"duplicate TeamId {team_id}")
+        else:
+            big_ids.add(team_id)
+
+        if score:
+            try:
+                value = to_float(score)
+            except ValueError:
+                value = _parse_score(score, name, reader.line_num)
+            if value - value:  # nan or ±inf
+                _parse_score(score, name, reader.line_num)
+        else:
+            value = None
+
+        if date_text[4:17:3] == kaggle_marks and length(date_text) == 19:
+            try:
+                fromisoformat(date_text)  # validation only
+            except ValueError:
+                _normalize_date(date_text, "LastSubmissionDate", name, reader.line_num)
+            last = date_text.replace(" ", "T") + "Z"
+        elif date_text:
+            last = _normalize_date(
+                date_text, "LastSubmissionDate", name, reader.line_num
+            )
+        else:
+            last = None
+
+        # Nearly every team is one plain lowercase-alphanumeric username.
+        if members.isalnum():
+            members = '["' + members + '"]'
+        elif members:
+            members = _members_json(members)
+        else:  # host benchmarks have no members
+            members = "[]"
+
+        yield make((rank, team_id, team, score, value, last, subs, members, rank == 0))
+    if info is not None:
+        info.rows = info.entries = count - blanks
+
+
+def _history(
+    reader: Iterator[list[str]],
+    name: str,
+    indexes: tuple[int, ...],
+    width: int,
+    lower_is_better: bool,
+    info: LeaderboardInfo | None,
+) -> Iterator[LeaderboardEntry]:
+    """Read shape A or B whole, keep each team's best row, rank, then yield."""
+    pick = itemgetter(*indexes)
+    sign = 1.0 if lower_is_better else -1.0
+    # team_id -> [best_key, best_score, best_value, rows,
+    #             latest_key, latest_name, latest]
+    # best_key = (no score?, signed value, submission time or "~" if unknown): the
+    # smallest is the best row; "~" sorts after any digit, so unknown times lose ties.
+    teams: dict[int, list] = {}
+    rows = 0
+    for row in reader:
+        if len(row) != width:
+            if not row:
+                continue
+            raise _error(
+                name, reader.line_num, f"expected {width} fields, found {len(row)}"
+            )
+        rows += 1
+        id_text, team_name, date_text, score = pick(row)
+        line = reader.line_num
+        team_id = _parse_count(id_text, "TeamId", name, line)
+        when = (
+            _normalize_date(date_text, "SubmissionDate", name, line)
+            if date_text
+            else None
+        )
+        value = _parse_score(score, name, line)
+        key_value = (1, 0.0) if value is None else (0, sign * value)
+        best_key = (*key_value, when or "~")
+        state = teams.get(team_id)
+        if state is None:
+            teams[team_id] = [best_key, score, value, 1, when or "", team_name, when]
+            continue
+        state[3] += 1
+        if best_key < state[0]:  # strict: an equal later row does not replace
+            state[0], state[1], state[2] = best_key, score, value
+        if (when or "") >= state[4]:  # >=: on equal times the later row is newer
+            state[4], state[5], state[6] = when or "", team_name, when
+
+    ranked = sorted(teams.items(), key=lambda item: (item[1][0], item[0]))
+    if info is not None:
+        info.shape = SHAPE_HISTORY if rows > len(teams) else SHAPE_PER_TEAM
+        info.rows = rows
+        info.entries = len(teams)
+    make = LeaderboardEntry._make
+    for rank, (team_id, state) in enumerate(ranked, 1):
+        _, score, value, count, _, team_name, latest = state
+        yield make((rank, team_id, team_name, score, value, latest, count, "[]", False))
