@@ -9,8 +9,6 @@ from typing import Any, Iterable, Sequence
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TaskID, TextColumn
-from rich.table import Table
 
 from kagsync.cli.app import EXIT_SYNC_FAILED, State, stderr, stdout
 
@@ -25,6 +23,8 @@ _NUMERIC_COLUMNS = {"rank", "entries", "created", "updated", "removed", "subs", 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, caption: str | None = None) -> None:
     """A rich table on stdout."""
+    from rich.table import Table
+
     grid = Table(title=title, caption=caption, header_style="bold", title_justify="left")
     for index, column in enumerate(columns):
         numeric = column.lower() in _NUMERIC_COLUMNS
@@ -71,8 +71,8 @@ class SyncDisplay:
         self.state = state
         self.live = stderr.is_terminal and not state.quiet
         self._lock = threading.Lock()
-        self._progress: Progress | None = None
-        self._tasks: dict[str, TaskID] = {}
+        self._progress: Any = None
+        self._tasks: dict[str, Any] = {}
 
     def __enter__(self) -> "SyncDisplay":
         return self
@@ -81,8 +81,11 @@ class SyncDisplay:
         if self._progress is not None:
             self._progress.stop()
 
-    def _task(self, slug: str) -> TaskID:
+    def _task(self, slug: str) -> Any:
         if self._progress is None:
+            # Imported here: only commands that really sync on a terminal need it.
+            from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn
+
             self._progress = Progress(
                 SpinnerColumn(),
                 TextColumn("[bold]{task.fields[slug]}"),
