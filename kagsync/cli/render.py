@@ -84,20 +84,20 @@ class SyncDisplay:
     def _task(self, slug: str) -> Any:
         if self._progress is None:
             # Imported here: only commands that really sync on a terminal need it.
-            from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn
+            from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 
             self._progress = Progress(
                 SpinnerColumn(),
                 TextColumn("[bold]{task.fields[slug]}"),
                 TextColumn("{task.fields[stage]}"),
                 BarColumn(bar_width=20),
-                DownloadColumn(),
+                TextColumn("{task.fields[size]}"),
                 console=stderr,
                 transient=False,
             )
             self._progress.start()
         if slug not in self._tasks:
-            self._tasks[slug] = self._progress.add_task("", total=None, slug=slug, stage="queued")
+            self._tasks[slug] = self._progress.add_task("", total=None, slug=slug, stage="queued", size="")
         return self._tasks[slug]
 
     def stage(self, slug: str, stage: str, detail: str = "") -> None:
@@ -123,7 +123,8 @@ class SyncDisplay:
         with self._lock:
             task = self._task(slug)
             assert self._progress is not None
-            self._progress.update(task, completed=received, total=total)
+            size = f"{received / 1e6:.1f}" + (f"/{total / 1e6:.1f} MB" if total else " MB")
+            self._progress.update(task, completed=received, total=total, size=size)
 
 
 def outcome_line(outcome: Any) -> str:
