@@ -1,3 +1,467 @@
 """Commands that run syncs in bulk or on a schedule: import and watch."""
 
 from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Optional, Sequence
+
+import typer
+from rich.console import Group
+from rich.live import Live
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from kagsync.cli.app import EXIT_ERROR, State, app, get_state, report_error, stderr
+from kagsync.cli.render import (
+    SyncDisplay,
+    dash,
+    exit_for,
+    outcome_line,
+    report_outcomes,
+    say,
+    summary_table,
+    table,
+)
+from kagsync.errors import KagsyncError, ValidationError
+from kagsync.values import now_iso
+
+JobsOption = Annotated[
+    Optional[int],
+    typer.Option("--jobs", "-j", help="Parallel syncs (default: the jobs setting, 4).", min=1, max=64, show_default=False),
+]
+
+
+# -- import -------------------------------------------------------------------
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _change_text(changes: dict[str, tuple[Any, Any]]) -> str:
+    return "; ".join(f"{key}: {_shown(old)} → {_shown(new)}" for key, (old, new) in changes.items())
+
+
+@app.command("import")
+def import_command(
+    ctx: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV with a header: slug (or kaggle_id, kaggle_competition_id; a Kaggle URL is fine) and "
+            "optionally title, event, status, start, end, description, lower_is_better, weight.",
+            metavar="FILE",
+            show_default=False,
+        ),
+    ],
+    event: Annotated[
+        Optional[str], typer.Option("--event", help="Event of the lines that name none.", show_default=False)
+    ] = None,
+    create_events: Annotated[
+        bool, typer.Option("--create-events", help="Create the events that do not exist yet (title = slug).")
+    ] = False,
+    jobs: JobsOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check the file and show what would change; write nothing.")
+    ] = False,
+    no_sync: Annotated[bool, typer.Option("--no-sync", help="Only store; do not sync the leaderboards now.")] = False,
+) -> None:
+    """Create or update many competitions from a CSV file, then sync them in parallel.
+
+    The whole file is checked first: every bad line is reported with its line number and
+    nothing is written. A competition that exists is updated (only the columns and cells
+    the file gives), not duplicated. New competitions, and those whose status changes into
+    a sync status, are then synced in parallel; a failed sync keeps the competition and
+    the command exits 3.
+
+    Example: [bold]kagsync import examples/comps.csv --create-events --jobs 4[/]
+    """
+    from kagsync.importer import ImportValidationError, import_file
+
+    state = get_state(ctx)
+    with SyncDisplay(state) as display:
+        repository = state.repository(sync=not no_sync, observer=display, jobs=jobs)
+        try:
+            result = import_file(
+                repository, file, event=event, create_events=create_events, dry_run=dry_run, sync=not no_sync
+            )
+        except ImportValidationError as error:
+            for problem in error.problems:
+                report_error(problem)
+            count = len(error.problems)
+            say(state, f"Nothing was imported ({count} problem{'s' if count != 1 else ''}).")
+            raise typer.Exit(error.exit_code) from None
+    plan = result.plan
+    syncing = not no_sync and repository.sync_hook is not None
+    counts = f"{plan.count('new')} new, {plan.count('updated')} updated, {plan.count('unchanged')} unchanged"
+
+    if result.dry_run:
+        table(
+            f"Import {plan.path.name} (dry run)",
+            ["Line", "Competition", "Action", "Changes", "Sync"],
+            [
+                (
+                    row.line,
+                    row.slug,
+                    row.action,
+                    _change_text(row.changes) if row.action == "updated" else None,
+                    "yes" if row.would_sync and syncing else None,
+                )
+                for row in plan.rows
+            ],
+        )
+        for slug in plan.events_to_create:
+            say(state, f"Would create event [bold]{escape(slug)}[/]")
+        would_sync = sum(1 for row in plan.rows if row.would_sync) if syncing else 0
+        say(state, f"Dry run: {counts}, {would_sync} to sync; nothing was written.")
+        return
+
+    for slug in result.events_created:
+        say(state, f"Created event [bold]{escape(slug)}[/]")
+    say(state, f"Imported {escape(plan.path.name)}: {counts}.")
+    outcomes = result.outcomes
+    if outcomes:
+        if state.quiet:
+            report_outcomes(state, outcomes, saved_note=True)
+        else:
+            summary_table(outcomes)
+            failed = [o.slug for o in outcomes if not o.ok]
+            for outcome in outcomes:  # the reasons in full, whatever the table's width
+                if not outcome.ok:
+                    stderr.print(outcome_line(outcome), soft_wrap=True)
+            if failed:
+                stderr.print(
+                    f"{len(failed)} sync(s) failed; the competitions were saved. Retry with: "
+                    f"kagsync sync {escape(' '.join(failed))}",
+                    soft_wrap=True,
+                )
+    exit_for(outcomes)
+
+
+# -- watch --------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    slug: str
+    status: str
+    last_synced: str | None = None
+    outcome: str | None = None
+    entries: int | None = None
+    change: str | None = None
+    error: str | None = None
+    activity: str | None = None
+
+
+def _entries_change(outcome: Any, *, compact: bool) -> str:
+    if not (outcome.created or outcome.removed or outcome.updated):
+        return "=" if compact else "no change"
+    if compact:
+        parts = [f"+{outcome.created:,}", f"−{outcome.removed:,}", f"~{outcome.updated:,}"]
+        return " ".join(parts)
+    return f"+{outcome.created:,} new, −{outcome.removed:,} removed, {outcome.updated:,} updated"
+
+
+def _clock_time(iso: str | None) -> str:
+    """A stored UTC time: HH:MM:SS today, else the date and the minute."""
+    if not iso:
+        return "–"
+    if iso[:10] == now_iso()[:10]:
+        return iso[11:19]
+    return dash(iso)
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class WatchDisplay:
+    """The watch's output: a live table on a terminal, plain log lines on stderr otherwise.
+
+    It is both the Syncer's observer (each sync's stage) and the watcher's observer
+    (ticks, transitions, stopping).
+    """
+
+    def __init__(self, state: State, *, once: bool) -> None:
+        self.state = state
+        self.once = once
+        self.live_mode = stderr.is_terminal and not state.quiet
+        self.watcher: Any = None
+        self._lock = threading.Lock()
+        self._rows: dict[str, _Row] = {}
+        self._notes: deque[str] = deque(maxlen=6)
+        self._last: Any = None
+        self._tick = 0
+        self._live: Live | None = None
+        self._closing = False
+
+    def __enter__(self) -> "WatchDisplay":
+        if self.live_mode:
+            self._live = Live(
+                get_renderable=self._render, console=stderr, refresh_per_second=4, transient=False
+            )
+            self._live.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._closing = True
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    # -- plain lines ----------------------------------------------------------
+
+    def _line(self, text: str) -> None:
+        stderr.print(f"{now_iso()} {escape(text)}", soft_wrap=True, highlight=False)
+
+    # -- SyncObserver ---------------------------------------------------------
+
+    def stage(self, slug: str, stage: str, detail: str = "") -> None:
+        with self._lock:
+            row = self._rows.get(slug)
+            if row is not None:
+                if stage == "waiting":
+                    row.activity = "waiting for another sync"
+                elif stage == "writing":
+                    row.activity = f"writing {detail}".strip()
+                else:
+                    row.activity = stage
+        if not self.live_mode and self.state.verbose and not self.state.quiet:
+            self._line(f"{slug}: {stage} {detail}".strip())
+
+    def download_progress(self, slug: str, received: int, total: int | None) -> None:
+        with self._lock:
+            row = self._rows.get(slug)
+            if row is not None:
+                size = f"{received / 1e6:.1f}" + (f"/{total / 1e6:.1f}" if total else "") + " MB"
+                row.activity = f"downloading {size}"
+
+    # -- WatchObserver --------------------------------------------------------
+
+    def tick_started(self, number: int, competitions: Sequence[Any]) -> None:
+        with self._lock:
+            self._tick = number
+            rows: dict[str, _Row] = {}
+            for c in competitions:
+                row = self._rows.get(c.slug) or _Row(
+                    c.slug, c.status, c.last_synced, c.last_sync_status, c.entries, None, c.last_sync_error
+                )
+                row.status = c.status
+                row.activity = "queued"
+                rows[c.slug] = row
+            self._rows = rows
+
+    def transition(self, transition: Any) -> None:
+        text = f"{transition.slug}: {transition.old} → {transition.new} ({transition.reason})"
+        with self._lock:
+            row = self._rows.get(transition.slug)
+            if row is not None:
+                row.status = transition.new
+            self._notes.append(f"{now_iso()} {text}")
+        if not self.live_mode:
+            self._line(text)
+
+    def tick_finished(self, report: Any) -> None:
+        with self._lock:
+            self._last = report
+            for outcome in report.outcomes:
+                row = self._rows.get(outcome.slug)
+                if row is None:
+                    continue
+                row.activity = None
+                row.outcome = outcome.status
+                if outcome.ok:
+                    row.last_synced = outcome.finished
+                    row.entries = outcome.entries
+                    row.change = _entries_change(outcome, compact=True)
+                    row.error = None
+                else:
+                    row.change = None
+                    row.error = outcome.error
+                    if outcome.run_id is not None:
+                        row.last_synced = outcome.finished
+            for row in self._rows.values():
+                row.activity = None
+            if report.error is not None:
+                self._notes.append(f"{now_iso()} tick {report.number} failed: {report.error}")
+        if not self.live_mode:
+            for outcome in report.outcomes:
+                if outcome.ok:
+                    self._line(
+                        f"{outcome.slug}: ok, {outcome.entries:,} entries "
+                        f"({_entries_change(outcome, compact=False)}) in {outcome.seconds:.1f} s"
+                    )
+                else:
+                    self._line(f"{outcome.slug}: {outcome.status}: {outcome.error}")
+            self._line(self._summary(report))
+
+    def stopping(self) -> None:
+        if not self.live_mode:
+            if self.watcher is not None and self.watcher.in_tick:
+                self._line("stopping: letting the syncs in progress finish (press Ctrl-C again to abandon them)")
+            else:
+                self._line("stopping")
+
+    # -- rendering ------------------------------------------------------------
+
+    def _summary(self, report: Any) -> str:
+        text = report.summary()
+        if not report.due and report.error is None:
+            statuses = ", ".join(self.watcher.repository.sync_statuses) if self.watcher else "ongoing"
+            text += f" (status {statuses})"
+        if self.once or report.stopped:
+            return text
+        text += f"; next tick in {report.next_interval:g} s"
+        if report.rate_limited:
+            text += f" (rate limited by Kaggle: interval raised from {self.watcher.interval:g} s)"
+        return text
+
+    def _status_line(self) -> Text:
+        watcher = self.watcher
+        if watcher is None:
+            return Text("")
+        if self._closing:
+            return Text(self._last.summary() if self._last is not None else "")
+        if watcher.stopping and not watcher.in_tick:
+            return Text("Stopping…")
+        if watcher.stopping:
+            return Text.from_markup(
+                "[yellow]Stopping: letting the syncs in progress finish… (Ctrl-C again to abandon them)[/]"
+            )
+        if watcher.in_tick or self._last is None:
+            return Text(f"Tick {self._tick} running…")
+        report = self._last
+        style = "green" if report.ok else "red"
+        line = Text.assemble((report.summary(), style))
+        wait = watcher.seconds_until_next_tick()
+        if wait is not None and not self.once:
+            line.append(f" · next tick in {_duration(wait)}", style="bold")
+            line.append(f" (every {_duration(watcher.current_interval)}")
+            if report.rate_limited:
+                line.append(" — slowed down: Kaggle is rate limiting", style="yellow")
+            line.append(")")
+        return line
+
+    def _render(self) -> Any:
+        with self._lock:
+            grid = Table(
+                title=f"kagsync watch · {len(self._rows)} active competition{'s' if len(self._rows) != 1 else ''}",
+                title_justify="left",
+                header_style="bold",
+                caption="Change: +new teams −teams gone ~teams with a new rank or score",
+                caption_justify="left",
+            )
+            grid.add_column("Competition", no_wrap=True)
+            grid.add_column("Status", no_wrap=True)
+            grid.add_column("Last sync (UTC)", no_wrap=True)
+            grid.add_column("Outcome", no_wrap=True)
+            grid.add_column("Entries", justify="right", no_wrap=True)
+            grid.add_column("Change", justify="right", no_wrap=True)
+            # The only column that gives way on a narrow terminal; each error stays one line.
+            grid.add_column("Error", min_width=5)
+            for row in self._rows.values():
+                if row.activity:
+                    outcome = f"[cyan]{escape(row.activity)}[/]"
+                else:
+                    style = {"ok": "green", "failed": "red", "skipped": "yellow"}.get(row.outcome or "", "")
+                    outcome = f"[{style}]{escape(row.outcome)}[/]" if style and row.outcome else dash(row.outcome)
+                grid.add_row(
+                    escape(row.slug),
+                    dash(row.status),
+                    _clock_time(row.last_synced),
+                    outcome,
+                    dash(f"{row.entries:,}" if row.entries is not None else None),
+                    dash(row.change),
+                    Text(row.error or "–", no_wrap=True, overflow="ellipsis"),
+                )
+            notes = [Text(note, style="dim") for note in self._notes]
+        return Group(grid, *notes, self._status_line())
+
+
+@app.command("watch")
+def watch_command(
+    ctx: typer.Context,
+    interval: Annotated[
+        Optional[float],
+        typer.Option(
+            "--interval",
+            help="Seconds between ticks (default: the watch_interval setting, 300).",
+            show_default=False,
+            metavar="SECONDS",
+        ),
+    ] = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="Run one tick and exit: 0 when every sync succeeded, 3 otherwise (for cron).")
+    ] = False,
+    jobs: JobsOption = None,
+    max_ticks: Annotated[
+        Optional[int],
+        typer.Option("--max-ticks", help="Stop after this many ticks.", min=1, show_default=False, metavar="N"),
+    ] = None,
+) -> None:
+    """Keep every active competition's leaderboard fresh: sync them now, then every interval.
+
+    Each tick syncs, in parallel, every competition whose status is a sync status (trigger
+    [bold]watch[/]); a failed sync is recorded and retried next tick, and rate limiting
+    by Kaggle doubles the interval until a tick gets through. Unless follow_dates is off,
+    an upcoming competition whose start has passed becomes ongoing, and an ongoing one
+    whose end has passed gets one final sync and becomes completed. Ctrl-C or SIGTERM
+    stops cleanly (exit 0).
+
+    Example: [bold]kagsync watch --interval 120[/]   (from cron: [bold]kagsync --quiet watch --once[/])
+    """
+    from kagsync.watch import Watcher, stop_on_signals
+
+    state = get_state(ctx)
+    settings = state.settings
+    seconds = settings.watch_interval if interval is None else interval
+    if not seconds > 0:
+        raise ValidationError(f"--interval: expected a positive number of seconds, got {seconds:g}")
+    repository = state.repository()
+    display = WatchDisplay(state, once=once)
+    syncer = state.syncer(observer=display, jobs=jobs)
+    watcher = Watcher(
+        repository,
+        syncer,
+        interval=seconds,
+        jobs=jobs or settings.jobs,
+        follow_dates=settings.follow_dates,
+        observer=display,
+    )
+    display.watcher = watcher
+    report = None
+    try:
+        with stop_on_signals(watcher), display:
+            report = watcher.run(max_ticks=1 if once else max_ticks)
+    except KeyboardInterrupt:  # a second Ctrl-C after the loop had already ended
+        report = watcher.last_report
+    if not once:
+        if watcher.stopping:
+            say(state, f"Stopped after {watcher.ticks} tick{'s' if watcher.ticks != 1 else ''}.")
+        return
+    if report is None or report.stopped:
+        return
+    if report.error is not None:
+        report_error(f"the tick failed: {report.error}")
+        code = report.exception.exit_code if isinstance(report.exception, KagsyncError) else EXIT_ERROR
+        raise typer.Exit(code)
+    if not report.due:
+        say(state, "No active competitions to sync.")
+        return
+    if display.live_mode:  # the table may have cut the errors short
+        for outcome in report.failed:
+            stderr.print(outcome_line(outcome), soft_wrap=True)
+    exit_for(report.outcomes)

@@ -1,0 +1,457 @@
+"""Bulk import of competitions from a CSV file.
+
+Reading is separate from writing: :func:`read_import` checks the whole file against
+the database and returns an :class:`ImportPlan` (what each line would do) without
+writing anything; :func:`apply_import` writes a plan; :func:`import_file` does both
+(or only the first, for a dry run).
+
+The file is CSV with a header. Column names are case-insensitive, surrounding spaces
+are ignored, and ``-`` or a space count as ``_`` (``Lower Is Better``). Columns:
+
+- ``slug`` (also ``kaggle_id``, ``kaggle_competition_id``): required; the value may be
+  a Kaggle URL of the competition;
+- optional ``title``, ``event``, ``status``, ``start``, ``end``, ``description``,
+  ``lower_is_better`` (true/false/yes/no/1/0) and ``weight``.
+
+An empty cell means "not given": a new competition gets the default, an existing one
+keeps its stored value. Columns the file does not have are never touched either.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from kagsync.errors import AlreadyExistsError, KagsyncError, ValidationError
+from kagsync.repository import Competition, Repository, Saved
+from kagsync.values import (
+    check_range,
+    parse_competition_slug,
+    parse_status,
+    parse_time,
+    validate_event_slug,
+)
+
+__all__ = [
+    "COLUMNS",
+    "COLUMN_ALIASES",
+    "ImportValidationError",
+    "RowChange",
+    "ImportPlan",
+    "ImportResult",
+    "read_import",
+    "apply_import",
+    "import_file",
+]
+
+COLUMNS = ("slug", "title", "event", "status", "start", "end", "description", "lower_is_better", "weight")
+"""The columns an import file may have (``slug`` is required)."""
+
+COLUMN_ALIASES = {"kaggle_id": "slug", "kaggle_competition_id": "slug"}
+"""Other names accepted for a column."""
+
+_TRUE = {"true", "yes", "1"}
+_FALSE = {"false", "no", "0"}
+
+
+class ImportValidationError(ValidationError):
+    """An import file with problems; :attr:`problems` holds one line per problem.
+
+    The message is the first problem, followed by "(and N more)" when there are more.
+    """
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        message = self.problems[0] if self.problems else "the import file has problems"
+        if len(self.problems) > 1:
+            message += f" (and {len(self.problems) - 1} more)"
+        super().__init__(message)
+
+
+@dataclass
+class RowChange:
+    """What one line of the file does.
+
+    ``action`` is ``new``, ``updated`` or ``unchanged``; ``changes`` maps each field
+    that would change to its (stored, new) values, for display; ``record`` is what is
+    handed to :meth:`Repository.import_competitions`; ``would_sync`` is True for a new
+    competition and one whose status changes into a sync status (whether a sync really
+    happens also depends on the repository having a sync hook).
+    """
+
+    line: int
+    slug: str
+    action: str
+    record: dict[str, Any]
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    would_sync: bool = False
+
+
+@dataclass
+class ImportPlan:
+    """A validated import file: its lines in file order and the events to create."""
+
+    path: Path
+    rows: list[RowChange]
+    events_to_create: list[str] = field(default_factory=list)
+
+    def count(self, action: str) -> int:
+        """How many lines have this action."""
+        return sum(1 for row in self.rows if row.action == action)
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or, for a dry run, would do)."""
+
+    plan: ImportPlan
+    dry_run: bool = False
+    events_created: list[str] = field(default_factory=list)
+    saved: list[Saved] = field(default_factory=list)
+
+    @property
+    def outcomes(self) -> list[Any]:
+        """The sync outcomes, in file order."""
+        return [outcome for saved in self.saved for outcome in saved.syncs]
+
+
+# -- reading ------------------------------------------------------------------
+
+
+def _normalise_column(name: str) -> str:
+    key = name.strip().lower().replace("-", "_").replace(" ", "_")
+    return COLUMN_ALIASES.get(key, key)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ValidationError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ValidationError(f"{path}: is a directory, not a CSV file") from None
+    except OSError as exc:
+        raise ValidationError(f"{path}: cannot read the file ({exc.strerror})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ImportValidationError(
+            [f"{path.name} line {line}: not UTF-8 text (save the file as CSV UTF-8)"]
+        ) from None
+
+
+def _records(text: str) -> Iterator[tuple[int, list[str] | None, str | None]]:
+    """(first line number, cells, csv error) for each record of the file."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    previous = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield previous + 1, None, f"not valid CSV ({exc})"
+            return
+        yield previous + 1, cells, None
+        previous = reader.line_num
+
+
+def _parse_bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValidationError(f"lower_is_better: expected true/false/yes/no/1/0, got {text!r}")
+
+
+def _parse_weight(text: str) -> float:
+    try:
+        weight = float(text)
+    except ValueError:
+        raise ValidationError(f"weight: expected a number, got {text!r}") from None
+    if not weight >= 0:
+        raise ValidationError(f"weight must be zero or more, got {text!r}")
+    return weight
+
+
+def read_import(
+    path: Path | str,
+    repository: Repository,
+    *,
+    event: str | None = None,
+    create_events: bool = False,
+) -> ImportPlan:
+    """Read and check a whole import file against the database; write nothing.
+
+    ``event`` applies to lines with no event. An event that does not exist is a problem
+    unless ``create_events`` (then it is listed in :attr:`ImportPlan.events_to_create`).
+
+    Raises:
+        ImportValidationError: every problem of the file, one line each, naming the
+            file and the line ("comps.csv line 4: ...").
+        ValidationError: the file cannot be read at all.
+    """
+    path = Path(path)
+    name = path.name
+    text = _read_text(path)
+    problems: list[str] = []
+    events = repository.list_events()
+    existing_events = {e.slug for e in events}
+    event_slugs = {e.id: e.slug for e in events}
+    to_create: list[str] = []
+
+    def event_problem(slug: str) -> str | None:
+        """None when the event exists or will be created; else the reason."""
+        if slug in existing_events or slug in to_create:
+            return None
+        if not create_events:
+            return (
+                f"unknown event {slug!r} (create it first with `kagsync event add`, "
+                "or pass --create-events)"
+            )
+        try:
+            validate_event_slug(slug)
+        except ValidationError as error:
+            return str(error)
+        to_create.append(slug)
+        return None
+
+    default_event = (event or "").strip() or None
+    default_event_ok = True
+    if default_event is not None:
+        reason = event_problem(default_event)
+        if reason is not None:
+            problems.append(f"--event: {reason}")
+            default_event_ok = False
+
+    records = _records(text)
+    header_line, header, csv_error = next(records, (1, None, None))
+    if csv_error is not None:
+        raise ImportValidationError([f"{name} line {header_line}: {csv_error}"])
+    if not header or all(not cell.strip() for cell in header):
+        raise ImportValidationError(
+            [f"{name}: no header line (the first line must name the columns, e.g. slug,title,status)"]
+        )
+    columns: list[str] = []
+    for position, raw in enumerate(header, start=1):
+        column = _normalise_column(raw)
+        if not column:
+            problems.append(f"{name} line {header_line}: column {position} has no name")
+        elif column not in COLUMNS:
+            problems.append(
+                f"{name} line {header_line}: unknown column {raw.strip()!r} "
+                f"(known: {', '.join(COLUMNS)}; slug may also be called kaggle_id or kaggle_competition_id)"
+            )
+        elif column in columns:
+            problems.append(f"{name} line {header_line}: column {column!r} appears twice")
+        columns.append(column)
+    if "slug" not in columns:
+        problems.append(
+            f"{name} line {header_line}: no slug column (name it slug, kaggle_id or kaggle_competition_id)"
+        )
+    if problems and any(p.startswith(f"{name} line {header_line}:") for p in problems):
+        # Without a usable header, the lines cannot be read.
+        raise ImportValidationError(problems)
+
+    rows: list[RowChange] = []
+    seen: dict[str, int] = {}
+    for line, cells, csv_error in records:
+        if csv_error is not None:
+            problems.append(f"{name} line {line}: {csv_error}")
+            break
+        assert cells is not None
+        if all(not cell.strip() for cell in cells):
+            continue  # blank line
+        if len(cells) != len(columns):
+            problems.append(
+                f"{name} line {line}: {len(cells)} values, but the header has {len(columns)} columns"
+            )
+            continue
+        values = {column: cell.strip() for column, cell in zip(columns, cells)}
+        reasons: list[str] = []
+        row = _check_row(values, repository, default_event if default_event_ok else None,
+                         event_problem, reasons, to_create, event_slugs)
+        slug = _slug_or_none(values.get("slug", ""))
+        if slug is not None and slug in seen:
+            reasons.append(f"competition {slug!r} is already on line {seen[slug]}")
+        elif slug is not None:
+            seen[slug] = line
+        if reasons:
+            problems.append(f"{name} line {line}: " + "; ".join(reasons))
+            continue
+        assert row is not None
+        row.line = line
+        rows.append(row)
+    if not problems and not rows:
+        problems.append(f"{name}: no competitions after the header line")
+    if problems:
+        raise ImportValidationError(problems)
+    used = {row.record.get("event_slug") for row in rows}
+    return ImportPlan(path=path, rows=rows, events_to_create=[e for e in to_create if e in used])
+
+
+def _slug_or_none(text: str) -> str | None:
+    try:
+        return parse_competition_slug(text) if text else None
+    except ValidationError:
+        return None
+
+
+def _check_row(
+    values: dict[str, str],
+    repository: Repository,
+    default_event: str | None,
+    event_problem: Any,
+    reasons: list[str],
+    to_create: list[str],
+    event_slugs: dict[int, str],
+) -> RowChange | None:
+    """Validate one line; append every reason it is bad to ``reasons``."""
+    slug_text = values.get("slug", "")
+    slug = None
+    if not slug_text:
+        reasons.append("no slug")
+    else:
+        try:
+            slug = parse_competition_slug(slug_text)
+        except ValidationError as error:
+            reasons.append(str(error))
+
+    given: dict[str, Any] = {}
+    for key in ("title", "description"):
+        if values.get(key):
+            given[key] = values[key]
+    checks = (
+        ("status", parse_status),
+        ("start", lambda text: parse_time(text, name="start")),
+        ("end", lambda text: parse_time(text, name="end")),
+        ("lower_is_better", _parse_bool),
+        ("weight", _parse_weight),
+    )
+    for key, parse in checks:
+        if values.get(key):
+            try:
+                parse(values[key])
+                given[key] = values[key]
+            except ValidationError as error:
+                reasons.append(str(error))
+    event = values.get("event") or default_event
+    if values.get("event"):
+        reason = event_problem(values["event"])
+        if reason is not None:
+            reasons.append(reason)
+            event = None
+    if event:
+        given["event"] = event
+    if reasons or slug is None:
+        return None
+
+    existing = repository.find_competition(slug)
+    try:
+        record = repository.validate_competition(
+            slug,
+            title=given.get("title"),
+            event=given.get("event"),
+            status=given.get("status", "upcoming"),
+            start=given.get("start"),
+            end=given.get("end"),
+            description=given.get("description"),
+            lower_is_better=_parse_bool(given["lower_is_better"]) if "lower_is_better" in given else False,
+            weight=_parse_weight(given["weight"]) if "weight" in given else 1.0,
+            known_events=to_create,
+        )
+        if existing is not None:
+            # The range as it will be stored: given values over stored ones.
+            check_range(
+                record["start"] if "start" in given else existing.start,
+                record["end"] if "end" in given else existing.end,
+            )
+    except KagsyncError as error:
+        reasons.append(str(error))
+        return None
+
+    if existing is None:
+        return RowChange(line=0, slug=slug, action="new", record=record, would_sync=True)
+    keep = {"slug"} | {key for key in given if key != "event"}
+    if "event" in given:
+        keep |= {"event_id", "event_slug"}
+    record = {key: value for key, value in record.items() if key in keep}
+    changes = _changes(existing, record, event_slugs)
+    would_sync = (
+        "status" in changes and record["status"] in repository.sync_statuses
+    )
+    return RowChange(
+        line=0,
+        slug=slug,
+        action="updated" if changes else "unchanged",
+        record=record,
+        changes=changes,
+        would_sync=would_sync,
+    )
+
+
+def _changes(existing: Competition, record: dict[str, Any], event_slugs: dict[int, str]) -> dict[str, tuple[Any, Any]]:
+    """The fields of ``record`` that differ from the stored competition: name -> (old, new)."""
+    changes: dict[str, tuple[Any, Any]] = {}
+    for key, value in record.items():
+        if key == "slug":
+            continue
+        if key == "event_slug":
+            if existing.event != value:
+                changes["event"] = (existing.event, value)
+        elif key == "event_id":
+            if existing.event_id != value:
+                changes["event"] = (existing.event, None if value is None else event_slugs.get(value, value))
+        elif key == "lower_is_better":
+            if int(existing.lower_is_better) != value:
+                changes[key] = (existing.lower_is_better, bool(value))
+        else:
+            old = getattr(existing, key)
+            if old != value:
+                changes[key] = (old, value)
+    return changes
+
+
+# -- writing ------------------------------------------------------------------
+
+
+def apply_import(repository: Repository, plan: ImportPlan, *, sync: bool = True) -> ImportResult:
+    """Create the plan's events, then insert or update every competition in one transaction.
+
+    New competitions and those whose status changed into a sync status are then synced
+    through the repository's sync hook (in parallel, trigger ``import``), unless
+    ``sync`` is False or the repository has no hook. A failed sync keeps the competition.
+    """
+    created: list[str] = []
+    for slug in plan.events_to_create:
+        try:
+            repository.add_event(slug, slug=slug)
+            created.append(slug)
+        except AlreadyExistsError:
+            pass  # created by someone else since the file was read
+    saved = repository.import_competitions([row.record for row in plan.rows], sync=sync, trigger="import")
+    return ImportResult(plan=plan, events_created=created, saved=saved)
+
+
+def import_file(
+    repository: Repository,
+    path: Path | str,
+    *,
+    event: str | None = None,
+    create_events: bool = False,
+    dry_run: bool = False,
+    sync: bool = True,
+) -> ImportResult:
+    """Check a whole import file, then (unless ``dry_run``) write it and sync what needs it.
+
+    Raises :class:`ImportValidationError` listing every bad line; nothing is written then.
+    """
+    plan = read_import(path, repository, event=event, create_events=create_events)
+    if dry_run:
+        return ImportResult(plan=plan, dry_run=True)
+    return apply_import(repository, plan, sync=sync)
