@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
@@ -27,8 +29,16 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_SYNC_FAILED = 3
 
-stdout = Console(highlight=False)
-stderr = Console(stderr=True, highlight=False)
+def _console(*, stderr: bool) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    # Piped into a file or `less`, rich would assume 80 columns and fold every table;
+    # a wider page reads better there. A terminal or COLUMNS decides otherwise.
+    wide = not os.environ.get("COLUMNS") and not stream.isatty()
+    return Console(stderr=stderr, highlight=False, width=160 if wide else None)
+
+
+stdout = _console(stderr=False)
+stderr = _console(stderr=True)
 
 
 def report_error(message: str) -> None:

@@ -21,6 +21,9 @@ def print_json(data: Any) -> None:
 _NUMERIC_COLUMNS = {"rank", "entries", "created", "updated", "removed", "subs", "teams", "#", "points", "move"}
 
 
+_TIME_COLUMNS = {"start", "end", "last synced", "started", "finished", "last submission", "synced", "time"}
+
+
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, caption: str | None = None) -> None:
     """A rich table on stdout."""
     from rich.table import Table
@@ -33,7 +36,9 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any
             column,
             justify="right" if numeric else "left",
             overflow="fold",
-            no_wrap=index == 0 or numeric,
+            no_wrap=index == 0 or numeric or column.lower() in _TIME_COLUMNS,
+            # Without a minimum, rich squeezes wrappable columns to nothing at 80 wide.
+            min_width=min(len(column), 12),
         )
     for row in rows:
         grid.add_row(*(dash(value) for value in row))
@@ -50,7 +55,8 @@ def dash(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, str) and _ISO_UTC.fullmatch(value):
-        return _ISO_UTC.sub(r"\1 \2", value)
+        shown = _ISO_UTC.sub(r"\1 \2", value)
+        return shown.removesuffix(" 00:00")
     return escape(str(value))
 
 
