@@ -1,40 +1,498 @@
-"""Read-only views of stored leaderboards: the board, its runs."""
+"""Read-only views of stored leaderboards: the board, its runs, history and movers.
+
+Every function here is a pure query: a database and a competition in, plain data
+(dicts, lists, numbers, strings) out. Nothing is printed and nothing is written.
+
+History comes from ``entry_changes``: each ok sync run records one row per team whose
+rank or score changed (``new``, ``changed`` or ``removed``). A team without a row in
+a run did not move in that run, so a team's rank at any past run is its latest change
+record at or before that run.
+"""
 
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-import sqlite_utils
-
+from kagsync.errors import NotFoundError, ValidationError
 from kagsync.repository import Competition
+
+_ENTRY_COLUMNS = """e.rank, e.team_id, e.team_name, e.score, e.score_value, e.submission_count,
+                    e.last_submission, e.members, e.is_benchmark"""
+
+
+def _fold(text: Any) -> Any:
+    return text.casefold() if isinstance(text, str) else text
+
+
+def _prepare(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """Register the SQL functions the views use (idempotent, per connection)."""
+    conn.create_function("kagsync_fold", 1, _fold, deterministic=True)
+    return conn
+
+
+@contextmanager
+def read_snapshot(database: Any) -> Iterator[Any]:
+    """Read everything inside one read transaction: one consistent state of the file.
+
+    With WAL, syncs keep writing meanwhile; what is read here does not change under
+    the reader (an event export or report never mixes boards from before and after
+    a sync). Nests harmlessly: inside a transaction it does nothing.
+    """
+    conn = database.conn
+    if conn.in_transaction:
+        yield database
+        return
+    conn.execute("BEGIN")
+    try:
+        yield database
+    finally:
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+
+
+def ok_runs(database: Any, competition: Competition) -> list[dict[str, Any]]:
+    """The competition's successful sync runs, oldest first."""
+    cursor = database.conn.execute(
+        """SELECT id AS run_id, finished_at AS synced_at, entries, top_score, created, updated,
+                  removed, trigger
+           FROM sync_runs WHERE competition_id = ? AND status = 'ok' ORDER BY id""",
+        (competition.id,),
+    )
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor]
+
+
+def _last_ok_runs(conn: sqlite3.Connection, competition_id: int, count: int) -> list[tuple[int, str]]:
+    """The newest ``count`` ok runs as (id, finished_at), newest first."""
+    return conn.execute(
+        """SELECT id, finished_at FROM sync_runs WHERE competition_id = ? AND status = 'ok'
+           ORDER BY id DESC LIMIT ?""",
+        (competition_id, count),
+    ).fetchall()
+
+
+# -- the board ----------------------------------------------------------------
+
+
+def movement_basis(database: Any, competition: Competition) -> dict[str, Any]:
+    """Which runs the board's movement compares: the latest ok sync and the one before.
+
+    ``previous_run_id`` is None when the board was synced at most once: then there is
+    nothing to compare and no team has a movement.
+    """
+    runs = _last_ok_runs(database.conn, competition.id, 2)
+    latest = runs[0] if runs else (None, None)
+    previous = runs[1] if len(runs) > 1 else (None, None)
+    return {
+        "run_id": latest[0],
+        "synced_at": latest[1],
+        "previous_run_id": previous[0],
+        "previous_synced_at": previous[1],
+    }
 
 
 def leaderboard_entries(
-    database: sqlite_utils.Database, competition: Competition, *, top: int | None = None
+    database: Any,
+    competition: Competition,
+    *,
+    top: int | None = None,
+    team: str | None = None,
+    user: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The stored board of a competition in rank order (benchmarks at their score's place)."""
-    sql = """SELECT rank, team_id, team_name, score, score_value, submission_count,
-                    last_submission, members, is_benchmark
-             FROM entries WHERE competition_id = ?
-             ORDER BY CASE WHEN rank = 0 THEN 1 ELSE 0 END, rank"""
-    params: list[Any] = [competition.id]
+    """The stored board of a competition in rank order, with movement since the previous sync.
+
+    Benchmarks (rank 0, the only rows with that rank) are placed where their score
+    falls among the teams, as Kaggle shows them. ``team`` keeps teams whose name contains it (case-insensitive);
+    ``user`` keeps teams with that member username (exact, case-insensitive). ``top``
+    counts rows after filtering, benchmarks included.
+
+    Each entry has ``movement`` (ranks climbed since the previous sync: positive up,
+    negative down, 0 unchanged; None for a new team or when there is no previous
+    sync) and ``is_new`` (the team first appeared in the latest sync, and there was
+    a sync before it).
+    """
+    return list(iter_leaderboard_entries(database, competition, top=top, team=team, user=user))
+
+
+def iter_leaderboard_entries(
+    database: Any,
+    competition: Competition,
+    *,
+    top: int | None = None,
+    team: str | None = None,
+    user: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """:func:`leaderboard_entries`, streamed (a million-team board in constant memory)."""
+    conn = _prepare(database.conn)
+    basis = movement_basis(database, competition)
+    where, params = ["e.competition_id = :cid"], {"cid": competition.id, "run": basis["run_id"] or 0}
+    if team is not None:
+        where.append("instr(kagsync_fold(e.team_name), :team) > 0")
+        params["team"] = _fold(team)
+    if user is not None:
+        where.append(
+            "EXISTS (SELECT 1 FROM json_each(e.members) m WHERE kagsync_fold(m.value) = :user)"
+        )
+        params["user"] = _fold(user.strip().lstrip("@"))
+    select = f"""SELECT {_ENTRY_COLUMNS}, ch.kind, ch.previous_rank
+                 FROM entries e
+                 LEFT JOIN entry_changes ch ON ch.run_id = :run AND ch.team_id = e.team_id
+                 WHERE {' AND '.join(where)}"""
+    benchmarks = [
+        _entry(row, basis)
+        for row in conn.execute(select + " AND e.rank = 0 ORDER BY e.team_id", params)
+    ]
+    queue = sorted(
+        ((_benchmark_place(conn, competition, b), b) for b in benchmarks), key=lambda p: p[0]
+    )
+    teams_sql = select + " AND e.rank > 0 ORDER BY e.rank, e.team_id"
     if top is not None:
-        sql += " LIMIT ?"
-        params.append(top)
-    cursor = database.conn.execute(sql, params)
+        teams_sql += " LIMIT :top"
+        params["top"] = top
+    shown = teams = 0
+    for row in conn.execute(teams_sql, params):
+        entry = _entry(row, basis)
+        teams += 1
+        while queue and queue[0][0] < entry["rank"]:
+            if top is not None and shown >= top:
+                return
+            yield queue.pop(0)[1]
+            shown += 1
+        if top is not None and shown >= top:
+            return
+        yield entry
+        shown += 1
+    if top is not None and teams == top:
+        return  # the board goes on past the last team shown: later benchmarks are not shown
+    for _, bench in queue:
+        if top is not None and shown >= top:
+            return
+        yield bench
+        shown += 1
+
+
+def _entry(row: tuple, basis: dict[str, Any]) -> dict[str, Any]:
+    (rank, team_id, team_name, score, score_value, submissions, last, members, bench, kind, prev) = row
+    movement: int | None = None
+    is_new = False
+    if basis["previous_run_id"] is not None:
+        if kind == "new":
+            is_new = True
+        elif kind == "changed" and prev is not None:
+            movement = prev - rank
+        else:
+            movement = 0
+    return {
+        "rank": rank,
+        "team_id": team_id,
+        "team_name": team_name,
+        "score": score,
+        "score_value": score_value,
+        "submission_count": submissions,
+        "last_submission": last,
+        "members": json.loads(members),
+        "is_benchmark": bool(bench),
+        "movement": movement,
+        "is_new": is_new,
+    }
+
+
+def lower_is_better(database: Any, competition: Competition) -> bool:
+    """The board's score direction, read from the ranks when they tell (else the setting)."""
+    return _lower_is_better(database.conn, competition)
+
+
+def _lower_is_better(conn: sqlite3.Connection, competition: Competition) -> bool:
+    row = conn.execute(
+        """SELECT (SELECT score_value FROM entries WHERE competition_id = :cid AND rank > 0
+                   AND score_value IS NOT NULL ORDER BY rank LIMIT 1),
+                  (SELECT score_value FROM entries WHERE competition_id = :cid AND rank > 0
+                   AND score_value IS NOT NULL ORDER BY rank DESC LIMIT 1)""",
+        {"cid": competition.id},
+    ).fetchone()
+    first, last = row
+    if first is not None and last is not None and first != last:
+        return first < last
+    return competition.lower_is_better
+
+
+def _benchmark_place(conn: sqlite3.Connection, competition: Competition, bench: dict[str, Any]) -> float:
+    """Where a benchmark sits: just after the last team scoring at least as well."""
+    if bench["score_value"] is None:
+        return float("inf")
+    lower = _lower_is_better(conn, competition)
+    better = "<=" if lower else ">="
+    ahead = conn.execute(
+        f"""SELECT max(rank) FROM entries WHERE competition_id = ? AND rank > 0
+            AND score_value {better} ?""",
+        (competition.id, bench["score_value"]),
+    ).fetchone()[0]
+    return (ahead or 0) + 0.5
+
+
+def movement_text(entry: dict[str, Any]) -> str:
+    """``▲ 3``, ``▼ 2``, ``new``, ``–`` (unchanged) or ``""`` (nothing to compare)."""
+    if entry.get("is_new"):
+        return "new"
+    movement = entry.get("movement")
+    if movement is None:
+        return ""
+    if movement > 0:
+        return f"▲ {movement}"
+    if movement < 0:
+        return f"▼ {-movement}"
+    return "–"
+
+
+# -- teams --------------------------------------------------------------------
+
+
+def resolve_team(database: Any, competition: Competition, text: str) -> dict[str, Any]:
+    """A team of the competition by id or name: ``{"team_id", "team_name", "on_board"}``.
+
+    Digits that are a TeamId seen on this board win. Otherwise a name matches
+    case-insensitively: exactly (current names, then past names of teams, so a team
+    that left or was renamed is found), else as a substring of a current name. A
+    name matching several teams is refused: use the team id.
+    """
+    conn = _prepare(database.conn)
+    value = text.strip()
+    if not value:
+        raise ValidationError("--team is empty: give a team id or name")
+    cid = competition.id
+    if value.isdigit():
+        found = _team_ids(conn, "team_id = ?", (int(value),), cid)
+        if found:
+            return _team(conn, cid, found[0])
+    folded = _fold(value)
+    for where in (
+        "SELECT team_id, team_name FROM entries WHERE competition_id = ? AND kagsync_fold(team_name) = ?",
+        "SELECT DISTINCT team_id, team_name FROM entry_changes WHERE competition_id = ? AND kagsync_fold(team_name) = ?",
+        "SELECT team_id, team_name FROM entries WHERE competition_id = ? AND instr(kagsync_fold(team_name), ?) > 0",
+    ):
+        rows = conn.execute(where + " ORDER BY team_id LIMIT 201", (cid, folded)).fetchall()
+        ids = sorted({row[0] for row in rows})
+        if len(ids) == 1:
+            return _team(conn, cid, ids[0])
+        if len(ids) > 1:
+            names: dict[int, str] = {}
+            for team_id, name in rows:
+                names.setdefault(team_id, name)
+            count = "200+" if len(rows) > 200 else str(len(ids))
+            shown = ", ".join(f"{tid} {names[tid]!r}" for tid in ids[:5])
+            raise ValidationError(
+                f"team {text!r} is ambiguous in {competition.slug}: it matches {count} teams "
+                f"({shown}{', ...' if len(ids) > 5 else ''}); use the team id"
+            )
+    raise NotFoundError(f"no team {text!r} on {competition.slug} (give a team id or part of its name)")
+
+
+def _team_ids(conn: sqlite3.Connection, where: str, params: tuple, cid: int) -> list[int]:
+    rows = conn.execute(
+        f"""SELECT team_id FROM entries WHERE competition_id = ? AND {where}
+            UNION SELECT team_id FROM entry_changes WHERE competition_id = ? AND {where}""",
+        (cid, *params, cid, *params),
+    ).fetchall()
+    return sorted(row[0] for row in rows)
+
+
+def _team(conn: sqlite3.Connection, cid: int, team_id: int) -> dict[str, Any]:
+    row = conn.execute(
+        "SELECT team_name, rank, score FROM entries WHERE competition_id = ? AND team_id = ?",
+        (cid, team_id),
+    ).fetchone()
+    if row is not None:
+        return {"team_id": team_id, "team_name": row[0], "on_board": True, "rank": row[1], "score": row[2]}
+    last = conn.execute(
+        """SELECT team_name FROM entry_changes WHERE competition_id = ? AND team_id = ?
+           ORDER BY run_id DESC LIMIT 1""",
+        (cid, team_id),
+    ).fetchone()
+    return {"team_id": team_id, "team_name": last[0], "on_board": False, "rank": None, "score": None}
+
+
+# -- history ------------------------------------------------------------------
+
+
+def board_history(database: Any, competition: Competition) -> list[dict[str, Any]]:
+    """The board at each ok sync, oldest first: teams, top score and what changed."""
+    return [
+        {
+            "run_id": run["run_id"],
+            "synced_at": run["synced_at"],
+            "entries": run["entries"],
+            "top_score": run["top_score"],
+            "created": run["created"],
+            "updated": run["updated"],
+            "removed": run["removed"],
+        }
+        for run in ok_runs(database, competition)
+    ]
+
+
+def team_history(database: Any, competition: Competition, team: str) -> dict[str, Any]:
+    """One team's rank and score at every sync where either changed, oldest first.
+
+    ``team`` is a TeamId or a name (see :func:`resolve_team`). Each change has
+    ``kind`` (new, changed, removed), ``rank``/``score`` after the sync (None once
+    removed), the previous ones, and ``movement`` (positive = climbed).
+    """
+    found = resolve_team(database, competition, team)
+    cursor = database.conn.execute(
+        """SELECT ch.run_id, r.finished_at AS synced_at, ch.kind, ch.rank, ch.previous_rank,
+                  ch.score, ch.previous_score, ch.team_name
+           FROM entry_changes ch JOIN sync_runs r ON r.id = ch.run_id
+           WHERE ch.competition_id = ? AND ch.team_id = ? ORDER BY ch.run_id""",
+        (competition.id, found["team_id"]),
+    )
     names = [d[0] for d in cursor.description]
-    rows = []
+    changes = []
     for row in cursor:
-        entry = dict(zip(names, row))
-        entry["members"] = json.loads(entry["members"])
-        entry["is_benchmark"] = bool(entry["is_benchmark"])
-        rows.append(entry)
-    return rows
+        change = dict(zip(names, row))
+        change["movement"] = (
+            change["previous_rank"] - change["rank"]
+            if change["kind"] == "changed" and change["rank"] is not None and change["previous_rank"] is not None
+            else None
+        )
+        changes.append(change)
+    return {"competition": competition.slug, "team": found, "changes": changes}
+
+
+def rank_series(
+    database: Any, competition: Competition, team_ids: list[int]
+) -> dict[int, list[tuple[int, str, int | None]]]:
+    """For each team, (run id, sync time, rank) at each ok sync where its rank or score changed.
+
+    A rank of None means the team left the board at that sync. Between two points the
+    rank held (a step function), up to the latest sync.
+    """
+    series: dict[int, list[tuple[int, str, int | None]]] = {team_id: [] for team_id in team_ids}
+    if not team_ids:
+        return series
+    marks = ", ".join("?" for _ in team_ids)
+    rows = database.conn.execute(
+        f"""SELECT ch.team_id, ch.run_id, r.finished_at, ch.rank
+            FROM entry_changes ch JOIN sync_runs r ON r.id = ch.run_id
+            WHERE ch.competition_id = ? AND ch.team_id IN ({marks}) ORDER BY ch.run_id""",
+        (competition.id, *team_ids),
+    )
+    for team_id, run_id, synced_at, rank in rows:
+        series[team_id].append((run_id, synced_at, rank))
+    return series
+
+
+# -- movers -------------------------------------------------------------------
+
+
+def movers(
+    database: Any, competition: Competition, *, since: str | None = None, limit: int | None = 10
+) -> dict[str, Any]:
+    """Climbers, fallers, new and departed teams between a baseline sync and now.
+
+    The baseline is the previous ok sync by default, or with ``since`` (an ISO time)
+    the latest ok sync finished at or before it (none before the first sync: then
+    every team on the board is new). A team's rank at the baseline is its latest
+    change record at or before the baseline run. Benchmarks are left out. Each list
+    holds at most ``limit`` teams; ``totals`` counts them all.
+    """
+    conn = database.conn
+    runs = _last_ok_runs(conn, competition.id, 2)
+    latest = {"run_id": runs[0][0], "synced_at": runs[0][1]} if runs else None
+    result: dict[str, Any] = {
+        "competition": competition.slug,
+        "since": since,
+        "baseline": None,
+        "latest": latest,
+        "compared": False,
+        "climbers": [],
+        "fallers": [],
+        "new": [],
+        "departed": [],
+        "totals": {"climbers": 0, "fallers": 0, "new": 0, "departed": 0},
+    }
+    if latest is None:
+        return result
+    if since is None:
+        if len(runs) < 2:
+            return result
+        baseline_id: int = runs[1][0]
+        result["baseline"] = {"run_id": runs[1][0], "synced_at": runs[1][1]}
+    else:
+        row = conn.execute(
+            """SELECT id, finished_at FROM sync_runs WHERE competition_id = ? AND status = 'ok'
+               AND finished_at <= ? ORDER BY id DESC LIMIT 1""",
+            (competition.id, since),
+        ).fetchone()
+        baseline_id = row[0] if row else 0
+        result["baseline"] = {"run_id": row[0], "synced_at": row[1]} if row else None
+    result["compared"] = True
+    params = {"cid": competition.id, "base": baseline_id}
+    moved = "SELECT team_id FROM entry_changes WHERE competition_id = :cid AND run_id > :base"
+    before = {
+        team_id: (kind, rank, score, name)
+        for team_id, _, kind, rank, score, name in conn.execute(
+            f"""SELECT team_id, max(run_id), kind, rank, score, team_name FROM entry_changes
+                WHERE competition_id = :cid AND run_id <= :base AND team_id IN ({moved})
+                GROUP BY team_id""",
+            params,
+        )
+    }
+    now = {
+        team_id: (rank, score, name, bool(bench))
+        for team_id, rank, score, name, bench in conn.execute(
+            f"""SELECT team_id, rank, score, team_name, is_benchmark FROM entries
+                WHERE competition_id = :cid AND team_id IN ({moved})""",
+            params,
+        )
+    }
+    lists: dict[str, list[dict[str, Any]]] = {"climbers": [], "fallers": [], "new": [], "departed": []}
+    for team_id in set(before) | set(now):
+        old = before.get(team_id)
+        old_rank = old[1] if old is not None and old[0] != "removed" else None
+        current = now.get(team_id)
+        if (current is not None and current[3]) or old_rank == 0:
+            continue  # a benchmark
+        item = {
+            "team_id": team_id,
+            "team_name": current[2] if current else old[3],  # type: ignore[index]
+            "rank": current[0] if current else None,
+            "previous_rank": old_rank,
+            "movement": None,
+            "score": current[1] if current else None,
+            "previous_score": old[2] if old_rank is not None else None,  # type: ignore[index]
+        }
+        if current is not None and old_rank is not None:
+            item["movement"] = old_rank - current[0]
+            if item["movement"] > 0:
+                lists["climbers"].append(item)
+            elif item["movement"] < 0:
+                lists["fallers"].append(item)
+        elif current is not None:
+            lists["new"].append(item)
+        elif old_rank is not None:
+            lists["departed"].append(item)
+    orders = {
+        "climbers": lambda i: (-i["movement"], i["rank"], i["team_id"]),
+        "fallers": lambda i: (i["movement"], i["rank"], i["team_id"]),
+        "new": lambda i: (i["rank"], i["team_id"]),
+        "departed": lambda i: (i["previous_rank"], i["team_id"]),
+    }
+    for key, items in lists.items():
+        items.sort(key=orders[key])
+        result["totals"][key] = len(items)
+        result[key] = items if limit is None else items[:limit]
+    return result
+
+
+# -- runs ---------------------------------------------------------------------
 
 
 def sync_runs(
-    database: sqlite_utils.Database, competition: Competition | None = None, *, limit: int = 20
+    database: Any, competition: Competition | None = None, *, limit: int = 20
 ) -> list[dict[str, Any]]:
     """Recorded sync runs, newest first, optionally of one competition."""
     sql = """SELECT c.slug AS competition, r.trigger, r.status, r.started_at AS started,

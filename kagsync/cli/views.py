@@ -1,15 +1,56 @@
-"""Commands that show stored data: leaderboards (and, later, history and standings)."""
+"""Commands that show stored data: leaderboard, history, movers, event standings, export, report."""
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Optional, TextIO
 
 import typer
 
 from kagsync.cli.app import app, get_state
-from kagsync.cli.render import print_json, table
+from kagsync.cli.catalog import event_app
+from kagsync.cli.render import dash, print_json, say, table
+from kagsync.errors import KagsyncError, NotFoundError, ValidationError
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV (formula-safe) instead of a table.")]
+SchemeOption = Annotated[
+    str,
+    typer.Option(
+        "--scheme",
+        help="points (Kaggle-style, higher is better), rank-sum or best-percentile (lower is better).",
+        metavar="SCHEME",
+    ),
+]
+
+LEADERBOARD_CSV_FIELDS = (
+    "rank",
+    "team_id",
+    "team_name",
+    "members",
+    "score",
+    "score_value",
+    "submission_count",
+    "last_submission",
+    "is_benchmark",
+    "movement",
+    "is_new",
+)
+
+
+def _one_format(json_output: bool, csv_output: bool) -> None:
+    if json_output and csv_output:
+        raise ValidationError("choose one of --json and --csv")
+
+
+def _time(iso: str | None) -> str:
+    return dash(iso) if iso else "never"
+
+
+# -- leaderboard ----------------------------------------------------------------
 
 
 @app.command("leaderboard")
@@ -17,32 +58,406 @@ def leaderboard_command(
     ctx: typer.Context,
     slug: Annotated[str, typer.Argument(help="Competition slug or URL.")],
     top: Annotated[Optional[int], typer.Option("--top", help="Only the first N rows.", min=1)] = None,
+    team: Annotated[
+        Optional[str], typer.Option("--team", help="Only teams whose name contains TEXT (any case).", metavar="TEXT")
+    ] = None,
+    user: Annotated[
+        Optional[str], typer.Option("--user", help="Only the team with this member username (any case).", metavar="NAME")
+    ] = None,
     json_output: JsonOption = False,
+    csv_output: CsvOption = False,
 ) -> None:
-    """Print the stored leaderboard of a competition.
+    """Print the stored leaderboard of a competition, with movement since the previous sync.
 
-    Example: [bold]kagsync leaderboard titanic --top 20[/]
+    Move shows ▲ n (climbed n places), ▼ n (fell), new (first seen in the last sync) or
+    – (unchanged). A filter that matches no team is an error (exit 1).
+
+    Example: [bold]kagsync leaderboard titanic --top 20 --team "data"[/]
     """
-    from kagsync.views import leaderboard_entries
+    from kagsync.export import write_csv
+    from kagsync.views import leaderboard_entries, movement_basis, movement_text
 
+    _one_format(json_output, csv_output)
     repository = get_state(ctx).repository()
     competition = repository.get_competition(slug)
-    entries = leaderboard_entries(repository.db, competition, top=top)
+    entries = leaderboard_entries(repository.db, competition, top=top, team=team, user=user)
+    if not entries and (team is not None or user is not None):
+        wanted = " and ".join(
+            part
+            for part in (
+                f"a name containing {team!r}" if team is not None else "",
+                f"member {user!r}" if user is not None else "",
+            )
+            if part
+        )
+        raise NotFoundError(f"no team on {competition.slug} has {wanted}")
     if json_output:
         print_json(entries)
         return
+    if csv_output:
+        write_csv(sys.stdout, LEADERBOARD_CSV_FIELDS, entries)
+        return
+    basis = movement_basis(repository.db, competition)
+    if basis["previous_run_id"] is not None:
+        caption = f"Move: since the previous sync ({_time(basis['previous_synced_at'])})"
+    elif basis["run_id"] is not None:
+        caption = "Move: shown from the second sync on"
+    else:
+        caption = "Not synced yet: kagsync sync " + competition.slug
     table(
-        f"{competition.title} ({competition.entries or 0:,} teams, synced {competition.last_synced or 'never'})",
-        ["Rank", "Team", "Members", "Score", "Subs", "Last submission"],
+        f"{competition.title} ({competition.entries or 0:,} teams, synced {_time(competition.last_synced)})",
+        ["Rank", "Team", "Members", "Score", "Subs", "Last submission", "Move"],
         [
             (
                 "bench" if e["is_benchmark"] else e["rank"],
-                e["team_name"],
+                e["team_name"] + (" (benchmark)" if e["is_benchmark"] else ""),
                 ", ".join(e["members"]),
                 e["score"],
                 e["submission_count"],
                 e["last_submission"],
+                movement_text(e),
             )
             for e in entries
         ],
+        caption=caption,
     )
+
+
+# -- history ----------------------------------------------------------------------
+
+
+@app.command("history")
+def history_command(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="Competition slug or URL.")],
+    team: Annotated[
+        Optional[str],
+        typer.Option("--team", help="A team id or name: its rank and score at each sync where they changed.", metavar="ID_OR_NAME"),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Show a board's history: its size and top score per sync, or one team's ranks.
+
+    Only syncs where something changed are kept for a team, so the list stays short
+    even for a board synced every few minutes. A name matching several teams is an
+    error: give the team id (see `kagsync leaderboard SLUG --team NAME`).
+
+    Example: [bold]kagsync history titanic --team "Data Wizards"[/]
+    """
+    from kagsync.views import board_history, team_history
+
+    repository = get_state(ctx).repository()
+    competition = repository.get_competition(slug)
+    if team is None:
+        syncs = board_history(repository.db, competition)
+        if json_output:
+            print_json({"competition": competition.slug, "syncs": syncs})
+            return
+        table(
+            f"{competition.title}: the board at each sync",
+            ["Synced", "Teams", "Top score", "New", "Changed", "Removed"],
+            [(s["synced_at"], s["entries"], s["top_score"], s["created"], s["updated"], s["removed"]) for s in syncs],
+            caption=None if syncs else "No successful sync yet.",
+        )
+        return
+    history = team_history(repository.db, competition, team)
+    if json_output:
+        print_json(history)
+        return
+    found = history["team"]
+    now = f"now rank {found['rank']}" if found["on_board"] else "no longer on the board"
+    rows = []
+    for change in history["changes"]:
+        if change["kind"] == "removed":
+            move = "left"
+        elif change["kind"] == "new":
+            move = "new"
+        else:
+            move = _arrow(change["movement"])
+        rows.append(
+            (
+                change["synced_at"],
+                change["rank"] if change["kind"] != "removed" else None,
+                move,
+                change["score"],
+                change["previous_score"],
+                change["team_name"],
+            )
+        )
+    table(
+        f"{found['team_name']} (team {found['team_id']}) on {competition.slug}: {now}",
+        ["Synced", "Rank", "Move", "Score", "Previous score", "Name then"],
+        rows,
+        caption="One row per sync where the team's rank or score changed.",
+    )
+
+
+def _arrow(movement: int | None) -> str:
+    if movement is None:
+        return ""
+    if movement > 0:
+        return f"▲ {movement}"
+    if movement < 0:
+        return f"▼ {-movement}"
+    return "–"
+
+
+# -- movers -------------------------------------------------------------------------
+
+
+@app.command("movers")
+def movers_command(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="Competition slug or URL.")],
+    since: Annotated[
+        Optional[str],
+        typer.Option(
+            "--since",
+            help="Compare with the board as of this time: a duration ago (90m, 2h, 1d) or a date/date-time. Default: the previous sync.",
+            metavar="DURATION_OR_TIME",
+        ),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="At most N teams per list.", min=1)] = 10,
+    json_output: JsonOption = False,
+) -> None:
+    """Show the biggest climbers and fallers, and new and departed teams.
+
+    Example: [bold]kagsync movers titanic --since 1d --limit 5[/]
+    """
+    from kagsync.values import parse_duration_or_time
+    from kagsync.views import movers
+
+    since_iso = None
+    if since is not None:
+        try:
+            since_iso = parse_duration_or_time(since)
+        except ValidationError:
+            raise ValidationError(
+                f"--since: cannot read {since!r}: give a duration ago (90m, 2h, 1d, 1d12h) "
+                "or a date or date-time (2025-03-01, 2025-03-01T18:00)"
+            ) from None
+    repository = get_state(ctx).repository()
+    competition = repository.get_competition(slug)
+    result = movers(repository.db, competition, since=since_iso, limit=limit)
+    if result["latest"] is None:
+        raise KagsyncError(f"{competition.slug} has no successful sync yet: run kagsync sync {competition.slug}")
+    if json_output:
+        print_json(result)
+        return
+    if not result["compared"]:
+        typer.echo(f"{competition.slug} was synced once so far: nothing to compare yet.")
+        return
+    baseline = result["baseline"]
+    if baseline is None:
+        start = f"before the first sync (nothing stored as of {dash(since_iso)})"
+    elif since_iso is None:
+        start = f"the previous sync ({dash(baseline['synced_at'])})"
+    else:
+        start = f"the sync of {dash(baseline['synced_at'])} (last one at or before {dash(since_iso)})"
+    typer.echo(f"{competition.title}: changes from {start} to the latest sync ({dash(result['latest']['synced_at'])})")
+    totals = result["totals"]
+    sections = (
+        ("climbers", "Climbers", ["Rank", "Team", "Move", "Was", "Score"],
+         lambda i: (i["rank"], i["team_name"], _arrow(i["movement"]), i["previous_rank"], i["score"])),
+        ("fallers", "Fallers", ["Rank", "Team", "Move", "Was", "Score"],
+         lambda i: (i["rank"], i["team_name"], _arrow(i["movement"]), i["previous_rank"], i["score"])),
+        ("new", "New teams", ["Rank", "Team", "Score"], lambda i: (i["rank"], i["team_name"], i["score"])),
+        ("departed", "Departed teams", ["Was", "Team", "Score"],
+         lambda i: (i["previous_rank"], i["team_name"], i["previous_score"])),
+    )
+    for key, title, columns, row in sections:
+        items = result[key]
+        if not items:
+            typer.echo(f"No {title.lower()}.")
+            continue
+        count = f"{len(items)} of {totals[key]}" if totals[key] > len(items) else f"{totals[key]}"
+        table(f"{title}: {count}", columns, [row(i) for i in items])
+
+
+# -- event standings -----------------------------------------------------------------
+
+
+@event_app.command("standings")
+def event_standings_command(
+    ctx: typer.Context,
+    event: Annotated[str, typer.Argument(help="Event slug.")],
+    scheme: SchemeOption = "points",
+    json_output: JsonOption = False,
+    csv_output: CsvOption = False,
+) -> None:
+    """One ranking across the event's competitions, by Kaggle username.
+
+    A team's result goes to each member; teams without known members count under their
+    name. Missing a competition is the worst outcome; the method is printed under the table.
+
+    Example: [bold]kagsync event standings neural-night-2025 --scheme rank-sum[/]
+    """
+    from kagsync.export import standings_fields, standings_records, write_csv
+    from kagsync.standings import event_standings, format_total, parse_scheme
+
+    _one_format(json_output, csv_output)
+    scheme = parse_scheme(scheme)
+    repository = get_state(ctx).repository()
+    standings = event_standings(repository, event, scheme)
+    if json_output:
+        print_json(standings.to_dict())
+        return
+    if csv_output:
+        write_csv(sys.stdout, standings_fields(standings), standings_records(standings))
+        return
+    label = {"points": "Points", "rank-sum": "Rank sum", "best-percentile": "Best pct"}[scheme]
+    slugs = [c["slug"] for c in standings.competitions]
+    caption = standings.method
+    if standings.left_out:
+        caption += " Not counted: " + ", ".join(f"{i['slug']} ({i['reason']})" for i in standings.left_out) + "."
+    table(
+        f"Standings of {event} ({len(standings.rows):,} participants, {len(slugs)} competitions)",
+        ["#", "Participant", label, *slugs, "Entered"],
+        [
+            (
+                row.place,
+                row.name + (" (team)" if row.kind == "team" else ""),
+                format_total(scheme, row.total),
+                *[row.results[s].rank if row.results.get(s) else None for s in slugs],
+                row.entered,
+            )
+            for row in standings.rows
+        ],
+        caption=caption,
+    )
+
+
+# -- export ---------------------------------------------------------------------------
+
+
+@contextmanager
+def _output(path: Path | None, *, bom: bool) -> Iterator[TextIO]:
+    """stdout, or a file written beside its final name and moved into place when complete."""
+    if path is None:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    if path.is_dir():
+        raise ValidationError(f"{path}: is a folder; give a file name")
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(partial, "w", encoding="utf-8-sig" if bom else "utf-8", newline="")
+    except OSError as exc:
+        raise KagsyncError(f"{path}: cannot write ({exc.strerror})") from None
+    try:
+        with handle:
+            yield handle
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+@app.command("export")
+def export_command(
+    ctx: typer.Context,
+    event: Annotated[Optional[str], typer.Option("--event", help="Export every board of this event, and its standings.", metavar="EVENT")] = None,
+    competition: Annotated[Optional[str], typer.Option("--competition", help="Export this competition's board.", metavar="SLUG")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv, json or jsonl.", metavar="FORMAT")] = "csv",
+    output: Annotated[
+        Optional[Path],
+        typer.Option("--output", "-o", help="Write to FILE instead of stdout (an event's CSV also writes FILE-standings.csv).", metavar="FILE"),
+    ] = None,
+    scheme: SchemeOption = "points",
+) -> None:
+    """Export stored boards (and an event's standings) for spreadsheets and scripts.
+
+    CSV cells a spreadsheet would run as a formula (starting with = + - @) get a
+    leading ' (plain numbers such as -0.5 are left alone). CSV written with -o is UTF-8
+    with a BOM, for Excel.
+
+    Example: [bold]kagsync export --event neural-night-2025 --format csv -o results.csv[/]
+    """
+    from kagsync.export import parse_format, standings_path
+    from kagsync.standings import parse_scheme
+    from kagsync.views import read_snapshot
+
+    if (event is None) == (competition is None):
+        raise ValidationError("give exactly one of --event EVENT and --competition SLUG")
+    fmt = parse_format(fmt)
+    scheme = parse_scheme(scheme)
+    if event is not None and fmt == "csv" and output is None:
+        raise ValidationError(
+            "a CSV export of an event is two files (boards and standings): give -o FILE"
+        )
+    state = get_state(ctx)
+    repository = state.repository()
+    with read_snapshot(repository.db):
+        count, competitions, standings = _export(repository, event, competition, fmt, output, scheme)
+    if output is not None:
+        extra = ""
+        if standings is not None:
+            extra = f" and {len(standings.rows):,} standings"
+            if fmt == "csv":
+                extra += f" (in {standings_path(output)})"
+        say(state, f"Wrote {count:,} entries of {len(competitions)} competition(s){extra} to {output}")
+
+
+def _export(
+    repository: Any, event: str | None, competition: str | None, fmt: str, output: Path | None, scheme: str
+) -> tuple[int, list[Any], Any]:
+    from kagsync.export import export, standings_path
+    from kagsync.standings import event_standings
+
+    found_event: Any = None
+    standings = None
+    if event is not None:
+        found_event = repository.get_event(event)
+        competitions = repository.list_competitions(event=found_event.slug)
+        standings = event_standings(repository, found_event.slug, scheme)
+    else:
+        competitions = [repository.get_competition(competition or "")]
+    bom = fmt == "csv"
+    with _output(output, bom=bom) as out:
+        if standings is not None and fmt == "csv":
+            assert output is not None
+            with _output(standings_path(output), bom=True) as standings_out:
+                count = export(
+                    repository.db, fmt=fmt, out=out, competitions=competitions,
+                    event=found_event, standings=standings, standings_out=standings_out,
+                )
+        else:
+            count = export(
+                repository.db, fmt=fmt, out=out, competitions=competitions,
+                event=found_event, standings=standings,
+            )
+    return count, competitions, standings
+
+
+# -- report ------------------------------------------------------------------------------
+
+
+@app.command("report")
+def report_command(
+    ctx: typer.Context,
+    event: Annotated[str, typer.Argument(help="Event slug.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.", metavar="FILE")] = Path("results.html"),
+    scheme: SchemeOption = "points",
+    top: Annotated[int, typer.Option("--top", help="Rows per board (and of the standings) on the page.", min=1)] = 100,
+    chart_teams: Annotated[int, typer.Option("--chart-teams", help="Teams drawn in each rank-over-time chart.", min=1, max=8)] = 6,
+) -> None:
+    """Write one self-contained HTML results page: standings, boards, rank-over-time charts.
+
+    Nothing is loaded from the network: open it offline, mail it, or put it on any web server.
+
+    Example: [bold]kagsync report neural-night-2025 -o results.html[/]
+    """
+    from kagsync.report import build_report, write_report
+    from kagsync.standings import parse_scheme
+
+    scheme = parse_scheme(scheme)
+    if output.is_dir():
+        raise ValidationError(f"{output}: is a folder; give a file name")
+    state = get_state(ctx)
+    html = build_report(state.repository(), event, scheme=scheme, top=top, chart_teams=chart_teams)
+    try:
+        write_report(output, html)
+    except OSError as exc:
+        raise KagsyncError(f"{output}: cannot write ({exc.strerror})") from None
+    say(state, f"Wrote {output} ({len(html.encode()) / 1024:,.0f} KiB)")

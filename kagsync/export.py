@@ -1,0 +1,254 @@
+"""Export stored boards (and an event's standings) as CSV, JSON or JSON Lines.
+
+Boards are written in the order ``kagsync leaderboard`` shows them, streamed, so a
+board of a million teams is exported in small memory.
+
+CSV is made safe for spreadsheets: a text cell that starts with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return (after any leading apostrophes) would be run as a
+formula by Excel, LibreOffice or Google Sheets, so it gets one ``'`` in front. A
+cell that is a plain number (a score such as ``-0.5``, ``+1e-3``) is left alone: a
+spreadsheet reads it as a number, never a formula. Every other cell, team names
+included, is written exactly as stored. :func:`unescape_cell` undoes the prefix, so
+the export reads back to the database's values (see the tests).
+
+Columns of a board (CSV and JSON alike): ``competition, rank, team_id, team_name,
+score, score_value, submission_count, last_submission, members, is_benchmark``.
+``score`` is Kaggle's text exactly; ``rank`` is 0 for a benchmark. In CSV,
+``members`` is the usernames joined with commas (as in Kaggle's own files) and
+``is_benchmark`` is 1 or 0; in JSON they are a list and a boolean.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from kagsync.errors import ValidationError
+from kagsync.repository import Competition
+from kagsync.standings import Standings
+from kagsync.views import iter_leaderboard_entries
+
+FORMATS = ("csv", "json", "jsonl")
+
+ENTRY_FIELDS = (
+    "competition",
+    "rank",
+    "team_id",
+    "team_name",
+    "score",
+    "score_value",
+    "submission_count",
+    "last_submission",
+    "members",
+    "is_benchmark",
+)
+
+_RISKY = re.compile(r"'*[=+\-@\t\r]")
+_ESCAPED = re.compile(r"'+[=+\-@\t\r]")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def parse_format(text: str) -> str:
+    """One of :data:`FORMATS`."""
+    value = text.strip().lower()
+    if value not in FORMATS:
+        raise ValidationError(f"unknown format {text!r} (choose from {', '.join(FORMATS)})")
+    return value
+
+
+def safe_cell(value: Any) -> str:
+    """A CSV cell that no spreadsheet runs as a formula (see the module's doc)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (int, float)):
+        return repr(value) if isinstance(value, float) else str(value)
+    text = str(value)
+    if _RISKY.match(text) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def unescape_cell(text: str) -> str:
+    """Undo :func:`safe_cell`'s prefix (for reading an export back)."""
+    return text[1:] if _ESCAPED.match(text) else text
+
+
+def board_records(database: Any, competition: Competition) -> Iterator[dict[str, Any]]:
+    """The competition's stored board as export records, in board order."""
+    for entry in iter_leaderboard_entries(database, competition):
+        yield {
+            "competition": competition.slug,
+            "rank": entry["rank"],
+            "team_id": entry["team_id"],
+            "team_name": entry["team_name"],
+            "score": entry["score"],
+            "score_value": entry["score_value"],
+            "submission_count": entry["submission_count"],
+            "last_submission": entry["last_submission"],
+            "members": entry["members"],
+            "is_benchmark": entry["is_benchmark"],
+        }
+
+
+# -- CSV ----------------------------------------------------------------------
+
+
+def csv_row(record: dict[str, Any], fields: Iterable[str]) -> list[str]:
+    """One record's safe CSV cells; a list (members) is joined with commas."""
+    cells = []
+    for name in fields:
+        value = record.get(name)
+        if isinstance(value, list):
+            value = ",".join(value)
+        cells.append(safe_cell(value))
+    return cells
+
+
+def write_csv(out: TextIO, fields: Iterable[str], records: Iterable[dict[str, Any]]) -> int:
+    """Header and rows; returns the number of rows."""
+    fields = list(fields)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(fields)
+    count = 0
+    for record in records:
+        writer.writerow(csv_row(record, fields))
+        count += 1
+    return count
+
+
+def standings_fields(standings: Standings) -> list[str]:
+    """CSV columns of a standings table: the line, then rank and value per competition."""
+    label = {"points": "points", "rank-sum": "weighted rank", "best-percentile": "percentile"}[standings.scheme]
+    fields = ["place", "name", "key", "kind", "total", "best_rank", "entered"]
+    for competition in standings.competitions:
+        fields += [f"{competition['slug']} rank", f"{competition['slug']} {label}"]
+    return fields
+
+
+def standings_records(standings: Standings) -> Iterator[dict[str, Any]]:
+    """Flat records of the standings for CSV (see :func:`standings_fields`)."""
+    label = {"points": "points", "rank-sum": "weighted rank", "best-percentile": "percentile"}[standings.scheme]
+    for row in standings.rows:
+        record: dict[str, Any] = {
+            "place": row.place,
+            "name": row.name,
+            "key": row.key,
+            "kind": row.kind,
+            "total": row.total,
+            "best_rank": row.best_rank,
+            "entered": row.entered,
+        }
+        for slug, result in row.results.items():
+            record[f"{slug} rank"] = result.rank if result else None
+            record[f"{slug} {label}"] = round(result.value, 6) if result else None
+        yield record
+
+
+# -- JSON ---------------------------------------------------------------------
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def write_competition_json(out: TextIO, database: Any, competition: Competition) -> int:
+    """``{"competition": {...}, "entries": [...]}``, streamed; returns the number of entries."""
+    out.write('{"competition": ' + _dumps(competition.to_dict()) + ', "entries": [')
+    count = _write_json_list(out, board_records(database, competition))
+    out.write("]}\n")
+    return count
+
+
+def write_event_json(
+    out: TextIO, database: Any, event: Any, competitions: list[Competition], standings: Standings
+) -> int:
+    """``{"event", "competitions": [{"competition", "entries"}], "standings"}``, streamed."""
+    out.write('{"event": ' + _dumps(event.to_dict()) + ', "competitions": [')
+    count = 0
+    for index, competition in enumerate(competitions):
+        out.write(",\n" if index else "\n")
+        out.write('{"competition": ' + _dumps(competition.to_dict()) + ', "entries": [')
+        count += _write_json_list(out, board_records(database, competition))
+        out.write("]}")
+    out.write('\n], "standings": ' + _dumps(standings.to_dict()) + "}\n")
+    return count
+
+
+def _write_json_list(out: TextIO, records: Iterable[dict[str, Any]]) -> int:
+    count = 0
+    for record in records:
+        out.write(",\n" if count else "\n")
+        out.write(_dumps(record))
+        count += 1
+    if count:
+        out.write("\n")
+    return count
+
+
+def write_jsonl(out: TextIO, records: Iterable[dict[str, Any]]) -> int:
+    """One JSON object per line; returns the number of lines."""
+    count = 0
+    for record in records:
+        out.write(_dumps(record) + "\n")
+        count += 1
+    return count
+
+
+def jsonl_records(
+    database: Any, competitions: list[Competition], standings: Standings | None = None
+) -> Iterator[dict[str, Any]]:
+    """Lines for JSON Lines: ``{"type": "entry", ...}`` per team, then ``{"type": "standing", ...}``."""
+    for competition in competitions:
+        for record in board_records(database, competition):
+            yield {"type": "entry", **record}
+    if standings is not None:
+        for row in standings.rows:
+            yield {"type": "standing", "event": standings.event, "scheme": standings.scheme, **row.to_dict()}
+
+
+# -- files --------------------------------------------------------------------
+
+
+def standings_path(path: Path) -> Path:
+    """Where an event's CSV export puts the standings beside the boards' FILE."""
+    return path.with_name(f"{path.stem}-standings{path.suffix or '.csv'}")
+
+
+def export(
+    database: Any,
+    *,
+    fmt: str,
+    out: TextIO,
+    competitions: list[Competition],
+    event: Any = None,
+    standings: Standings | None = None,
+    standings_out: TextIO | None = None,
+) -> int:
+    """Write the export to ``out`` (and an event's CSV standings to ``standings_out``).
+
+    Returns the number of board entries written.
+    """
+    fmt = parse_format(fmt)
+    if fmt == "json":
+        if event is not None:
+            assert standings is not None
+            return write_event_json(out, database, event, competitions, standings)
+        return write_competition_json(out, database, competitions[0])
+    if fmt == "jsonl":
+        records = jsonl_records(database, competitions, standings)
+        written = write_jsonl(out, records)
+        return written - (len(standings.rows) if standings is not None else 0)
+    count = write_csv(
+        out,
+        ENTRY_FIELDS,
+        (record for competition in competitions for record in board_records(database, competition)),
+    )
+    if standings is not None and standings_out is not None:
+        write_csv(standings_out, standings_fields(standings), standings_records(standings))
+    return count
