@@ -76,7 +76,7 @@ def new_app(help_text: str) -> KagsyncTyper:
     return KagsyncTyper(
         help=help_text,
         no_args_is_help=True,
-        rich_markup_mode="rich",
+        rich_markup_mode=None,
         pretty_exceptions_enable=False,
         context_settings={"help_option_names": ["-h", "--help"]},
     )
@@ -84,7 +84,7 @@ def new_app(help_text: str) -> KagsyncTyper:
 
 app = new_app(
     "Keep full Kaggle competition leaderboards in a local SQLite database.\n\n"
-    "Example: [bold]kagsync competition add titanic --event neural-night --status ongoing[/]"
+    "\b\nExample:\n  kagsync competition add titanic --event neural-night --status ongoing"
 )
 
 
@@ -192,19 +192,19 @@ def main_options(
     ctx: typer.Context,
     db: Annotated[
         Optional[Path],
-        typer.Option("--db", help="SQLite database file \\[env: KAGSYNC_DB].", show_default=False),
+        typer.Option("--db", help="SQLite database file [env: KAGSYNC_DB].", show_default=False),
     ] = None,
     source: Annotated[
         Optional[Path],
         typer.Option(
             "--source",
-            help="Read every leaderboard from DIR/<slug>.zip or .csv instead of Kaggle \\[env: KAGSYNC_SOURCE].",
+            help="Read every leaderboard from DIR/<slug>.zip or .csv instead of Kaggle [env: KAGSYNC_SOURCE].",
             metavar="DIR",
         ),
     ] = None,
     log_file: Annotated[
         Optional[Path],
-        typer.Option("--log-file", help="Log file (default: kagsync.log beside the database) \\[env: KAGSYNC_LOG_FILE]."),
+        typer.Option("--log-file", help="Log file (default: kagsync.log beside the database) [env: KAGSYNC_LOG_FILE]."),
     ] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Say more.")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only errors and results.")] = False,
@@ -215,7 +215,9 @@ def main_options(
 ) -> None:
     """Keep full Kaggle competition leaderboards in a local SQLite database.
 
-    Example: [bold]kagsync competition add titanic --event neural-night --status ongoing[/]
+    \b
+    Example:
+      kagsync competition add titanic --event neural-night --status ongoing
     """
     state = get_state(ctx)
     state.options.update({"db": db, "source": source, "log_file": log_file})

@@ -18,11 +18,11 @@ from kagsync.cli.render import (
 
 event_app = new_app(
     "Create and manage events (groups of competitions).\n\n"
-    "Example: [bold]kagsync event add \"Neural Night 2025\" --start 2025-03-01[/]"
+    "\b\nExample:\n  kagsync event add \"Neural Night 2025\" --start 2025-03-01"
 )
 competition_app = new_app(
     "Create and manage competitions; adding one syncs its leaderboard.\n\n"
-    "Example: [bold]kagsync competition add titanic --event neural-night --status ongoing[/]"
+    "\b\nExample:\n  kagsync competition add titanic --event neural-night --status ongoing"
 )
 app.add_typer(event_app, name="event")
 app.add_typer(competition_app, name="competition")
@@ -61,7 +61,9 @@ def event_add(
 ) -> None:
     """Create an event.
 
-    Example: [bold]kagsync event add "Neural Night 2025" --start 2025-03-01 --end 2025-03-02[/]
+    \b
+    Example:
+      kagsync event add "Neural Night 2025" --start 2025-03-01 --end 2025-03-02
     """
     repository = get_state(ctx).repository()
     event = repository.add_event(title, slug=slug, start=start, end=end, description=description)
@@ -72,7 +74,9 @@ def event_add(
 def event_list(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """List events.
 
-    Example: [bold]kagsync event list --json[/]
+    \b
+    Example:
+      kagsync event list --json
     """
     events = get_state(ctx).repository().list_events()
     if json_output:
@@ -93,7 +97,9 @@ def event_show(
 ) -> None:
     """Show an event with its competitions.
 
-    Example: [bold]kagsync event show neural-night-2025[/]
+    \b
+    Example:
+      kagsync event show neural-night-2025
     """
     repository = get_state(ctx).repository()
     found = repository.get_event(event)
@@ -126,7 +132,9 @@ def event_edit(
 ) -> None:
     """Change an event's fields (an empty value clears start, end or description).
 
-    Example: [bold]kagsync event edit neural-night-2025 --end "2025-03-02 23:00"[/]
+    \b
+    Example:
+      kagsync event edit neural-night-2025 --end "2025-03-02 23:00"
     """
     updated = get_state(ctx).repository().edit_event(
         event, title=title, start=start, end=end, description=description
@@ -145,7 +153,9 @@ def event_remove(
 ) -> None:
     """Remove an event (refuses while it has competitions, unless --cascade).
 
-    Example: [bold]kagsync event remove neural-night-2025 --yes[/]
+    \b
+    Example:
+      kagsync event remove neural-night-2025 --yes
     """
     repository = get_state(ctx).repository()
     found = repository.get_event(event)
@@ -197,7 +207,9 @@ def competition_add(
 ) -> None:
     """Add a competition and sync its full leaderboard right away.
 
-    Example: [bold]kagsync competition add https://www.kaggle.com/competitions/titanic --event neural-night --status ongoing[/]
+    \b
+    Example:
+      kagsync competition add https://www.kaggle.com/competitions/titanic --event neural-night --status ongoing
     """
     state = get_state(ctx)
     with SyncDisplay(state) as display:
@@ -226,7 +238,9 @@ def competition_list(
 ) -> None:
     """List competitions.
 
-    Example: [bold]kagsync competition list --event neural-night --status ongoing[/]
+    \b
+    Example:
+      kagsync competition list --event neural-night --status ongoing
     """
     competitions = get_state(ctx).repository().list_competitions(event=event, status=status)
     if json_output:
@@ -243,7 +257,9 @@ def competition_show(
 ) -> None:
     """Show one competition, with its last sync.
 
-    Example: [bold]kagsync competition show titanic --json[/]
+    \b
+    Example:
+      kagsync competition show titanic --json
     """
     c = get_state(ctx).repository().get_competition(slug)
     if json_output:
@@ -291,7 +307,9 @@ def competition_edit(
 ) -> None:
     """Change a competition's fields (does not sync; use set-status or sync).
 
-    Example: [bold]kagsync competition edit house-prices --lower-is-better --weight 2[/]
+    \b
+    Example:
+      kagsync competition edit house-prices --lower-is-better --weight 2
     """
     updated = get_state(ctx).repository().edit_competition(
         slug,
@@ -315,7 +333,9 @@ def competition_set_status(
 ) -> None:
     """Change a competition's status; becoming ongoing syncs it.
 
-    Example: [bold]kagsync competition set-status titanic ongoing[/]
+    \b
+    Example:
+      kagsync competition set-status titanic ongoing
     """
     state = get_state(ctx)
     with SyncDisplay(state) as display:
@@ -337,7 +357,9 @@ def competition_remove(
 ) -> None:
     """Remove a competition with its stored leaderboard and history.
 
-    Example: [bold]kagsync competition remove titanic --yes[/]
+    \b
+    Example:
+      kagsync competition remove titanic --yes
     """
     repository = get_state(ctx).repository()
     found = repository.get_competition(slug)
@@ -353,7 +375,9 @@ def competition_remove(
 def config_show(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Show the effective settings and where each came from.
 
-    Example: [bold]KAGSYNC_JOBS=8 kagsync config[/]
+    \b
+    Example:
+      KAGSYNC_JOBS=8 kagsync config
     """
     settings = get_state(ctx).settings
     rows = settings.describe()

@@ -6,14 +6,10 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Optional, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, Optional, Sequence
 
 import typer
-from rich.console import Group
-from rich.live import Live
 from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
 
 from kagsync.cli.app import EXIT_ERROR, State, app, get_state, report_error, stderr
 from kagsync.cli.render import (
@@ -28,6 +24,9 @@ from kagsync.cli.render import (
 )
 from kagsync.errors import KagsyncError, ValidationError
 from kagsync.values import now_iso
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 JobsOption = Annotated[
     Optional[int],
@@ -84,7 +83,9 @@ def import_command(
     a sync status, are then synced in parallel; a failed sync keeps the competition and
     the command exits 3.
 
-    Example: [bold]kagsync import examples/comps.csv --create-events --jobs 4[/]
+    \b
+    Example:
+      kagsync import examples/comps.csv --create-events --jobs 4
     """
     from kagsync.importer import ImportValidationError, import_file
 
@@ -205,11 +206,13 @@ class WatchDisplay:
         self._notes: deque[str] = deque(maxlen=6)
         self._last: Any = None
         self._tick = 0
-        self._live: Live | None = None
+        self._live: Any = None
         self._closing = False
 
     def __enter__(self) -> "WatchDisplay":
         if self.live_mode:
+            from rich.live import Live  # only a live terminal display needs it
+
             self._live = Live(
                 get_renderable=self._render, console=stderr, refresh_per_second=4, transient=False
             )
@@ -330,6 +333,8 @@ class WatchDisplay:
         return text
 
     def _status_line(self) -> Text:
+        from rich.text import Text
+
         watcher = self.watcher
         if watcher is None:
             return Text("")
@@ -356,6 +361,10 @@ class WatchDisplay:
         return line
 
     def _render(self) -> Any:
+        from rich.console import Group
+        from rich.table import Table
+        from rich.text import Text
+
         with self._lock:
             grid = Table(
                 title=f"kagsync watch · {len(self._rows)} active competition{'s' if len(self._rows) != 1 else ''}",
@@ -415,13 +424,15 @@ def watch_command(
     """Keep every active competition's leaderboard fresh: sync them now, then every interval.
 
     Each tick syncs, in parallel, every competition whose status is a sync status (trigger
-    [bold]watch[/]); a failed sync is recorded and retried next tick, and rate limiting
+    watch); a failed sync is recorded and retried next tick, and rate limiting
     by Kaggle doubles the interval until a tick gets through. Unless follow_dates is off,
     an upcoming competition whose start has passed becomes ongoing, and an ongoing one
     whose end has passed gets one final sync and becomes completed. Ctrl-C or SIGTERM
     stops cleanly (exit 0).
 
-    Example: [bold]kagsync watch --interval 120[/]   (from cron: [bold]kagsync --quiet watch --once[/])
+    \b
+    Example:
+      kagsync watch --interval 120   (from cron: kagsync --quiet watch --once)
     """
     from kagsync.watch import Watcher, stop_on_signals
 

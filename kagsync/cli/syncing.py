@@ -38,7 +38,9 @@ def sync_command(
 ) -> None:
     """Sync leaderboards now; exit 0 only when every sync succeeded.
 
-    Example: [bold]kagsync sync titanic --from ~/Downloads/titanic-publicleaderboard.zip[/]
+    \b
+    Example:
+      kagsync sync titanic --from ~/Downloads/titanic-publicleaderboard.zip
     """
     state = get_state(ctx)
     slugs = slugs or []
@@ -75,7 +77,9 @@ def runs_command(
 ) -> None:
     """List sync runs, newest first.
 
-    Example: [bold]kagsync runs titanic --limit 5[/]
+    \b
+    Example:
+      kagsync runs titanic --limit 5
     """
     from kagsync.views import sync_runs
 

@@ -72,7 +72,9 @@ def leaderboard_command(
     Move shows ▲ n (climbed n places), ▼ n (fell), new (first seen in the last sync) or
     – (unchanged). A filter that matches no team is an error (exit 1).
 
-    Example: [bold]kagsync leaderboard titanic --top 20 --team "data"[/]
+    \b
+    Example:
+      kagsync leaderboard titanic --top 20 --team "data"
     """
     from kagsync.export import write_csv
     from kagsync.views import leaderboard_entries, movement_basis, movement_text
@@ -142,7 +144,9 @@ def history_command(
     even for a board synced every few minutes. A name matching several teams is an
     error: give the team id (see `kagsync leaderboard SLUG --team NAME`).
 
-    Example: [bold]kagsync history titanic --team "Data Wizards"[/]
+    \b
+    Example:
+      kagsync history titanic --team "Data Wizards"
     """
     from kagsync.views import board_history, team_history
 
@@ -222,7 +226,9 @@ def movers_command(
 ) -> None:
     """Show the biggest climbers and fallers, and new and departed teams.
 
-    Example: [bold]kagsync movers titanic --since 1d --limit 5[/]
+    \b
+    Example:
+      kagsync movers titanic --since 1d --limit 5
     """
     from kagsync.values import parse_duration_or_time
     from kagsync.views import movers
@@ -290,7 +296,9 @@ def event_standings_command(
     A team's result goes to each member; teams without known members count under their
     name. Missing a competition is the worst outcome; the method is printed under the table.
 
-    Example: [bold]kagsync event standings neural-night-2025 --scheme rank-sum[/]
+    \b
+    Example:
+      kagsync event standings neural-night-2025 --scheme rank-sum
     """
     from kagsync.export import standings_fields, standings_records, write_csv
     from kagsync.standings import event_standings, format_total, parse_scheme
@@ -372,7 +380,9 @@ def export_command(
     leading ' (plain numbers such as -0.5 are left alone). CSV written with -o is UTF-8
     with a BOM, for Excel.
 
-    Example: [bold]kagsync export --event neural-night-2025 --format csv -o results.csv[/]
+    \b
+    Example:
+      kagsync export --event neural-night-2025 --format csv -o results.csv
     """
     from kagsync.export import parse_format, standings_path
     from kagsync.standings import parse_scheme
@@ -446,7 +456,9 @@ def report_command(
 
     Nothing is loaded from the network: open it offline, mail it, or put it on any web server.
 
-    Example: [bold]kagsync report neural-night-2025 -o results.html[/]
+    \b
+    Example:
+      kagsync report neural-night-2025 -o results.html
     """
     from kagsync.report import build_report, write_report
     from kagsync.standings import parse_scheme
