@@ -216,32 +216,13 @@ class Repository:
 
     # -- competitions ---------------------------------------------------------
 
-    def add_competition(
-        self,
-        slug_or_url: str,
-        *,
-        title: str | None = None,
-        event: str | None = None,
-        status: str = "upcoming",
-        start: str | None = None,
-        end: str | None = None,
-        description: str | None = None,
-        lower_is_better: bool = False,
-        weight: float = 1.0,
-        sync: bool = True,
-    ) -> Saved:
-        """Store a new competition, then sync it (unless ``sync`` is False or no hook is set)."""
-        record = self._competition_record(
-            slug_or_url,
-            title=title,
-            event=event,
-            status=status,
-            start=start,
-            end=end,
-            description=description,
-            lower_is_better=lower_is_better,
-            weight=weight,
-        )
+    def add_competition(self, slug_or_url: str, *, sync: bool = True, **fields: Any) -> Saved:
+        """Store a new competition, then sync it (unless ``sync`` is False or no hook is set).
+
+        ``fields`` are those of :meth:`validate_competition`: title, event, status,
+        start, end, description, lower_is_better, weight.
+        """
+        record = self._competition_record(slug_or_url, **fields)
         with write_transaction(self.db):
             self._insert_competition(record)
         competition = self.get_competition(record["slug"])
@@ -382,39 +363,16 @@ class Repository:
         return results
 
     def validate_competition(
-        self,
-        slug_or_url: str,
-        *,
-        title: str | None = None,
-        event: str | None = None,
-        status: str = "upcoming",
-        start: str | None = None,
-        end: str | None = None,
-        description: str | None = None,
-        lower_is_better: bool = False,
-        weight: float = 1.0,
-        known_events: Iterable[str] = (),
+        self, slug_or_url: str, *, known_events: Iterable[str] = (), **fields: Any
     ) -> dict[str, Any]:
         """Check and normalise a competition's fields without writing anything.
 
-        ``known_events`` are event slugs that will exist by the time it is written.
+        ``fields``: title (default: the slug), event (an event slug), status (default
+        upcoming), start, end, description, lower_is_better (default False), weight
+        (default 1). ``known_events`` are event slugs that will exist by the time it
+        is written.
         """
-        return self._competition_record(
-            slug_or_url,
-            title=title,
-            event=event,
-            status=status,
-            start=start,
-            end=end,
-            description=description,
-            lower_is_better=lower_is_better,
-            weight=weight,
-            known_events=set(known_events),
-        )
-
-    def event_id(self, slug: str) -> int:
-        """The row id of an event."""
-        return self.get_event(slug).id
+        return self._competition_record(slug_or_url, known_events=set(known_events), **fields)
 
     # -- internals ------------------------------------------------------------
 
@@ -444,14 +402,14 @@ class Repository:
         self,
         slug_or_url: str,
         *,
-        title: str | None,
-        event: str | None,
-        status: str,
-        start: str | None,
-        end: str | None,
-        description: str | None,
-        lower_is_better: bool,
-        weight: float,
+        title: str | None = None,
+        event: str | None = None,
+        status: str = "upcoming",
+        start: str | None = None,
+        end: str | None = None,
+        description: str | None = None,
+        lower_is_better: bool = False,
+        weight: float = 1.0,
         known_events: set[str] | None = None,
     ) -> dict[str, Any]:
         slug = parse_competition_slug(slug_or_url)

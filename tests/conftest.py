@@ -54,6 +54,29 @@ def repository(database) -> Repository:
     return Repository(database)
 
 
+class RecordingHook:
+    """A sync hook that records what it was asked to sync, and syncs nothing."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[tuple[str, str]]] = []
+
+    def __call__(self, due):
+        self.calls.append([(competition.slug, trigger) for competition, trigger in due])
+        return []
+
+
+@pytest.fixture
+def hook() -> RecordingHook:
+    """A recording sync hook."""
+    return RecordingHook()
+
+
+@pytest.fixture
+def repo(database, hook) -> Repository:
+    """A repository whose writes report their syncs to ``hook``."""
+    return Repository(database, sync_hook=hook, sync_statuses=("ongoing",))
+
+
 class Cli:
     """Runs kagsync commands against this test's database, like a user would."""
 

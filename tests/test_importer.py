@@ -13,28 +13,6 @@ from kagsync.importer import (
     import_file,
     read_import,
 )
-from kagsync.repository import Repository
-
-
-class RecordingHook:
-    """A sync hook that records what it was asked to sync."""
-
-    def __init__(self):
-        self.calls = []
-
-    def __call__(self, due):
-        self.calls.append([(competition.slug, trigger) for competition, trigger in due])
-        return []
-
-
-@pytest.fixture
-def hook():
-    return RecordingHook()
-
-
-@pytest.fixture
-def repo(database, hook):
-    return Repository(database, sync_hook=hook, sync_statuses=("ongoing",))
 
 
 def write(tmp_path: Path, text: str, name: str = "comps.csv", encoding: str = "utf-8") -> Path:

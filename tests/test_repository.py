@@ -1,28 +1,6 @@
 import pytest
 
 from kagsync.errors import AlreadyExistsError, NotFoundError, ValidationError
-from kagsync.repository import Repository
-
-
-class RecordingHook:
-    """A sync hook that records what it was asked to sync."""
-
-    def __init__(self):
-        self.calls = []
-
-    def __call__(self, due):
-        self.calls.append([(competition.slug, trigger) for competition, trigger in due])
-        return []
-
-
-@pytest.fixture
-def hook():
-    return RecordingHook()
-
-
-@pytest.fixture
-def repo(database, hook):
-    return Repository(database, sync_hook=hook, sync_statuses=("ongoing",))
 
 
 def test_event_crud(repo):
