@@ -148,7 +148,7 @@ def history_command(
     Example:
       kagsync history titanic --team "Data Wizards"
     """
-    from kagsync.views import board_history, team_history
+    from kagsync.views import board_history, movement_text, team_history
 
     repository = get_state(ctx).repository()
     competition = repository.get_competition(slug)
@@ -177,7 +177,7 @@ def history_command(
         elif change["kind"] == "new":
             move = "new"
         else:
-            move = _arrow(change["movement"])
+            move = movement_text({"movement": change["movement"]})
         rows.append(
             (
                 change["synced_at"],
@@ -194,16 +194,6 @@ def history_command(
         rows,
         caption="One row per sync where the team's rank or score changed.",
     )
-
-
-def _arrow(movement: int | None) -> str:
-    if movement is None:
-        return ""
-    if movement > 0:
-        return f"▲ {movement}"
-    if movement < 0:
-        return f"▼ {-movement}"
-    return "–"
 
 
 # -- movers -------------------------------------------------------------------------
@@ -231,7 +221,7 @@ def movers_command(
       kagsync movers titanic --since 1d --limit 5
     """
     from kagsync.values import parse_duration_or_time
-    from kagsync.views import movers
+    from kagsync.views import movement_text, movers
 
     since_iso = None
     if since is not None:
@@ -264,9 +254,9 @@ def movers_command(
     totals = result["totals"]
     sections = (
         ("climbers", "Climbers", ["Rank", "Team", "Move", "Was", "Score"],
-         lambda i: (i["rank"], i["team_name"], _arrow(i["movement"]), i["previous_rank"], i["score"])),
+         lambda i: (i["rank"], i["team_name"], movement_text(i), i["previous_rank"], i["score"])),
         ("fallers", "Fallers", ["Rank", "Team", "Move", "Was", "Score"],
-         lambda i: (i["rank"], i["team_name"], _arrow(i["movement"]), i["previous_rank"], i["score"])),
+         lambda i: (i["rank"], i["team_name"], movement_text(i), i["previous_rank"], i["score"])),
         ("new", "New teams", ["Rank", "Team", "Score"], lambda i: (i["rank"], i["team_name"], i["score"])),
         ("departed", "Departed teams", ["Was", "Team", "Score"],
          lambda i: (i["previous_rank"], i["team_name"], i["previous_score"])),
