@@ -25,13 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from kagsync.errors import AlreadyExistsError, KagsyncError, ValidationError
+from kagsync.errors import KagsyncError, NotFoundError, ValidationError
 from kagsync.repository import Competition, Repository, Saved
 from kagsync.values import (
     check_range,
     parse_competition_slug,
     parse_status,
     parse_time,
+    parse_weight,
     validate_event_slug,
 )
 
@@ -167,16 +168,6 @@ def _parse_bool(text: str) -> bool:
     if value in _FALSE:
         return False
     raise ValidationError(f"lower_is_better: expected true/false/yes/no/1/0, got {text!r}")
-
-
-def _parse_weight(text: str) -> float:
-    try:
-        weight = float(text)
-    except ValueError:
-        raise ValidationError(f"weight: expected a number, got {text!r}") from None
-    if not weight >= 0:
-        raise ValidationError(f"weight must be zero or more, got {text!r}")
-    return weight
 
 
 def read_import(
@@ -331,7 +322,7 @@ def _check_row(
         ("start", lambda text: parse_time(text, name="start")),
         ("end", lambda text: parse_time(text, name="end")),
         ("lower_is_better", _parse_bool),
-        ("weight", _parse_weight),
+        ("weight", parse_weight),
     )
     for key, parse in checks:
         if values.get(key):
@@ -362,7 +353,7 @@ def _check_row(
             end=given.get("end"),
             description=given.get("description"),
             lower_is_better=_parse_bool(given["lower_is_better"]) if "lower_is_better" in given else False,
-            weight=_parse_weight(given["weight"]) if "weight" in given else 1.0,
+            weight=parse_weight(given["weight"]) if "weight" in given else 1.0,
             known_events=to_create,
         )
         if existing is not None:
@@ -427,15 +418,20 @@ def apply_import(repository: Repository, plan: ImportPlan, *, sync: bool = True)
     through the repository's sync hook (in parallel, trigger ``import``), unless
     ``sync`` is False or the repository has no hook. A failed sync keeps the competition.
     """
-    created: list[str] = []
-    for slug in plan.events_to_create:
-        try:
-            repository.add_event(slug, slug=slug)
-            created.append(slug)
-        except AlreadyExistsError:
-            pass  # created by someone else since the file was read
-    saved = repository.import_competitions([row.record for row in plan.rows], sync=sync, trigger="import")
+    # Events and competitions are written in one transaction: all or nothing.
+    created = [slug for slug in plan.events_to_create if not _event_exists(repository, slug)]
+    saved = repository.import_competitions(
+        [row.record for row in plan.rows], new_events=created, sync=sync, trigger="import"
+    )
     return ImportResult(plan=plan, events_created=created, saved=saved)
+
+
+def _event_exists(repository: Repository, slug: str) -> bool:
+    try:
+        repository.get_event(slug)
+    except NotFoundError:
+        return False
+    return True
 
 
 def import_file(

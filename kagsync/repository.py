@@ -18,6 +18,7 @@ from kagsync.values import (
     parse_competition_slug,
     parse_status,
     parse_time,
+    parse_weight,
     slugify,
     validate_event_slug,
 )
@@ -296,20 +297,38 @@ class Repository:
         if lower_is_better is not None:
             changes["lower_is_better"] = int(lower_is_better)
         if weight is not None:
-            changes["weight"] = _check_weight(weight)
+            changes["weight"] = parse_weight(weight)
         check_range(changes.get("start", competition.start), changes.get("end", competition.end))
         if changes:
             self._update("competitions", competition.id, changes)
         return self.get_competition(competition.slug)
 
-    def set_status(self, slug_or_url: str, status: str, *, sync: bool = True, trigger: str = "status") -> Saved:
-        """Change a competition's status; entering a sync status syncs it."""
+    def set_status(
+        self,
+        slug_or_url: str,
+        status: str,
+        *,
+        sync: bool = True,
+        trigger: str = "status",
+        only_if: Callable[[Competition], bool] | None = None,
+    ) -> Saved:
+        """Change a competition's status; entering a sync status syncs it.
+
+        The status is read and written in one write transaction, so two processes
+        changing it at once cannot both see the old status (and both sync).
+        ``only_if`` is checked on the competition as it is inside that transaction;
+        when it says no, nothing changes (``watch`` uses it to act on fresh dates).
+        """
         status = parse_status(status)
-        competition = self.get_competition(slug_or_url)
-        if competition.status == status:
+        slug = parse_competition_slug(slug_or_url)
+        with write_transaction(self.db):
+            competition = self.get_competition(slug)
+            unchanged = competition.status == status or (only_if is not None and not only_if(competition))
+            if not unchanged:
+                self._update("competitions", competition.id, {"status": status}, in_transaction=True)
+        if unchanged:
             return Saved(competition)
-        self._update("competitions", competition.id, {"status": status})
-        updated = self.get_competition(competition.slug)
+        updated = self.get_competition(slug)
         saved = Saved(updated, changed=True)
         if sync:
             saved.syncs = self._sync_after_write([(updated, competition.status)], trigger=trigger)
@@ -323,17 +342,30 @@ class Repository:
         return competition
 
     def import_competitions(
-        self, records: Sequence[Mapping[str, Any]], *, sync: bool = True, trigger: str = "import"
+        self,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        new_events: Sequence[str] = (),
+        sync: bool = True,
+        trigger: str = "import",
     ) -> list[Saved]:
         """Insert or update many competitions in one transaction, then sync what needs it.
 
         Each record holds already-validated values (see :meth:`validate_competition`):
-        a slug that exists is updated, not duplicated. New competitions and those whose
-        status changed into a sync status are synced together, in parallel if the hook
-        supports it.
+        a slug that exists is updated, not duplicated. ``new_events`` (slugs) are
+        created first, in the same transaction, with their slug as title, unless they
+        exist by then. New competitions and those whose status changed into a sync
+        status are synced together, in parallel if the hook supports it.
         """
         written: list[tuple[str, str | None, bool, bool]] = []
         with write_transaction(self.db):
+            now = now_iso()
+            for event_slug in new_events:
+                self.db.conn.execute(
+                    "INSERT OR IGNORE INTO events (slug, title, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (validate_event_slug(event_slug), event_slug, now, now),
+                )
             for record in records:
                 existing = self.find_competition(record["slug"])
                 if existing is None:
@@ -424,7 +456,7 @@ class Repository:
             "start": start,
             "end": end,
             "lower_is_better": int(bool(lower_is_better)),
-            "weight": _check_weight(weight),
+            "weight": parse_weight(weight),
         }
         if event:
             if known_events is not None and event in known_events:
@@ -476,9 +508,3 @@ def _stored(competition: Competition, key: str) -> Any:
     if key == "lower_is_better":
         return int(competition.lower_is_better)
     return getattr(competition, key)
-
-
-def _check_weight(weight: float) -> float:
-    if not weight >= 0:
-        raise ValidationError(f"weight must be zero or more, got {weight!r}")
-    return float(weight)

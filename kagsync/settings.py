@@ -17,6 +17,8 @@ STATUSES = ("upcoming", "ongoing", "completed")
 
 CONFIG_ENV = "KAGSYNC_CONFIG"
 
+MAX_SECONDS = 7 * 24 * 3600.0
+
 
 def default_data_dir(environ: Mapping[str, str]) -> Path:
     """The user's data directory for kagsync (XDG on Linux)."""
@@ -46,8 +48,11 @@ def _parse_positive_float(value: Any, name: str) -> float:
         number = float(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{name}: expected a number of seconds, got {value!r}") from None
-    if isinstance(value, bool) or not number > 0:
-        raise ConfigError(f"{name}: expected a positive number, got {value!r}")
+    # A week at most: the watch loop schedules in whole seconds and backs off up to 8x.
+    if isinstance(value, bool) or not 0 < number <= MAX_SECONDS:
+        raise ConfigError(
+            f"{name}: expected a positive number of seconds up to {MAX_SECONDS:g}, got {value!r}"
+        )
     return number
 
 
@@ -123,8 +128,11 @@ class Settings:
 
     @property
     def effective_log_file(self) -> Path:
-        """The log file: the configured one, or ``kagsync.log`` beside the database."""
-        return self.log_file or self.db.with_name(self.db.stem + ".log")
+        """The log file: the configured one, or ``<database name>.log`` beside the database."""
+        if self.log_file is not None:
+            return self.log_file
+        beside = self.db.with_name(self.db.stem + ".log")
+        return beside if beside != self.db else self.db.with_name(self.db.name + ".log")
 
     def describe(self) -> list[tuple[str, str, str]]:
         """(key, value, origin) for every setting, for ``kagsync config``."""
@@ -200,4 +208,6 @@ def load_settings(
             origins[spec.key] = f"file {config_path}"
     if "db" not in values:
         values["db"] = default_data_dir(environ) / "kagsync.db"
+    if values.get("log_file") is not None and Path(values["log_file"]).absolute() == Path(values["db"]).absolute():
+        raise ConfigError(f"{values['log_file']}: the log file cannot be the database file")
     return Settings(**values, config_path=config_path, origins=origins)

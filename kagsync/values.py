@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from datetime import datetime, timedelta, timezone
@@ -22,8 +23,12 @@ def parse_competition_slug(text: str) -> str:
     """
     value = text.strip()
     if "/" in value or value.startswith(("http:", "https:")):
-        url = urlparse(value if "://" in value else "https://" + value)
-        if url.hostname not in _KAGGLE_HOSTS:
+        try:
+            url = urlparse(value if "://" in value else "https://" + value)
+            host = url.hostname
+        except ValueError:
+            raise ValidationError(f"not a Kaggle competition URL: {text!r}") from None
+        if host not in _KAGGLE_HOSTS:
             raise ValidationError(f"not a Kaggle competition URL: {text!r}")
         parts = [part for part in url.path.split("/") if part]
         if len(parts) < 2 or parts[0] not in ("c", "competitions"):
@@ -79,7 +84,10 @@ def parse_time(text: str, *, name: str = "time") -> str:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return format_time(moment)
+    try:
+        return format_time(moment)
+    except (OverflowError, ValueError):
+        raise ValidationError(f"{name}: {text!r} is out of range") from None
 
 
 def format_time(moment: datetime) -> str:
@@ -107,8 +115,22 @@ def parse_duration_or_time(text: str, *, now: datetime | None = None) -> str:
     if value and _DURATION.sub("", value).strip() == "" and _DURATION.search(value):
         seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in _DURATION.findall(value))
         base = now or datetime.now(timezone.utc)
-        return format_time(base - timedelta(seconds=seconds))
+        try:
+            return format_time(base - timedelta(seconds=seconds))
+        except (OverflowError, ValueError):
+            raise ValidationError(f"since: {text!r} reaches too far back") from None
     return parse_time(text, name="since")
+
+
+def parse_weight(value: object) -> float:
+    """A competition's weight in event standings: a finite number, zero or more."""
+    try:
+        weight = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValidationError(f"weight: expected a number, got {value!r}") from None
+    if not (math.isfinite(weight) and weight >= 0):
+        raise ValidationError(f"weight must be a finite number, zero or more, got {value!r}")
+    return weight
 
 
 def check_range(start: str | None, end: str | None) -> None:

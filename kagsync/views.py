@@ -264,7 +264,7 @@ def resolve_team(database: Any, competition: Competition, text: str) -> dict[str
     if not value:
         raise ValidationError("--team is empty: give a team id or name")
     cid = competition.id
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         found = _team_ids(conn, "team_id = ?", (int(value),), cid)
         if found:
             return _team(conn, cid, found[0])

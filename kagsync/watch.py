@@ -308,16 +308,21 @@ class Watcher:
     def _tick(self, report: TickReport) -> None:
         repository = self.repository
         ending: dict[str, Competition] = {}
+        now = self.clock()
         if self.follow_dates:
-            now = self.clock()
             for competition in repository.list_competitions(status="upcoming"):
-                if competition.start and to_datetime(competition.start) <= now:
-                    repository.set_status(competition.slug, "ongoing", sync=False, trigger="watch")
-                    self._transition(
-                        report, Transition(competition.slug, "upcoming", "ongoing", f"start {competition.start} passed")
+                if _started(competition, now):
+                    # Re-checked inside the write: someone may have edited it meanwhile.
+                    saved = repository.set_status(
+                        competition.slug, "ongoing", sync=False, trigger="watch",
+                        only_if=lambda fresh: fresh.status == "upcoming" and _started(fresh, now),
                     )
+                    if saved.changed:
+                        self._transition(
+                            report, Transition(competition.slug, "upcoming", "ongoing", f"start {competition.start} passed")
+                        )
             for competition in repository.list_competitions(status="ongoing"):
-                if competition.end and to_datetime(competition.end) <= now:
+                if _ended(competition, now):
                     ending[competition.slug] = competition
         due: dict[str, Competition] = {}
         if repository.sync_statuses:
@@ -335,11 +340,17 @@ class Watcher:
             if outcome.slug not in ending:
                 continue
             if outcome.ok:
-                repository.set_status(outcome.slug, "completed", sync=False, trigger="watch")
-                competition = ending[outcome.slug]
-                self._transition(
-                    report, Transition(outcome.slug, "ongoing", "completed", f"end {competition.end} passed, final sync done")
+                # The sync took a while: complete it only if it is still ongoing and ended
+                # (its end may have been extended, or its status changed, meanwhile).
+                saved = repository.set_status(
+                    outcome.slug, "completed", sync=False, trigger="watch",
+                    only_if=lambda fresh: fresh.status == "ongoing" and _ended(fresh, now),
                 )
+                if saved.changed:
+                    self._transition(
+                        report,
+                        Transition(outcome.slug, "ongoing", "completed", f"end {saved.competition.end} passed, final sync done"),
+                    )
             elif outcome.error != NOT_STARTED:
                 log.warning("%s: final sync failed; it stays ongoing and is retried next tick", outcome.slug)
 
@@ -425,3 +436,11 @@ def stop_on_signals(
     finally:
         for number, old in previous.items():
             signal.signal(number, old if old is not None else signal.SIG_DFL)
+
+
+def _started(competition: Competition, now: datetime) -> bool:
+    return bool(competition.start) and to_datetime(competition.start) <= now
+
+
+def _ended(competition: Competition, now: datetime) -> bool:
+    return bool(competition.end) and to_datetime(competition.end) <= now

@@ -7,7 +7,8 @@ import pytest
 
 def one_line_error(result, fragment):
     assert result.exit_code != 0
-    assert "Traceback" not in result.output
+    # CliRunner keeps an escaped exception instead of printing its traceback.
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("Error: ")
@@ -91,6 +92,7 @@ def test_cascade_remove(cli):
 def test_bad_input_gets_one_line_and_writes_nothing(cli, args, fragment):
     one_line_error(cli(*args), fragment)
     assert cli.json("competition", "list") == []
+    assert cli.json("event", "list") == []
 
 
 def test_duplicate_slug(cli):
@@ -146,3 +148,59 @@ def test_version_and_help(cli):
         result = cli(*command, "--help")
         assert result.exit_code == 0
         assert "Example" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["event", "add", "Far", "--start", "0001-01-01T00:00+01:00"], "out of range"),
+        (["event", "add", "Far", "--end", "9999-12-31T23:00-05:00"], "out of range"),
+        (["competition", "add", "http://[::1", "--no-sync"], "not a Kaggle competition URL"),
+        (["competition", "add", "titanic", "--no-sync", "--start", "2025-13-01"], "cannot read"),
+    ],
+)
+def test_values_that_overflow_are_refused(cli, args, fragment):
+    one_line_error(cli(*args), fragment)
+    assert cli.json("event", "list") == []
+
+
+def test_infinite_weight_is_refused(cli):
+    cli("competition", "add", "titanic", "--no-sync")
+    one_line_error(cli("competition", "edit", "titanic", "--weight", "inf"), "finite")
+    assert cli.json("competition", "show", "titanic")["weight"] == 1.0
+
+
+def test_markup_in_a_title_is_shown_as_written(cli):
+    result = cli("event", "add", "Night [/] [red]x", "--slug", "night")
+    assert result.exit_code == 0, result.exception
+    assert "Night [/] [red]x" in result.stderr
+    assert cli.json("event", "show", "night")["title"] == "Night [/] [red]x"
+
+
+def test_locked_database_is_one_line_not_a_traceback(cli, db_path, monkeypatch):
+    import kagsync.db as dbmod
+
+    cli("event", "list")
+    monkeypatch.setattr(dbmod, "BUSY_TIMEOUT_SECONDS", 0.2)
+    holder = dbmod.connect(db_path)
+    holder.conn.execute("BEGIN IMMEDIATE")
+    try:
+        one_line_error(cli("event", "add", "Locked night"), "database is locked")
+    finally:
+        holder.conn.execute("ROLLBACK")
+        holder.close()
+    assert cli.json("event", "list") == []
+
+
+def test_unwritable_log_file_does_not_stop_the_command(cli, tmp_path):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x")
+    result = cli("--log-file", str(blocker / "sub" / "k.log"), "--source", str(tmp_path), "competition", "add", "titanic")
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "cannot write the log file" in result.stderr
+    assert "The competition was saved" in result.stderr
+    assert cli.json("competition", "show", "titanic")["last_sync_status"] == "failed"
+
+
+def test_log_file_cannot_be_the_database(cli, db_path):
+    one_line_error(cli("--log-file", str(db_path), "event", "list"), "cannot be the database")

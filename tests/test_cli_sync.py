@@ -207,3 +207,13 @@ def test_log_has_one_line_per_step(cli, kaggle_standin, db_path):
     custom = db_path.parent / "custom.log"
     cli("--log-file", str(custom), "sync", "titanic")
     assert "titanic: sync complete" in custom.read_text()
+
+
+def test_one_competition_named_twice_syncs_once(cli, tmp_path):
+    folder = tmp_path / "boards"
+    folder.mkdir()
+    (folder / "comp.csv").write_text(csv_c(BOARD_1), encoding="utf-8")
+    cli("competition", "add", "comp", "--no-sync")
+    result = cli("--source", str(folder), "sync", "comp", "https://www.kaggle.com/c/comp", "comp")
+    assert result.exit_code == 0, result.output
+    assert len(cli.json("runs", "comp")) == 1

@@ -84,6 +84,12 @@ def test_leaderboard_bad_input(synced):
     one_line_error(synced("leaderboard", "nope"), 1, "no competition 'nope'")
 
 
+def test_history_of_a_digit_like_name_is_not_a_crash(synced):
+    result = synced("history", "comp", "--team", "²")
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+
+
 def test_history(synced):
     board = synced.json("history", "comp")
     assert [(s["synced_at"], s["entries"], s["top_score"]) for s in board["syncs"]] == [

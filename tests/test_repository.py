@@ -124,3 +124,23 @@ def test_import_inserts_updates_and_syncs_new_and_newly_active(repo, hook):
     again = repo.import_competitions(records)
     assert [r.changed for r in again] == [False, False, False]
     assert len(hook.calls) == 1
+
+
+def test_set_status_only_if_is_checked_on_the_fresh_row(repo, hook):
+    repo.add_competition("titanic", status="ongoing", end="2030-01-01", sync=False)
+    refused = repo.set_status("titanic", "completed", only_if=lambda c: c.end is None)
+    assert not refused.changed
+    assert repo.get_competition("titanic").status == "ongoing"
+    accepted = repo.set_status("titanic", "completed", only_if=lambda c: c.status == "ongoing")
+    assert accepted.changed and accepted.competition.status == "completed"
+    assert hook.calls == []
+
+
+def test_import_creates_new_events_in_the_same_transaction(repo):
+    record = repo.validate_competition("titanic", event="night", known_events=["night"])
+    [saved] = repo.import_competitions([record], new_events=["night"], sync=False)
+    assert saved.competition.event == "night"
+    assert repo.get_event("night").title == "night"
+    with pytest.raises(ValidationError):
+        repo.import_competitions([repo.validate_competition("other")], new_events=["Bad Slug"])
+    assert repo.find_competition("other") is None

@@ -70,3 +70,15 @@ def test_missing_named_config_file(tmp_path):
 def test_bad_env_value_names_the_variable():
     with pytest.raises(ConfigError, match="KAGSYNC_AUTO_SYNC"):
         load_settings({}, environ={"KAGSYNC_AUTO_SYNC": "maybe", "HOME": "/nonexistent"})
+
+
+def test_default_log_file_never_is_the_database():
+    settings = load_settings({"db": "/x/data.log"}, environ={"HOME": "/nonexistent"})
+    assert settings.effective_log_file == Path("/x/data.log.log")
+    assert load_settings({"db": "/x/demo.db"}, environ={"HOME": "/n"}).effective_log_file == Path("/x/demo.log")
+
+
+@pytest.mark.parametrize("value", ["inf", "1e300", "0", "-1"])
+def test_watch_interval_must_be_finite_and_positive(value):
+    with pytest.raises(ConfigError, match="KAGSYNC_WATCH_INTERVAL"):
+        load_settings({}, environ={"KAGSYNC_WATCH_INTERVAL": value, "HOME": "/nonexistent"})

@@ -73,3 +73,16 @@ def test_duration():
     assert parse_duration_or_time("90m", now=now) == "2025-03-02T10:30:00Z"
     assert parse_duration_or_time("1d2h", now=now) == "2025-03-01T10:00:00Z"
     assert parse_duration_or_time("2025-03-01", now=now) == "2025-03-01T00:00:00Z"
+
+
+@pytest.mark.parametrize("bad", ["inf", "1e999", "nan", "-1", "heavy"])
+def test_weight_must_be_finite_and_not_negative(bad):
+    from kagsync.values import parse_weight
+
+    with pytest.raises(ValidationError):
+        parse_weight(bad)
+
+
+def test_duration_too_far_back():
+    with pytest.raises(ValidationError, match="too far back"):
+        parse_duration_or_time("99999999999w")

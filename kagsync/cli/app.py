@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import sqlite3
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,10 @@ def _guard(function: Callable[..., Any]) -> Callable[..., Any]:
         except KagsyncError as error:
             report_error(str(error))
             raise typer.Exit(error.exit_code) from None
+        except sqlite3.OperationalError as error:
+            # e.g. "database is locked" after the busy timeout, a full disk, an I/O error.
+            report_error(f"database error: {error} (try again; see the log for details)")
+            raise typer.Exit(EXIT_ERROR) from None
 
     return guarded
 
@@ -137,18 +142,29 @@ class State:
 
 
 class _LogFileHandler(logging.FileHandler):
-    """A log file opened at the first line, beside a database that may not exist yet."""
+    """A log file opened at the first line, beside a database that may not exist yet.
+
+    A log file that cannot be written is reported once and then ignored: logging must
+    never turn a sync into a traceback.
+    """
 
     def __init__(self, path: Path) -> None:
         super().__init__(path, encoding="utf-8", delay=True)
         self._failed = False
 
-    def _open(self):  # type: ignore[no-untyped-def]
-        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
-        return super()._open()
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._failed:
+            return
+        if self.stream is None:
+            try:
+                Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+                self.stream = self._open()
+            except OSError:
+                self.handleError(record)
+                return
+        super().emit(record)
 
     def handleError(self, record: logging.LogRecord) -> None:
-        # A log file that cannot be written must not turn into a traceback on stderr.
         if not self._failed:
             self._failed = True
             report_error(f"{self.baseFilename}: cannot write the log file; logging disabled")
@@ -204,7 +220,7 @@ def main_options(
     ] = None,
     log_file: Annotated[
         Optional[Path],
-        typer.Option("--log-file", help="Log file (default: kagsync.log beside the database) [env: KAGSYNC_LOG_FILE]."),
+        typer.Option("--log-file", help="Log file (default: the database name with .log, beside it) [env: KAGSYNC_LOG_FILE]."),
     ] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Say more.")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only errors and results.")] = False,

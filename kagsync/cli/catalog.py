@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 
 from kagsync.cli.app import EXIT_USAGE, app, get_state, new_app, report_error
 from kagsync.cli.render import (
@@ -67,7 +68,7 @@ def event_add(
     """
     repository = get_state(ctx).repository()
     event = repository.add_event(title, slug=slug, start=start, end=end, description=description)
-    say(get_state(ctx), f"Added event [bold]{event.slug}[/] ({event.title})")
+    say(get_state(ctx), f"Added event [bold]{event.slug}[/] ({escape(event.title)})")
 
 
 @event_app.command("list")

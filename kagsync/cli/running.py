@@ -23,6 +23,7 @@ from kagsync.cli.render import (
     table,
 )
 from kagsync.errors import KagsyncError, ValidationError
+from kagsync.settings import MAX_SECONDS
 from kagsync.values import now_iso
 
 if TYPE_CHECKING:
@@ -439,8 +440,10 @@ def watch_command(
     state = get_state(ctx)
     settings = state.settings
     seconds = settings.watch_interval if interval is None else interval
-    if not seconds > 0:
-        raise ValidationError(f"--interval: expected a positive number of seconds, got {seconds:g}")
+    if not 0 < seconds <= MAX_SECONDS:
+        raise ValidationError(
+            f"--interval: expected a positive number of seconds up to {MAX_SECONDS:g}, got {seconds:g}"
+        )
     repository = state.repository()
     display = WatchDisplay(state, once=once)
     syncer = state.syncer(observer=display, jobs=jobs)

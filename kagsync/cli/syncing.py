@@ -49,7 +49,12 @@ def sync_command(
     if from_file is not None and (len(slugs) != 1 or all_active):
         raise ValidationError("--from FILE syncs exactly one competition: give one slug")
     repository = state.repository()
-    competitions = [repository.get_competition(slug) for slug in slugs]
+    competitions = []
+    for slug in slugs:
+        competition = repository.get_competition(slug)
+        # `titanic` and its URL name one competition: sync it once.
+        if competition.slug not in {c.slug for c in competitions}:
+            competitions.append(competition)
     if all_active:
         known = {c.slug for c in competitions}
         competitions += [

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Optional, TextIO
 
 import typer
+from rich.markup import escape
 
 from kagsync.cli.app import app, get_state
 from kagsync.cli.catalog import event_app
@@ -53,6 +54,18 @@ def _time(iso: str | None) -> str:
 # -- leaderboard ----------------------------------------------------------------
 
 
+def _reading(ctx: typer.Context) -> Any:
+    """The repository, reading from one snapshot of the database.
+
+    A command here makes several queries (the board, then the movement basis...); a
+    sync committing in between would mix two states. One read transaction, open until
+    the command ends, pins one state; it blocks no writer (WAL).
+    """
+    repository = get_state(ctx).repository()
+    repository.db.conn.execute("BEGIN")
+    return repository
+
+
 @app.command("leaderboard")
 def leaderboard_command(
     ctx: typer.Context,
@@ -80,7 +93,7 @@ def leaderboard_command(
     from kagsync.views import leaderboard_entries, movement_basis, movement_text
 
     _one_format(json_output, csv_output)
-    repository = get_state(ctx).repository()
+    repository = _reading(ctx)
     competition = repository.get_competition(slug)
     entries = leaderboard_entries(repository.db, competition, top=top, team=team, user=user)
     if not entries and (team is not None or user is not None):
@@ -150,7 +163,7 @@ def history_command(
     """
     from kagsync.views import board_history, movement_text, team_history
 
-    repository = get_state(ctx).repository()
+    repository = _reading(ctx)
     competition = repository.get_competition(slug)
     if team is None:
         syncs = board_history(repository.db, competition)
@@ -232,7 +245,7 @@ def movers_command(
                 f"--since: cannot read {since!r}: give a duration ago (90m, 2h, 1d, 1d12h) "
                 "or a date or date-time (2025-03-01, 2025-03-01T18:00)"
             ) from None
-    repository = get_state(ctx).repository()
+    repository = _reading(ctx)
     competition = repository.get_competition(slug)
     result = movers(repository.db, competition, since=since_iso, limit=limit)
     if result["latest"] is None:
@@ -295,7 +308,7 @@ def event_standings_command(
 
     _one_format(json_output, csv_output)
     scheme = parse_scheme(scheme)
-    repository = get_state(ctx).repository()
+    repository = _reading(ctx)
     standings = event_standings(repository, event, scheme)
     if json_output:
         print_json(standings.to_dict())
@@ -395,8 +408,8 @@ def export_command(
         if standings is not None:
             extra = f" and {len(standings.rows):,} standings"
             if fmt == "csv":
-                extra += f" (in {standings_path(output)})"
-        say(state, f"Wrote {count:,} entries of {len(competitions)} competition(s){extra} to {output}")
+                extra += f" (in {escape(str(standings_path(output)))})"
+        say(state, f"Wrote {count:,} entries of {len(competitions)} competition(s){extra} to {escape(str(output))}")
 
 
 def _export(
@@ -462,4 +475,4 @@ def report_command(
         write_report(output, html)
     except OSError as exc:
         raise KagsyncError(f"{output}: cannot write ({exc.strerror})") from None
-    say(state, f"Wrote {output} ({len(html.encode()) / 1024:,.0f} KiB)")
+    say(state, f"Wrote {escape(str(output))} ({len(html.encode()) / 1024:,.0f} KiB)")
