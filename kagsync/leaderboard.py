@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date as _date
 from datetime import datetime
+from functools import partial
 from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple, TextIO
@@ -46,6 +47,7 @@ __all__ = [
     "LeaderboardEntry",
     "LeaderboardInfo",
     "iter_leaderboard",
+    "iter_leaderboard_rows",
     "open_leaderboard_file",
     "parse_leaderboard_text",
 ]
@@ -129,6 +131,12 @@ _ANY_DATE = re.compile(
 # json.dumps(..., ensure_ascii=False) escapes only these; text without them can be
 # quoted by plain concatenation and gives byte-identical JSON.
 _JSON_UNSAFE = re.compile(r'[\x00-\x1f"\\]').search
+
+# Members text that needs neither stripping nor escaping: non-empty names without
+# whitespace, quotes, backslashes or control characters, separated by single commas
+# (Python's \s and str.strip() agree on what whitespace is). Its JSON array is the
+# text with each comma replaced by '","', inside '["' and '"]'.
+_PLAIN_MEMBERS = re.compile(r'[^\s,"\\\x00-\x1f]+(?:,[^\s,"\\\x00-\x1f]+)*').fullmatch
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header, or an empty archive
 
@@ -216,13 +224,16 @@ def _parse_count(text: str, column: str, name: str, line: int) -> int:
 
 
 def _members_json(text: str) -> str:
-    """TeamMemberUserNames ("a,b", quoted by Kaggle when several) -> JSON array text."""
+    """TeamMemberUserNames ("a,b", quoted by Kaggle when several) -> JSON array text.
+
+    The shape-C loop handles the common forms itself (see _PLAIN_MEMBERS).
+    """
     names = [part for part in (raw.strip() for raw in text.split(",")) if part]
     if not names:
         return "[]"
-    joined = '","'.join(names)
-    if _JSON_UNSAFE(joined) is None:
-        return '["' + joined + '"]'
+    # Test the names, not their joined form: the '","' separator is itself unsafe.
+    if _JSON_UNSAFE(text) is None:
+        return '["' + '","'.join(names) + '"]'
     return json.dumps(names, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -391,7 +402,20 @@ def iter_leaderboard(
     arises in a zip member, the member is first read to its end so that a CRC
     failure is reported instead of the garbage it produced.
     """
-    return _entries(Path(path), None, "", lower_is_better, info)
+    return _entries(Path(path), None, "", lower_is_better, info, _ENTRY_ROWS)
+
+
+def iter_leaderboard_rows(
+    path: Path | str, *, lower_is_better: bool, info: LeaderboardInfo | None = None
+) -> Iterator[tuple]:
+    """:func:`iter_leaderboard` for bulk inserts: plain tuples, ``is_benchmark`` 0 or 1.
+
+    Same values, order, laziness and errors; only the row type differs. sqlite3 binds
+    an exact tuple of exact ints, floats and strings fastest: a ``NamedTuple`` row or a
+    ``bool`` value sends every row through its adapter lookup, which costs about as
+    much as the insert itself.
+    """
+    return _entries(Path(path), None, "", lower_is_better, info, _PLAIN_ROWS)
 
 
 def parse_leaderboard_text(
@@ -445,7 +469,7 @@ def parse_leaderboard_text(
     physical line (for a row spanning several lines, its last one). Invalid UTF-8
     raised by ``lines`` is reported at the line the reader was about to read.
     """
-    return _entries(None, lines, source_name, lower_is_better, info)
+    return _entries(None, lines, source_name, lower_is_better, info, _ENTRY_ROWS)
 
 
 def _strip_bom(lines: Iterable[str]) -> Iterator[str]:
@@ -501,12 +525,21 @@ def _read_header(
     return kind, tuple(header.index(column) for column in expected), len(header)
 
 
+# How rows come out: (make the row from a tuple, the is_benchmark values for False/True).
+_RowKind = tuple[Callable[[tuple], tuple], tuple[object, object]]
+# tuple.__new__ bound to the class: C all the way (namedtuple's __new__ and _make are
+# Python functions, a call per row).
+_ENTRY_ROWS: _RowKind = (partial(tuple.__new__, LeaderboardEntry), (False, True))
+_PLAIN_ROWS: _RowKind = (tuple, (0, 1))  # tuple() of an exact tuple returns it as is
+
+
 def _entries(
     path: Path | None,
     lines: Iterable[str] | None,
     name: str,
     lower_is_better: bool,
     info: LeaderboardInfo | None,
+    row_kind: _RowKind,
 ) -> Iterator[LeaderboardEntry]:
     """The generator behind both public functions: opens, reads the header, translates
     errors raised by the stream itself, closes. The shape readers it delegates to do
@@ -530,9 +563,9 @@ def _entries(
             info.source_name = name
             info.shape = kind
         if kind == SHAPE_CURRENT:
-            yield from _current(reader, name, indexes, width, info)
+            yield from _current(reader, name, indexes, width, info, row_kind)
         else:
-            yield from _history(reader, name, indexes, width, lower_is_better, info)
+            yield from _history(reader, name, indexes, width, lower_is_better, info, row_kind)
     except stream_errors as exc:
         # Found while decompressing, which runs ahead of the CSV reader: a line
         # number would be a guess, so the message names the zip.
@@ -565,6 +598,7 @@ def _current(
     indexes: tuple[int, ...],
     width: int,
     info: LeaderboardInfo | None,
+    row_kind: _RowKind,
 ) -> Iterator[LeaderboardEntry]:
     """Stream shape C. The per-row path is kept flat on purpose: it runs 1M times.
 
@@ -574,7 +608,8 @@ def _current(
     """
     # Locals are faster than globals/attributes inside the loop.
     pick = itemgetter(*indexes)  # columns in canonical order, whatever the header order
-    make = LeaderboardEntry._make  # tuple.__new__: skips namedtuple's Python __new__
+    make, flags = row_kind
+    plain_members = _PLAIN_MEMBERS
     kaggle_marks = _KAGGLE_DATE_MARKS
     fromisoformat = _fromisoformat
     to_int = int
@@ -651,15 +686,17 @@ def _current(
         else:
             last = None
 
-        # Nearly every team is one plain lowercase-alphanumeric username.
+        # Nearly every team is one plain lowercase-alphanumeric username, or several.
         if members.isalnum():
             members = '["' + members + '"]'
+        elif plain_members(members) is not None:
+            members = '["' + members.replace(",", '","') + '"]'
         elif members:
             members = _members_json(members)
         else:  # host benchmarks have no members
             members = "[]"
 
-        yield make((rank, team_id, team, score, value, last, subs, members, rank == 0))
+        yield make((rank, team_id, team, score, value, last, subs, members, flags[rank == 0]))
     if info is not None:
         info.rows = info.entries = count - blanks
 
@@ -671,6 +708,7 @@ def _history(
     width: int,
     lower_is_better: bool,
     info: LeaderboardInfo | None,
+    row_kind: _RowKind,
 ) -> Iterator[LeaderboardEntry]:
     """Read shape A or B whole, keep each team's best row, rank, then yield."""
     pick = itemgetter(*indexes)
@@ -715,7 +753,7 @@ def _history(
         info.shape = SHAPE_HISTORY if rows > len(teams) else SHAPE_PER_TEAM
         info.rows = rows
         info.entries = len(teams)
-    make = LeaderboardEntry._make
+    make, flags = row_kind
     for rank, (team_id, state) in enumerate(ranked, 1):
         _, score, value, count, _, team_name, latest = state
-        yield make((rank, team_id, team_name, score, value, latest, count, "[]", False))
+        yield make((rank, team_id, team_name, score, value, latest, count, "[]", flags[0]))

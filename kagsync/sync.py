@@ -30,7 +30,7 @@ from typing import Any, Protocol, Sequence
 from kagsync import db as dbmod
 from kagsync.db import Database
 from kagsync.errors import KagsyncError, LeaderboardFormatError, SyncBusyError
-from kagsync.leaderboard import iter_leaderboard
+from kagsync.leaderboard import iter_leaderboard_rows
 from kagsync.repository import Competition
 from kagsync.sources import LeaderboardSource
 from kagsync.values import now_iso
@@ -169,8 +169,19 @@ class BoardChanges:
     top_score: str | None
 
 
+# Page caches of the sync connection (it is closed after one sync). SQLite's default,
+# 2 MB per schema, is far smaller than a big board: staging 100,000 teams in TeamId
+# order (random in the file) then misses the cache on nearly every row, and so do the
+# diff's lookups in ``entries``. Pages are allocated as they are used, so a small board
+# costs no more than before; a million teams stay well under 300 MB of RSS.
+_STAGING_CACHE_KIB = 64 * 1024
+_MAIN_CACHE_KIB = 64 * 1024
+
+
 def _stage_entries(conn: sqlite3.Connection, path: Path, *, lower_is_better: bool) -> int:
     """Parse the file into TEMP.staging_entries; returns the number of teams."""
+    conn.execute(f"PRAGMA temp.cache_size = -{_STAGING_CACHE_KIB}")
+    conn.execute(f"PRAGMA main.cache_size = -{_MAIN_CACHE_KIB}")
     conn.execute("DROP TABLE IF EXISTS temp.staging_entries")
     conn.execute(
         """CREATE TEMP TABLE staging_entries (
@@ -183,11 +194,13 @@ def _stage_entries(conn: sqlite3.Connection, path: Path, *, lower_is_better: boo
     # shared database: other processes keep writing while a big board is parsed.
     conn.execute("BEGIN")
     try:
+        # Plain tuples of exact ints/floats/strings: sqlite3 binds them without its
+        # per-value adapter lookup (see iter_leaderboard_rows).
         conn.executemany(
             "INSERT INTO temp.staging_entries (rank, team_id, team_name, score, score_value,"
             " last_submission, submission_count, members, is_benchmark)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            iter_leaderboard(path, lower_is_better=lower_is_better),
+            iter_leaderboard_rows(path, lower_is_better=lower_is_better),
         )
     except sqlite3.IntegrityError:
         conn.execute("ROLLBACK")
@@ -200,58 +213,105 @@ def _stage_entries(conn: sqlite3.Connection, path: Path, *, lower_is_better: boo
 
 
 _DIFFERS = " OR ".join(f"entries.{col} IS NOT excluded.{col}" for col in _ENTRY_COLUMNS[1:])
+_STAGED_DIFFERS = " OR ".join(f"e.{col} IS NOT s.{col}" for col in _ENTRY_COLUMNS[1:])
+_COLUMNS = ", ".join(_ENTRY_COLUMNS)
+_S_COLUMNS = ", ".join(f"s.{col}" for col in _ENTRY_COLUMNS)
+_ASSIGNMENTS = ", ".join(f"{col} = excluded.{col}" for col in _ENTRY_COLUMNS[1:])
 
 
 def _write_board(conn: sqlite3.Connection, competition_id: int, run_id: int) -> BoardChanges:
-    """Apply TEMP.staging_entries to the competition's board; caller holds the transaction."""
+    """Apply TEMP.staging_entries to the competition's board; caller holds the transaction.
+
+    Staged rows are visited in TeamId order (the staging table's key), the order of
+    ``entries``' and ``entry_changes``' keys, so their B-trees are filled or read in
+    sequence. A first sync writes every team once plus its 'new' change record. A
+    re-sync makes one pass comparing every staged team with its stored row and keeps
+    only the new or different ones (TEMP.staging_diff); the change records and the
+    upsert then touch those rows alone, so an identical board writes no entry row.
+    """
     params = {"cid": competition_id, "run": run_id}
-    created = conn.execute(
-        """INSERT INTO entry_changes (run_id, competition_id, team_id, kind, team_name, rank, score)
-           SELECT :run, :cid, s.team_id, 'new', s.team_name, s.rank, s.score
-           FROM temp.staging_entries s
-           WHERE NOT EXISTS (SELECT 1 FROM entries e
-                             WHERE e.competition_id = :cid AND e.team_id = s.team_id)""",
-        params,
-    ).rowcount
-    conn.execute(
-        """INSERT INTO entry_changes (run_id, competition_id, team_id, kind, team_name,
-                                      rank, previous_rank, score, previous_score)
-           SELECT :run, :cid, s.team_id, 'changed', s.team_name, s.rank, e.rank, s.score, e.score
-           FROM temp.staging_entries s
-           JOIN entries e ON e.competition_id = :cid AND e.team_id = s.team_id
-           WHERE e.rank IS NOT s.rank OR e.score IS NOT s.score""",
-        params,
-    )
-    conn.execute(
-        """INSERT INTO entry_changes (run_id, competition_id, team_id, kind, team_name,
-                                      previous_rank, previous_score)
-           SELECT :run, :cid, e.team_id, 'removed', e.team_name, e.rank, e.score
-           FROM entries e
-           WHERE e.competition_id = :cid
-             AND NOT EXISTS (SELECT 1 FROM temp.staging_entries s WHERE s.team_id = e.team_id)""",
-        params,
-    )
-    removed = conn.execute(
-        """DELETE FROM entries WHERE competition_id = :cid
-           AND team_id NOT IN (SELECT team_id FROM temp.staging_entries)""",
-        params,
-    ).rowcount
-    columns = ", ".join(_ENTRY_COLUMNS)
-    assignments = ", ".join(f"{col} = excluded.{col}" for col in _ENTRY_COLUMNS[1:])
-    # "WHERE true" keeps SQLite's parser from reading ON CONFLICT as a join clause;
-    # the DO UPDATE ... WHERE skips identical rows, so an unchanged board writes nothing.
-    upserted = conn.execute(
-        f"""INSERT INTO entries (competition_id, {columns})
-            SELECT :cid, {columns} FROM temp.staging_entries WHERE true
-            ON CONFLICT (competition_id, team_id) DO UPDATE SET {assignments}
-            WHERE {_DIFFERS}""",
-        params,
-    ).rowcount
-    entries = conn.execute("SELECT count(*) FROM temp.staging_entries").fetchone()[0]
-    top = conn.execute(
-        "SELECT score FROM temp.staging_entries WHERE rank >= 1 ORDER BY rank LIMIT 1"
+    stored = conn.execute(
+        "SELECT 1 FROM entries WHERE competition_id = :cid LIMIT 1", params
     ).fetchone()
-    return BoardChanges(entries, created, upserted - created, removed, top[0] if top else None)
+    if stored is None:
+        # Nothing stored yet: every staged team is new; nothing to compare or remove.
+        created = conn.execute(
+            """INSERT INTO entry_changes (run_id, competition_id, team_id, kind, team_name,
+                                          rank, score)
+               SELECT :run, :cid, team_id, 'new', team_name, rank, score
+               FROM temp.staging_entries""",
+            params,
+        ).rowcount
+        conn.execute(
+            f"""INSERT INTO entries (competition_id, {_COLUMNS})
+                SELECT :cid, {_COLUMNS} FROM temp.staging_entries""",
+            params,
+        )
+        updated = removed = 0
+    else:
+        conn.execute("DROP TABLE IF EXISTS temp.staging_diff")
+        # New teams (no stored row) and teams whose stored row differs in any column,
+        # with the stored rank and score the change records need.
+        conn.execute(
+            f"""CREATE TEMP TABLE staging_diff AS
+                SELECT s.team_id AS team_id, e.team_id IS NULL AS is_new,
+                       e.rank AS previous_rank, e.score AS previous_score
+                FROM temp.staging_entries s
+                LEFT JOIN entries e ON e.competition_id = :cid AND e.team_id = s.team_id
+                WHERE e.team_id IS NULL OR {_STAGED_DIFFERS}""",
+            params,
+        )
+        conn.execute(
+            """INSERT INTO entry_changes (run_id, competition_id, team_id, kind, team_name,
+                                          rank, previous_rank, score, previous_score)
+               SELECT :run, :cid, s.team_id, CASE WHEN d.is_new THEN 'new' ELSE 'changed' END,
+                      s.team_name, s.rank, d.previous_rank, s.score, d.previous_score
+               FROM temp.staging_diff d CROSS JOIN temp.staging_entries s
+               WHERE s.team_id = d.team_id
+                 AND (d.is_new OR d.previous_rank IS NOT s.rank OR d.previous_score IS NOT s.score)""",
+            params,
+        )
+        created = conn.execute(
+            "SELECT count(*) FROM temp.staging_diff WHERE is_new"
+        ).fetchone()[0]
+        conn.execute(
+            """INSERT INTO entry_changes (run_id, competition_id, team_id, kind, team_name,
+                                          previous_rank, previous_score)
+               SELECT :run, :cid, e.team_id, 'removed', e.team_name, e.rank, e.score
+               FROM entries e
+               WHERE e.competition_id = :cid
+                 AND NOT EXISTS (SELECT 1 FROM temp.staging_entries s WHERE s.team_id = e.team_id)""",
+            params,
+        )
+        # The teams just recorded as removed: this run's own change records, found by
+        # their key instead of a second pass over the board.
+        removed = conn.execute(
+            """DELETE FROM entries WHERE competition_id = :cid AND team_id IN
+                   (SELECT team_id FROM entry_changes WHERE run_id = :run AND kind = 'removed')""",
+            params,
+        ).rowcount
+        # "WHERE ..." rather than "JOIN ... ON": SQLite's parser would read ON CONFLICT
+        # as a join constraint. DO UPDATE ... WHERE stays as a guard: only differing
+        # rows are in staging_diff anyway.
+        upserted = conn.execute(
+            f"""INSERT INTO entries (competition_id, {_COLUMNS})
+                SELECT :cid, {_S_COLUMNS}
+                FROM temp.staging_diff d CROSS JOIN temp.staging_entries s
+                WHERE s.team_id = d.team_id
+                ON CONFLICT (competition_id, team_id) DO UPDATE SET {_ASSIGNMENTS}
+                WHERE {_DIFFERS}""",
+            params,
+        ).rowcount
+        updated = upserted - created
+        conn.execute("DROP TABLE temp.staging_diff")
+    entries = conn.execute("SELECT count(*) FROM temp.staging_entries").fetchone()[0]
+    # The board now equals the staged rows: its rank index finds the top at once.
+    top = conn.execute(
+        """SELECT score FROM entries WHERE competition_id = :cid AND rank >= 1
+           ORDER BY rank, team_id LIMIT 1""",
+        params,
+    ).fetchone()
+    return BoardChanges(entries, created, updated, removed, top[0] if top else None)
 
 
 # -- the sync service ---------------------------------------------------------
