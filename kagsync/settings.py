@@ -134,8 +134,8 @@ class Settings:
         beside = self.db.with_name(self.db.stem + ".log")
         return beside if beside != self.db else self.db.with_name(self.db.name + ".log")
 
-    def describe(self) -> list[tuple[str, str, str]]:
-        """(key, value, origin) for every setting, for ``kagsync config``."""
+    def describe(self) -> list[tuple[str, str, str, str]]:
+        """(key, value, origin, meaning) for every setting, for ``kagsync config``."""
         rows = []
         for spec in _SPECS:
             value = getattr(self, spec.key)
@@ -149,7 +149,7 @@ class Settings:
                 shown = "(none)"
             else:
                 shown = str(value)
-            rows.append((spec.key, shown, self.origins.get(spec.key, "default")))
+            rows.append((spec.key, shown, self.origins.get(spec.key, "default"), spec.help))
         return rows
 
 

@@ -359,6 +359,8 @@ class Syncer:
 
     def sync(self, competition: Competition, trigger: str) -> SyncOutcome:
         """Sync one competition; never raises for a sync problem, returns the outcome."""
+        if trigger not in TRIGGERS:
+            raise ValueError(f"unknown sync trigger {trigger!r}")
         slug = competition.slug
         started_at, clock = now_iso(), time.monotonic()
         source_name = self.source.describe(slug)

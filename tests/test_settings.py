@@ -14,7 +14,7 @@ def test_defaults(isolated_environment):
     assert settings.watch_interval == 300
     assert settings.jobs == 4
     assert settings.effective_log_file == settings.db.with_name("kagsync.log")
-    assert all(origin == "default" for _, _, origin in settings.describe())
+    assert all(origin == "default" for _, _, origin, _ in settings.describe())
 
 
 def test_precedence_option_over_env_over_file_over_default(tmp_path):
@@ -27,7 +27,7 @@ def test_precedence_option_over_env_over_file_over_default(tmp_path):
     assert settings.watch_interval == 60
     assert settings.auto_sync is False
     assert settings.sync_statuses == ("ongoing",)
-    origins = {key: origin for key, _, origin in settings.describe()}
+    origins = {key: origin for key, _, origin, _ in settings.describe()}
     assert origins["db"] == "option"
     assert origins["jobs"] == "env KAGSYNC_JOBS"
     assert origins["watch_interval"] == f"file {config}"

@@ -25,7 +25,6 @@ from kagsync import __version__
 from kagsync.errors import KagsyncError
 
 # Exit codes (documented in the README).
-EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_SYNC_FAILED = 3

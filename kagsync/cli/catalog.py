@@ -383,11 +383,11 @@ def config_show(ctx: typer.Context, json_output: JsonOption = False) -> None:
     settings = get_state(ctx).settings
     rows = settings.describe()
     if json_output:
-        print_json({key: {"value": value, "origin": origin} for key, value, origin in rows})
+        print_json({key: {"value": value, "origin": origin} for key, value, origin, _ in rows})
         return
     table(
         "Settings",
-        ["Setting", "Value", "From"],
+        ["Setting", "Value", "From", "Meaning"],
         rows,
         caption=f"settings file: {settings.config_path or '(none)'}",
     )
