@@ -317,6 +317,29 @@ def _write_board(conn: sqlite3.Connection, competition_id: int, run_id: int) -> 
 # -- the sync service ---------------------------------------------------------
 
 
+@dataclass
+class _Attempt:
+    """One sync attempt in progress: what its run record and outcome are made of."""
+
+    competition: Competition
+    trigger: str
+    source: str
+    started_at: str
+    clock: float
+
+    @property
+    def slug(self) -> str:
+        return self.competition.slug
+
+    def outcome(self, status: str, finished_at: str, **details: Any) -> SyncOutcome:
+        """The outcome of this attempt, timed from its start."""
+        return SyncOutcome(
+            slug=self.slug, trigger=self.trigger, source=self.source, status=status,
+            started=self.started_at, finished=finished_at,
+            seconds=time.monotonic() - self.clock, **details,
+        )
+
+
 class Syncer:
     """Syncs competitions from one source into one database file.
 
@@ -362,9 +385,8 @@ class Syncer:
         if trigger not in TRIGGERS:
             raise ValueError(f"unknown sync trigger {trigger!r}")
         slug = competition.slug
-        started_at, clock = now_iso(), time.monotonic()
-        source_name = self.source.describe(slug)
-        log.info("%s: sync started (trigger %s, source %s)", slug, trigger, source_name)
+        attempt = _Attempt(competition, trigger, self.source.describe(slug), now_iso(), time.monotonic())
+        log.info("%s: sync started (trigger %s, source %s)", slug, trigger, attempt.source)
         claim = CompetitionLock(self.db_path, slug)
 
         def waiting() -> None:
@@ -375,32 +397,24 @@ class Syncer:
             error = SyncBusyError(
                 f"another sync of {slug!r} was still running after {self.lock_timeout:g} s"
             )
-            return self._record_failure(competition, trigger, source_name, started_at, clock, error, "skipped")
+            return self._record_failure(attempt, error, "skipped")
         workdir = Path(tempfile.mkdtemp(prefix=f"kagsync-{slug}-"))
         try:
-            return self._sync_claimed(competition, trigger, source_name, started_at, clock, workdir)
+            return self._sync_claimed(attempt, workdir)
         except KagsyncError as error:
-            return self._record_failure(competition, trigger, source_name, started_at, clock, error)
+            return self._record_failure(attempt, error)
         except Exception as error:  # a bug must not take down watch or a parallel import
             log.exception("%s: unexpected error", slug)
             wrapped = KagsyncError(f"unexpected error: {type(error).__name__}: {error}")
-            return self._record_failure(competition, trigger, source_name, started_at, clock, wrapped)
+            return self._record_failure(attempt, wrapped)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
             claim.release()
 
-    def _sync_claimed(
-        self,
-        competition: Competition,
-        trigger: str,
-        source_name: str,
-        started_at: str,
-        clock: float,
-        workdir: Path,
-    ) -> SyncOutcome:
-        slug = competition.slug
-        self.observer.stage(slug, "downloading", source_name)
-        log.info("%s: downloading from %s", slug, source_name)
+    def _sync_claimed(self, attempt: _Attempt, workdir: Path) -> SyncOutcome:
+        slug = attempt.slug
+        self.observer.stage(slug, "downloading", attempt.source)
+        log.info("%s: downloading from %s", slug, attempt.source)
         path = self.source.fetch(
             slug, workdir, lambda got, total: self.observer.download_progress(slug, got, total)
         )
@@ -423,7 +437,7 @@ class Syncer:
                     run_id = conn.execute(
                         """INSERT INTO sync_runs (competition_id, trigger, source, started_at,
                                finished_at, status) VALUES (?, ?, ?, ?, ?, 'ok')""",
-                        (competition_id, trigger, source_name, started_at, finished_at),
+                        (competition_id, attempt.trigger, attempt.source, attempt.started_at, finished_at),
                     ).lastrowid
                     changes = _write_board(conn, competition_id, run_id)
                     conn.execute(
@@ -443,27 +457,17 @@ class Syncer:
             "%s: database update created=%d updated=%d removed=%d",
             slug, changes.created, changes.updated, changes.removed,
         )
-        outcome = SyncOutcome(
-            slug=slug, trigger=trigger, source=source_name, status="ok", started=started_at,
-            finished=finished_at, seconds=time.monotonic() - clock, entries=changes.entries,
-            created=changes.created, updated=changes.updated, removed=changes.removed,
-            previous_entries=previous, run_id=run_id,
+        outcome = attempt.outcome(
+            "ok", finished_at, entries=changes.entries, created=changes.created,
+            updated=changes.updated, removed=changes.removed, previous_entries=previous,
+            run_id=run_id,
         )
         log.info("%s: sync complete, %d entries in %.2f s", slug, changes.entries, outcome.seconds)
         self.observer.stage(slug, "ok", f"{changes.entries} entries")
         return outcome
 
-    def _record_failure(
-        self,
-        competition: Competition,
-        trigger: str,
-        source_name: str,
-        started_at: str,
-        clock: float,
-        error: KagsyncError,
-        status: str = "failed",
-    ) -> SyncOutcome:
-        slug = competition.slug
+    def _record_failure(self, attempt: _Attempt, error: KagsyncError, status: str = "failed") -> SyncOutcome:
+        slug = attempt.slug
         message = str(error)
         finished_at = now_iso()
         run_id = None
@@ -476,7 +480,8 @@ class Syncer:
                     run_id = database.conn.execute(
                         """INSERT INTO sync_runs (competition_id, trigger, source, started_at,
                                finished_at, status, error) VALUES (?, ?, ?, ?, ?, ?, ?)""",
-                        (row[0], trigger, source_name, started_at, finished_at, status, message),
+                        (row[0], attempt.trigger, attempt.source, attempt.started_at, finished_at,
+                         status, message),
                     ).lastrowid
                     database.conn.execute(
                         """UPDATE competitions SET last_synced_at = ?, last_sync_status = ?,
@@ -487,10 +492,9 @@ class Syncer:
             log.error("%s: could not record the failed run: %s", slug, record_error)
         log.warning("%s: sync %s: %s", slug, status, message)
         self.observer.stage(slug, status, message)
-        return SyncOutcome(
-            slug=slug, trigger=trigger, source=source_name, status=status, started=started_at,
-            finished=finished_at, seconds=time.monotonic() - clock, error=message,
-            previous_entries=competition.entries, run_id=run_id,
+        return attempt.outcome(
+            status, finished_at, error=message, previous_entries=attempt.competition.entries,
+            run_id=run_id,
         )
 
 
