@@ -366,12 +366,15 @@ def _check_row(
         reasons.append(str(error))
         return None
 
-    if existing is None:
-        return RowChange(line=0, slug=slug, action="new", record=record, would_sync=True)
+    # Only what the file gives: a new competition gets the table's defaults for the
+    # rest, and one that exists by the time of the write (another process may add it)
+    # is updated without the defaults overwriting its stored values.
     keep = {"slug"} | {key for key in given if key != "event"}
     if "event" in given:
         keep |= {"event_id", "event_slug"}
     record = {key: value for key, value in record.items() if key in keep}
+    if existing is None:
+        return RowChange(line=0, slug=slug, action="new", record=record, would_sync=True)
     changes = _changes(existing, record, event_slugs)
     would_sync = (
         "status" in changes and record["status"] in repository.sync_statuses

@@ -471,6 +471,9 @@ class Repository:
         values = dict(record)
         if "event_slug" in values:
             values["event_id"] = self.get_event(values.pop("event_slug")).id
+        # A sparse record (an import line that gives only some columns) gets the
+        # schema's defaults for the rest; only the title's default is the slug.
+        values.setdefault("title", values["slug"])
         now = now_iso()
         values.update(created_at=now, updated_at=now)
         columns = ", ".join(f'"{key}"' for key in values)

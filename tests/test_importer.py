@@ -76,7 +76,11 @@ def test_header_names_aliases_bom_and_urls(repo, tmp_path):
     plan = read_import(path, repo)
     assert [(r.line, r.slug, r.action) for r in plan.rows] == [(2, "spaceship-titanic", "new"), (3, "titanic", "new")]
     assert plan.rows[0].record["title"] == "Spaceship" and plan.rows[0].record["lower_is_better"] == 1
-    assert plan.rows[1].record["title"] == "titanic" and plan.rows[1].record["lower_is_better"] == 0
+    # An empty cell is "not given": the record stays sparse and the insert defaults it.
+    assert "title" not in plan.rows[1].record and plan.rows[1].record["lower_is_better"] == 0
+    apply_import(repo, plan, sync=False)
+    assert repo.get_competition("titanic").title == "titanic"
+    assert repo.get_competition("spaceship-titanic").title == "Spaceship"
 
     for header, fragment in [
         ("slug,title,colour\n", "unknown column 'colour'"),
@@ -214,3 +218,14 @@ def test_apply_import_with_sync_off(repo, hook, tmp_path):
     result = apply_import(repo, plan, sync=False)
     assert result.saved[0].created and result.outcomes == []
     assert hook.calls == []
+
+
+def test_a_competition_added_meanwhile_keeps_what_the_file_does_not_give(repo, tmp_path):
+    path = write(tmp_path, "slug,status\ntitanic,ongoing\n")
+    plan = read_import(path, repo)
+    assert plan.rows[0].action == "new"
+    # Another process adds it between the check and the write.
+    repo.add_competition("titanic", title="Titanic!", weight=3, lower_is_better=True, sync=False)
+    apply_import(repo, plan, sync=False)
+    stored = repo.get_competition("titanic")
+    assert (stored.title, stored.weight, stored.lower_is_better, stored.status) == ("Titanic!", 3.0, True, "ongoing")
