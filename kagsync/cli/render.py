@@ -18,7 +18,10 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-_NUMERIC_COLUMNS = {"rank", "entries", "created", "updated", "removed", "subs", "teams", "#", "points", "move"}
+_NUMERIC_COLUMNS = {
+    "rank", "entries", "created", "updated", "removed", "subs", "teams", "#", "points", "move",
+    "line", "was", "entered",
+}
 
 
 _TIME_COLUMNS = {"start", "end", "last synced", "started", "finished", "last submission", "synced", "time"}
