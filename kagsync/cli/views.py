@@ -58,11 +58,13 @@ def _reading(ctx: typer.Context) -> Any:
     """The repository, reading from one snapshot of the database.
 
     A command here makes several queries (the board, then the movement basis...); a
-    sync committing in between would mix two states. One read transaction, open until
-    the command ends, pins one state; it blocks no writer (WAL).
+    sync committing in between would mix two states. :func:`~kagsync.views.read_snapshot`,
+    held until the command ends, pins one state; it blocks no writer (WAL).
     """
+    from kagsync.views import read_snapshot
+
     repository = get_state(ctx).repository()
-    repository.db.conn.execute("BEGIN")
+    ctx.with_resource(read_snapshot(repository.db))  # ends with the command
     return repository
 
 
