@@ -2,39 +2,53 @@
 
 Every error a user can cause or meet derives from :class:`KagsyncError`. Its message
 is one line meant for a person; only the CLI turns it into output and an exit code.
+Each class also names an :data:`~kagsync.models.ErrorKind`, which a failed sync run
+stores (``sync_runs.error_kind``) so that ``watch`` and scripts act on the kind of
+failure instead of matching message text.
 """
 
 from __future__ import annotations
+
+from kagsync.models import ErrorKind
 
 
 class KagsyncError(Exception):
     """Base class: a problem kagsync can explain in one line."""
 
     exit_code: int = 1
+    kind: ErrorKind = "internal"
 
 
 class ValidationError(KagsyncError):
     """Input that cannot be accepted (a slug, a date, a status, a CSV line...)."""
 
     exit_code = 2
+    kind: ErrorKind = "invalid"
 
 
 class NotFoundError(KagsyncError):
     """An event or competition that does not exist."""
 
+    kind: ErrorKind = "not_found"
+
 
 class AlreadyExistsError(KagsyncError):
     """A slug that is already taken."""
+
+    kind: ErrorKind = "invalid"
 
 
 class ConfigError(KagsyncError):
     """A settings file or value that cannot be used."""
 
     exit_code = 2
+    kind: ErrorKind = "invalid"
 
 
 class StoreError(KagsyncError):
     """The database cannot be opened, created or migrated."""
+
+    kind: ErrorKind = "database"
 
 
 class SyncError(KagsyncError):
@@ -44,42 +58,82 @@ class SyncError(KagsyncError):
 class SyncBusyError(SyncError):
     """Another process kept the competition's sync lock for longer than we waited."""
 
+    kind: ErrorKind = "busy"
+
+
+class SyncInterruptedError(SyncError):
+    """The sync was stopped (Ctrl-C, SIGTERM, or a watch that is stopping)."""
+
+    kind: ErrorKind = "interrupted"
+
+
+class CompetitionRemovedError(SyncError):
+    """The competition was removed while its sync ran: nothing was written."""
+
+    kind: ErrorKind = "not_found"
+
 
 class LeaderboardFormatError(SyncError):
     """A leaderboard file that is not a readable Kaggle leaderboard (names file and line)."""
+
+    kind: ErrorKind = "bad_file"
 
 
 class SourceError(SyncError):
     """A leaderboard source that could not provide the file."""
 
+    kind: ErrorKind = "source"
+
 
 class KaggleError(SourceError):
     """The Kaggle API refused or failed the request."""
+
+    kind: ErrorKind = "server"
 
 
 class CredentialsError(KaggleError):
     """No usable Kaggle credentials were found."""
 
+    kind: ErrorKind = "auth"
+
 
 class KaggleAuthError(KaggleError):
     """HTTP 401: the credentials were rejected."""
+
+    kind: ErrorKind = "auth"
 
 
 class KaggleForbiddenError(KaggleError):
     """HTTP 403: usually the competition's rules have not been accepted."""
 
+    kind: ErrorKind = "forbidden"
+
 
 class KaggleNotFoundError(KaggleError):
     """HTTP 404: no such competition (or no leaderboard for it)."""
+
+    kind: ErrorKind = "not_found"
 
 
 class KaggleRateLimitError(KaggleError):
     """HTTP 429 after every retry."""
 
+    kind: ErrorKind = "rate_limited"
+
 
 class KaggleServerError(KaggleError):
     """HTTP 5xx after every retry."""
 
+    kind: ErrorKind = "server"
+
 
 class KaggleConnectionError(KaggleError):
     """The endpoint could not be reached after every retry."""
+
+    kind: ErrorKind = "network"
+
+
+class DownloadLimitError(KaggleError):
+    """A download went past its size cap or its overall deadline."""
+
+    kind: ErrorKind = "too_large"

@@ -12,8 +12,15 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from kagsync.errors import ConfigError
-
-STATUSES = ("upcoming", "ongoing", "completed")
+from kagsync.models import (
+    DEFAULT_JOBS,
+    DEFAULT_LOCK_TIMEOUT,
+    DEFAULT_SYNC_STATUSES,
+    DEFAULT_WATCH_INTERVAL,
+    MAX_JOBS,
+    STATUSES,
+    Status,
+)
 
 CONFIG_ENV = "KAGSYNC_CONFIG"
 
@@ -58,13 +65,13 @@ def _parse_positive_float(value: Any, name: str) -> float:
 
 def _parse_jobs(value: Any, name: str) -> int:
     if isinstance(value, bool):
-        raise ConfigError(f"{name}: expected a whole number from 1 to 64, got {value!r}")
+        raise ConfigError(f"{name}: expected a whole number from 1 to {MAX_JOBS}, got {value!r}")
     try:
         number = int(str(value).strip())
     except ValueError:
-        raise ConfigError(f"{name}: expected a whole number from 1 to 64, got {value!r}") from None
-    if not 1 <= number <= 64:
-        raise ConfigError(f"{name}: expected a whole number from 1 to 64, got {value!r}")
+        raise ConfigError(f"{name}: expected a whole number from 1 to {MAX_JOBS}, got {value!r}") from None
+    if not 1 <= number <= MAX_JOBS:
+        raise ConfigError(f"{name}: expected a whole number from 1 to {MAX_JOBS}, got {value!r}")
     return number
 
 
@@ -116,13 +123,13 @@ class Settings:
 
     db: Path
     auto_sync: bool = True
-    sync_statuses: tuple[str, ...] = ("ongoing",)
-    watch_interval: float = 300.0
-    jobs: int = 4
+    sync_statuses: tuple[Status, ...] = DEFAULT_SYNC_STATUSES
+    watch_interval: float = DEFAULT_WATCH_INTERVAL
+    jobs: int = DEFAULT_JOBS
     source: Path | None = None
     log_file: Path | None = None
     follow_dates: bool = True
-    lock_timeout: float = 600.0
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     config_path: Path | None = None
     origins: dict[str, str] = field(default_factory=dict, compare=False)
 

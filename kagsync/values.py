@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlparse
 
 from kagsync.errors import ValidationError
-from kagsync.settings import STATUSES
+from kagsync.models import STATUSES
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _KAGGLE_HOSTS = {"kaggle.com", "www.kaggle.com"}

@@ -1,0 +1,233 @@
+"""The nouns every layer shares: events, competitions, sync outcomes, vocabularies.
+
+This module imports nothing of kagsync, so every other module can name these types
+without importing a layer above it. It also holds the one sync rule
+(:func:`needs_sync`) and the one home of each default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Literal, TypedDict, get_args
+
+# -- vocabularies ----------------------------------------------------------------
+
+Status = Literal["upcoming", "ongoing", "completed"]
+STATUSES: tuple[Status, ...] = get_args(Status)
+
+# What started a sync: `competition add`, a status change, `sync`, `import`, `watch`.
+Trigger = Literal["add", "status", "manual", "import", "watch"]
+TRIGGERS: tuple[Trigger, ...] = get_args(Trigger)
+
+# A run is written as `running` when its sync starts and ends in one of the others.
+RunStatus = Literal["running", "ok", "failed", "skipped", "held", "interrupted"]
+RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
+
+# Why a sync failed, stored in sync_runs.error_kind (documented in the README).
+ErrorKind = Literal[
+    "auth",  # no credentials, or Kaggle rejected them (401)
+    "forbidden",  # 403: the competition's rules are not accepted
+    "not_found",  # 404, or the competition was removed during the sync
+    "rate_limited",  # 429 after every retry
+    "server",  # 5xx after every retry, or another Kaggle refusal
+    "network",  # the endpoint could not be reached
+    "too_large",  # a download past its size cap or deadline
+    "source",  # a local file or folder that cannot provide the board
+    "bad_file",  # the file is not a readable leaderboard
+    "suspect",  # a board held back as suspect (see max_board_shrink)
+    "busy",  # another sync of the competition held the lock too long
+    "interrupted",  # Ctrl-C, SIGTERM, or a killed process
+    "invalid",  # bad input or settings
+    "database",  # the database could not be written
+    "internal",  # a bug: see the log
+]
+ERROR_KINDS: tuple[ErrorKind, ...] = get_args(ErrorKind)
+
+# Error kinds after which waiting longer before the next try is the right answer.
+BACKOFF_KINDS: frozenset[ErrorKind] = frozenset({"rate_limited"})
+
+Board = Literal["public", "private"]
+BOARDS: tuple[Board, ...] = get_args(Board)
+
+# -- defaults: the one home of each --------------------------------------------------
+
+DEFAULT_JOBS = 4
+MAX_JOBS = 64
+DEFAULT_LOCK_TIMEOUT = 600.0
+DEFAULT_WATCH_INTERVAL = 300.0
+DEFAULT_SYNC_STATUSES: tuple[Status, ...] = ("ongoing",)
+DEFAULT_STATUS: Status = "upcoming"
+DEFAULT_WEIGHT = 1.0
+MAX_WEIGHT = 1000.0
+MAX_SLUG_LENGTH = 100
+# --top and --limit: enough for the biggest board, small enough for SQLite and Python.
+MAX_COUNT = 1_000_000
+
+
+# -- the one sync rule ---------------------------------------------------------------
+
+
+def needs_sync(
+    previous_status: Status | None,
+    status: Status,
+    sync_statuses: tuple[Status, ...] = DEFAULT_SYNC_STATUSES,
+) -> bool:
+    """Whether a write to a competition calls for a sync of its leaderboard.
+
+    ``previous_status`` is the stored status before the write, None when the write
+    inserted the competition. A new competition always syncs (its board is the point
+    of adding it); an existing one syncs when its status changed into one of
+    ``sync_statuses``. The repository, ``import`` (and its dry run), ``watch`` and
+    ``sync --all-active`` all decide with this function.
+    """
+    if previous_status is None:
+        return True
+    return status != previous_status and status in sync_statuses
+
+
+def is_active(status: Status, sync_statuses: tuple[Status, ...] = DEFAULT_SYNC_STATUSES) -> bool:
+    """Whether a competition with this status is kept synced (by watch, --all-active)."""
+    return status in sync_statuses
+
+
+# -- events and competitions ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event grouping several competitions."""
+
+    id: int
+    slug: str
+    title: str
+    description: str | None
+    start: str | None
+    end: str | None
+    created_at: str
+    updated_at: str
+    competition_count: int = 0
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, object]) -> Event:
+        """An event from a row mapped by column name."""
+        return cls(**{name: row[name] for name in _EVENT_FIELDS})  # type: ignore[arg-type]
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form: the schema's column names, without the internal id."""
+        data = asdict(self)
+        del data["id"]
+        return data
+
+
+@dataclass(frozen=True)
+class Competition:
+    """A Kaggle competition tracked by kagsync.
+
+    ``last_synced_at`` is the last *successful* sync; ``last_attempt_at`` the last
+    attempt, whatever its outcome (``last_sync_status`` and ``last_sync_error`` are
+    that attempt's).
+    """
+
+    id: int
+    slug: str
+    title: str
+    description: str | None
+    event: str | None
+    status: Status
+    start: str | None
+    end: str | None
+    lower_is_better: bool
+    weight: float
+    created_at: str
+    updated_at: str
+    last_synced_at: str | None
+    last_attempt_at: str | None
+    last_sync_status: RunStatus | None
+    last_sync_error: str | None
+    entry_count: int | None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, object]) -> Competition:
+        """A competition from a row mapped by column name."""
+        values = {name: row[name] for name in _COMPETITION_FIELDS}
+        values["lower_is_better"] = bool(values["lower_is_better"])
+        return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def url(self) -> str:
+        """The competition's page on Kaggle."""
+        return f"https://www.kaggle.com/competitions/{self.slug}"
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form: the schema's column names, without the internal id."""
+        data = asdict(self)
+        del data["id"]
+        data["url"] = self.url
+        return data
+
+
+_EVENT_FIELDS = tuple(Event.__dataclass_fields__)
+_COMPETITION_FIELDS = tuple(Competition.__dataclass_fields__)
+
+
+# -- syncs ---------------------------------------------------------------------------
+
+
+@dataclass
+class SyncOutcome:
+    """What one sync attempt did; its fields are the columns of its ``sync_runs`` row."""
+
+    competition: str
+    trigger: Trigger
+    source: str
+    status: RunStatus
+    started_at: str
+    finished_at: str
+    seconds: float
+    entries: int | None = None
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+    previous_entries: int | None = None
+    error: str | None = None
+    error_kind: ErrorKind | None = None
+    run_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the board was synced."""
+        return self.status == "ok"
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+@dataclass
+class Saved:
+    """A competition as written, with the syncs the write triggered (if any)."""
+
+    competition: Competition
+    syncs: list[SyncOutcome] = field(default_factory=list)
+    created: bool = False
+    changed: bool = False
+
+
+class RunRecord(TypedDict):
+    """One row of ``kagsync runs``: a ``sync_runs`` row with its competition's slug."""
+
+    id: int
+    competition: str
+    trigger: str
+    source: str
+    status: str
+    started_at: str
+    finished_at: str | None
+    entries: int | None
+    created: int | None
+    updated: int | None
+    removed: int | None
+    top_score: str | None
+    error: str | None
+    error_kind: str | None
