@@ -1,17 +1,21 @@
 """Effective settings: command-line option > environment > TOML file > default.
 
 Every setting remembers where its value came from, so ``kagsync config`` can show it.
+Each setting has a TOML key, an environment variable ``KAGSYNC_<KEY>``, a help text,
+a default (one constant) and a strict parser: a value that cannot be used is refused
+with a one-line :class:`~kagsync.errors.ConfigError` (exit 2) naming where it came from.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
-from kagsync.errors import ConfigError
+from kagsync.errors import ConfigError, ValidationError
 from kagsync.models import (
     DEFAULT_JOBS,
     DEFAULT_LOCK_TIMEOUT,
@@ -21,10 +25,51 @@ from kagsync.models import (
     STATUSES,
     Status,
 )
+from kagsync.values import parse_bool_text, parse_count, parse_number, quote
+
+# -- defaults and limits of the newer settings ---------------------------------------
+# TODO move to models: they belong beside DEFAULT_JOBS & co. in kagsync/models.py, the
+# one home of each default. Until then this block is their one home.
+
+_KIB = 1024
+_MIB = 1024 * _KIB
+_GIB = 1024 * _MIB
+_DAY = 24 * 3600.0
+
+# A new board with fewer than (1 - this) x the stored teams is held back as suspect.
+DEFAULT_MAX_BOARD_SHRINK = 0.5
+DEFAULT_MAX_DOWNLOAD_BYTES = 1 * _GIB
+DEFAULT_DOWNLOAD_DEADLINE = 900.0
+DEFAULT_MAX_UNCOMPRESSED_BYTES = 2 * _GIB
+# Uncompressed size / compressed size of a leaderboard zip; CSV text rarely passes 20.
+DEFAULT_MAX_COMPRESSION_RATIO = 100.0
+DEFAULT_DETAILS_REFRESH = _DAY
+DEFAULT_PRIVATE_CHECK_INTERVAL = 3600.0
+DEFAULT_PRIVATE_WAIT = 30 * _DAY
+DEFAULT_LOG_MAX_BYTES = 10 * _MIB
+DEFAULT_LOG_BACKUPS = 3
+
+# A week at most for the intervals of the watch loop and the lock wait: the watch loop
+# schedules in whole seconds and backs off up to 8x. (Imported by kagsync.cli.running.)
+MAX_SECONDS = 7 * _DAY
+# Each other duration has its own ceiling: a private board may take weeks to appear.
+MAX_DOWNLOAD_DEADLINE = _DAY
+MAX_DETAILS_REFRESH = 365 * _DAY
+MAX_PRIVATE_CHECK_INTERVAL = MAX_SECONDS
+MAX_PRIVATE_WAIT = 365 * _DAY
+# Byte caps: far above any Kaggle leaderboard, low enough to mean something.
+MAX_SIZE_BYTES = 1024 * _GIB
+MAX_LOG_MAX_BYTES = 1 * _GIB
+# Backups from 1 (not 0: Python's RotatingFileHandler never rotates with 0 backups, so
+# the log would grow without bound).
+MAX_LOG_BACKUPS = 100
+MAX_COMPRESSION_RATIO = 100_000.0
+
+# -----------------------------------------------------------------------------------
 
 CONFIG_ENV = "KAGSYNC_CONFIG"
 
-MAX_SECONDS = 7 * 24 * 3600.0
+Parser = Callable[[Any, str], Any]
 
 
 def default_data_dir(environ: Mapping[str, str]) -> Path:
@@ -39,46 +84,75 @@ def default_config_path(environ: Mapping[str, str]) -> Path:
     return Path(base) / "kagsync" / "config.toml"
 
 
+def _plain(number: float) -> str:
+    """A limit as people write it: 604800, not 604800.0 or 6.048e+05."""
+    return str(int(number)) if float(number).is_integer() else repr(number)
+
+
 def _parse_bool(value: Any, name: str) -> bool:
+    # TOML gives a real boolean; env vars, options and TOML strings go through the one
+    # vocabulary of kagsync.values (TOML integers 0/1 too, as before).
     if isinstance(value, bool):
         return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{name}: expected true or false, got {value!r}")
-
-
-def _parse_positive_float(value: Any, name: str) -> float:
     try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name}: expected a number of seconds, got {value!r}") from None
-    # A week at most: the watch loop schedules in whole seconds and backs off up to 8x.
-    if isinstance(value, bool) or not 0 < number <= MAX_SECONDS:
-        raise ConfigError(
-            f"{name}: expected a positive number of seconds up to {MAX_SECONDS:g}, got {value!r}"
-        )
+        return parse_bool_text(value if isinstance(value, str) else repr(value), name=name)
+    except ValidationError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _number(value: Any, name: str, expected: str) -> float:
+    """A finite number, or a ConfigError saying what was ``expected``."""
+    try:
+        return parse_number(value, name=name)
+    except ValidationError:
+        raise ConfigError(f"{name}: expected {expected}, got {quote(value)}") from None
+
+
+def _seconds(maximum: float) -> Parser:
+    """A parser of a positive number of seconds up to ``maximum``."""
+
+    def parse(value: Any, name: str) -> float:
+        expected = f"a positive number of seconds up to {_plain(maximum)}"
+        number = _number(value, name, expected)
+        if not 0 < number <= maximum:
+            raise ConfigError(f"{name}: expected {expected}, got {quote(value)}")
+        return number
+
+    return parse
+
+
+def _fraction(value: Any, name: str) -> float:
+    expected = "a number above 0 and at most 1 (a fraction)"
+    number = _number(value, name, expected)
+    if not 0 < number <= 1:
+        raise ConfigError(f"{name}: expected {expected}, got {quote(value)}")
     return number
 
 
-def _parse_jobs(value: Any, name: str) -> int:
-    if isinstance(value, bool):
-        raise ConfigError(f"{name}: expected a whole number from 1 to {MAX_JOBS}, got {value!r}")
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise ConfigError(f"{name}: expected a whole number from 1 to {MAX_JOBS}, got {value!r}") from None
-    if not 1 <= number <= MAX_JOBS:
-        raise ConfigError(f"{name}: expected a whole number from 1 to {MAX_JOBS}, got {value!r}")
+def _ratio(value: Any, name: str) -> float:
+    expected = f"a number from 1 to {_plain(MAX_COMPRESSION_RATIO)}"
+    number = _number(value, name, expected)
+    if not 1 <= number <= MAX_COMPRESSION_RATIO:
+        raise ConfigError(f"{name}: expected {expected}, got {quote(value)}")
     return number
+
+
+def _whole(maximum: int) -> Parser:
+    """A parser of a whole number from 1 to ``maximum`` (no floats, even 2.0; no booleans)."""
+
+    def parse(value: Any, name: str) -> int:
+        try:
+            return parse_count(value, name=name, maximum=maximum)
+        except ValidationError as exc:
+            raise ConfigError(str(exc)) from None
+
+    return parse
 
 
 def _parse_statuses(value: Any, name: str) -> tuple[str, ...]:
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, (list, tuple)):
-        raise ConfigError(f"{name}: expected a list of statuses, got {value!r}")
+        raise ConfigError(f"{name}: expected a list of statuses, got {quote(value)}")
     statuses = tuple(str(item).strip() for item in items if str(item).strip())
     for status in statuses:
         if status not in STATUSES:
@@ -90,28 +164,42 @@ def _parse_statuses(value: Any, name: str) -> tuple[str, ...]:
 
 def _parse_path(value: Any, name: str) -> Path:
     if not isinstance(value, (str, os.PathLike)) or not str(value).strip():
-        raise ConfigError(f"{name}: expected a path, got {value!r}")
+        raise ConfigError(f"{name}: expected a path, got {quote(value)}")
     return Path(os.path.expanduser(str(value)))
 
 
 @dataclass(frozen=True)
 class _Spec:
     key: str
-    env: str
-    parse: Callable[[Any, str], Any]
+    parse: Parser
     help: str
+
+    @property
+    def env(self) -> str:
+        """The environment variable of the setting: always KAGSYNC_<KEY>."""
+        return "KAGSYNC_" + self.key.upper()
 
 
 _SPECS: tuple[_Spec, ...] = (
-    _Spec("db", "KAGSYNC_DB", _parse_path, "SQLite database file"),
-    _Spec("auto_sync", "KAGSYNC_AUTO_SYNC", _parse_bool, "sync on add and on status change"),
-    _Spec("sync_statuses", "KAGSYNC_SYNC_STATUSES", _parse_statuses, "statuses that are kept synced"),
-    _Spec("watch_interval", "KAGSYNC_WATCH_INTERVAL", _parse_positive_float, "seconds between watch ticks"),
-    _Spec("jobs", "KAGSYNC_JOBS", _parse_jobs, "parallel syncs"),
-    _Spec("source", "KAGSYNC_SOURCE", _parse_path, "folder of <slug>.zip/.csv used instead of Kaggle"),
-    _Spec("log_file", "KAGSYNC_LOG_FILE", _parse_path, "log file (default: beside the database)"),
-    _Spec("follow_dates", "KAGSYNC_FOLLOW_DATES", _parse_bool, "watch moves statuses when start/end pass"),
-    _Spec("lock_timeout", "KAGSYNC_LOCK_TIMEOUT", _parse_positive_float, "seconds to wait for another sync of the same competition"),
+    _Spec("db", _parse_path, "SQLite database file"),
+    _Spec("auto_sync", _parse_bool, "sync on add and on status change"),
+    _Spec("sync_statuses", _parse_statuses, "statuses that are kept synced"),
+    _Spec("watch_interval", _seconds(MAX_SECONDS), "seconds between watch ticks"),
+    _Spec("jobs", _whole(MAX_JOBS), "parallel syncs"),
+    _Spec("source", _parse_path, "folder of <slug>.zip/.csv used instead of Kaggle"),
+    _Spec("log_file", _parse_path, "log file (default: beside the database)"),
+    _Spec("follow_dates", _parse_bool, "watch moves statuses when start/end pass"),
+    _Spec("lock_timeout", _seconds(MAX_SECONDS), "seconds to wait for another sync of the same competition"),
+    _Spec("max_board_shrink", _fraction, "hold a new board back as suspect when it loses more than this fraction of the stored teams"),
+    _Spec("max_download_bytes", _whole(MAX_SIZE_BYTES), "largest leaderboard download, in bytes"),
+    _Spec("download_deadline", _seconds(MAX_DOWNLOAD_DEADLINE), "seconds one leaderboard download may take in all"),
+    _Spec("max_uncompressed_bytes", _whole(MAX_SIZE_BYTES), "largest leaderboard once unzipped, in bytes"),
+    _Spec("max_compression_ratio", _ratio, "refuse a zip that unpacks to more than this many times its size"),
+    _Spec("details_refresh", _seconds(MAX_DETAILS_REFRESH), "seconds before a competition's details are fetched again"),
+    _Spec("private_check_interval", _seconds(MAX_PRIVATE_CHECK_INTERVAL), "seconds between checks for the private leaderboard of an ended competition"),
+    _Spec("private_wait", _seconds(MAX_PRIVATE_WAIT), "seconds after the end to keep checking for the private leaderboard"),
+    _Spec("log_max_bytes", _whole(MAX_LOG_MAX_BYTES), "log file size, in bytes, at which it is rotated"),
+    _Spec("log_backups", _whole(MAX_LOG_BACKUPS), "rotated log files kept"),
 )
 
 SETTING_KEYS = tuple(spec.key for spec in _SPECS)
@@ -130,6 +218,16 @@ class Settings:
     log_file: Path | None = None
     follow_dates: bool = True
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    max_board_shrink: float = DEFAULT_MAX_BOARD_SHRINK
+    max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES
+    download_deadline: float = DEFAULT_DOWNLOAD_DEADLINE
+    max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES
+    max_compression_ratio: float = DEFAULT_MAX_COMPRESSION_RATIO
+    details_refresh: float = DEFAULT_DETAILS_REFRESH
+    private_check_interval: float = DEFAULT_PRIVATE_CHECK_INTERVAL
+    private_wait: float = DEFAULT_PRIVATE_WAIT
+    log_max_bytes: int = DEFAULT_LOG_MAX_BYTES
+    log_backups: int = DEFAULT_LOG_BACKUPS
     config_path: Path | None = None
     origins: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -164,6 +262,11 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
+    except UnicodeDecodeError as exc:
+        # tomllib decodes the whole file as UTF-8 (TOML requires it) and lets this through.
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); save it as UTF-8"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     except OSError as exc:
@@ -179,6 +282,19 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     return data
 
 
+def _config_file(environ: Mapping[str, str]) -> tuple[Path | None, dict[str, Any]]:
+    """The settings file in use (None when there is none) and its values."""
+    if environ.get(CONFIG_ENV):
+        named = Path(os.path.expanduser(environ[CONFIG_ENV]))
+        if not named.is_file():
+            raise ConfigError(f"{named}: settings file named by {CONFIG_ENV} does not exist")
+        return named, _read_config_file(named)
+    default = default_config_path(environ)
+    if not default.is_file():
+        return None, {}
+    return default, _read_config_file(default)
+
+
 def load_settings(
     options: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
@@ -189,17 +305,7 @@ def load_settings(
     """
     options = {k: v for k, v in (options or {}).items() if v is not None}
     environ = os.environ if environ is None else environ
-
-    if environ.get(CONFIG_ENV):
-        config_path: Path | None = Path(os.path.expanduser(environ[CONFIG_ENV]))
-        if not config_path.is_file():
-            raise ConfigError(f"{config_path}: settings file named by {CONFIG_ENV} does not exist")
-        file_values = _read_config_file(config_path)
-    else:
-        config_path = default_config_path(environ)
-        file_values = _read_config_file(config_path) if config_path.is_file() else {}
-        if not file_values and not config_path.is_file():
-            config_path = None
+    config_path, file_values = _config_file(environ)
 
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}

@@ -47,8 +47,11 @@ _TRUE = frozenset({"true", "yes", "1", "on"})
 _FALSE = frozenset({"false", "no", "0", "off"})
 
 
-def _shown(value: object) -> str:
-    """``repr(value)`` cut to a readable length (a 100,000-character slug stays one short line)."""
+def quote(value: object) -> str:
+    """``repr(value)`` cut to a readable length, for one-line error messages.
+
+    A 100,000-character slug or a 5,000-digit number stays one short line.
+    """
     try:
         text = repr(value)
     except ValueError:  # an int past Python's digit limit for str()
@@ -62,11 +65,11 @@ def _check_slug(value: str, what: str) -> str:
     """``value`` when it is a valid slug; ``what`` names the field in the error."""
     if len(value) > MAX_SLUG_LENGTH:
         raise ValidationError(
-            f"{what} {_shown(value)} is too long: {len(value)} characters, at most {MAX_SLUG_LENGTH}"
+            f"{what} {quote(value)} is too long: {len(value)} characters, at most {MAX_SLUG_LENGTH}"
         )
     if not _SLUG.fullmatch(value):
         raise ValidationError(
-            f"invalid {what} {_shown(value)}: use letters, digits and single hyphens between them"
+            f"invalid {what} {quote(value)}: use letters, digits and single hyphens between them"
         )
     return value
 
@@ -84,13 +87,13 @@ def parse_competition_slug(text: str) -> str:
             url = urlparse(value if "://" in value else "https://" + value)
             host = url.hostname
         except ValueError:
-            raise ValidationError(f"not a Kaggle competition URL: {_shown(text)}") from None
+            raise ValidationError(f"not a Kaggle competition URL: {quote(text)}") from None
         if host not in _KAGGLE_HOSTS:
-            raise ValidationError(f"not a Kaggle competition URL: {_shown(text)}")
+            raise ValidationError(f"not a Kaggle competition URL: {quote(text)}")
         parts = [part for part in url.path.split("/") if part]
         if len(parts) < 2 or parts[0] not in ("c", "competitions"):
             raise ValidationError(
-                f"not a Kaggle competition URL: {_shown(text)} "
+                f"not a Kaggle competition URL: {quote(text)} "
                 "(expected https://www.kaggle.com/competitions/SLUG)"
             )
         value = parts[1]
@@ -119,7 +122,7 @@ def slugify(title: str) -> str:
             cut = cut[: cut.rfind("-")]
         slug = cut.strip("-")
     if not slug:
-        raise ValidationError(f"cannot make a slug from title {_shown(title)}: give one with --slug")
+        raise ValidationError(f"cannot make a slug from title {quote(title)}: give one with --slug")
     return slug
 
 
@@ -127,7 +130,7 @@ def parse_status(text: str) -> str:
     """One of the competition statuses."""
     value = text.strip().lower()
     if value not in STATUSES:
-        raise ValidationError(f"unknown status {_shown(text)} (choose from {', '.join(STATUSES)})")
+        raise ValidationError(f"unknown status {quote(text)} (choose from {', '.join(STATUSES)})")
     return value
 
 
@@ -151,12 +154,12 @@ def parse_time(text: str, *, name: str = "time") -> str:
         moment = datetime.fromisoformat(value.replace(" ", "T", 1) if len(value) > 10 else value)
     except ValueError:
         raise ValidationError(
-            f"{name}: cannot read {_shown(text)} as a date or date-time (use e.g. 2025-03-01 or 2025-03-01T18:00:00+01:00)"
+            f"{name}: cannot read {quote(text)} as a date or date-time (use e.g. 2025-03-01 or 2025-03-01T18:00:00+01:00)"
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     if not _in_year_range(moment):
-        raise ValidationError(f"{name}: {_shown(text)} is out of range (years {MIN_YEAR} to {MAX_YEAR})")
+        raise ValidationError(f"{name}: {quote(text)} is out of range (years {MIN_YEAR} to {MAX_YEAR})")
     return format_time(moment)
 
 
@@ -174,17 +177,17 @@ def to_datetime(iso: str, *, name: str = "time") -> datetime:
     ValidationError, never ValueError or TypeError.
     """
     if not isinstance(iso, str):
-        raise ValidationError(f"{name}: expected an ISO 8601 date-time, got {_shown(iso)}")
+        raise ValidationError(f"{name}: expected an ISO 8601 date-time, got {quote(iso)}")
     try:
         moment = datetime.fromisoformat(iso.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise ValidationError(f"{name}: {_shown(iso)} is not an ISO 8601 date-time") from None
+        raise ValidationError(f"{name}: {quote(iso)} is not an ISO 8601 date-time") from None
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     try:
         return moment.astimezone(UTC)
     except (OverflowError, ValueError):
-        raise ValidationError(f"{name}: {_shown(iso)} is out of range") from None
+        raise ValidationError(f"{name}: {quote(iso)} is out of range") from None
 
 
 def now_iso() -> str:
@@ -208,35 +211,46 @@ def parse_duration_or_time(text: str, *, now: datetime | None = None) -> str:
         except (OverflowError, ValueError):
             moment = None
         if moment is None or not _in_year_range(moment):
-            raise ValidationError(f"since: {_shown(text)} reaches too far back (before {MIN_YEAR})")
+            raise ValidationError(f"since: {quote(text)} reaches too far back (before {MIN_YEAR})")
         return format_time(moment)
     return parse_time(text, name="since")
+
+
+def parse_number(value: object, *, name: str) -> float:
+    """A finite number from an int, a float or a plain ASCII decimal text.
+
+    Text may have blanks around it and be written ``2``, ``-0.5``, ``.5`` or ``1e3``;
+    ``inf``, ``nan``, ``1_000``, ``١٢`` and booleans are refused (float() reads all but
+    the last). Callers check the range.
+    """
+    number: float | None = None
+    if isinstance(value, str):
+        text = value.strip()
+        if _NUMBER_TEXT.fullmatch(text):
+            number = float(text)  # "1e999" gives inf, refused below
+    elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:  # an int past the float range
+            number = None
+    if number is None or not math.isfinite(number):
+        raise ValidationError(f"{name}: expected a finite number, got {quote(value)}")
+    return number + 0.0  # -0.0 becomes 0.0, so "-0" is never shown
 
 
 def parse_weight(value: object) -> float:
     """A competition's weight in event standings: a finite number from 0 to MAX_WEIGHT.
 
-    Weight 0 is allowed: it leaves the competition out of its event's standings.
-    Text must be a plain ASCII decimal number (``2``, ``0.5``, ``1e2``); booleans,
-    ``inf``, ``nan`` and ``1_000`` are refused.
+    Weight 0 is allowed: it leaves the competition out of its event's standings. Numbers
+    are read by :func:`parse_number` (so ``inf``, ``nan``, ``1_000`` and booleans are refused).
     """
-    weight: float | None = None
-    if isinstance(value, str):
-        text = value.strip()
-        if _NUMBER_TEXT.fullmatch(text):
-            weight = float(text)  # "1e999" gives inf, refused below
-    elif isinstance(value, numbers.Real) and not isinstance(value, bool):
-        try:
-            weight = float(value)
-        except OverflowError:  # an int past the float range
-            weight = math.inf
-    if weight is None:
-        raise ValidationError(f"weight: expected a number from 0 to {MAX_WEIGHT:g}, got {_shown(value)}")
-    if not (math.isfinite(weight) and 0 <= weight <= MAX_WEIGHT):
-        raise ValidationError(
-            f"weight must be a finite number from 0 to {MAX_WEIGHT:g}, got {_shown(value)}"
-        )
-    return weight + 0.0  # -0.0 becomes 0.0, so "-0" is never shown
+    try:
+        weight = parse_number(value, name="weight")
+    except ValidationError:
+        weight = math.nan
+    if not 0 <= weight <= MAX_WEIGHT:  # also false for nan
+        raise ValidationError(f"weight: expected a number from 0 to {MAX_WEIGHT:g}, got {quote(value)}")
+    return weight
 
 
 def parse_count(value: object, *, name: str, maximum: int = MAX_COUNT) -> int:
@@ -255,7 +269,7 @@ def parse_count(value: object, *, name: str, maximum: int = MAX_COUNT) -> int:
         if _COUNT_TEXT.fullmatch(text) and len(text.lstrip("0")) <= len(str(maximum)):
             number = int(text)
     if number is None or not 1 <= number <= maximum:
-        raise ValidationError(f"{name}: expected a whole number from 1 to {maximum:,}, got {_shown(value)}")
+        raise ValidationError(f"{name}: expected a whole number from 1 to {maximum:,}, got {quote(value)}")
     return number
 
 
@@ -267,13 +281,13 @@ def parse_int_text(text: str, *, name: str) -> int:
     must fit SQLite's signed 64-bit INTEGER.
     """
     if not isinstance(text, str) or not _INT_TEXT.fullmatch(text):
-        raise ValidationError(f"{name}: expected a whole number (ASCII digits only), got {_shown(text)}")
+        raise ValidationError(f"{name}: expected a whole number (ASCII digits only), got {quote(text)}")
     # 19 digits hold every 64-bit value; skip int() on longer texts (it raises past 4300 digits).
     too_long = len(text.lstrip("-").lstrip("0")) > len(str(SQLITE_MAX_INT))
     number = 0 if too_long else int(text)
     if too_long or not SQLITE_MIN_INT <= number <= SQLITE_MAX_INT:
         raise ValidationError(
-            f"{name}: {_shown(text)} is out of range ({SQLITE_MIN_INT} to {SQLITE_MAX_INT})"
+            f"{name}: {quote(text)} is out of range ({SQLITE_MIN_INT} to {SQLITE_MAX_INT})"
         )
     return number
 
@@ -291,7 +305,7 @@ def parse_bool_text(text: str, *, name: str) -> bool:
         if word in _FALSE:
             return False
     raise ValidationError(
-        f"{name}: expected true or false (or yes/no, 1/0, on/off), got {_shown(text)}"
+        f"{name}: expected true or false (or yes/no, 1/0, on/off), got {quote(text)}"
     )
 
 

@@ -12,6 +12,7 @@ from kagsync.values import (
     parse_count,
     parse_duration_or_time,
     parse_int_text,
+    parse_number,
     parse_status,
     parse_time,
     parse_weight,
@@ -245,3 +246,16 @@ def test_bool_text_false(text):
 def test_bool_text_refuses_anything_else(bad):
     with pytest.raises(ValidationError, match="lower_is_better: expected true or false"):
         parse_bool_text(bad, name="lower_is_better")
+
+
+@pytest.mark.parametrize("text, number", [("2", 2.0), (" -0.5 ", -0.5), (".5", 0.5), ("1e3", 1000.0), (7, 7.0),
+                                          (2.5, 2.5), ("-0", 0.0)])
+def test_number_reads_plain_decimal_numbers(text, number):
+    assert parse_number(text, name="ratio") == number
+
+
+@pytest.mark.parametrize("bad", ["inf", "-inf", "nan", "1e999", "1_000", "١٢", "0x10", "", "1,5", True, None,
+                                 float("inf"), 10**400])
+def test_number_refuses_anything_else(bad):
+    with pytest.raises(ValidationError, match="ratio: expected a finite number"):
+        parse_number(bad, name="ratio")
