@@ -7,10 +7,12 @@ This module owns the schema. Each migration upgrades an existing database in pla
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote
 
 from kagsync.errors import StoreError
 
@@ -109,35 +111,149 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE competitions ADD COLUMN weight REAL NOT NULL DEFAULT 1.0;
     """,
+    # 4: ids that are never reused (AUTOINCREMENT), so a sync that outlives its
+    # competition can never write into a new one that got the same id; the last
+    # attempt kept apart from the last success; typed run errors and the run's life
+    # cycle (running -> ok/failed/skipped/held/interrupted); a board per competition
+    # and board kind (the public one, and Kaggle's private one after close); the
+    # competition's details as Kaggle gives them. Tables are rebuilt the way SQLite
+    # documents (create, copy, drop, rename) with foreign keys off.
+    """
+    CREATE TABLE competitions_v4 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        slug TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL,
+        description TEXT,
+        event_id INTEGER REFERENCES events(id),
+        status TEXT NOT NULL DEFAULT 'upcoming'
+            CHECK (status IN ('upcoming', 'ongoing', 'completed')),
+        start TEXT,
+        "end" TEXT,
+        lower_is_better INTEGER NOT NULL DEFAULT 0,
+        weight REAL NOT NULL DEFAULT 1.0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        last_synced_at TEXT,
+        last_attempt_at TEXT,
+        last_sync_status TEXT,
+        last_sync_error TEXT,
+        entry_count INTEGER,
+        metric TEXT,
+        team_count INTEGER,
+        max_team_size INTEGER,
+        reward TEXT,
+        category TEXT,
+        merger_deadline TEXT,
+        details_fetched_at TEXT,
+        private_released_at TEXT,
+        private_synced_at TEXT
+    );
+    INSERT INTO competitions_v4 (id, slug, title, description, event_id, status, start, "end",
+        lower_is_better, weight, created_at, updated_at, last_synced_at, last_attempt_at,
+        last_sync_status, last_sync_error, entry_count)
+    SELECT id, slug, title, description, event_id, status, start, "end", lower_is_better, weight,
+        created_at, updated_at,
+        (SELECT max(r.finished_at) FROM sync_runs r WHERE r.competition_id = c.id AND r.status = 'ok'),
+        last_synced_at, last_sync_status, last_sync_error, entry_count
+    FROM competitions c;
+    DROP TABLE competitions;
+    ALTER TABLE competitions_v4 RENAME TO competitions;
+    CREATE INDEX competitions_event_id ON competitions(event_id);
+    CREATE INDEX competitions_status ON competitions(status);
+    CREATE TABLE sync_runs_v4 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        competition_id INTEGER NOT NULL REFERENCES competitions(id) ON DELETE CASCADE,
+        board TEXT NOT NULL DEFAULT 'public' CHECK (board IN ('public', 'private')),
+        trigger TEXT NOT NULL,
+        source TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL
+            CHECK (status IN ('running', 'ok', 'failed', 'skipped', 'held', 'interrupted')),
+        entries INTEGER,
+        created INTEGER,
+        updated INTEGER,
+        removed INTEGER,
+        top_score TEXT,
+        error TEXT,
+        error_kind TEXT,
+        pid INTEGER,
+        content_digest TEXT
+    );
+    INSERT INTO sync_runs_v4 (id, competition_id, trigger, source, started_at, finished_at, status,
+        entries, created, updated, removed, top_score, error, error_kind)
+    SELECT id, competition_id, trigger, source, started_at, finished_at, status, entries, created,
+        updated, removed, top_score, error,
+        CASE status WHEN 'failed' THEN 'internal' WHEN 'skipped' THEN 'busy' END
+    FROM sync_runs;
+    DROP TABLE sync_runs;
+    ALTER TABLE sync_runs_v4 RENAME TO sync_runs;
+    CREATE INDEX sync_runs_competition ON sync_runs(competition_id, board, id);
+    CREATE INDEX sync_runs_running ON sync_runs(status) WHERE status = 'running';
+    CREATE TABLE entries_v4 (
+        competition_id INTEGER NOT NULL REFERENCES competitions(id) ON DELETE CASCADE,
+        board TEXT NOT NULL DEFAULT 'public' CHECK (board IN ('public', 'private')),
+        team_id INTEGER NOT NULL,
+        rank INTEGER NOT NULL,
+        team_name TEXT NOT NULL,
+        score TEXT NOT NULL,
+        score_value REAL,
+        last_submission TEXT,
+        submission_count INTEGER NOT NULL,
+        members TEXT NOT NULL DEFAULT '[]',
+        is_benchmark INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (competition_id, board, team_id)
+    ) WITHOUT ROWID;
+    INSERT INTO entries_v4 (competition_id, board, team_id, rank, team_name, score, score_value,
+        last_submission, submission_count, members, is_benchmark)
+    SELECT competition_id, 'public', team_id, rank, team_name, score, score_value,
+        last_submission, submission_count, members, is_benchmark
+    FROM entries;
+    DROP VIEW entry_members;
+    DROP TABLE entries;
+    ALTER TABLE entries_v4 RENAME TO entries;
+    CREATE INDEX entries_rank ON entries(competition_id, board, rank);
+    CREATE VIEW entry_members AS
+        SELECT entries.competition_id, entries.board, entries.team_id, entries.team_name,
+               json_each.value AS username
+        FROM entries, json_each(entries.members);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-class Database:
-    """An open kagsync database: ``conn`` is the sqlite3 connection.
+OpenMode = Literal["read", "write", "create"]
 
-    sqlite-utils is reached through :attr:`utils` (or any of its ``Database``
-    attributes, e.g. ``db["entries"].count``). It is imported on first use only: it
-    costs about 0.1 s, which commands such as ``competition list`` do not need to pay.
+MISSING_HINT = "add an event or competition to create one, or check --db/KAGSYNC_DB"
+
+
+class Database:
+    """An open kagsync database.
+
+    ``conn`` is the sqlite3 connection; :attr:`utils` is an ``sqlite_utils.Database``
+    over that same connection, imported on first use only: it costs about 0.1 s,
+    which commands such as ``competition list`` do not need to pay. ``readonly`` is
+    True for a connection opened by a read command.
     """
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, *, readonly: bool = False) -> None:
         self.conn = conn
         self.path = path
+        self.readonly = readonly
 
     @cached_property
-    def utils(self) -> "sqlite_utils.Database":
+    def utils(self) -> sqlite_utils.Database:
         """An ``sqlite_utils.Database`` over the same connection."""
         import sqlite_utils
 
         return sqlite_utils.Database(self.conn)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.utils, name)
-
-    def __getitem__(self, table: str) -> Any:
-        return self.utils[table]
+    def query(self, sql: str, params: Sequence[object] | Mapping[str, object] = ()) -> list[dict[str, Any]]:
+        """Rows of a query as dicts keyed by column name."""
+        cursor = self.conn.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
 
     def close(self) -> None:
         """Close the connection."""
@@ -163,44 +279,107 @@ def write_transaction(db: Database) -> Iterator[Database]:
         db.conn.execute("COMMIT")
 
 
-def connect(path: Path | str, *, migrate_schema: bool = True) -> Database:
-    """Open (creating if needed) the kagsync database at ``path``, migrated to the latest schema."""
+def _damaged(path: Path, exc: BaseException) -> StoreError:
+    return StoreError(f"{path}: is not a kagsync database or is damaged: {exc}")
+
+
+def connect(path: Path | str, *, mode: OpenMode = "create", migrate_schema: bool = True) -> Database:
+    """Open the kagsync database at ``path``.
+
+    ``mode``: ``create`` makes the file (and its folder) when missing and migrates it
+    to the latest schema; ``write`` requires the file and migrates it; ``read`` opens
+    it read-only, never migrates, and works on read-only media.
+    """
     path = Path(path)
     if path.is_dir():
         raise StoreError(f"{path}: is a directory, not an SQLite database file")
+    if mode != "create" and not path.exists():
+        raise StoreError(f"no kagsync database at {path}; {MISSING_HINT}")
+    if mode == "read":
+        return _connect_readonly(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(f"{path}: cannot create the database's folder ({exc.strerror})") from None
     try:
         # isolation_level=None: we issue BEGIN/COMMIT ourselves (see write_transaction).
-        conn = sqlite3.connect(
-            path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
-        )
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:
         raise StoreError(f"{path}: cannot open the database ({exc})") from None
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
-        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-        if mode.lower() != "wal":
+        mode_now = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        if mode_now.lower() != "wal":
             # WAL lets readers (sqlite3, Datasette, pandas) read while kagsync writes.
             # It is stored in the file, so this runs once per database.
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA synchronous = NORMAL")
+        database = Database(conn, path)
+        _check_kagsync_file(database)
     except sqlite3.DatabaseError as exc:
         conn.close()
-        if "not a database" in str(exc) or "malformed" in str(exc):
-            raise StoreError(f"{path}: not an SQLite database") from None
-        raise StoreError(f"{path}: cannot open the database ({exc})") from None
-    db = Database(conn, path)
+        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+            raise StoreError(f"{path}: cannot open the database ({exc})") from None
+        raise _damaged(path, exc) from None
+    except StoreError:
+        conn.close()
+        raise
     if migrate_schema:
         try:
-            migrate(db)
+            migrate(database)
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(f"{path}: cannot prepare the database ({exc})") from None
-    return db
+    return database
+
+
+def _connect_readonly(path: Path) -> Database:
+    uri = "file:" + quote(str(path.absolute())) + "?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        # A WAL database on read-only media cannot create its -shm file, so mode=ro
+        # fails there; immutable=1 reads the file as it is, without any locking.
+        conn = sqlite3.connect(
+            "file:" + quote(str(path.absolute())) + "?immutable=1",
+            uri=True, isolation_level=None, check_same_thread=False,
+        )
+    except sqlite3.DatabaseError as exc:
+        raise _damaged(path, exc) from None
+    database = Database(conn, path, readonly=True)
+    try:
+        _check_kagsync_file(database)
+        version = schema_version(database)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise _damaged(path, exc) from None
+    except StoreError:
+        conn.close()
+        raise
+    if version < SCHEMA_VERSION:
+        conn.close()
+        raise StoreError(
+            f"{path}: the database has schema version {version}, older than this kagsync's "
+            f"({SCHEMA_VERSION}); run any write command to upgrade it"
+        )
+    if version > SCHEMA_VERSION:
+        conn.close()
+        raise StoreError(
+            f"database schema version {version} is newer than this kagsync understands ({SCHEMA_VERSION}); upgrade kagsync"
+        )
+    return database
+
+
+def _check_kagsync_file(database: Database) -> None:
+    """Refuse an SQLite file that some other program made (or a damaged one)."""
+    version = schema_version(database)
+    tables = {row[0] for row in database.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if version == 0 and tables:
+        raise StoreError(f"{database.path}: is not a kagsync database or is damaged: it holds other tables")
+    if version > 0 and not {"events", "competitions"} <= tables:
+        raise StoreError(f"{database.path}: is not a kagsync database or is damaged: its tables are missing")
 
 
 def schema_version(db: Database) -> int:
@@ -221,13 +400,22 @@ def migrate(db: Database, *, target: int = SCHEMA_VERSION) -> int:
         )
     if schema_version(db) >= target:
         return schema_version(db)
-    with write_transaction(db):
-        version = schema_version(db)
-        while version < target:
-            for statement in _split_statements(MIGRATIONS[version]):
-                db.conn.execute(statement)
-            version += 1
-            db.conn.execute(f"PRAGMA user_version = {version}")
+    # Rebuilding a table drops the old one: with foreign keys on, that would cascade
+    # into every board and run. The pragma cannot change inside a transaction.
+    db.conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        with write_transaction(db):
+            version = schema_version(db)
+            while version < target:
+                for statement in _split_statements(MIGRATIONS[version]):
+                    db.conn.execute(statement)
+                version += 1
+                db.conn.execute(f"PRAGMA user_version = {version}")
+            problems = db.conn.execute("PRAGMA foreign_key_check").fetchall()
+            if problems:
+                raise StoreError(f"{db.path}: migration left {len(problems)} broken reference(s); nothing was changed")
+    finally:
+        db.conn.execute("PRAGMA foreign_keys = ON")
     return version
 
 

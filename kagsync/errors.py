@@ -137,3 +137,9 @@ class DownloadLimitError(KaggleError):
     """A download went past its size cap or its overall deadline."""
 
     kind: ErrorKind = "too_large"
+
+
+class SuspectBoardError(SyncError):
+    """A new board that looks wrong (empty, shrunk, all scores equal): held back, not applied."""
+
+    kind: ErrorKind = "suspect"

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kagsync.errors import ValidationError
-from kagsync.repository import Competition
+from kagsync.models import Competition
 from kagsync.standings import Standings
 from kagsync.views import iter_leaderboard_entries
 

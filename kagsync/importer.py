@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from kagsync.errors import KagsyncError, NotFoundError, ValidationError
-from kagsync.repository import Competition, Repository, Saved
+from kagsync.models import DEFAULT_STATUS, Competition, Saved, SyncOutcome, needs_sync
+from kagsync.repository import Repository
 from kagsync.values import (
     check_range,
     parse_competition_slug,
@@ -110,11 +111,12 @@ class ImportResult:
 
     plan: ImportPlan
     dry_run: bool = False
+    syncing: bool = False
     events_created: list[str] = field(default_factory=list)
     saved: list[Saved] = field(default_factory=list)
 
     @property
-    def outcomes(self) -> list[Any]:
+    def outcomes(self) -> list[SyncOutcome]:
         """The sync outcomes, in file order."""
         return [outcome for saved in self.saved for outcome in saved.syncs]
 
@@ -374,11 +376,9 @@ def _check_row(
         keep |= {"event_id", "event_slug"}
     record = {key: value for key, value in record.items() if key in keep}
     if existing is None:
-        return RowChange(line=0, slug=slug, action="new", record=record, would_sync=True)
+        return RowChange(line=0, slug=slug, action="new", record=record, would_sync=needs_sync(None, record.get("status", DEFAULT_STATUS)))
     changes = _changes(existing, record, event_slugs)
-    would_sync = (
-        "status" in changes and record["status"] in repository.sync_statuses
-    )
+    would_sync = needs_sync(existing.status, record.get("status", existing.status), repository.sync_statuses)
     return RowChange(
         line=0,
         slug=slug,
@@ -399,8 +399,9 @@ def _changes(existing: Competition, record: dict[str, Any], event_slugs: dict[in
             if existing.event != value:
                 changes["event"] = (existing.event, value)
         elif key == "event_id":
-            if existing.event_id != value:
-                changes["event"] = (existing.event, None if value is None else event_slugs.get(value, value))
+            new_event = None if value is None else event_slugs.get(value, value)
+            if existing.event != new_event:
+                changes["event"] = (existing.event, new_event)
         elif key == "lower_is_better":
             if int(existing.lower_is_better) != value:
                 changes[key] = (existing.lower_is_better, bool(value))
@@ -426,7 +427,9 @@ def apply_import(repository: Repository, plan: ImportPlan, *, sync: bool = True)
     saved = repository.import_competitions(
         [row.record for row in plan.rows], new_events=created, sync=sync, trigger="import"
     )
-    return ImportResult(plan=plan, events_created=created, saved=saved)
+    return ImportResult(
+        plan=plan, events_created=created, saved=saved, syncing=sync and repository.sync_hook is not None
+    )
 
 
 def _event_exists(repository: Repository, slug: str) -> bool:
@@ -452,5 +455,5 @@ def import_file(
     """
     plan = read_import(path, repository, event=event, create_events=create_events)
     if dry_run:
-        return ImportResult(plan=plan, dry_run=True)
+        return ImportResult(plan=plan, dry_run=True, syncing=sync and repository.sync_hook is not None)
     return apply_import(repository, plan, sync=sync)

@@ -56,6 +56,8 @@ DEFAULT_JOBS = 4
 MAX_JOBS = 64
 DEFAULT_LOCK_TIMEOUT = 600.0
 DEFAULT_WATCH_INTERVAL = 300.0
+# A week: the watch loop schedules in whole seconds and backs off up to 8x.
+MAX_WATCH_INTERVAL = 7 * 24 * 3600.0
 DEFAULT_SYNC_STATUSES: tuple[Status, ...] = ("ongoing",)
 DEFAULT_STATUS: Status = "upcoming"
 DEFAULT_WEIGHT = 1.0
@@ -219,6 +221,7 @@ class RunRecord(TypedDict):
 
     id: int
     competition: str
+    board: str
     trigger: str
     source: str
     status: str
@@ -231,3 +234,12 @@ class RunRecord(TypedDict):
     top_score: str | None
     error: str | None
     error_kind: str | None
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    """What an export wrote: entries, competitions, and standings rows (None without an event)."""
+
+    entries: int
+    competitions: int
+    standings_rows: int | None = None

@@ -22,7 +22,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from kagsync.repository import Competition
+from kagsync.models import Competition
 from kagsync.standings import DEFAULT_SCHEME, Standings, event_standings, format_total
 from kagsync.values import now_iso, to_datetime
 from kagsync.views import (
@@ -122,7 +122,7 @@ def _build_report(
     competitions = repository.list_competitions(event=found.slug)
     standings = event_standings(repository, found.slug, scheme)
     generated = generated_at or now_iso()
-    synced = [c.last_synced for c in competitions if c.last_synced]
+    synced = [c.last_synced_at for c in competitions if c.last_synced_at]
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -234,13 +234,13 @@ def _standings_section(standings: Standings, top: int) -> str:
 def _competition_section(database: Any, competition: Competition, top: int, chart_teams: int) -> str:
     entries = leaderboard_entries(database, competition, top=top)
     basis = movement_basis(database, competition)
-    total = competition.entries or 0
+    total = competition.entry_count or 0
     anchor = f"c-{competition.slug}"
     out = [f'<section id="{_e(anchor)}" class="competition">', f"<h2>{_e(competition.title)}</h2>"]
     meta = [
         f'<a href="{_e(competition.url)}" rel="noreferrer">{_e(competition.slug)}</a>',
         f"{total:,} teams",
-        f"synced {_e(_time(competition.last_synced))}",
+        f"synced {_e(_time(competition.last_synced_at))}",
         f"{'lower' if competition.lower_is_better else 'higher'} score is better",
     ]
     if competition.weight != 1:

@@ -7,11 +7,23 @@ into a sync status" turns into a sync: see :meth:`Repository._sync_after_write`.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from kagsync.db import Database, write_transaction
 from kagsync.errors import AlreadyExistsError, NotFoundError, ValidationError
+from kagsync.models import (
+    DEFAULT_STATUS,
+    DEFAULT_SYNC_STATUSES,
+    DEFAULT_WEIGHT,
+    Competition,
+    Event,
+    Saved,
+    Status,
+    SyncOutcome,
+    Trigger,
+    needs_sync,
+)
 from kagsync.values import (
     check_range,
     now_iso,
@@ -23,93 +35,23 @@ from kagsync.values import (
     validate_event_slug,
 )
 
-
-@dataclass(frozen=True)
-class Event:
-    """An event grouping several competitions."""
-
-    id: int
-    slug: str
-    title: str
-    description: str | None
-    start: str | None
-    end: str | None
-    created_at: str
-    updated_at: str
-    competition_count: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form with snake_case keys."""
-        data = asdict(self)
-        del data["id"]
-        return data
-
-
-@dataclass(frozen=True)
-class Competition:
-    """A Kaggle competition tracked by kagsync."""
-
-    id: int
-    slug: str
-    title: str
-    description: str | None
-    event: str | None
-    status: str
-    start: str | None
-    end: str | None
-    lower_is_better: bool
-    weight: float
-    event_id: int | None
-    created_at: str
-    updated_at: str
-    last_synced: str | None
-    last_sync_status: str | None
-    last_sync_error: str | None
-    entries: int | None
-
-    @property
-    def url(self) -> str:
-        """The competition's page on Kaggle."""
-        return f"https://www.kaggle.com/competitions/{self.slug}"
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form with snake_case keys."""
-        data = asdict(self)
-        del data["id"], data["event_id"]
-        return data
-
-
-@dataclass
-class Saved:
-    """A competition as written, with the syncs the write triggered (if any)."""
-
-    competition: Competition
-    syncs: list[Any] = field(default_factory=list)
-    created: bool = False
-    changed: bool = False
-
-
 # Called with (competition, trigger) pairs that need a sync; returns one outcome each.
-SyncHook = Callable[[Sequence[tuple[Competition, str]]], list[Any]]
+SyncHook = Callable[[Sequence[tuple[Competition, Trigger]]], list[SyncOutcome]]
 
+# The columns a competition is read with: every stored field, its event's slug.
 _COMPETITION_SELECT = """
-    SELECT c.id, c.slug, c.title, c.description, e.slug AS event, c.status, c.start,
-           c."end", c.lower_is_better, c.weight, c.event_id, c.created_at, c.updated_at,
-           c.last_synced_at, c.last_sync_status, c.last_sync_error, c.entry_count
+    SELECT c.*, e.slug AS event
     FROM competitions c LEFT JOIN events e ON e.id = c.event_id
 """
 
 _EVENT_SELECT = """
-    SELECT e.id, e.slug, e.title, e.description, e.start, e."end", e.created_at, e.updated_at,
-           (SELECT count(*) FROM competitions c WHERE c.event_id = e.id) AS competition_count
+    SELECT e.*, (SELECT count(*) FROM competitions c WHERE c.event_id = e.id) AS competition_count
     FROM events e
 """
 
-
-def _competition(row: Sequence[Any]) -> Competition:
-    values = list(row)
-    values[8] = bool(values[8])
-    return Competition(*values)
+# A written competition: its stored state and its status before the write (None
+# when the write inserted it), the input of the sync rule.
+Written = tuple[Competition, Status | None]
 
 
 class Repository:
@@ -120,11 +62,11 @@ class Repository:
         db: Database,
         *,
         sync_hook: SyncHook | None = None,
-        sync_statuses: Iterable[str] = ("ongoing",),
+        sync_statuses: Iterable[Status] = DEFAULT_SYNC_STATUSES,
     ) -> None:
         self.db = db
         self.sync_hook = sync_hook
-        self.sync_statuses = tuple(sync_statuses)
+        self.sync_statuses: tuple[Status, ...] = tuple(sync_statuses)
 
     # -- events ---------------------------------------------------------------
 
@@ -145,30 +87,26 @@ class Repository:
         end = parse_time(end, name="end") if end else None
         check_range(start, end)
         now = now_iso()
+        record = {"slug": slug, "title": title.strip(), "description": description, "start": start,
+                  "end": end, "created_at": now, "updated_at": now}
         with write_transaction(self.db):
             try:
-                self.db.conn.execute(
-                    'INSERT INTO events (slug, title, description, start, "end", created_at, updated_at)'
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (slug, title.strip(), description, start, end, now, now),
-                )
+                self.db.utils["events"].insert(record)
             except sqlite3.IntegrityError:
                 raise AlreadyExistsError(f"event {slug!r} already exists") from None
         return self.get_event(slug)
 
     def get_event(self, slug: str) -> Event:
         """One event by slug."""
-        row = self.db.conn.execute(_EVENT_SELECT + " WHERE e.slug = ?", (slug,)).fetchone()
-        if row is None:
+        rows = self.db.query(_EVENT_SELECT + " WHERE e.slug = ?", (slug,))
+        if not rows:
             raise NotFoundError(f"no event {slug!r} (see `kagsync event list`)")
-        return Event(*row)
+        return Event.from_row(rows[0])
 
     def list_events(self) -> list[Event]:
         """Every event, by start then slug."""
-        rows = self.db.conn.execute(
-            _EVENT_SELECT + " ORDER BY e.start IS NULL, e.start, e.slug"
-        ).fetchall()
-        return [Event(*row) for row in rows]
+        rows = self.db.query(_EVENT_SELECT + " ORDER BY e.start IS NULL, e.start, e.slug")
+        return [Event.from_row(row) for row in rows]
 
     def edit_event(
         self,
@@ -204,9 +142,7 @@ class Repository:
         """
         event = self.get_event(slug)
         with write_transaction(self.db):
-            count = self.db.conn.execute(
-                "SELECT count(*) FROM competitions WHERE event_id = ?", (event.id,)
-            ).fetchone()[0]
+            count = self.db.utils["competitions"].count_where("event_id = ?", [event.id])
             if count and not cascade:
                 raise ValidationError(
                     f"event {slug!r} still has {count} competition(s): remove them first or use --cascade"
@@ -229,27 +165,28 @@ class Repository:
         competition = self.get_competition(record["slug"])
         saved = Saved(competition, created=True, changed=True)
         if sync:
-            saved.syncs = self._sync_after_write([(competition, None)], trigger="add")
+            saved.syncs = self.sync_after_write([(competition, None)], trigger="add")
         return saved
 
     def get_competition(self, slug_or_url: str) -> Competition:
         """One competition by slug or Kaggle URL."""
         slug = parse_competition_slug(slug_or_url)
-        row = self.db.conn.execute(_COMPETITION_SELECT + " WHERE c.slug = ?", (slug,)).fetchone()
-        if row is None:
+        found = self.find_competition(slug)
+        if found is None:
             raise NotFoundError(f"no competition {slug!r} (see `kagsync competition list`)")
-        return _competition(row)
+        return found
 
     def find_competition(self, slug: str) -> Competition | None:
         """One competition by slug, or None."""
-        row = self.db.conn.execute(_COMPETITION_SELECT + " WHERE c.slug = ?", (slug,)).fetchone()
-        return _competition(row) if row else None
+        rows = self.db.query(_COMPETITION_SELECT + " WHERE c.slug = ?", (slug,))
+        return Competition.from_row(rows[0]) if rows else None
 
     def list_competitions(
         self, *, event: str | None = None, status: str | Iterable[str] | None = None
     ) -> list[Competition]:
         """Competitions, optionally of one event and/or with the given status(es)."""
-        where, params = [], []
+        where: list[str] = []
+        params: list[object] = []
         if event is not None:
             where.append("c.event_id = ?")
             params.append(self.get_event(event).id)
@@ -262,7 +199,7 @@ class Repository:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY c.slug"
-        return [_competition(row) for row in self.db.conn.execute(sql, params)]
+        return [Competition.from_row(row) for row in self.db.query(sql, params)]
 
     def edit_competition(
         self,
@@ -309,7 +246,7 @@ class Repository:
         status: str,
         *,
         sync: bool = True,
-        trigger: str = "status",
+        trigger: Trigger = "status",
         only_if: Callable[[Competition], bool] | None = None,
     ) -> Saved:
         """Change a competition's status; entering a sync status syncs it.
@@ -319,26 +256,26 @@ class Repository:
         ``only_if`` is checked on the competition as it is inside that transaction;
         when it says no, nothing changes (``watch`` uses it to act on fresh dates).
         """
-        status = parse_status(status)
+        new_status = parse_status(status)
         slug = parse_competition_slug(slug_or_url)
         with write_transaction(self.db):
             competition = self.get_competition(slug)
-            unchanged = competition.status == status or (only_if is not None and not only_if(competition))
+            unchanged = competition.status == new_status or (only_if is not None and not only_if(competition))
             if not unchanged:
-                self._update("competitions", competition.id, {"status": status}, in_transaction=True)
+                self._update("competitions", competition.id, {"status": new_status}, in_transaction=True)
         if unchanged:
             return Saved(competition)
         updated = self.get_competition(slug)
         saved = Saved(updated, changed=True)
         if sync:
-            saved.syncs = self._sync_after_write([(updated, competition.status)], trigger=trigger)
+            saved.syncs = self.sync_after_write([(updated, competition.status)], trigger=trigger)
         return saved
 
     def remove_competition(self, slug_or_url: str) -> Competition:
         """Delete a competition with its board, runs and history."""
         competition = self.get_competition(slug_or_url)
         with write_transaction(self.db):
-            self.db.conn.execute("DELETE FROM competitions WHERE id = ?", (competition.id,))
+            self.db.utils["competitions"].delete(competition.id)
         return competition
 
     def import_competitions(
@@ -347,7 +284,7 @@ class Repository:
         *,
         new_events: Sequence[str] = (),
         sync: bool = True,
-        trigger: str = "import",
+        trigger: Trigger = "import",
     ) -> list[Saved]:
         """Insert or update many competitions in one transaction, then sync what needs it.
 
@@ -357,14 +294,13 @@ class Repository:
         exist by then. New competitions and those whose status changed into a sync
         status are synced together, in parallel if the hook supports it.
         """
-        written: list[tuple[str, str | None, bool, bool]] = []
+        written: list[tuple[str, Status | None, bool, bool]] = []
         with write_transaction(self.db):
             now = now_iso()
             for event_slug in new_events:
-                self.db.conn.execute(
-                    "INSERT OR IGNORE INTO events (slug, title, created_at, updated_at)"
-                    " VALUES (?, ?, ?, ?)",
-                    (validate_event_slug(event_slug), event_slug, now, now),
+                self.db.utils["events"].insert(
+                    {"slug": validate_event_slug(event_slug), "title": event_slug, "created_at": now, "updated_at": now},
+                    ignore=True,
                 )
             for record in records:
                 existing = self.find_competition(record["slug"])
@@ -381,14 +317,14 @@ class Repository:
                     self._update("competitions", existing.id, changes, in_transaction=True)
                 written.append((record["slug"], existing.status, False, bool(changes)))
         results: list[Saved] = []
-        pending: list[tuple[Competition, str | None]] = []
+        pending: list[Written] = []
         for slug, previous_status, created, changed in written:
             competition = self.get_competition(slug)
             results.append(Saved(competition, created=created, changed=changed))
             pending.append((competition, previous_status if not created else None))
         if sync:
-            outcomes = self._sync_after_write(pending, trigger=trigger)
-            by_slug = {outcome.slug: outcome for outcome in outcomes}
+            outcomes = self.sync_after_write(pending, trigger=trigger)
+            by_slug = {outcome.competition: outcome for outcome in outcomes}
             for saved in results:
                 if saved.competition.slug in by_slug:
                     saved.syncs = [by_slug[saved.competition.slug]]
@@ -408,26 +344,25 @@ class Repository:
 
     # -- internals ------------------------------------------------------------
 
-    def _sync_after_write(
-        self, written: Sequence[tuple[Competition, str | None]], *, trigger: str
-    ) -> list[Any]:
-        """The one place where writes turn into syncs.
+    def due_syncs(self, written: Sequence[Written], *, trigger: Trigger) -> list[tuple[Competition, Trigger]]:
+        """The written competitions that the sync rule says to sync, with their trigger.
 
         ``written`` pairs each competition as now stored with its status before the
-        write (None when it was just inserted). Inserted competitions sync; existing
-        ones sync only when their status changed into one of ``sync_statuses``.
+        write (None when it was just inserted); :func:`kagsync.models.needs_sync`
+        decides. A new competition's trigger is ``add`` (``import`` in an import).
         """
+        due: list[tuple[Competition, Trigger]] = []
+        for competition, previous_status in written:
+            if needs_sync(previous_status, competition.status, self.sync_statuses):
+                inserted_trigger: Trigger = "import" if trigger == "import" else "add"
+                due.append((competition, inserted_trigger if previous_status is None else trigger))
+        return due
+
+    def sync_after_write(self, written: Sequence[Written], *, trigger: Trigger) -> list[SyncOutcome]:
+        """The one place where writes turn into syncs (when a sync hook is set)."""
         if self.sync_hook is None:
             return []
-        due = []
-        for competition, previous_status in written:
-            if previous_status is None:
-                due.append((competition, "add" if trigger != "import" else trigger))
-            elif (
-                competition.status != previous_status
-                and competition.status in self.sync_statuses
-            ):
-                due.append((competition, "status" if trigger == "status" else trigger))
+        due = self.due_syncs(written, trigger=trigger)
         return self.sync_hook(due) if due else []
 
     def _competition_record(
@@ -436,12 +371,12 @@ class Repository:
         *,
         title: str | None = None,
         event: str | None = None,
-        status: str = "upcoming",
+        status: str = DEFAULT_STATUS,
         start: str | None = None,
         end: str | None = None,
         description: str | None = None,
         lower_is_better: bool = False,
-        weight: float = 1.0,
+        weight: float = DEFAULT_WEIGHT,
         known_events: set[str] | None = None,
     ) -> dict[str, Any]:
         slug = parse_competition_slug(slug_or_url)
@@ -476,13 +411,8 @@ class Repository:
         values.setdefault("title", values["slug"])
         now = now_iso()
         values.update(created_at=now, updated_at=now)
-        columns = ", ".join(f'"{key}"' for key in values)
-        placeholders = ", ".join("?" for _ in values)
         try:
-            self.db.conn.execute(
-                f"INSERT INTO competitions ({columns}) VALUES ({placeholders})",
-                list(values.values()),
-            )
+            self.db.utils["competitions"].insert(values)
         except sqlite3.IntegrityError:
             raise AlreadyExistsError(
                 f"competition {values['slug']!r} already exists (change it with `kagsync competition edit`)"
@@ -495,16 +425,14 @@ class Repository:
         if "event_slug" in values:
             values["event_id"] = self.get_event(values.pop("event_slug")).id
         values["updated_at"] = now_iso()
-        assignments = ", ".join(f'"{key}" = ?' for key in values)
-        sql = f"UPDATE {table} SET {assignments} WHERE id = ?"
         if in_transaction:
-            self.db.conn.execute(sql, [*values.values(), row_id])
+            self.db.utils[table].update(row_id, values)
             return
         with write_transaction(self.db):
-            self.db.conn.execute(sql, [*values.values(), row_id])
+            self.db.utils[table].update(row_id, values)
 
 
-def _stored(competition: Competition, key: str) -> Any:
+def _stored(competition: Competition, key: str) -> object:
     """A competition's stored value under its column name, for change detection."""
     if key == "event_slug":
         return competition.event

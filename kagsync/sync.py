@@ -15,29 +15,56 @@ The order matters:
 
 from __future__ import annotations
 
-import fcntl
+import contextlib
+import errno
 import logging
 import os
 import shutil
 import sqlite3
+import stat
 import tempfile
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import Protocol
 
 from kagsync import db as dbmod
 from kagsync.db import Database
-from kagsync.errors import KagsyncError, LeaderboardFormatError, SyncBusyError
+from kagsync.errors import (
+    CompetitionRemovedError,
+    KagsyncError,
+    LeaderboardFormatError,
+    SuspectBoardError,
+    SyncBusyError,
+    SyncInterruptedError,
+)
 from kagsync.leaderboard import iter_leaderboard_rows
-from kagsync.repository import Competition
+from kagsync.models import (
+    DEFAULT_JOBS,
+    DEFAULT_LOCK_TIMEOUT,
+    TRIGGERS,
+    Board,
+    Competition,
+    ErrorKind,
+    RunStatus,
+    SyncOutcome,
+    Trigger,
+)
 from kagsync.sources import LeaderboardSource
 from kagsync.values import now_iso
 
 log = logging.getLogger("kagsync.sync")
 
-TRIGGERS = ("add", "status", "manual", "import", "watch")
+# Temporary folders are named kagsync-<pid>-<slug>-XXXX, so the next kagsync can tell
+# which belong to a process that was killed and remove them.
+TEMP_PREFIX = "kagsync-"
+
+NOT_STARTED = "not started: stopping"
+"""The error of a queued sync that a stop request kept from starting."""
+
+DEFAULT_MAX_BOARD_SHRINK = 0.5
 
 _ENTRY_COLUMNS = (
     "team_id",
@@ -53,32 +80,35 @@ _ENTRY_COLUMNS = (
 
 
 @dataclass
-class SyncOutcome:
-    """What one sync attempt did."""
+class StopFlag:
+    """Asks running and queued syncs to stop; safe to set from a signal handler.
 
-    slug: str
-    trigger: str
-    source: str
-    status: str  # ok | failed | skipped
-    started: str
-    finished: str
-    seconds: float
-    entries: int | None = None
-    created: int = 0
-    updated: int = 0
-    removed: int = 0
-    previous_entries: int | None = None
-    error: str | None = None
-    run_id: int | None = None
+    The first :meth:`request` stops queued syncs from starting and lets running ones
+    finish; the second also aborts the running ones at their next check (each
+    download chunk, every few thousand parsed rows, before the write).
+    """
 
-    @property
-    def ok(self) -> bool:
-        """True when the board was synced."""
-        return self.status == "ok"
+    stopping: bool = False
+    aborting: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return asdict(self)
+    def request(self) -> None:
+        """Stop on the first call, abort on the second."""
+        if self.stopping:
+            self.aborting = True
+        self.stopping = True
+
+    def check(self) -> None:
+        """Raise :class:`SyncInterruptedError` once an abort was requested."""
+        if self.aborting:
+            raise SyncInterruptedError("sync aborted: kagsync was interrupted")
+
+
+@dataclass(frozen=True)
+class SyncLimits:
+    """What a sync accepts before it holds a board back as suspect."""
+
+    max_board_shrink: float = DEFAULT_MAX_BOARD_SHRINK
+    parser_options: dict[str, float] = field(default_factory=dict)
 
 
 class SyncObserver(Protocol):
@@ -110,7 +140,9 @@ class CompetitionLock:
     It is an ``flock`` on ``<database>.locks/<slug>.lock``: the kernel releases it
     when its holder exits or crashes, so a dead holder's claim can never outlive it,
     and two syncs in one process (threads) exclude each other too, since each opens
-    its own file description.
+    its own file description. The folder is created private (0700) and the file is
+    opened without following a symlink and without truncating, so a link planted in
+    the folder cannot make kagsync overwrite another file.
     """
 
     POLL_SECONDS = 0.1
@@ -119,16 +151,37 @@ class CompetitionLock:
         self.path = lock_dir(db_path) / f"{slug}.lock"
         self._fd: int | None = None
 
-    def acquire(self, timeout: float, on_wait: Any = None) -> bool:
-        """Take the claim, waiting up to ``timeout`` seconds; False when it stayed taken."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+    def acquire(
+        self,
+        timeout: float,
+        on_wait: Callable[[], None] | None = None,
+        stop: StopFlag | None = None,
+    ) -> bool:
+        """Take the claim, waiting up to ``timeout`` seconds; False when it stayed taken.
+
+        A stop request while waiting raises :class:`SyncInterruptedError`.
+        """
+        import fcntl  # POSIX only: imported here so that the package imports anywhere
+
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise SyncBusyError(f"{self.path}: is a symbolic link; remove it (kagsync never follows one)") from None
+            raise SyncBusyError(f"{self.path}: cannot open the lock file ({exc.strerror})") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise SyncBusyError(f"{self.path}: is not a regular file; remove it")
         deadline = time.monotonic() + timeout
         waited = False
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
+                if stop is not None and stop.stopping:
+                    os.close(fd)
+                    raise SyncInterruptedError("interrupted while waiting for another sync of this competition") from None
                 if time.monotonic() >= deadline:
                     os.close(fd)
                     return False
@@ -138,13 +191,13 @@ class CompetitionLock:
                 time.sleep(self.POLL_SECONDS)
                 continue
             self._fd = fd
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())
             return True
 
     def release(self) -> None:
         """Give the claim back."""
         if self._fd is not None:
+            import fcntl
+
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
@@ -178,7 +231,28 @@ _STAGING_CACHE_KIB = 64 * 1024
 _MAIN_CACHE_KIB = 64 * 1024
 
 
-def _stage_entries(conn: sqlite3.Connection, path: Path, *, lower_is_better: bool) -> int:
+_CHECK_EVERY_ROWS = 1 << 14
+
+
+def _checked(rows: Iterable[tuple[object, ...]], stop: StopFlag | None) -> Iterator[tuple[object, ...]]:
+    """The rows, with an abort check every few thousand (a big board parses for seconds)."""
+    if stop is None:
+        yield from rows
+        return
+    for number, row in enumerate(rows):
+        if not number & (_CHECK_EVERY_ROWS - 1):
+            stop.check()
+        yield row
+
+
+def _stage_entries(
+    conn: sqlite3.Connection,
+    path: Path,
+    *,
+    lower_is_better: bool,
+    stop: StopFlag | None = None,
+    parser_options: dict[str, float] | None = None,
+) -> int:
     """Parse the file into TEMP.staging_entries; returns the number of teams."""
     conn.execute(f"PRAGMA temp.cache_size = -{_STAGING_CACHE_KIB}")
     conn.execute(f"PRAGMA main.cache_size = -{_MAIN_CACHE_KIB}")
@@ -200,7 +274,7 @@ def _stage_entries(conn: sqlite3.Connection, path: Path, *, lower_is_better: boo
             "INSERT INTO temp.staging_entries (rank, team_id, team_name, score, score_value,"
             " last_submission, submission_count, members, is_benchmark)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            iter_leaderboard_rows(path, lower_is_better=lower_is_better),
+            _checked(iter_leaderboard_rows(path, lower_is_better=lower_is_better, **(parser_options or {})), stop),
         )
     except sqlite3.IntegrityError:
         conn.execute("ROLLBACK")
@@ -209,7 +283,7 @@ def _stage_entries(conn: sqlite3.Connection, path: Path, *, lower_is_better: boo
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
-    return conn.execute("SELECT count(*) FROM temp.staging_entries").fetchone()[0]
+    return int(conn.execute("SELECT count(*) FROM temp.staging_entries").fetchone()[0])
 
 
 _DIFFERS = " OR ".join(f"entries.{col} IS NOT excluded.{col}" for col in _ENTRY_COLUMNS[1:])
@@ -219,7 +293,7 @@ _S_COLUMNS = ", ".join(f"s.{col}" for col in _ENTRY_COLUMNS)
 _ASSIGNMENTS = ", ".join(f"{col} = excluded.{col}" for col in _ENTRY_COLUMNS[1:])
 
 
-def _write_board(conn: sqlite3.Connection, competition_id: int, run_id: int) -> BoardChanges:
+def _write_board(conn: sqlite3.Connection, competition_id: int, run_id: int, board: Board = "public") -> BoardChanges:
     """Apply TEMP.staging_entries to the competition's board; caller holds the transaction.
 
     Staged rows are visited in TeamId order (the staging table's key), the order of
@@ -229,9 +303,9 @@ def _write_board(conn: sqlite3.Connection, competition_id: int, run_id: int) -> 
     only the new or different ones (TEMP.staging_diff); the change records and the
     upsert then touch those rows alone, so an identical board writes no entry row.
     """
-    params = {"cid": competition_id, "run": run_id}
+    params: dict[str, object] = {"cid": competition_id, "run": run_id, "board": board}
     stored = conn.execute(
-        "SELECT 1 FROM entries WHERE competition_id = :cid LIMIT 1", params
+        "SELECT 1 FROM entries WHERE competition_id = :cid AND board = :board LIMIT 1", params
     ).fetchone()
     if stored is None:
         # Nothing stored yet: every staged team is new; nothing to compare or remove.
@@ -243,8 +317,8 @@ def _write_board(conn: sqlite3.Connection, competition_id: int, run_id: int) -> 
             params,
         ).rowcount
         conn.execute(
-            f"""INSERT INTO entries (competition_id, {_COLUMNS})
-                SELECT :cid, {_COLUMNS} FROM temp.staging_entries""",
+            f"""INSERT INTO entries (competition_id, board, {_COLUMNS})
+                SELECT :cid, :board, {_COLUMNS} FROM temp.staging_entries""",
             params,
         )
         updated = removed = 0
@@ -257,7 +331,7 @@ def _write_board(conn: sqlite3.Connection, competition_id: int, run_id: int) -> 
                 SELECT s.team_id AS team_id, e.team_id IS NULL AS is_new,
                        e.rank AS previous_rank, e.score AS previous_score
                 FROM temp.staging_entries s
-                LEFT JOIN entries e ON e.competition_id = :cid AND e.team_id = s.team_id
+                LEFT JOIN entries e ON e.competition_id = :cid AND e.board = :board AND e.team_id = s.team_id
                 WHERE e.team_id IS NULL OR {_STAGED_DIFFERS}""",
             params,
         )
@@ -279,14 +353,14 @@ def _write_board(conn: sqlite3.Connection, competition_id: int, run_id: int) -> 
                                           previous_rank, previous_score)
                SELECT :run, :cid, e.team_id, 'removed', e.team_name, e.rank, e.score
                FROM entries e
-               WHERE e.competition_id = :cid
+               WHERE e.competition_id = :cid AND e.board = :board
                  AND NOT EXISTS (SELECT 1 FROM temp.staging_entries s WHERE s.team_id = e.team_id)""",
             params,
         )
         # The teams just recorded as removed: this run's own change records, found by
         # their key instead of a second pass over the board.
         removed = conn.execute(
-            """DELETE FROM entries WHERE competition_id = :cid AND team_id IN
+            """DELETE FROM entries WHERE competition_id = :cid AND board = :board AND team_id IN
                    (SELECT team_id FROM entry_changes WHERE run_id = :run AND kind = 'removed')""",
             params,
         ).rowcount
@@ -294,27 +368,61 @@ def _write_board(conn: sqlite3.Connection, competition_id: int, run_id: int) -> 
         # as a join constraint. DO UPDATE ... WHERE stays as a guard: only differing
         # rows are in staging_diff anyway.
         upserted = conn.execute(
-            f"""INSERT INTO entries (competition_id, {_COLUMNS})
-                SELECT :cid, {_S_COLUMNS}
+            f"""INSERT INTO entries (competition_id, board, {_COLUMNS})
+                SELECT :cid, :board, {_S_COLUMNS}
                 FROM temp.staging_diff d CROSS JOIN temp.staging_entries s
                 WHERE s.team_id = d.team_id
-                ON CONFLICT (competition_id, team_id) DO UPDATE SET {_ASSIGNMENTS}
+                ON CONFLICT (competition_id, board, team_id) DO UPDATE SET {_ASSIGNMENTS}
                 WHERE {_DIFFERS}""",
             params,
         ).rowcount
         updated = upserted - created
         conn.execute("DROP TABLE temp.staging_diff")
-    entries = conn.execute("SELECT count(*) FROM temp.staging_entries").fetchone()[0]
+    entries = int(conn.execute("SELECT count(*) FROM temp.staging_entries").fetchone()[0])
     # The board now equals the staged rows: its rank index finds the top at once.
     top = conn.execute(
-        """SELECT score FROM entries WHERE competition_id = :cid AND rank >= 1
+        """SELECT score FROM entries WHERE competition_id = :cid AND board = :board AND rank >= 1
            ORDER BY rank, team_id LIMIT 1""",
         params,
     ).fetchone()
     return BoardChanges(entries, created, updated, removed, top[0] if top else None)
 
 
-# -- the sync service ---------------------------------------------------------
+# -- suspect boards -------------------------------------------------------------
+
+
+def _suspect_reason(conn: sqlite3.Connection, competition_id: int, board: Board, staged: int, max_shrink: float) -> str | None:
+    """Why a staged board should not replace the stored one, or None when it may.
+
+    Kaggle has served empty boards and boards with one score for every team (kaggle-cli
+    issue 584); a cut download can look like a shorter board. Each would wipe a good
+    board, so such a board is held until ``sync --force`` applies it.
+    """
+    stored = int(conn.execute(
+        "SELECT count(*) FROM entries WHERE competition_id = ? AND board = ?", (competition_id, board)
+    ).fetchone()[0])
+    if stored == 0:
+        return None
+    if staged == 0:
+        return f"the new board is empty while {stored:,} teams are stored"
+    if staged < stored * (1 - max_shrink):
+        return (
+            f"the new board has {staged:,} teams, {stored - staged:,} fewer than the {stored:,} stored "
+            f"(more than max_board_shrink = {max_shrink:g} of them)"
+        )
+    if staged > 1:
+        new_scores = conn.execute("SELECT count(DISTINCT score) FROM temp.staging_entries WHERE rank > 0").fetchone()[0]
+        if new_scores == 1:
+            old_scores = conn.execute(
+                "SELECT count(DISTINCT score) FROM entries WHERE competition_id = ? AND board = ? AND rank > 0",
+                (competition_id, board),
+            ).fetchone()[0]
+            if old_scores > 1:
+                return "every team of the new board has the same score, unlike the stored board"
+    return None
+
+
+# -- the sync service -------------------------------------------------------------
 
 
 @dataclass
@@ -322,21 +430,23 @@ class _Attempt:
     """One sync attempt in progress: what its run record and outcome are made of."""
 
     competition: Competition
-    trigger: str
+    trigger: Trigger
     source: str
     started_at: str
     clock: float
+    board: Board = "public"
+    run_id: int | None = None
 
     @property
     def slug(self) -> str:
         return self.competition.slug
 
-    def outcome(self, status: str, finished_at: str, **details: Any) -> SyncOutcome:
+    def outcome(self, status: RunStatus, finished_at: str, **details: object) -> SyncOutcome:
         """The outcome of this attempt, timed from its start."""
         return SyncOutcome(
-            slug=self.slug, trigger=self.trigger, source=self.source, status=status,
-            started=self.started_at, finished=finished_at,
-            seconds=time.monotonic() - self.clock, **details,
+            competition=self.slug, trigger=self.trigger, source=self.source, status=status,
+            started_at=self.started_at, finished_at=finished_at,
+            seconds=time.monotonic() - self.clock, run_id=self.run_id, **details,  # type: ignore[arg-type]
         )
 
 
@@ -344,7 +454,8 @@ class Syncer:
     """Syncs competitions from one source into one database file.
 
     Each sync opens its own connection, so syncs of different competitions run in
-    parallel threads (``sync_many``) and in parallel processes alike.
+    parallel threads (``sync_many``) and in parallel processes alike. ``stop`` is
+    shared with whoever handles Ctrl-C/SIGTERM (see :class:`StopFlag`).
     """
 
     def __init__(
@@ -352,40 +463,80 @@ class Syncer:
         db_path: Path,
         source: LeaderboardSource,
         *,
-        lock_timeout: float = 300.0,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
         observer: SyncObserver | None = None,
-        jobs: int = 4,
+        jobs: int = DEFAULT_JOBS,
+        limits: SyncLimits | None = None,
+        stop: StopFlag | None = None,
     ) -> None:
         self.db_path = Path(db_path)
         self.source = source
         self.lock_timeout = lock_timeout
-        self.observer = observer or _SilentObserver()
+        self.observer: SyncObserver = observer or _SilentObserver()
         self.jobs = jobs
+        self.limits = limits or SyncLimits()
+        self.stop = stop or StopFlag()
 
-    def __call__(self, due: Sequence[tuple[Competition, str]]) -> list[SyncOutcome]:
+    def __call__(self, due: Sequence[tuple[Competition, Trigger]]) -> list[SyncOutcome]:
         """The repository's sync hook."""
         return self.sync_many(due)
 
     def sync_many(
-        self, due: Sequence[tuple[Competition, str]], *, jobs: int | None = None
+        self, due: Sequence[tuple[Competition, Trigger]], *, jobs: int | None = None, force: bool = False
     ) -> list[SyncOutcome]:
-        """Sync several competitions, up to ``jobs`` at a time; outcomes in input order."""
+        """Sync several competitions, up to ``jobs`` at a time; outcomes in input order.
+
+        Workers are daemon threads: once an abort is requested the process can exit
+        without waiting for a sync stuck in a network read (its run is then marked
+        ``interrupted`` by the next kagsync that opens the database).
+        """
         jobs = max(1, min(jobs or self.jobs, len(due) or 1))
         for competition, _ in due:
             self.observer.stage(competition.slug, "queued")
             log.info("%s: queued", competition.slug)
         if jobs == 1 or len(due) <= 1:
-            return [self.sync(competition, trigger) for competition, trigger in due]
-        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="kagsync-sync") as pool:
-            futures = [pool.submit(self.sync, c, t) for c, t in due]
-            return [future.result() for future in futures]
+            return [self.sync(competition, trigger, force=force) for competition, trigger in due]
+        outcomes: list[SyncOutcome | None] = [None] * len(due)
+        queue = list(enumerate(due))
+        lock = threading.Lock()
+        failures: list[BaseException] = []
 
-    def sync(self, competition: Competition, trigger: str) -> SyncOutcome:
-        """Sync one competition; never raises for a sync problem, returns the outcome."""
+        def work() -> None:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    index, (competition, trigger) = queue.pop(0)
+                try:
+                    outcomes[index] = self.sync(competition, trigger, force=force)
+                except BaseException as error:  # noqa: BLE001  (re-raised in the calling thread)
+                    failures.append(error)
+                    return
+
+        threads = [threading.Thread(target=work, name=f"kagsync-sync-{n}", daemon=True) for n in range(jobs)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.1)
+        if failures:
+            raise failures[0]
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    def sync(self, competition: Competition, trigger: Trigger, *, force: bool = False, board: Board = "public") -> SyncOutcome:
+        """Sync one competition; never raises for a sync problem, returns the outcome.
+
+        ``force`` applies a board that would be held back as suspect.
+        """
         if trigger not in TRIGGERS:
             raise ValueError(f"unknown sync trigger {trigger!r}")
         slug = competition.slug
-        attempt = _Attempt(competition, trigger, self.source.describe(slug), now_iso(), time.monotonic())
+        attempt = _Attempt(competition, trigger, self.source.describe(slug), now_iso(), time.monotonic(), board)
+        if self.stop.stopping:
+            self.observer.stage(slug, "interrupted", "not started: stopping")
+            log.info("%s: not started, stopping", slug)
+            return attempt.outcome("interrupted", attempt.started_at, error=NOT_STARTED, error_kind="interrupted",
+                                   previous_entries=competition.entry_count)
         log.info("%s: sync started (trigger %s, source %s)", slug, trigger, attempt.source)
         claim = CompetitionLock(self.db_path, slug)
 
@@ -393,58 +544,108 @@ class Syncer:
             self.observer.stage(slug, "waiting", "another sync of this competition is running")
             log.info("%s: waiting for another sync of this competition to finish", slug)
 
-        if not claim.acquire(self.lock_timeout, on_wait=waiting):
-            error = SyncBusyError(
-                f"another sync of {slug!r} was still running after {self.lock_timeout:g} s"
-            )
-            return self._record_failure(attempt, error, "skipped")
-        workdir = Path(tempfile.mkdtemp(prefix=f"kagsync-{slug}-"))
+        workdir: Path | None = None
+        claimed = False
         try:
-            return self._sync_claimed(attempt, workdir)
+            claimed = claim.acquire(self.lock_timeout, on_wait=waiting, stop=self.stop)
+            if not claimed:
+                error = SyncBusyError(f"another sync of {slug!r} was still running after {self.lock_timeout:g} s")
+                return self._record_failure(attempt, error, "skipped")
+            self._start_run(attempt)
+            workdir = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-{slug}-"))
+            return self._sync_claimed(attempt, workdir, force=force)
+        except SyncInterruptedError as error:
+            return self._record_failure(attempt, error, "interrupted")
+        except SuspectBoardError as error:
+            return self._record_failure(attempt, error, "held")
         except KagsyncError as error:
             return self._record_failure(attempt, error)
+        except KeyboardInterrupt:
+            self._record_failure(attempt, SyncInterruptedError("sync interrupted (Ctrl-C)"), "interrupted")
+            raise
         except Exception as error:  # a bug must not take down watch or a parallel import
             log.exception("%s: unexpected error", slug)
-            wrapped = KagsyncError(f"unexpected error: {type(error).__name__}: {error}")
+            wrapped = KagsyncError(f"unexpected error: {type(error).__name__} (details in the log)")
             return self._record_failure(attempt, wrapped)
         finally:
-            shutil.rmtree(workdir, ignore_errors=True)
-            claim.release()
+            if workdir is not None:
+                shutil.rmtree(workdir, ignore_errors=True)
+            if claimed:
+                claim.release()
 
-    def _sync_claimed(self, attempt: _Attempt, workdir: Path) -> SyncOutcome:
+    def record_failure(self, competition: Competition, trigger: Trigger, error: KagsyncError) -> SyncOutcome:
+        """Record a failed run for a competition that could not even start its sync.
+
+        ``watch`` uses it so that a problem with one competition (a bad stored date,
+        an unexpected error) is that competition's failed run, not the tick's.
+        """
+        attempt = _Attempt(competition, trigger, self.source.describe(competition.slug), now_iso(), time.monotonic())
+        return self._record_failure(attempt, error)
+
+    def _start_run(self, attempt: _Attempt) -> None:
+        """Write the run as ``running`` before any work, so that every attempt is recorded."""
+        with _connection(self.db_path) as database, dbmod.write_transaction(database):
+            conn = database.conn
+            row = conn.execute(
+                "SELECT id FROM competitions WHERE id = ? AND slug = ?", (attempt.competition.id, attempt.slug)
+            ).fetchone()
+            if row is None:
+                raise CompetitionRemovedError(f"competition {attempt.slug!r} was removed before its sync started")
+            attempt.run_id = conn.execute(
+                """INSERT INTO sync_runs (competition_id, board, trigger, source, started_at, status, pid)
+                   VALUES (?, ?, ?, ?, ?, 'running', ?)""",
+                (attempt.competition.id, attempt.board, attempt.trigger, attempt.source, attempt.started_at, os.getpid()),
+            ).lastrowid
+            conn.execute("UPDATE competitions SET last_attempt_at = ? WHERE id = ?",
+                         (attempt.started_at, attempt.competition.id))
+
+    def _sync_claimed(self, attempt: _Attempt, workdir: Path, *, force: bool) -> SyncOutcome:
         slug = attempt.slug
+        competition_id = attempt.competition.id
         self.observer.stage(slug, "downloading", attempt.source)
         log.info("%s: downloading from %s", slug, attempt.source)
-        path = self.source.fetch(
-            slug, workdir, lambda got, total: self.observer.download_progress(slug, got, total)
-        )
+
+        def progress(received: int, total: int | None) -> None:
+            self.stop.check()
+            self.observer.download_progress(slug, received, total)
+
+        path = self.source.fetch(slug, workdir, progress)
+        self.stop.check()
         self.observer.stage(slug, "parsing", path.name)
         with _connection(self.db_path) as database:
             conn = database.conn
             # The competition may have been edited (direction) since it was queued.
             row = conn.execute(
-                "SELECT id, lower_is_better, entry_count FROM competitions WHERE slug = ?", (slug,)
+                "SELECT lower_is_better, entry_count FROM competitions WHERE id = ?", (competition_id,)
             ).fetchone()
             if row is None:
-                raise KagsyncError(f"competition {slug!r} was removed before its sync finished")
-            competition_id, lower_is_better, previous = row
-            count = _stage_entries(conn, path, lower_is_better=bool(lower_is_better))
-            log.info("%s: downloaded %d entries", slug, count)
-            self.observer.stage(slug, "writing", f"{count} entries")
+                raise CompetitionRemovedError(f"competition {slug!r} was removed during the sync")
+            lower_is_better, previous = row
             try:
+                count = _stage_entries(
+                    conn, path, lower_is_better=bool(lower_is_better), stop=self.stop,
+                    parser_options=self.limits.parser_options,
+                )
+                log.info("%s: downloaded %d entries", slug, count)
+                if not force:
+                    reason = _suspect_reason(conn, competition_id, attempt.board, count, self.limits.max_board_shrink)
+                    if reason is not None:
+                        raise SuspectBoardError(f"held back: {reason}; the stored board is kept (apply it with: kagsync sync {slug} --force)")
+                self.stop.check()
+                self.observer.stage(slug, "writing", f"{count} entries")
                 with dbmod.write_transaction(database):
+                    # Checked inside the write: a competition removed (and maybe another
+                    # added) meanwhile must not receive this board. Ids are never reused.
+                    if conn.execute("SELECT 1 FROM competitions WHERE id = ? AND slug = ?", (competition_id, slug)).fetchone() is None:
+                        raise CompetitionRemovedError(f"competition {slug!r} was removed during the sync")
                     finished_at = now_iso()
-                    run_id = conn.execute(
-                        """INSERT INTO sync_runs (competition_id, trigger, source, started_at,
-                               finished_at, status) VALUES (?, ?, ?, ?, ?, 'ok')""",
-                        (competition_id, attempt.trigger, attempt.source, attempt.started_at, finished_at),
-                    ).lastrowid
-                    changes = _write_board(conn, competition_id, run_id)
+                    assert attempt.run_id is not None
+                    changes = _write_board(conn, competition_id, attempt.run_id, attempt.board)
                     conn.execute(
-                        """UPDATE sync_runs SET entries = ?, created = ?, updated = ?, removed = ?,
-                               top_score = ? WHERE id = ?""",
-                        (changes.entries, changes.created, changes.updated, changes.removed,
-                         changes.top_score, run_id),
+                        """UPDATE sync_runs SET status = 'ok', finished_at = ?, entries = ?, created = ?,
+                               updated = ?, removed = ?, top_score = ? WHERE id = ?""",
+                        (finished_at, changes.entries, changes.created, changes.updated, changes.removed,
+                         changes.top_score, attempt.run_id),
                     )
                     conn.execute(
                         """UPDATE competitions SET last_synced_at = ?, last_sync_status = 'ok',
@@ -460,41 +661,48 @@ class Syncer:
         outcome = attempt.outcome(
             "ok", finished_at, entries=changes.entries, created=changes.created,
             updated=changes.updated, removed=changes.removed, previous_entries=previous,
-            run_id=run_id,
         )
         log.info("%s: sync complete, %d entries in %.2f s", slug, changes.entries, outcome.seconds)
         self.observer.stage(slug, "ok", f"{changes.entries} entries")
         return outcome
 
-    def _record_failure(self, attempt: _Attempt, error: KagsyncError, status: str = "failed") -> SyncOutcome:
+    def _record_failure(self, attempt: _Attempt, error: KagsyncError, status: RunStatus = "failed") -> SyncOutcome:
         slug = attempt.slug
         message = str(error)
+        kind: ErrorKind = error.kind
         finished_at = now_iso()
-        run_id = None
         try:
             with _connection(self.db_path) as database, dbmod.write_transaction(database):
-                row = database.conn.execute(
-                    "SELECT id FROM competitions WHERE slug = ?", (slug,)
+                conn = database.conn
+                exists = conn.execute(
+                    "SELECT 1 FROM competitions WHERE id = ? AND slug = ?", (attempt.competition.id, slug)
                 ).fetchone()
-                if row is not None:
-                    run_id = database.conn.execute(
-                        """INSERT INTO sync_runs (competition_id, trigger, source, started_at,
-                               finished_at, status, error) VALUES (?, ?, ?, ?, ?, ?, ?)""",
-                        (row[0], attempt.trigger, attempt.source, attempt.started_at, finished_at,
-                         status, message),
-                    ).lastrowid
-                    database.conn.execute(
-                        """UPDATE competitions SET last_synced_at = ?, last_sync_status = ?,
-                               last_sync_error = ? WHERE id = ?""",
-                        (finished_at, status, message, row[0]),
+                if exists is not None:
+                    if attempt.run_id is None:
+                        attempt.run_id = conn.execute(
+                            """INSERT INTO sync_runs (competition_id, board, trigger, source, started_at, status, pid)
+                               VALUES (?, ?, ?, ?, ?, 'running', ?)""",
+                            (attempt.competition.id, attempt.board, attempt.trigger, attempt.source,
+                             attempt.started_at, os.getpid()),
+                        ).lastrowid
+                    conn.execute(
+                        """UPDATE sync_runs SET status = ?, finished_at = ?, error = ?, error_kind = ?
+                           WHERE id = ?""",
+                        (status, finished_at, message, kind, attempt.run_id),
                     )
+                    conn.execute(
+                        """UPDATE competitions SET last_attempt_at = ?, last_sync_status = ?,
+                               last_sync_error = ? WHERE id = ?""",
+                        (finished_at, status, message, attempt.competition.id),
+                    )
+                else:
+                    attempt.run_id = None
         except (KagsyncError, sqlite3.Error) as record_error:
             log.error("%s: could not record the failed run: %s", slug, record_error)
         log.warning("%s: sync %s: %s", slug, status, message)
         self.observer.stage(slug, status, message)
         return attempt.outcome(
-            status, finished_at, error=message, previous_entries=attempt.competition.entries,
-            run_id=run_id,
+            status, finished_at, error=message, error_kind=kind, previous_entries=attempt.competition.entry_count,
         )
 
 
@@ -506,9 +714,62 @@ class _connection:
         self.database: Database | None = None
 
     def __enter__(self) -> Database:
-        self.database = dbmod.connect(self.db_path)
+        self.database = dbmod.connect(self.db_path, mode="write")
         return self.database
 
     def __exit__(self, *exc: object) -> None:
         if self.database is not None:
             self.database.conn.close()
+
+
+# -- after a crash -----------------------------------------------------------------
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    except OSError:
+        return False
+    return True
+
+
+def recover_interrupted(database: Database) -> int:
+    """Mark runs left ``running`` by dead processes as ``interrupted``; remove their temp folders.
+
+    Called by every kagsync that opens the database for writing. Returns the number
+    of runs marked.
+    """
+    rows = database.conn.execute("SELECT id, pid, competition_id FROM sync_runs WHERE status = 'running'").fetchall()
+    dead = [(run_id, competition_id) for run_id, pid, competition_id in rows if pid is None or not _alive(int(pid))]
+    if dead:
+        finished_at = now_iso()
+        message = "interrupted: the process running this sync ended before it finished"
+        with dbmod.write_transaction(database):
+            for run_id, competition_id in dead:
+                marked = database.conn.execute(
+                    """UPDATE sync_runs SET status = 'interrupted', finished_at = ?, error = ?,
+                           error_kind = 'interrupted' WHERE id = ? AND status = 'running'""",
+                    (finished_at, message, run_id),
+                ).rowcount
+                if marked:
+                    database.conn.execute(
+                        """UPDATE competitions SET last_sync_status = 'interrupted', last_sync_error = ?
+                           WHERE id = ? AND last_attempt_at IS NOT NULL""",
+                        (message, competition_id),
+                    )
+        log.warning("marked %d run(s) of ended processes as interrupted", len(dead))
+    _remove_dead_temp_folders()
+    return len(dead)
+
+
+def _remove_dead_temp_folders() -> None:
+    base = Path(tempfile.gettempdir())
+    with contextlib.suppress(OSError):
+        for folder in base.glob(f"{TEMP_PREFIX}*-*"):
+            pid_text = folder.name[len(TEMP_PREFIX):].split("-", 1)[0]
+            if pid_text.isascii() and pid_text.isdigit() and not _alive(int(pid_text)) and folder.is_dir():
+                shutil.rmtree(folder, ignore_errors=True)

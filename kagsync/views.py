@@ -18,7 +18,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from kagsync.errors import NotFoundError, ValidationError
-from kagsync.repository import Competition
+from kagsync.db import Database
+from kagsync.models import Competition, RunRecord
 
 _ENTRY_COLUMNS = """e.rank, e.team_id, e.team_name, e.score, e.score_value, e.submission_count,
                     e.last_submission, e.members, e.is_benchmark"""
@@ -491,20 +492,16 @@ def movers(
 # -- runs ---------------------------------------------------------------------
 
 
-def sync_runs(
-    database: Any, competition: Competition | None = None, *, limit: int = 20
-) -> list[dict[str, Any]]:
-    """Recorded sync runs, newest first, optionally of one competition."""
-    sql = """SELECT c.slug AS competition, r.trigger, r.status, r.started_at AS started,
-                    r.finished_at AS finished, r.entries, r.created, r.updated, r.removed,
-                    r.error, r.source
+def sync_runs(database: Database, competition: Competition | None = None, *, limit: int = 20) -> list[RunRecord]:
+    """Recorded sync runs, newest first, optionally of one competition (keys: the columns)."""
+    sql = """SELECT r.id, c.slug AS competition, r.board, r.trigger, r.source, r.status, r.started_at,
+                    r.finished_at, r.entries, r.created, r.updated, r.removed, r.top_score, r.error,
+                    r.error_kind
              FROM sync_runs r JOIN competitions c ON c.id = r.competition_id"""
-    params: list[Any] = []
+    params: list[object] = []
     if competition is not None:
         sql += " WHERE r.competition_id = ?"
         params.append(competition.id)
     sql += " ORDER BY r.id DESC LIMIT ?"
     params.append(limit)
-    cursor = database.conn.execute(sql, params)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor]
+    return [RunRecord(**row) for row in database.query(sql, params)]  # type: ignore[typeddict-item]

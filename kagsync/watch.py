@@ -36,14 +36,16 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable, Iterator, Protocol, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Protocol
 
 import schedule
 
 from kagsync.errors import KagsyncError
-from kagsync.repository import Competition, Repository
-from kagsync.sync import Syncer, SyncOutcome
+from kagsync.models import BACKOFF_KINDS, Competition, SyncOutcome, is_active
+from kagsync.repository import Repository
+from kagsync.sync import NOT_STARTED, Syncer
 from kagsync.values import now_iso, to_datetime
 
 __all__ = [
@@ -61,17 +63,9 @@ log = logging.getLogger("kagsync.watch")
 MAX_BACKOFF = 8.0
 """After repeated rate limiting the interval grows up to this many times the base."""
 
-NOT_STARTED = "not started: watch is stopping"
-"""The error of a queued sync that a stop request kept from starting."""
-
-
 def is_rate_limited(outcome: SyncOutcome) -> bool:
-    """True when a sync failed because Kaggle rate-limited it (HTTP 429)."""
-    if outcome.ok or not outcome.error:
-        return False
-    # The slug is quoted in the messages; keep it from matching by accident.
-    text = outcome.error.replace(f"'{outcome.slug}'", "''").lower()
-    return "http 429" in text or "rate-limit" in text or "rate limit" in text
+    """True when a sync failed with an error kind that calls for backing off (HTTP 429)."""
+    return not outcome.ok and outcome.error_kind in BACKOFF_KINDS
 
 
 @dataclass
@@ -162,35 +156,8 @@ class _SilentWatchObserver:
         pass
 
 
-class _StoppableSyncer(Syncer):
-    """The given syncer, except that queued syncs do not start once a stop is requested.
-
-    ``sync_many`` is the stock one (parallel, outcomes in order); each ``sync`` goes to
-    the wrapped syncer unless the watch is stopping.
-    """
-
-    def __init__(self, base: Syncer, stopping: Callable[[], bool]) -> None:
-        super().__init__(
-            base.db_path, base.source, lock_timeout=base.lock_timeout, observer=base.observer, jobs=base.jobs
-        )
-        self._base = base
-        self._stopping = stopping
-
-    def sync(self, competition: Competition, trigger: str) -> SyncOutcome:
-        if not self._stopping():
-            return self._base.sync(competition, trigger)
-        moment = now_iso()
-        self.observer.stage(competition.slug, "skipped", "watch is stopping")
-        log.info("%s: not started, watch is stopping", competition.slug)
-        return SyncOutcome(
-            slug=competition.slug, trigger=trigger, source=self.source.describe(competition.slug),
-            status="skipped", started=moment, finished=moment, seconds=0.0, error=NOT_STARTED,
-            previous_entries=competition.entries,
-        )
-
-
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Watcher:
@@ -219,7 +186,7 @@ class Watcher:
         if not interval > 0:
             raise ValueError(f"interval must be positive, got {interval!r}")
         self.repository = repository
-        self.syncer = _StoppableSyncer(syncer, lambda: self.stopping)
+        self.syncer = syncer
         self.interval = float(interval)
         self.jobs = jobs or syncer.jobs
         self.follow_dates = follow_dates
@@ -230,7 +197,6 @@ class Watcher:
         self.last_report: TickReport | None = None
         self.in_tick = False
         self._factor = 1.0
-        self._stop_requested = False  # a plain flag: safe to set from a signal handler
         self._scheduler: schedule.Scheduler | None = None
         self._job: schedule.Job | None = None
 
@@ -238,8 +204,8 @@ class Watcher:
 
     @property
     def stopping(self) -> bool:
-        """True once a stop was requested."""
-        return self._stop_requested
+        """True once a stop was requested (the syncer's stop flag: one flag for both)."""
+        return self.syncer.stop.stopping
 
     @property
     def current_interval(self) -> float:
@@ -255,10 +221,12 @@ class Watcher:
         return None if idle is None else max(0.0, idle)
 
     def stop(self) -> None:
-        """Ask the loop to end (thread- and signal-safe); syncs already running finish."""
-        if self._stop_requested:
+        """Ask the loop to end (thread- and signal-safe); a second call aborts running syncs."""
+        first = not self.syncer.stop.stopping
+        self.syncer.stop.request()
+        if not first:
+            log.info("watch: abort requested")
             return
-        self._stop_requested = True
         log.info("watch: stop requested")
         try:
             self.observer.stopping()
@@ -308,51 +276,75 @@ class Watcher:
     def _tick(self, report: TickReport) -> None:
         repository = self.repository
         ending: dict[str, Competition] = {}
+        failed: dict[str, SyncOutcome] = {}
         now = self.clock()
+        competitions_now = repository.list_competitions()
         if self.follow_dates:
-            for competition in repository.list_competitions(status="upcoming"):
-                if _started(competition, now):
-                    # Re-checked inside the write: someone may have edited it meanwhile.
-                    saved = repository.set_status(
-                        competition.slug, "ongoing", sync=False, trigger="watch",
-                        only_if=lambda fresh: fresh.status == "upcoming" and _started(fresh, now),
-                    )
-                    if saved.changed:
-                        self._transition(
-                            report, Transition(competition.slug, "upcoming", "ongoing", f"start {competition.start} passed")
-                        )
-            for competition in repository.list_competitions(status="ongoing"):
-                if _ended(competition, now):
-                    ending[competition.slug] = competition
+            for competition in competitions_now:
+                # One competition's problem (a bad stored date, a lock, a bug) is its own
+                # failed run: the tick goes on with the others.
+                try:
+                    self._follow_dates(report, competition, now, ending)
+                except Exception as error:  # noqa: BLE001
+                    failed[competition.slug] = self._competition_failed(competition, error)
         due: dict[str, Competition] = {}
         if repository.sync_statuses:
             for competition in repository.list_competitions(status=repository.sync_statuses):
-                due[competition.slug] = competition
+                if is_active(competition.status, repository.sync_statuses) and competition.slug not in failed:
+                    due[competition.slug] = competition
         for slug, competition in ending.items():
             due.setdefault(slug, competition)
         competitions = sorted(due.values(), key=lambda c: c.slug)
-        report.due = [c.slug for c in competitions]
+        report.due = sorted([c.slug for c in competitions] + list(failed))
         self.observer.tick_started(report.number, competitions)
+        report.outcomes = list(failed.values())
         if not competitions or self.stopping:
             return
-        report.outcomes = self.syncer.sync_many([(c, "watch") for c in competitions], jobs=self.jobs)
+        report.outcomes += self.syncer.sync_many([(c, "watch") for c in competitions], jobs=self.jobs)
         for outcome in report.outcomes:
-            if outcome.slug not in ending:
+            if outcome.competition not in ending:
                 continue
             if outcome.ok:
-                # The sync took a while: complete it only if it is still ongoing and ended
-                # (its end may have been extended, or its status changed, meanwhile).
-                saved = repository.set_status(
-                    outcome.slug, "completed", sync=False, trigger="watch",
-                    only_if=lambda fresh: fresh.status == "ongoing" and _ended(fresh, now),
-                )
-                if saved.changed:
-                    self._transition(
-                        report,
-                        Transition(outcome.slug, "ongoing", "completed", f"end {saved.competition.end} passed, final sync done"),
-                    )
+                try:
+                    self._complete(report, outcome.competition, now)
+                except Exception as error:  # noqa: BLE001
+                    log.warning("%s: could not mark completed: %s", outcome.competition, error)
             elif outcome.error != NOT_STARTED:
-                log.warning("%s: final sync failed; it stays ongoing and is retried next tick", outcome.slug)
+                log.warning("%s: final sync failed; it stays ongoing and is retried next tick", outcome.competition)
+
+    def _follow_dates(self, report: TickReport, competition: Competition, now: datetime, ending: dict[str, Competition]) -> None:
+        if competition.status == "upcoming" and _started(competition, now):
+            # Re-checked inside the write: someone may have edited it meanwhile.
+            saved = self.repository.set_status(
+                competition.slug, "ongoing", sync=False, trigger="watch",
+                only_if=lambda fresh: fresh.status == "upcoming" and _started(fresh, now),
+            )
+            if saved.changed:
+                self._transition(report, Transition(competition.slug, "upcoming", "ongoing", f"start {competition.start} passed"))
+                competition = saved.competition
+        if competition.status == "ongoing" and _ended(competition, now):
+            ending[competition.slug] = competition
+
+    def _complete(self, report: TickReport, slug: str, now: datetime) -> None:
+        # The sync took a while: complete it only if it is still ongoing and ended
+        # (its end may have been extended, or its status changed, meanwhile).
+        saved = self.repository.set_status(
+            slug, "completed", sync=False, trigger="watch",
+            only_if=lambda fresh: fresh.status == "ongoing" and _ended(fresh, now),
+        )
+        if saved.changed:
+            self._transition(
+                report, Transition(slug, "ongoing", "completed", f"end {saved.competition.end} passed, final sync done")
+            )
+
+    def _competition_failed(self, competition: Competition, error: Exception) -> SyncOutcome:
+        if isinstance(error, KagsyncError):
+            wrapped = error
+        else:
+            log.error("%s: unexpected error in watch", competition.slug, exc_info=error)
+            wrapped = KagsyncError(f"unexpected error: {type(error).__name__} (details in the log)")
+        log.warning("%s: %s", competition.slug, wrapped)
+        return self.syncer.record_failure(competition, "watch", wrapped)
 
     def _transition(self, report: TickReport, transition: Transition) -> None:
         report.transitions.append(transition)
@@ -396,7 +388,7 @@ class Watcher:
                     continue
                 time.sleep(min(idle, self.POLL_SECONDS))
         except KeyboardInterrupt:
-            self._stop_requested = True
+            self.syncer.stop.request()
             log.info("watch: interrupted")
         finally:
             scheduler.clear()
@@ -424,11 +416,11 @@ def stop_on_signals(
         return
 
     def handler(signum: int, frame: object) -> None:
-        if watcher.stopping:
+        if watcher.syncer.stop.aborting:
             raise KeyboardInterrupt
         watcher.stop()
 
-    previous = {}
+    previous: dict[int, Callable[[int, object], object] | int | None] = {}
     try:
         for number in signals:
             previous[number] = signal.signal(number, handler)

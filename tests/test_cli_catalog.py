@@ -32,8 +32,8 @@ def test_newcomer_flow(cli):
     data = cli.json("competition", "list")
     assert [c["slug"] for c in data] == ["house-prices-advanced-regression-techniques", "titanic"]
     assert data[0]["lower_is_better"] is True and data[0]["event"] == "neural-night-2025"
-    assert {"slug", "title", "status", "event", "start", "end", "lower_is_better", "entries",
-            "last_synced", "last_sync_status"} <= set(data[0])
+    assert {"slug", "title", "status", "event", "start", "end", "lower_is_better", "entry_count",
+            "last_synced_at", "last_sync_status"} <= set(data[0])
 
     events = cli.json("event", "list")
     assert events[0]["slug"] == "neural-night-2025" and events[0]["start"] == "2025-03-01T00:00:00Z"
@@ -77,7 +77,7 @@ def test_cascade_remove(cli):
 @pytest.mark.parametrize(
     "args, fragment",
     [
-        (["competition", "add", "Not A Slug", "--no-sync"], "invalid competition slug 'Not A Slug'"),
+        (["competition", "add", "Not A Slug", "--no-sync"], "invalid competition slug 'not a slug'"),
         (["competition", "add", "https://example.com/competitions/x", "--no-sync"], "not a Kaggle competition URL"),
         (["competition", "add", "titanic", "--event", "ghost", "--no-sync"], "no event 'ghost'"),
         (["competition", "add", "titanic", "--status", "running", "--no-sync"], "unknown status 'running'"),
@@ -90,6 +90,9 @@ def test_cascade_remove(cli):
     ],
 )
 def test_bad_input_gets_one_line_and_writes_nothing(cli, args, fragment):
+    from kagsync import db as dbmod
+
+    dbmod.connect(cli.db_path).close()
     one_line_error(cli(*args), fragment)
     assert cli.json("competition", "list") == []
     assert cli.json("event", "list") == []
@@ -105,13 +108,24 @@ def test_db_that_is_not_sqlite(tmp_path, cli):
     notes = tmp_path / "notes.txt"
     notes.write_text("hello\n" * 500)
     cli.db_path = notes
-    one_line_error(cli("competition", "list"), "not an SQLite database")
+    one_line_error(cli("competition", "list"), "is not a kagsync database or is damaged")
+    one_line_error(cli("competition", "add", "titanic", "--no-sync"), "is not a kagsync database or is damaged")
+    assert notes.read_text() == "hello\n" * 500
 
 
 def test_db_that_cannot_be_created(tmp_path, cli):
     (tmp_path / "blocker").write_text("x")
     cli.db_path = tmp_path / "blocker" / "k.db"
-    one_line_error(cli("event", "list"), "cannot create")
+    one_line_error(cli("event", "add", "Night"), "cannot create")
+
+
+def test_missing_database_is_an_error_except_for_commands_that_add(tmp_path, cli):
+    cli.db_path = tmp_path / "typo" / "x.db"
+    for args in (["competition", "list"], ["watch", "--once"], ["runs"], ["sync", "--all-active"]):
+        one_line_error(cli(*args), "no kagsync database at")
+    assert not cli.db_path.parent.exists()
+    assert cli("event", "add", "Night").exit_code == 0
+    assert cli.json("event", "list")[0]["slug"] == "night"
 
 
 def test_malformed_config(tmp_path, cli):
@@ -166,7 +180,7 @@ def test_values_that_overflow_are_refused(cli, args, fragment):
 
 def test_infinite_weight_is_refused(cli):
     cli("competition", "add", "titanic", "--no-sync")
-    one_line_error(cli("competition", "edit", "titanic", "--weight", "inf"), "finite")
+    one_line_error(cli("competition", "edit", "titanic", "--weight", "inf"), "got inf")
     assert cli.json("competition", "show", "titanic")["weight"] == 1.0
 
 

@@ -36,7 +36,7 @@ def test_add_syncs_a_15000_team_board_exactly(cli, kaggle_standin, db_path):
         assert entry["is_benchmark"] == (int(row["Rank"]) == 0)
     shown = cli.json("competition", "show", "titanic")
     assert (shown["entries"], shown["last_sync_status"]) == (15001, "ok")
-    assert shown["last_synced"] is not None
+    assert shown["last_synced_at"] is not None
     assert kaggle_standin.download_count("titanic") == 1
 
 

@@ -18,31 +18,35 @@ def test_new_database_is_wal_with_foreign_keys_and_busy_timeout(db_path):
 def test_full_schema(database):
     """Every schema change must be deliberate: this lists the whole schema."""
     tables = {
-        name: [col.name for col in database[name].columns]
-        for name in database.table_names()
+        name: [col.name for col in database.utils[name].columns]
+        for name in database.utils.table_names()
+        if name != "sqlite_sequence"
     }
     assert tables == {
         "events": ["id", "slug", "title", "description", "start", "end", "created_at", "updated_at"],
         "competitions": [
             "id", "slug", "title", "description", "event_id", "status", "start", "end",
-            "lower_is_better", "created_at", "updated_at", "last_synced_at", "last_sync_status",
-            "last_sync_error", "entry_count", "weight",
+            "lower_is_better", "weight", "created_at", "updated_at", "last_synced_at",
+            "last_attempt_at", "last_sync_status", "last_sync_error", "entry_count", "metric",
+            "team_count", "max_team_size", "reward", "category", "merger_deadline",
+            "details_fetched_at", "private_released_at", "private_synced_at",
         ],
         "entries": [
-            "competition_id", "team_id", "rank", "team_name", "score", "score_value",
+            "competition_id", "board", "team_id", "rank", "team_name", "score", "score_value",
             "last_submission", "submission_count", "members", "is_benchmark",
         ],
         "sync_runs": [
-            "id", "competition_id", "trigger", "source", "started_at", "finished_at", "status",
-            "entries", "created", "updated", "removed", "top_score", "error",
+            "id", "competition_id", "board", "trigger", "source", "started_at", "finished_at",
+            "status", "entries", "created", "updated", "removed", "top_score", "error",
+            "error_kind", "pid", "content_digest",
         ],
         "entry_changes": [
             "run_id", "competition_id", "team_id", "kind", "team_name", "rank", "previous_rank",
             "score", "previous_score",
         ],
     }
-    assert database.view_names() == ["entry_members"]
-    fks = {(fk.table, fk.column, fk.other_table) for name in tables for fk in database[name].foreign_keys}
+    assert database.utils.view_names() == ["entry_members"]
+    fks = {(fk.table, fk.column, fk.other_table) for name in tables for fk in database.utils[name].foreign_keys}
     assert ("competitions", "event_id", "events") in fks
     assert ("entries", "competition_id", "competitions") in fks
     assert ("sync_runs", "competition_id", "competitions") in fks
@@ -65,7 +69,7 @@ def test_migrates_an_existing_version_1_database_in_place(db_path):
     assert dbmod.schema_version(upgraded) == dbmod.SCHEMA_VERSION
     row = upgraded.conn.execute("SELECT slug, title, event_id, weight FROM competitions").fetchone()
     assert row == ("titanic", "Titanic", 1, 1.0)
-    assert "entries" in upgraded.table_names()
+    assert "entries" in upgraded.utils.table_names()
 
 
 def test_migration_is_idempotent(db_path):
@@ -77,7 +81,7 @@ def test_migration_is_idempotent(db_path):
 def test_not_an_sqlite_file(tmp_path):
     path = tmp_path / "notes.db"
     path.write_text("these are my notes, not a database\n" * 100)
-    with pytest.raises(StoreError, match="not an SQLite database"):
+    with pytest.raises(StoreError, match="is not a kagsync database or is damaged"):
         dbmod.connect(path)
     assert path.read_text().startswith("these are my notes")
 
@@ -112,3 +116,89 @@ def test_write_transaction_rolls_back_on_error(database):
                 "INSERT INTO events (slug, title, created_at, updated_at) VALUES ('a', 'A', 't', 't')"
             )
     assert database.conn.execute("SELECT count(*) FROM events").fetchone()[0] == 0
+
+
+def test_version_3_database_with_boards_and_runs_is_upgraded_keeping_every_row(db_path):
+    """Migration 4 rebuilds competitions, sync_runs and entries: nothing may be lost or cascade away."""
+    db_path.parent.mkdir(parents=True)
+    old = dbmod.connect(db_path, migrate_schema=False)
+    dbmod.migrate(old, target=3)
+    conn = old.conn
+    conn.execute("INSERT INTO competitions (slug, title, created_at, updated_at, last_synced_at, last_sync_status, entry_count)"
+                 " VALUES ('titanic', 'Titanic', 't', 't', '2025-01-02T00:00:00Z', 'failed', 2)")
+    conn.execute("INSERT INTO sync_runs (competition_id, trigger, source, started_at, finished_at, status, entries)"
+                 " VALUES (1, 'add', 'folder:x', '2025-01-01T00:00:00Z', '2025-01-01T00:00:01Z', 'ok', 2)")
+    conn.execute("INSERT INTO sync_runs (competition_id, trigger, source, started_at, finished_at, status, error)"
+                 " VALUES (1, 'watch', 'kaggle', '2025-01-02T00:00:00Z', '2025-01-02T00:00:00Z', 'failed', 'http 500')")
+    for team in (1, 2):
+        conn.execute("INSERT INTO entries (competition_id, team_id, rank, team_name, score, submission_count)"
+                     " VALUES (1, ?, ?, 'T', '0.5', 1)", (team, team))
+        conn.execute("INSERT INTO entry_changes (run_id, competition_id, team_id, kind, team_name, rank, score)"
+                     " VALUES (1, 1, ?, 'new', 'T', ?, '0.5')", (team, team))
+    conn.close()
+
+    upgraded = dbmod.connect(db_path)
+    rows = upgraded.query("SELECT board, team_id FROM entries ORDER BY team_id")
+    assert rows == [{"board": "public", "team_id": 1}, {"board": "public", "team_id": 2}]
+    assert upgraded.query("SELECT count(*) AS n FROM entry_changes") == [{"n": 2}]
+    competition = upgraded.query("SELECT last_synced_at, last_attempt_at, last_sync_status FROM competitions")[0]
+    # last_synced_at now means the last successful sync; the old value was the last attempt.
+    assert competition == {
+        "last_synced_at": "2025-01-01T00:00:01Z",
+        "last_attempt_at": "2025-01-02T00:00:00Z",
+        "last_sync_status": "failed",
+    }
+    kinds = upgraded.query("SELECT status, error_kind, board FROM sync_runs ORDER BY id")
+    assert kinds == [
+        {"status": "ok", "error_kind": None, "board": "public"},
+        {"status": "failed", "error_kind": "internal", "board": "public"},
+    ]
+    assert upgraded.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_ids_are_never_reused(database):
+    """A removed competition's id never comes back, so a late sync cannot land in a new one."""
+    now = "2025-01-01T00:00:00Z"
+    database.conn.execute("INSERT INTO competitions (slug, title, created_at, updated_at) VALUES ('x', 'X', ?, ?)", (now, now))
+    database.conn.execute("DELETE FROM competitions WHERE slug = 'x'")
+    database.conn.execute("INSERT INTO competitions (slug, title, created_at, updated_at) VALUES ('y', 'Y', ?, ?)", (now, now))
+    assert database.query("SELECT id FROM competitions") == [{"id": 2}]
+
+
+def test_foreign_sqlite_file_is_refused_and_left_alone(tmp_path):
+    path = tmp_path / "other.db"
+    other = sqlite3.connect(path)
+    other.execute("CREATE TABLE notes (body TEXT)")
+    other.commit()
+    other.close()
+    for mode in ("read", "write", "create"):
+        with pytest.raises(StoreError, match="is not a kagsync database"):
+            dbmod.connect(path, mode=mode)
+    tables = sqlite3.connect(path).execute("SELECT name FROM sqlite_master").fetchall()
+    assert tables == [("notes",)]
+
+
+def test_missing_database_is_an_error_unless_creating(tmp_path):
+    path = tmp_path / "typo" / "x.db"
+    for mode in ("read", "write"):
+        with pytest.raises(StoreError, match="no kagsync database at"):
+            dbmod.connect(path, mode=mode)
+    assert not path.parent.exists()
+
+
+def test_read_mode_never_migrates(db_path):
+    db_path.parent.mkdir(parents=True)
+    old = dbmod.connect(db_path, migrate_schema=False)
+    dbmod.migrate(old, target=3)
+    old.conn.close()
+    with pytest.raises(StoreError, match="run any write command to upgrade"):
+        dbmod.connect(db_path, mode="read")
+    reader = sqlite3.connect(db_path)
+    assert reader.execute("PRAGMA user_version").fetchone()[0] == 3
+
+
+def test_read_mode_cannot_write(database):
+    reader = dbmod.connect(database.path, mode="read")
+    assert reader.readonly
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        reader.conn.execute("INSERT INTO events (slug, title, created_at, updated_at) VALUES ('a', 'A', 't', 't')")

@@ -74,7 +74,7 @@ def test_header_names_aliases_bom_and_urls(repo, tmp_path):
         "titanic,,0\r\n"
     ))
     plan = read_import(path, repo)
-    assert [(r.line, r.slug, r.action) for r in plan.rows] == [(2, "spaceship-titanic", "new"), (3, "titanic", "new")]
+    assert [(r.line, r.competition, r.action) for r in plan.rows] == [(2, "spaceship-titanic", "new"), (3, "titanic", "new")]
     assert plan.rows[0].record["title"] == "Spaceship" and plan.rows[0].record["lower_is_better"] == 1
     # An empty cell is "not given": the record stays sparse and the insert defaults it.
     assert "title" not in plan.rows[1].record and plan.rows[1].record["lower_is_better"] == 0

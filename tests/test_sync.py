@@ -63,7 +63,7 @@ def test_first_sync_stores_every_team_exactly(db_path, database, comp, tmp_path,
     assert run[:7] == ("add", "ok", 4, 4, 0, 0, "0.91000")
     assert run[7].startswith("file:")
     c = Repository(database).get_competition("comp")
-    assert (c.entries, c.last_sync_status) == (4, "ok")
+    assert (c.entry_count, c.last_sync_status) == (4, "ok")
     assert list(private_tmp.iterdir()) == []
     usernames = [r[0] for r in database.conn.execute(
         "SELECT username FROM entry_members WHERE team_id = 103 ORDER BY username")]
@@ -141,7 +141,7 @@ def test_failed_sync_leaves_previous_board_byte_for_byte(
         "SELECT status, error FROM sync_runs ORDER BY id DESC LIMIT 1").fetchone()
     assert last[0] == "failed" and fragment in last[1]
     c = Repository(database).get_competition("comp")
-    assert (c.entries, c.last_sync_status) == (4, "failed")
+    assert (c.entry_count, c.last_sync_status) == (4, "failed")
     assert list(private_tmp.iterdir()) == []
 
 

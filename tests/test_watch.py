@@ -131,10 +131,10 @@ def test_a_failing_competition_is_retried_on_the_next_tick(db_path, database, re
     watcher = Watcher(repository, Syncer(db_path, KaggleSource()), interval=0.05, observer=recorder)
     watcher.run(max_ticks=2)
     first, second = recorder.reports
-    assert {o.slug: o.status for o in first.outcomes} == {"spaceship-titanic": "ok", "titanic": "failed"}
+    assert {o.competition: o.status for o in first.outcomes} == {"spaceship-titanic": "ok", "titanic": "failed"}
     assert "HTTP 403" in first.failed[0].error
     assert not first.ok and second.ok
-    assert {o.slug: (o.status, o.entries) for o in second.outcomes} == {
+    assert {o.competition: (o.status, o.entries) for o in second.outcomes} == {
         "spaceship-titanic": ("ok", 25), "titanic": ("ok", 25)}
     assert kaggle_standin.download_count("titanic") == 2
     titanic = repository.get_competition("titanic")
@@ -268,7 +268,7 @@ def test_stop_lets_running_syncs_finish_and_starts_no_queued_one(db_path, databa
     last = watcher.run()  # no max_ticks: only the stop ends it
     helper.join()
     assert watcher.ticks == 1 and last.stopped and recorder.stops == 1
-    assert [(o.slug, o.status) for o in last.outcomes] == [("a", "ok"), ("b", "ok"), ("c", "skipped")]
+    assert [(o.competition, o.status) for o in last.outcomes] == [("a", "ok"), ("b", "ok"), ("c", "skipped")]
     assert last.outcomes[2].error == NOT_STARTED
     assert sorted(source.fetched) == ["a", "b"]
     assert sorted(runs(database)) == [("a", "watch", "ok"), ("b", "watch", "ok")]
@@ -294,7 +294,7 @@ def test_an_error_in_a_tick_is_reported_and_the_loop_goes_on(db_path, repository
     first, second = recorder.reports
     assert "database is locked" in first.error and not first.ok
     assert isinstance(first.exception, sqlite3.OperationalError)
-    assert second.error is None and second.ok and [o.slug for o in second.outcomes] == ["a"]
+    assert second.error is None and second.ok and [o.competition for o in second.outcomes] == ["a"]
 
 
 def test_signals_stop_the_loop_and_handlers_are_restored(db_path, repository, boards):

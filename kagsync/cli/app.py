@@ -15,7 +15,8 @@ import sqlite3
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Callable, Optional
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from rich.console import Console
@@ -23,6 +24,12 @@ from rich.markup import escape
 
 from kagsync import __version__
 from kagsync.errors import KagsyncError
+
+if TYPE_CHECKING:
+    from kagsync.api import Kagsync
+    from kagsync.db import OpenMode
+    from kagsync.settings import Settings
+    from kagsync.sync import SyncObserver
 
 # Exit codes (documented in the README).
 EXIT_ERROR = 1
@@ -57,6 +64,10 @@ def _guard(function: Callable[..., Any]) -> Callable[..., Any]:
         except sqlite3.OperationalError as error:
             # e.g. "database is locked" after the busy timeout, a full disk, an I/O error.
             report_error(f"database error: {error} (try again; see the log for details)")
+            raise typer.Exit(EXIT_ERROR) from None
+        except sqlite3.DatabaseError as error:
+            # A file damaged after it was opened: one line, never a traceback.
+            report_error(f"the database is not a kagsync database or is damaged: {error}")
             raise typer.Exit(EXIT_ERROR) from None
 
     return guarded
@@ -99,10 +110,11 @@ class State:
     options: dict[str, Any] = field(default_factory=dict)
     verbose: bool = False
     quiet: bool = False
-    _settings: Any = None
+    _settings: Settings | None = None
+    _api: Kagsync | None = None
 
     @property
-    def settings(self) -> Any:
+    def settings(self) -> Settings:
         """The effective settings (loaded on first use, so `--help` never reads files)."""
         if self._settings is None:
             from kagsync.settings import load_settings
@@ -111,33 +123,20 @@ class State:
             _configure_logging(self._settings.effective_log_file, self.verbose)
         return self._settings
 
-    def database(self) -> Any:
-        """Open the database (created and migrated on first use)."""
-        from kagsync import db
+    def api(self, *, mode: OpenMode = "write", observer: SyncObserver | None = None) -> Kagsync:
+        """The public API over this invocation's database, settings and source.
 
-        return db.connect(self.settings.db)
+        ``mode``: ``read`` for commands that only read (read-only, never migrates),
+        ``create`` for those that add things (they may create the database),
+        ``write`` for the rest (the database must exist).
+        """
+        if self._api is None:
+            from kagsync.api import Kagsync
 
-    def syncer(self, *, from_file: Path | None = None, observer: Any = None, jobs: int | None = None) -> Any:
-        """A sync service for this invocation's database and source."""
-        from kagsync.sources import choose_source
-        from kagsync.sync import Syncer
-
-        settings = self.settings
-        return Syncer(
-            settings.db,
-            choose_source(settings.source, from_file),
-            lock_timeout=settings.lock_timeout,
-            observer=observer,
-            jobs=jobs or settings.jobs,
-        )
-
-    def repository(self, *, sync: bool = False, observer: Any = None, jobs: int | None = None) -> Any:
-        """The repository; with ``sync`` (and auto_sync on) writes trigger syncs."""
-        from kagsync.repository import Repository
-
-        settings = self.settings
-        hook = self.syncer(observer=observer, jobs=jobs) if sync and settings.auto_sync else None
-        return Repository(self.database(), sync_hook=hook, sync_statuses=settings.sync_statuses)
+            self._api = Kagsync(self.settings, mode=mode, observer=observer)
+        else:
+            self._api.observer = observer
+        return self._api
 
 
 class _LogFileHandler(logging.FileHandler):
@@ -172,7 +171,8 @@ class _LogFileHandler(logging.FileHandler):
 def _configure_logging(log_file: Path, verbose: bool) -> None:
     """Send the library's log lines to ``log_file`` (one handler, replaced when the file changes)."""
     logger = logging.getLogger("kagsync")
-    logger.setLevel(logging.INFO)
+    # -v also puts the detail (DEBUG lines) into the log file.
+    logger.setLevel(logging.DEBUG if verbose else logging.INFO)
     logger.propagate = False
     for handler in list(logger.handlers):
         if getattr(handler, "_kagsync_file", None) == log_file:

@@ -8,7 +8,9 @@ import typer
 from rich.markup import escape
 
 from kagsync.cli.app import EXIT_USAGE, app, get_state, new_app, report_error
+from kagsync.models import Competition
 from kagsync.cli.render import (
+    JsonOption,
     SyncDisplay,
     exit_for,
     print_json,
@@ -33,7 +35,6 @@ StartOption = Annotated[
 ]
 EndOption = Annotated[Optional[str], typer.Option("--end", help="End: a date or date-time.")]
 DescriptionOption = Annotated[Optional[str], typer.Option("--description", help="Free text.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 NoSyncOption = Annotated[
     bool, typer.Option("--no-sync", help="Only store; do not sync the leaderboard now.")
@@ -66,8 +67,7 @@ def event_add(
     Example:
       kagsync event add "Neural Night 2025" --start 2025-03-01 --end 2025-03-02
     """
-    repository = get_state(ctx).repository()
-    event = repository.add_event(title, slug=slug, start=start, end=end, description=description)
+    event = get_state(ctx).api(mode="create").add_event(title, slug=slug, start=start, end=end, description=description)
     say(get_state(ctx), f"Added event [bold]{event.slug}[/] ({escape(event.title)})")
 
 
@@ -79,7 +79,7 @@ def event_list(ctx: typer.Context, json_output: JsonOption = False) -> None:
     Example:
       kagsync event list --json
     """
-    events = get_state(ctx).repository().list_events()
+    events = get_state(ctx).api(mode="read").events()
     if json_output:
         print_json([event.to_dict() for event in events])
         return
@@ -102,9 +102,10 @@ def event_show(
     Example:
       kagsync event show neural-night-2025
     """
-    repository = get_state(ctx).repository()
-    found = repository.get_event(event)
-    competitions = repository.list_competitions(event=event)
+    ks = get_state(ctx).api(mode="read")
+    with ks.snapshot():
+        found = ks.event(event)
+        competitions = ks.competitions(event=event)
     if json_output:
         print_json({**found.to_dict(), "competitions": [c.to_dict() for c in competitions]})
         return
@@ -137,7 +138,7 @@ def event_edit(
     Example:
       kagsync event edit neural-night-2025 --end "2025-03-02 23:00"
     """
-    updated = get_state(ctx).repository().edit_event(
+    updated = get_state(ctx).api().edit_event(
         event, title=title, start=start, end=end, description=description
     )
     say(get_state(ctx), f"Updated event [bold]{updated.slug}[/]")
@@ -158,10 +159,10 @@ def event_remove(
     Example:
       kagsync event remove neural-night-2025 --yes
     """
-    repository = get_state(ctx).repository()
-    found = repository.get_event(event)
+    ks = get_state(ctx).api()
+    found = ks.event(event)
     _confirm(f"Remove event {found.slug!r}?", yes)
-    removed = repository.remove_event(event, cascade=cascade)
+    removed = ks.remove_event(event, cascade=cascade)
     suffix = f" and {removed} competition(s)" if removed else ""
     say(get_state(ctx), f"Removed event [bold]{found.slug}[/]{suffix}")
 
@@ -169,7 +170,7 @@ def event_remove(
 # -- competitions -------------------------------------------------------------
 
 
-def _competition_table(competitions: list, *, title: str = "Competitions") -> None:
+def _competition_table(competitions: list[Competition], *, title: str = "Competitions") -> None:
     table(
         title,
         ["Slug", "Title", "Event", "Status", "Start", "End", "Better", "Entries", "Last synced", "Sync"],
@@ -182,8 +183,8 @@ def _competition_table(competitions: list, *, title: str = "Competitions") -> No
                 c.start,
                 c.end,
                 "lower" if c.lower_is_better else "higher",
-                c.entries,
-                c.last_synced,
+                c.entry_count,
+                c.last_synced_at,
                 c.last_sync_status,
             )
             for c in competitions
@@ -214,8 +215,9 @@ def competition_add(
     """
     state = get_state(ctx)
     with SyncDisplay(state) as display:
-        saved = state.repository(sync=not no_sync, observer=display).add_competition(
+        saved = state.api(mode="create", observer=display).add_competition(
             slug_or_url,
+            sync=not no_sync,
             title=title,
             event=event,
             status=status,
@@ -243,7 +245,7 @@ def competition_list(
     Example:
       kagsync competition list --event neural-night --status ongoing
     """
-    competitions = get_state(ctx).repository().list_competitions(event=event, status=status)
+    competitions = get_state(ctx).api(mode="read").competitions(event=event, status=status)  # type: ignore[arg-type]
     if json_output:
         print_json([c.to_dict() for c in competitions])
         return
@@ -262,7 +264,7 @@ def competition_show(
     Example:
       kagsync competition show titanic --json
     """
-    c = get_state(ctx).repository().get_competition(slug)
+    c = get_state(ctx).api(mode="read").competition(slug)
     if json_output:
         print_json(c.to_dict())
         return
@@ -279,8 +281,9 @@ def competition_show(
             ("better", "lower" if c.lower_is_better else "higher"),
             ("weight", f"{c.weight:g}"),
             ("description", c.description),
-            ("entries", c.entries),
-            ("last synced", c.last_synced),
+            ("entries", c.entry_count),
+            ("last synced", c.last_synced_at),
+            ("last attempt", c.last_attempt_at),
             ("last sync status", c.last_sync_status),
             ("last sync error", c.last_sync_error),
         ],
@@ -312,7 +315,7 @@ def competition_edit(
     Example:
       kagsync competition edit house-prices --lower-is-better --weight 2
     """
-    updated = get_state(ctx).repository().edit_competition(
+    updated = get_state(ctx).api().edit_competition(
         slug,
         title=title,
         event=event,
@@ -340,7 +343,7 @@ def competition_set_status(
     """
     state = get_state(ctx)
     with SyncDisplay(state) as display:
-        saved = state.repository(sync=not no_sync, observer=display).set_status(slug, status)
+        saved = state.api(observer=display).set_status(slug, status, sync=not no_sync)
     c = saved.competition
     if saved.changed:
         say(state, f"Competition [bold]{c.slug}[/] is now {c.status}")
@@ -362,10 +365,10 @@ def competition_remove(
     Example:
       kagsync competition remove titanic --yes
     """
-    repository = get_state(ctx).repository()
-    found = repository.get_competition(slug)
+    ks = get_state(ctx).api()
+    found = ks.competition(slug)
     _confirm(f"Remove competition {found.slug!r} and its leaderboard?", yes)
-    repository.remove_competition(slug)
+    ks.remove_competition(slug)
     say(get_state(ctx), f"Removed competition [bold]{found.slug}[/]")
 
 

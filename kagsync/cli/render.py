@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import re
 import threading
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
 from kagsync.cli.app import EXIT_SYNC_FAILED, State, stderr, stdout
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 def print_json(data: Any) -> None:
@@ -138,7 +141,7 @@ class SyncDisplay:
 
 def outcome_line(outcome: Any) -> str:
     """One line summarising a sync outcome."""
-    slug = escape(outcome.slug)
+    slug = escape(outcome.competition)
     if outcome.ok:
         return (
             f"[green]✓[/] {slug}: synced {outcome.entries:,} entries "
@@ -161,7 +164,7 @@ def report_outcomes(state: State, outcomes: Sequence[Any], *, saved_note: bool =
         stderr.print(outcome_line(outcome), soft_wrap=True)
         if saved_note:
             stderr.print(
-                f"  The competition was saved; retry the sync with: kagsync sync {escape(outcome.slug)}",
+                f"  The competition was saved; retry the sync with: kagsync sync {escape(outcome.competition)}",
                 soft_wrap=True,
             )
     return all_ok
@@ -179,7 +182,7 @@ def summary_table(outcomes: Sequence[Any]) -> None:
         None,
         ["Competition", "Entries", "Created", "Updated", "Removed", "Outcome", "Error"],
         [
-            (o.slug, o.entries, o.created, o.updated, o.removed, o.status, o.error)
+            (o.competition, o.entries, o.created, o.updated, o.removed, o.status, o.error)
             for o in outcomes
         ],
     )

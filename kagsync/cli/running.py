@@ -23,7 +23,6 @@ from kagsync.cli.render import (
     table,
 )
 from kagsync.errors import KagsyncError, ValidationError
-from kagsync.settings import MAX_SECONDS
 from kagsync.values import now_iso
 
 if TYPE_CHECKING:
@@ -88,14 +87,13 @@ def import_command(
     Example:
       kagsync import examples/comps.csv --create-events --jobs 4
     """
-    from kagsync.importer import ImportValidationError, import_file
+    from kagsync.importer import ImportValidationError
 
     state = get_state(ctx)
     with SyncDisplay(state) as display:
-        repository = state.repository(sync=not no_sync, observer=display, jobs=jobs)
         try:
-            result = import_file(
-                repository, file, event=event, create_events=create_events, dry_run=dry_run, sync=not no_sync
+            result = state.api(mode="create", observer=display).import_file(
+                file, event=event, create_events=create_events, dry_run=dry_run, sync=not no_sync, jobs=jobs
             )
         except ImportValidationError as error:
             for problem in error.problems:
@@ -104,7 +102,7 @@ def import_command(
             say(state, f"Nothing was imported ({count} problem{'s' if count != 1 else ''}).")
             raise typer.Exit(error.exit_code) from None
     plan = result.plan
-    syncing = not no_sync and repository.sync_hook is not None
+    syncing = result.syncing
     counts = f"{plan.count('new')} new, {plan.count('updated')} updated, {plan.count('unchanged')} unchanged"
 
     if result.dry_run:
@@ -137,7 +135,7 @@ def import_command(
             report_outcomes(state, outcomes, saved_note=True)
         else:
             summary_table(outcomes)
-            failed = [o.slug for o in outcomes if not o.ok]
+            failed = [o.competition for o in outcomes if not o.ok]
             for outcome in outcomes:  # the reasons in full, whatever the table's width
                 if not outcome.ok:
                     stderr.print(outcome_line(outcome), soft_wrap=True)
@@ -261,7 +259,7 @@ class WatchDisplay:
             rows: dict[str, _Row] = {}
             for c in competitions:
                 row = self._rows.get(c.slug) or _Row(
-                    c.slug, c.status, c.last_synced, c.last_sync_status, c.entries, None, c.last_sync_error
+                    c.slug, c.status, c.last_synced_at, c.last_sync_status, c.entry_count, None, c.last_sync_error
                 )
                 row.status = c.status
                 row.activity = "queued"
@@ -282,13 +280,13 @@ class WatchDisplay:
         with self._lock:
             self._last = report
             for outcome in report.outcomes:
-                row = self._rows.get(outcome.slug)
+                row = self._rows.get(outcome.competition)
                 if row is None:
                     continue
                 row.activity = None
                 row.outcome = outcome.status
                 if outcome.ok:
-                    row.last_synced = outcome.finished
+                    row.last_synced = outcome.finished_at
                     row.entries = outcome.entries
                     row.change = _entries_change(outcome, compact=True)
                     row.error = None
@@ -296,7 +294,7 @@ class WatchDisplay:
                     row.change = None
                     row.error = outcome.error
                     if outcome.run_id is not None:
-                        row.last_synced = outcome.finished
+                        row.last_synced = outcome.finished_at
             for row in self._rows.values():
                 row.activity = None
             if report.error is not None:
@@ -305,11 +303,11 @@ class WatchDisplay:
             for outcome in report.outcomes:
                 if outcome.ok:
                     self._line(
-                        f"{outcome.slug}: ok, {outcome.entries:,} entries "
+                        f"{outcome.competition}: ok, {outcome.entries:,} entries "
                         f"({_entries_change(outcome, compact=False)}) in {outcome.seconds:.1f} s"
                     )
                 else:
-                    self._line(f"{outcome.slug}: {outcome.status}: {outcome.error}")
+                    self._line(f"{outcome.competition}: {outcome.status}: {outcome.error}")
             self._line(self._summary(report))
 
     def stopping(self) -> None:
@@ -435,26 +433,11 @@ def watch_command(
     Example:
       kagsync watch --interval 120   (from cron: kagsync --quiet watch --once)
     """
-    from kagsync.watch import Watcher, stop_on_signals
+    from kagsync.watch import stop_on_signals
 
     state = get_state(ctx)
-    settings = state.settings
-    seconds = settings.watch_interval if interval is None else interval
-    if not 0 < seconds <= MAX_SECONDS:
-        raise ValidationError(
-            f"--interval: expected a positive number of seconds up to {MAX_SECONDS:g}, got {seconds:g}"
-        )
-    repository = state.repository()
     display = WatchDisplay(state, once=once)
-    syncer = state.syncer(observer=display, jobs=jobs)
-    watcher = Watcher(
-        repository,
-        syncer,
-        interval=seconds,
-        jobs=jobs or settings.jobs,
-        follow_dates=settings.follow_dates,
-        observer=display,
-    )
+    watcher = state.api(observer=display).watcher(interval=interval, jobs=jobs, observer=display)
     display.watcher = watcher
     report = None
     try:

@@ -9,6 +9,7 @@ import typer
 
 from kagsync.cli.app import app, get_state
 from kagsync.cli.render import (
+    JsonOption,
     SyncDisplay,
     exit_for,
     print_json,
@@ -16,9 +17,8 @@ from kagsync.cli.render import (
     summary_table,
     table,
 )
-from kagsync.errors import ValidationError
+from kagsync.models import MAX_JOBS
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 @app.command("sync")
@@ -34,7 +34,10 @@ def sync_command(
         Optional[Path],
         typer.Option("--from", help="Read the leaderboard from this .zip or .csv instead of Kaggle.", metavar="FILE"),
     ] = None,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Parallel syncs.", min=1, max=64)] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Parallel syncs.", min=1, max=MAX_JOBS)] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Apply the board even if it looks suspect (empty, much smaller, one score).")
+    ] = False,
 ) -> None:
     """Sync leaderboards now; exit 0 only when every sync succeeded.
 
@@ -43,30 +46,13 @@ def sync_command(
       kagsync sync titanic --from ~/Downloads/titanic-publicleaderboard.zip
     """
     state = get_state(ctx)
-    slugs = slugs or []
-    if not slugs and not all_active:
-        raise ValidationError("name at least one competition, or use --all-active")
-    if from_file is not None and (len(slugs) != 1 or all_active):
-        raise ValidationError("--from FILE syncs exactly one competition: give one slug")
-    repository = state.repository()
-    competitions = []
-    for slug in slugs:
-        competition = repository.get_competition(slug)
-        # `titanic` and its URL name one competition: sync it once.
-        if competition.slug not in {c.slug for c in competitions}:
-            competitions.append(competition)
-    if all_active:
-        known = {c.slug for c in competitions}
-        competitions += [
-            c for c in repository.list_competitions(status=state.settings.sync_statuses)
-            if c.slug not in known
-        ]
-    if not competitions:
+    with SyncDisplay(state) as display:
+        outcomes = state.api(observer=display).sync(
+            slugs or [], all_active=all_active, from_file=from_file, jobs=jobs, force=force
+        )
+    if not outcomes:
         typer.echo("No active competitions to sync.", err=True)
         return
-    with SyncDisplay(state) as display:
-        syncer = state.syncer(from_file=from_file, observer=display, jobs=jobs)
-        outcomes = syncer.sync_many([(c, "manual") for c in competitions])
     report_outcomes(state, outcomes)
     if len(outcomes) > 1 and not state.quiet:
         summary_table(outcomes)
@@ -86,19 +72,15 @@ def runs_command(
     Example:
       kagsync runs titanic --limit 5
     """
-    from kagsync.views import sync_runs
-
-    repository = get_state(ctx).repository()
-    competition = repository.get_competition(slug) if slug else None
-    runs = sync_runs(repository.db, competition, limit=limit)
+    runs = get_state(ctx).api(mode="read").runs(slug, limit=limit)
     if json_output:
-        print_json([{k: v for k, v in run.items() if k != "source"} for run in runs])
+        print_json(runs)
         return
     table(
         "Sync runs",
         ["Competition", "Trigger", "Status", "Started", "Finished", "Entries", "Created", "Updated", "Removed", "Error"],
         [
-            (r["competition"], r["trigger"], r["status"], r["started"], r["finished"], r["entries"],
+            (r["competition"], r["trigger"], r["status"], r["started_at"], r["finished_at"], r["entries"],
              r["created"], r["updated"], r["removed"], r["error"])
             for r in runs
         ],

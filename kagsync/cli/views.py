@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Optional, TextIO
+from typing import TYPE_CHECKING, Annotated, Optional, TextIO
 
 import typer
 from rich.markup import escape
 
 from kagsync.cli.app import app, get_state
 from kagsync.cli.catalog import event_app
-from kagsync.cli.render import dash, print_json, say, table
+from kagsync.cli.render import JsonOption, dash, print_json, say, table
 from kagsync.errors import KagsyncError, NotFoundError, ValidationError
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+if TYPE_CHECKING:
+    from kagsync.api import Kagsync
+
 CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV (formula-safe) instead of a table.")]
 SchemeOption = Annotated[
     str,
@@ -54,18 +57,16 @@ def _time(iso: str | None) -> str:
 # -- leaderboard ----------------------------------------------------------------
 
 
-def _reading(ctx: typer.Context) -> Any:
-    """The repository, reading from one snapshot of the database.
+def _reading(ctx: typer.Context) -> Kagsync:
+    """The API in read mode, reading from one snapshot of the database.
 
     A command here makes several queries (the board, then the movement basis...); a
     sync committing in between would mix two states. :func:`~kagsync.views.read_snapshot`,
     held until the command ends, pins one state; it blocks no writer (WAL).
     """
-    from kagsync.views import read_snapshot
-
-    repository = get_state(ctx).repository()
-    ctx.with_resource(read_snapshot(repository.db))  # ends with the command
-    return repository
+    ks = get_state(ctx).api(mode="read")
+    ctx.with_resource(ks.snapshot())  # ends with the command
+    return ks
 
 
 @app.command("leaderboard")
@@ -92,12 +93,12 @@ def leaderboard_command(
       kagsync leaderboard titanic --top 20 --team "data"
     """
     from kagsync.export import write_csv
-    from kagsync.views import leaderboard_entries, movement_basis, movement_text
+    from kagsync.views import movement_text
 
     _one_format(json_output, csv_output)
-    repository = _reading(ctx)
-    competition = repository.get_competition(slug)
-    entries = leaderboard_entries(repository.db, competition, top=top, team=team, user=user)
+    ks = _reading(ctx)
+    competition = ks.competition(slug)
+    entries = ks.leaderboard(competition.slug, top=top, team=team, user=user)
     if not entries and (team is not None or user is not None):
         wanted = " and ".join(
             part
@@ -114,7 +115,7 @@ def leaderboard_command(
     if csv_output:
         write_csv(sys.stdout, LEADERBOARD_CSV_FIELDS, entries)
         return
-    basis = movement_basis(repository.db, competition)
+    basis = ks.movement_basis(competition.slug)
     if basis["previous_run_id"] is not None:
         caption = f"Move: since the previous sync ({_time(basis['previous_synced_at'])})"
     elif basis["run_id"] is not None:
@@ -122,7 +123,7 @@ def leaderboard_command(
     else:
         caption = "Not synced yet: kagsync sync " + competition.slug
     table(
-        f"{competition.title} ({competition.entries or 0:,} teams, synced {_time(competition.last_synced)})",
+        f"{competition.title} ({competition.entry_count or 0:,} teams, synced {_time(competition.last_synced_at)})",
         ["Rank", "Team", "Members", "Score", "Subs", "Last submission", "Move"],
         [
             (
@@ -163,12 +164,12 @@ def history_command(
     Example:
       kagsync history titanic --team "Data Wizards"
     """
-    from kagsync.views import board_history, movement_text, team_history
+    from kagsync.views import movement_text
 
-    repository = _reading(ctx)
-    competition = repository.get_competition(slug)
+    ks = _reading(ctx)
+    competition = ks.competition(slug)
     if team is None:
-        syncs = board_history(repository.db, competition)
+        syncs = ks.history(competition.slug)
         if json_output:
             print_json({"competition": competition.slug, "syncs": syncs})
             return
@@ -179,7 +180,7 @@ def history_command(
             caption=None if syncs else "No successful sync yet.",
         )
         return
-    history = team_history(repository.db, competition, team)
+    history = ks.team_history(competition.slug, team)
     if json_output:
         print_json(history)
         return
@@ -236,7 +237,7 @@ def movers_command(
       kagsync movers titanic --since 1d --limit 5
     """
     from kagsync.values import parse_duration_or_time
-    from kagsync.views import movement_text, movers
+    from kagsync.views import movement_text
 
     since_iso = None
     if since is not None:
@@ -247,9 +248,9 @@ def movers_command(
                 f"--since: cannot read {since!r}: give a duration ago (90m, 2h, 1d, 1d12h) "
                 "or a date or date-time (2025-03-01, 2025-03-01T18:00)"
             ) from None
-    repository = _reading(ctx)
-    competition = repository.get_competition(slug)
-    result = movers(repository.db, competition, since=since_iso, limit=limit)
+    ks = _reading(ctx)
+    competition = ks.competition(slug)
+    result = ks.movers(competition.slug, since=since_iso, limit=limit)
     if result["latest"] is None:
         raise KagsyncError(f"{competition.slug} has no successful sync yet: run kagsync sync {competition.slug}")
     if json_output:
@@ -306,12 +307,11 @@ def event_standings_command(
       kagsync event standings neural-night-2025 --scheme rank-sum
     """
     from kagsync.export import standings_fields, standings_records, write_csv
-    from kagsync.standings import event_standings, format_total, parse_scheme
+    from kagsync.standings import format_total, parse_scheme
 
     _one_format(json_output, csv_output)
     scheme = parse_scheme(scheme)
-    repository = _reading(ctx)
-    standings = event_standings(repository, event, scheme)
+    standings = _reading(ctx).standings(event, scheme=scheme)
     if json_output:
         print_json(standings.to_dict())
         return
@@ -391,7 +391,6 @@ def export_command(
     """
     from kagsync.export import parse_format, standings_path
     from kagsync.standings import parse_scheme
-    from kagsync.views import read_snapshot
 
     if (event is None) == (competition is None):
         raise ValidationError("give exactly one of --event EVENT and --competition SLUG")
@@ -402,47 +401,19 @@ def export_command(
             "a CSV export of an event is two files (boards and standings): give -o FILE"
         )
     state = get_state(ctx)
-    repository = state.repository()
-    with read_snapshot(repository.db):
-        count, competitions, standings = _export(repository, event, competition, fmt, output, scheme)
+    ks = state.api(mode="read")
+    with _output(output, bom=fmt == "csv") as out, contextlib.ExitStack() as stack:
+        standings_out = None
+        if event is not None and fmt == "csv" and output is not None:
+            standings_out = stack.enter_context(_output(standings_path(output), bom=True))
+        summary = ks.export(out, fmt=fmt, competition=competition, event=event, scheme=scheme, standings_out=standings_out)
     if output is not None:
         extra = ""
-        if standings is not None:
-            extra = f" and {len(standings.rows):,} standings"
+        if summary.standings_rows is not None:
+            extra = f" and {summary.standings_rows:,} standings"
             if fmt == "csv":
                 extra += f" (in {escape(str(standings_path(output)))})"
-        say(state, f"Wrote {count:,} entries of {len(competitions)} competition(s){extra} to {escape(str(output))}")
-
-
-def _export(
-    repository: Any, event: str | None, competition: str | None, fmt: str, output: Path | None, scheme: str
-) -> tuple[int, list[Any], Any]:
-    from kagsync.export import export, standings_path
-    from kagsync.standings import event_standings
-
-    found_event: Any = None
-    standings = None
-    if event is not None:
-        found_event = repository.get_event(event)
-        competitions = repository.list_competitions(event=found_event.slug)
-        standings = event_standings(repository, found_event.slug, scheme)
-    else:
-        competitions = [repository.get_competition(competition or "")]
-    bom = fmt == "csv"
-    with _output(output, bom=bom) as out:
-        if standings is not None and fmt == "csv":
-            assert output is not None
-            with _output(standings_path(output), bom=True) as standings_out:
-                count = export(
-                    repository.db, fmt=fmt, out=out, competitions=competitions,
-                    event=found_event, standings=standings, standings_out=standings_out,
-                )
-        else:
-            count = export(
-                repository.db, fmt=fmt, out=out, competitions=competitions,
-                event=found_event, standings=standings,
-            )
-    return count, competitions, standings
+        say(state, f"Wrote {summary.entries:,} entries of {summary.competitions} competition(s){extra} to {escape(str(output))}")
 
 
 # -- report ------------------------------------------------------------------------------
@@ -465,14 +436,14 @@ def report_command(
     Example:
       kagsync report neural-night-2025 -o results.html
     """
-    from kagsync.report import build_report, write_report
+    from kagsync.report import write_report
     from kagsync.standings import parse_scheme
 
     scheme = parse_scheme(scheme)
     if output.is_dir():
         raise ValidationError(f"{output}: is a folder; give a file name")
     state = get_state(ctx)
-    html = build_report(state.repository(), event, scheme=scheme, top=top, chart_teams=chart_teams)
+    html = state.api(mode="read").report(event, scheme=scheme, top=top, chart_teams=chart_teams)
     try:
         write_report(output, html)
     except OSError as exc:

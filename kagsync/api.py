@@ -1,0 +1,431 @@
+"""kagsync's public Python API: one object that owns the connection, settings and source.
+
+::
+
+    import kagsync
+
+    with kagsync.open("club.db", source="examples/leaderboards") as ks:
+        ks.add_event("Neural Night", start="2025-03-01")
+        outcome = ks.add_competition("titanic", event="neural-night", status="ongoing")
+        top = ks.leaderboard("titanic", top=10)
+
+The command line is this API's first client: each command parses its options, calls
+one method here and renders the result. Nothing here prints; progress goes to the
+observers given, and log lines to the ``kagsync`` logger.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from kagsync import db as dbmod
+from kagsync.errors import ValidationError
+from kagsync.models import (
+    MAX_WATCH_INTERVAL,
+    Competition,
+    Event,
+    ExportSummary,
+    RunRecord,
+    Saved,
+    Status,
+    SyncOutcome,
+    Trigger,
+    is_active,
+)
+from kagsync.repository import Repository
+from kagsync.settings import Settings, load_settings
+from kagsync.sources import LeaderboardSource, choose_source
+from kagsync.sync import DEFAULT_MAX_BOARD_SHRINK, StopFlag, SyncLimits, Syncer, SyncObserver, recover_interrupted
+
+if TYPE_CHECKING:
+    from kagsync.importer import ImportResult
+    from kagsync.standings import Standings
+    from kagsync.watch import TickReport, Watcher, WatchObserver
+
+__all__ = ["Kagsync", "open"]
+
+# JSON-ready rows as the views return them (column names as in the schema).
+Row = dict[str, object]
+
+
+class Kagsync:
+    """An open kagsync database with its settings and leaderboard source.
+
+    ``mode`` is how the database is opened: ``create`` (the default for Python users;
+    makes the file when missing), ``write`` (the file must exist) or ``read``
+    (read-only, works on read-only media, never migrates). The connection is opened
+    on first use and closed by :meth:`close` or the ``with`` block.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        source: LeaderboardSource | None = None,
+        mode: dbmod.OpenMode = "create",
+        observer: SyncObserver | None = None,
+        stop: StopFlag | None = None,
+    ) -> None:
+        self.settings = settings
+        self.mode: dbmod.OpenMode = mode
+        self.observer = observer
+        self.stop = stop or StopFlag()
+        self._source = source
+        self._database: dbmod.Database | None = None
+
+    # -- life cycle -------------------------------------------------------------
+
+    @property
+    def database(self) -> dbmod.Database:
+        """The open database (opened on first use)."""
+        if self._database is None:
+            self._database = dbmod.connect(self.settings.db, mode=self.mode)
+            if not self._database.readonly:
+                # A kagsync killed mid-sync left its run 'running' and its temp folder.
+                recover_interrupted(self._database)
+        return self._database
+
+    def close(self) -> None:
+        """Close the database connection."""
+        if self._database is not None:
+            self._database.close()
+            self._database = None
+
+    def __enter__(self) -> Kagsync:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def source(self) -> LeaderboardSource:
+        """Where boards come from: the given source, else ``settings.source``, else Kaggle."""
+        if self._source is None:
+            self._source = choose_source(self.settings.source)
+        return self._source
+
+    def syncer(
+        self, *, from_file: Path | None = None, jobs: int | None = None, observer: SyncObserver | None = None
+    ) -> Syncer:
+        """A sync service over this database and source (``from_file`` replaces the source)."""
+        return Syncer(
+            self.settings.db,
+            choose_source(None, from_file) if from_file is not None else self.source,
+            lock_timeout=self.settings.lock_timeout,
+            observer=observer or self.observer,
+            jobs=jobs or self.settings.jobs,
+            limits=SyncLimits(max_board_shrink=getattr(self.settings, "max_board_shrink", DEFAULT_MAX_BOARD_SHRINK)),
+            stop=self.stop,
+        )
+
+    def repository(self, *, sync: bool = False, jobs: int | None = None) -> Repository:
+        """The repository; with ``sync`` (and the ``auto_sync`` setting on) writes trigger syncs."""
+        hook = self.syncer(jobs=jobs) if sync and self.settings.auto_sync else None
+        return Repository(self.database, sync_hook=hook, sync_statuses=self.settings.sync_statuses)
+
+    # -- events -----------------------------------------------------------------
+
+    def add_event(
+        self,
+        title: str,
+        *,
+        slug: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        description: str | None = None,
+    ) -> Event:
+        """Create an event; its slug is derived from the title unless given."""
+        return self.repository().add_event(title, slug=slug, start=start, end=end, description=description)
+
+    def event(self, slug: str) -> Event:
+        """One event."""
+        return self.repository().get_event(slug)
+
+    def events(self) -> list[Event]:
+        """Every event, by start date."""
+        return self.repository().list_events()
+
+    def edit_event(
+        self,
+        slug: str,
+        *,
+        title: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        description: str | None = None,
+    ) -> Event:
+        """Change the given fields of an event; an empty start/end/description clears it."""
+        return self.repository().edit_event(slug, title=title, start=start, end=end, description=description)
+
+    def remove_event(self, slug: str, *, cascade: bool = False) -> int:
+        """Delete an event (with ``cascade``, its competitions too); returns competitions removed."""
+        return self.repository().remove_event(slug, cascade=cascade)
+
+    # -- competitions -------------------------------------------------------------
+
+    def add_competition(
+        self,
+        slug_or_url: str,
+        *,
+        sync: bool = True,
+        title: str | None = None,
+        event: str | None = None,
+        status: Status | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        description: str | None = None,
+        lower_is_better: bool | None = None,
+        weight: float | None = None,
+    ) -> Saved:
+        """Store a competition and (unless ``sync`` is False) sync its whole leaderboard now."""
+        fields: dict[str, object] = {
+            key: value
+            for key, value in {
+                "title": title, "event": event, "status": status, "start": start, "end": end,
+                "description": description, "lower_is_better": lower_is_better, "weight": weight,
+            }.items()
+            if value is not None
+        }
+        return self.repository(sync=sync).add_competition(slug_or_url, sync=sync, **fields)
+
+    def competition(self, slug_or_url: str) -> Competition:
+        """One competition by slug or Kaggle URL."""
+        return self.repository().get_competition(slug_or_url)
+
+    def competitions(self, *, event: str | None = None, status: Status | Sequence[Status] | None = None) -> list[Competition]:
+        """Competitions, optionally of one event and/or with the given status(es)."""
+        return self.repository().list_competitions(event=event, status=status)
+
+    def edit_competition(
+        self,
+        slug_or_url: str,
+        *,
+        title: str | None = None,
+        event: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        description: str | None = None,
+        lower_is_better: bool | None = None,
+        weight: float | None = None,
+    ) -> Competition:
+        """Change the given fields (never syncs: only inserts and status changes do)."""
+        return self.repository().edit_competition(
+            slug_or_url, title=title, event=event, start=start, end=end, description=description,
+            lower_is_better=lower_is_better, weight=weight,
+        )
+
+    def set_status(self, slug_or_url: str, status: str, *, sync: bool = True) -> Saved:
+        """Change a competition's status; entering a sync status syncs it (see :func:`needs_sync`)."""
+        return self.repository(sync=sync).set_status(slug_or_url, status, sync=sync)
+
+    def remove_competition(self, slug_or_url: str) -> Competition:
+        """Delete a competition with its board, runs and history."""
+        return self.repository().remove_competition(slug_or_url)
+
+    # -- syncing ------------------------------------------------------------------
+
+    def sync(
+        self,
+        slugs: Sequence[str] = (),
+        *,
+        all_active: bool = False,
+        from_file: Path | None = None,
+        jobs: int | None = None,
+        force: bool = False,
+        trigger: Trigger = "manual",
+    ) -> list[SyncOutcome]:
+        """Sync the named competitions (and, with ``all_active``, every active one) now.
+
+        Each competition is synced once even when named twice. ``from_file`` reads
+        the board of the one competition named from that file. ``force`` applies a
+        board that would be held back as suspect.
+        """
+        if not slugs and not all_active:
+            raise ValidationError("name at least one competition, or use --all-active")
+        if from_file is not None and (len(slugs) != 1 or all_active):
+            raise ValidationError("--from FILE syncs exactly one competition: give one slug")
+        if from_file is not None and not Path(from_file).is_file():
+            raise ValidationError(f"{from_file}: no such leaderboard file")
+        repository = self.repository()
+        chosen: dict[str, Competition] = {}
+        for slug in slugs:
+            competition = repository.get_competition(slug)
+            chosen.setdefault(competition.slug, competition)
+        if all_active:
+            for competition in repository.list_competitions():
+                if is_active(competition.status, self.settings.sync_statuses):
+                    chosen.setdefault(competition.slug, competition)
+        syncer = self.syncer(from_file=from_file, jobs=jobs)
+        return syncer.sync_many([(c, trigger) for c in chosen.values()], force=force)
+
+    def runs(self, slug: str | None = None, *, limit: int = 20) -> list[RunRecord]:
+        """Recorded sync runs, newest first, optionally of one competition."""
+        from kagsync.views import sync_runs
+
+        competition = self.competition(slug) if slug else None
+        return sync_runs(self.database, competition, limit=limit)
+
+    # -- import and watch -----------------------------------------------------------
+
+    def import_file(
+        self,
+        path: Path | str,
+        *,
+        event: str | None = None,
+        create_events: bool = False,
+        dry_run: bool = False,
+        sync: bool = True,
+        jobs: int | None = None,
+    ) -> ImportResult:
+        """Check a whole import file, then (unless ``dry_run``) write it and sync what needs it."""
+        from kagsync.importer import import_file
+
+        # A dry run says what would sync, so it gets the hook it would use (never called).
+        repository = self.repository(sync=sync, jobs=jobs)
+        return import_file(repository, path, event=event, create_events=create_events, dry_run=dry_run, sync=sync)
+
+    def watcher(
+        self,
+        *,
+        interval: float | None = None,
+        jobs: int | None = None,
+        observer: WatchObserver | None = None,
+    ) -> Watcher:
+        """A watch loop over this database (see :class:`kagsync.watch.Watcher`)."""
+        from kagsync.watch import Watcher
+
+        if interval is not None and not 0 < interval <= MAX_WATCH_INTERVAL:
+            raise ValidationError(
+                f"--interval: expected a positive number of seconds up to {MAX_WATCH_INTERVAL:g}, got {interval:g}"
+            )
+        return Watcher(
+            self.repository(),
+            self.syncer(jobs=jobs),
+            interval=interval or self.settings.watch_interval,
+            jobs=jobs or self.settings.jobs,
+            follow_dates=self.settings.follow_dates,
+            observer=observer,
+        )
+
+    def tick(self, *, jobs: int | None = None) -> TickReport:
+        """One watch tick now: follow the dates, sync every active competition."""
+        return self.watcher(jobs=jobs).tick()
+
+    # -- results ------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Kagsync]:
+        """Read inside one read transaction: every read sees one state of the file."""
+        from kagsync.views import read_snapshot
+
+        with read_snapshot(self.database):
+            yield self
+
+    def leaderboard(
+        self, slug: str, *, top: int | None = None, team: str | None = None, user: str | None = None
+    ) -> list[Row]:
+        """The stored board in rank order, with movement since the previous sync."""
+        from kagsync.views import leaderboard_entries
+
+        return leaderboard_entries(self.database, self.competition(slug), top=top, team=team, user=user)
+
+    def movement_basis(self, slug: str) -> Row:
+        """Which syncs the board's movement compares (the latest and the one before)."""
+        from kagsync.views import movement_basis
+
+        return movement_basis(self.database, self.competition(slug))
+
+    def history(self, slug: str) -> list[Row]:
+        """The board at each successful sync, oldest first."""
+        from kagsync.views import board_history
+
+        return board_history(self.database, self.competition(slug))
+
+    def team_history(self, slug: str, team: str) -> Row:
+        """One team's rank and score at every sync where either changed."""
+        from kagsync.views import team_history
+
+        return team_history(self.database, self.competition(slug), team)
+
+    def movers(self, slug: str, *, since: str | None = None, limit: int | None = 10) -> Row:
+        """Climbers, fallers, new and departed teams since the previous sync (or ``since``)."""
+        from kagsync.views import movers
+
+        return movers(self.database, self.competition(slug), since=since, limit=limit)
+
+    def standings(self, event: str, *, scheme: str | None = None) -> Standings:
+        """An event's standings over its competitions' stored boards."""
+        from kagsync.standings import DEFAULT_SCHEME, event_standings
+
+        return event_standings(self.repository(), event, scheme or DEFAULT_SCHEME)
+
+    def export(
+        self,
+        out: TextIO,
+        *,
+        fmt: str,
+        competition: str | None = None,
+        event: str | None = None,
+        scheme: str | None = None,
+        standings_out: TextIO | None = None,
+    ) -> ExportSummary:
+        """Write one competition's board, or every board and the standings of an event."""
+        from kagsync.export import export
+
+        if (competition is None) == (event is None):
+            raise ValidationError("export one competition or one event")
+        with self.snapshot():
+            if event is not None:
+                found = self.event(event)
+                competitions = self.competitions(event=found.slug)
+                standings = self.standings(found.slug, scheme=scheme)
+                count = export(
+                    self.database, fmt=fmt, out=out, competitions=competitions,
+                    event=found, standings=standings, standings_out=standings_out,
+                )
+                return ExportSummary(count, len(competitions), len(standings.rows))
+            count = export(self.database, fmt=fmt, out=out, competitions=[self.competition(competition or "")])
+            return ExportSummary(count, 1)
+
+    def report(self, event: str, *, scheme: str | None = None, top: int | None = None, chart_teams: int | None = None) -> str:
+        """The results page of an event as one self-contained HTML document."""
+        from kagsync.report import DEFAULT_CHART_TEAMS, DEFAULT_TOP, build_report
+        from kagsync.standings import DEFAULT_SCHEME
+
+        return build_report(
+            self.repository(), event, scheme=scheme or DEFAULT_SCHEME, top=top or DEFAULT_TOP,
+            chart_teams=chart_teams or DEFAULT_CHART_TEAMS,
+        )
+
+
+def open(  # noqa: A001 -- kagsync.open(), like sqlite3.connect / io.open
+    db: Path | str | None = None,
+    *,
+    source: Path | str | LeaderboardSource | None = None,
+    mode: dbmod.OpenMode = "create",
+    settings: Settings | None = None,
+    options: Mapping[str, object] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Kagsync:
+    """Open a kagsync database.
+
+    ``db`` and ``source`` (a folder of ``<slug>.zip``/``.csv`` boards, or any
+    :class:`~kagsync.sources.LeaderboardSource`) override the settings; the other
+    settings resolve as on the command line: ``options``, then the environment, then
+    the settings file, then the defaults.
+    """
+    resolved_options: dict[str, object] = dict(options or {})
+    if db is not None:
+        resolved_options["db"] = db
+    if isinstance(source, (str, Path)):
+        resolved_options["source"] = source
+        source = None
+    if settings is None:
+        settings = load_settings(resolved_options, environ)
+    elif db is not None:
+        settings = replace(settings, db=Path(db))
+    return Kagsync(settings, source=source, mode=mode)
