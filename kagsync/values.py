@@ -43,6 +43,8 @@ _INT_TEXT = re.compile(r"-?[0-9]+")
 _COUNT_TEXT = re.compile(r"[0-9]+")
 _NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
+_EARLIEST = datetime(MIN_YEAR, 1, 1, tzinfo=UTC)
+
 _TRUE = frozenset({"true", "yes", "1", "on"})
 _FALSE = frozenset({"false", "no", "0", "off"})
 
@@ -61,16 +63,14 @@ def quote(value: object) -> str:
     return text
 
 
-def _check_slug(value: str, what: str) -> str:
-    """``value`` when it is a valid slug; ``what`` names the field in the error."""
+def _check_slug(value: str, what: str, given: str) -> str:
+    """``value`` when it is a valid slug; errors name the field (``what``) and the text as ``given``."""
     if len(value) > MAX_SLUG_LENGTH:
         raise ValidationError(
-            f"{what} {quote(value)} is too long: {len(value)} characters, at most {MAX_SLUG_LENGTH}"
+            f"{what} {quote(given)} is too long: {len(value)} characters, at most {MAX_SLUG_LENGTH}"
         )
     if not _SLUG.fullmatch(value):
-        raise ValidationError(
-            f"invalid {what} {quote(value)}: use letters, digits and single hyphens between them"
-        )
+        raise ValidationError(f"invalid {what} {quote(given)}: use lowercase letters, digits and hyphens")
     return value
 
 
@@ -81,23 +81,24 @@ def parse_competition_slug(text: str) -> str:
     and ``https://www.kaggle.com/c/titanic/leaderboard`` are all accepted. The result is
     lowercase: Kaggle's slugs are, and its URLs are case-insensitive.
     """
-    value = text.strip().lower()
-    if "/" in value or value.startswith(("http:", "https:")):
+    given = text.strip()
+    if "/" in given or given.lower().startswith(("http:", "https:")):
         try:
-            url = urlparse(value if "://" in value else "https://" + value)
-            host = url.hostname
+            url = urlparse(given if "://" in given else "https://" + given)
+            host = url.hostname  # lowercased by urlparse
         except ValueError:
             raise ValidationError(f"not a Kaggle competition URL: {quote(text)}") from None
         if host not in _KAGGLE_HOSTS:
             raise ValidationError(f"not a Kaggle competition URL: {quote(text)}")
         parts = [part for part in url.path.split("/") if part]
-        if len(parts) < 2 or parts[0] not in ("c", "competitions"):
+        if len(parts) < 2 or parts[0].lower() not in ("c", "competitions"):
             raise ValidationError(
                 f"not a Kaggle competition URL: {quote(text)} "
                 "(expected https://www.kaggle.com/competitions/SLUG)"
             )
-        value = parts[1]
-    return _check_slug(value, "competition slug")
+        given = parts[1]
+    # Errors quote the slug as typed (the user can find it in a file); the result is lowercase.
+    return _check_slug(given.lower(), "competition slug", given)
 
 
 def validate_event_slug(text: str) -> str:
@@ -105,7 +106,8 @@ def validate_event_slug(text: str) -> str:
 
     Callers must use the returned value: it may differ from ``text`` in case and blanks.
     """
-    return _check_slug(text.strip().lower(), "event slug")
+    given = text.strip()
+    return _check_slug(given.lower(), "event slug", given)
 
 
 def slugify(title: str) -> str:
@@ -206,13 +208,15 @@ def parse_duration_or_time(text: str, *, now: datetime | None = None) -> str:
     if value and _DURATION.sub("", value).strip() == "" and _DURATION.search(value):
         seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in _DURATION.findall(value))
         base = now or datetime.now(UTC)
+        if base.tzinfo is None:  # as parse_time reads a time without a zone
+            base = base.replace(tzinfo=UTC)
         try:
             moment = base - timedelta(seconds=seconds)
         except (OverflowError, ValueError):
-            moment = None
-        if moment is None or not _in_year_range(moment):
-            raise ValidationError(f"since: {quote(text)} reaches too far back (before {MIN_YEAR})")
-        return format_time(moment)
+            raise ValidationError(f"since: {quote(text)} reaches too far back") from None
+        # Nothing is stored before MIN_YEAR, so "since 5000 weeks ago" means "since then"
+        # (and the result keeps its four-digit year).
+        return format_time(max(moment, _EARLIEST))
     return parse_time(text, name="since")
 
 

@@ -114,10 +114,19 @@ def test_edge_years_are_accepted_and_stored_with_four_digits(edge):
     assert to_datetime(stored).year in (1970, 9999)
 
 
-def test_duration_reaching_before_1970_is_too_far_back():
+def test_duration_reaching_before_1970_means_since_1970():
     now = datetime(2025, 3, 2, tzinfo=UTC)
-    with pytest.raises(ValidationError, match="too far back"):
-        parse_duration_or_time("3000w", now=now)  # about 1967
+    assert parse_duration_or_time("3000w", now=now) == "1970-01-01T00:00:00Z"  # about 1967
+    assert parse_duration_or_time("5000w", now=now) == "1970-01-01T00:00:00Z"  # about 1929
+
+
+def test_slug_errors_quote_the_text_as_typed():
+    with pytest.raises(ValidationError, match="invalid competition slug 'Not A Slug'"):
+        parse_competition_slug("Not A Slug")
+    with pytest.raises(ValidationError, match="invalid competition slug 'Bad_Slug'"):
+        parse_competition_slug("https://www.kaggle.com/competitions/Bad_Slug")
+    with pytest.raises(ValidationError, match="invalid event slug 'Bad Event'"):
+        validate_event_slug("Bad Event")
 
 
 @pytest.mark.parametrize("junk", ["999-12-31T00:00:00Z", "", "yesterday", "2025-13-01T00:00:00Z", None, 12])
