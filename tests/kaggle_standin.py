@@ -1,4 +1,4 @@
-"""A local stand-in for Kaggle's leaderboard download API, and leaderboard file builders.
+"""A local stand-in for Kaggle's competition API, and leaderboard file builders.
 
 Usage in a test module::
 
@@ -27,17 +27,28 @@ and removes ``KAGGLE_API_TOKEN``, ``KAGGLE_API_ENVIRONMENT``, ``KAGGLE_KERNEL_RU
 another credential set the variables themselves with ``monkeypatch``.
 
 The server answers what kagglesdk sends: ``POST
-/api/v1/competitions.CompetitionApiService/DownloadLeaderboard`` with the JSON body
-``{"competitionName": "<slug>"}``. For each request, in this order:
+/api/v1/competitions.CompetitionApiService/<RPC>`` with a JSON body, for four RPCs:
+
+- ``DownloadLeaderboard`` ``{"competitionName"}``: the served zip
+  (:meth:`~KaggleStandin.serve_zip` / :meth:`~KaggleStandin.serve_raw`);
+- ``GetLeaderboard`` ``{"competitionName", "pageSize", "pageToken", "overridePublic"}``:
+  pages of the boards given to :meth:`~KaggleStandin.serve_board_pages`;
+- ``GetCompetition`` ``{"competitionName"}``: the ``ApiCompetition`` JSON given to
+  :meth:`~KaggleStandin.serve_details`;
+- ``ListCompetitions`` ``{"search", "pageToken"}``: the registered details whose slug or
+  title contains the search text, 20 a page.
+
+Each request is recorded under its *key*: the ``competitionName``, or for
+``ListCompetitions`` the ``search`` text. For each request, in this order:
 
 1. no ``Authorization`` header (or one not matching :meth:`KaggleStandin.expect_credentials`)
    -> 401 ``Unauthorized`` (plain text);
-2. the slug's delay (:meth:`KaggleStandin.set_delay`) is waited, while the request
-   counts as in flight;
-3. the first registered fault of the slug that still has uses left
-   (:meth:`~KaggleStandin.serve_error`, :meth:`~KaggleStandin.serve_disconnect`) answers;
-4. else the served body (:meth:`~KaggleStandin.serve_zip` / :meth:`~KaggleStandin.serve_raw`);
-5. else 404 ``{"code":404,"message":"..."}``.
+2. the key's delay (:meth:`KaggleStandin.set_delay`) is waited;
+3. the first registered fault of the key for that RPC that still has uses left
+   (:meth:`~KaggleStandin.serve_error`, :meth:`~KaggleStandin.serve_disconnect`,
+   :meth:`~KaggleStandin.serve_trickle`; by default they apply to ``DownloadLeaderboard``
+   only, ``rpc=`` names others or ``"*"``) answers;
+4. else the RPC's answer as above; nothing registered -> 404 ``{"code":404,"message":"..."}``.
 
 ``GET /`` answers 200 (a health check); any other path or method answers 404 JSON.
 Nothing is printed or logged by the server.
@@ -45,6 +56,7 @@ Nothing is printed or logged by the server.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -57,15 +69,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import pytest
 
 __all__ = [
+    "API_PREFIX",
     "DEFAULT_KEY",
     "DEFAULT_USERNAME",
     "DOWNLOAD_PATH",
     "ERROR_BODIES",
+    "GET_COMPETITION_PATH",
+    "GET_LEADERBOARD_PATH",
+    "LIST_COMPETITIONS_PATH",
     "SHAPE_HEADERS",
     "KaggleStandin",
     "RecordedRequest",
@@ -76,12 +92,21 @@ __all__ = [
     "make_board",
 ]
 
-DOWNLOAD_PATH = "/api/v1/competitions.CompetitionApiService/DownloadLeaderboard"
-"""The path kagglesdk posts to when its endpoint is not production."""
+API_PREFIX = "/api/v1/competitions.CompetitionApiService/"
+"""Where kagglesdk posts its competition RPCs when its endpoint is not production."""
+DOWNLOAD_PATH = API_PREFIX + "DownloadLeaderboard"
+GET_LEADERBOARD_PATH = API_PREFIX + "GetLeaderboard"
+GET_COMPETITION_PATH = API_PREFIX + "GetCompetition"
+LIST_COMPETITIONS_PATH = API_PREFIX + "ListCompetitions"
+_RPCS = ("DownloadLeaderboard", "GetLeaderboard", "GetCompetition", "ListCompetitions")
 
 DEFAULT_USERNAME = "standin-user"
 DEFAULT_KEY = "standin-key-7f3a91c0d2e84b56"
 """Fake credentials the fixture puts in KAGGLE_USERNAME / KAGGLE_KEY."""
+
+AUTHORIZATION_MARKER = "{authorization}"
+"""In an error body served with ``echo_authorization=True``, replaced by the request's
+``Authorization`` header (a server echoing the secret back)."""
 
 ERROR_BODIES: dict[int, bytes | str | dict] = {
     400: {"code": 400, "message": "Invalid request."},
@@ -126,6 +151,10 @@ _CONTENT_TYPES = {
     str: "text/plain; charset=utf-8",
     dict: "application/json",
 }
+_DEFAULT_PAGE_SIZE = 20  # what Kaggle's view gives without a pageSize
+_MAX_PAGE_SIZE = 200
+_LIST_PAGE_SIZE = 20
+_TRICKLE_LIMIT = 30.0  # seconds: a "forever" trickle ends at the latest then (no stray threads)
 
 
 # --------------------------------------------------------------------------------------
@@ -161,9 +190,11 @@ class _Headers(dict):
 class RecordedRequest:
     """One request the stand-in received.
 
-    ``started``/``ended`` are ``time.time()`` values (ended is None while in flight),
-    ``status`` the answer's status (None while in flight; for a disconnect fault the
-    status line that was sent, 200), ``bytes_sent`` the body bytes written.
+    ``slug`` is the request's key: its ``competitionName`` (for ``ListCompetitions``
+    its ``search`` text). ``started``/``ended`` are ``time.time()`` values (ended is
+    None while in flight), ``status`` the answer's status (None while in flight; for a
+    disconnect or trickle fault the status line that was sent, 200), ``bytes_sent`` the
+    body bytes written.
     """
 
     method: str
@@ -178,6 +209,12 @@ class RecordedRequest:
     bytes_sent: int = 0
 
     @property
+    def rpc(self) -> str | None:
+        """``DownloadLeaderboard``, ``GetLeaderboard``... (None for other paths)."""
+        path = self.path.split("?", 1)[0]
+        return path[len(API_PREFIX) :] if path.startswith(API_PREFIX) else None
+
+    @property
     def authorization(self) -> str | None:
         """The raw ``Authorization`` header, or None."""
         return self.headers.get("Authorization")
@@ -190,9 +227,7 @@ class RecordedRequest:
         value = self.authorization or ""
         if not value.lower().startswith("basic "):
             return None
-        user, _, key = (
-            base64.b64decode(value[6:].strip()).decode("utf-8").partition(":")
-        )
+        user, _, key = base64.b64decode(value[6:].strip()).decode("utf-8").partition(":")
         return user, key
 
     @property
@@ -208,13 +243,21 @@ class RecordedRequest:
 
 @dataclass
 class _Fault:
-    kind: str  # "error" or "disconnect"
+    kind: str  # "error", "disconnect" or "trickle"
     remaining: int | None  # None: forever
+    rpcs: frozenset[str] | None = None  # None: every RPC
     status: int = 200
     body: bytes = b""
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
     after_bytes: int = 0
+    echo_authorization: bool = False
+    # trickle
+    trickle_body: bytes | None = None
+    chunk_size: int = 1
+    interval: float = 0.05
+    forever: bool = False
+    content_length: int | None | Literal["auto"] = "auto"
 
 
 @dataclass
@@ -225,6 +268,70 @@ class _SlugState:
     delay: float = 0.0
     in_flight: int = 0
     max_in_flight: int = 0
+    public_rows: list[dict[str, Any]] | None = None
+    private_rows: list[dict[str, Any]] | None = None
+    page_tokens: dict[str, tuple[str, int]] = field(default_factory=dict)
+    details: dict[str, Any] | None = None
+    details_via_get: bool = True
+
+
+def _rpc_set(rpc: str | Iterable[str]) -> frozenset[str] | None:
+    names = [rpc] if isinstance(rpc, str) else list(rpc)
+    if "*" in names:
+        return None
+    unknown = set(names) - set(_RPCS)
+    if unknown:
+        raise ValueError(f"unknown RPC(s) {sorted(unknown)}; known: {_RPCS}")
+    return frozenset(names)
+
+
+def _snake_to_camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _iso(value: Any) -> Any:
+    """datetime -> ``YYYY-MM-DDTHH:MM:SS.fffZ`` (as Kaggle's JSON); a CSV-style
+    ``"YYYY-MM-DD HH:MM:SS"`` -> ``YYYY-MM-DDTHH:MM:SSZ``; anything else unchanged."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    if isinstance(value, str) and len(value) == 19 and value[10] == " ":
+        return value.replace(" ", "T") + "Z"
+    return value
+
+
+_ROW_ALIASES = {
+    "teamId": ("teamId", "team_id", "TeamId"),
+    "teamName": ("teamName", "team_name", "TeamName"),
+    "submissionDate": (
+        "submissionDate",
+        "submission_date",
+        "SubmissionDate",
+        "LastSubmissionDate",
+        "last_submission_date",
+        "date",
+    ),
+    "score": ("score", "Score"),
+}
+
+
+def _view_row(row: Mapping[str, Any] | Sequence[Any]) -> dict[str, Any]:
+    """A GetLeaderboard row (camelCase JSON) from a tuple ``(team_id, team_name,
+    submission_date, score)`` or a dict keyed camelCase, snake_case or by the CSV header
+    (so :func:`make_board` rows work); other keys (rank, members...) are ignored."""
+    if isinstance(row, Mapping):
+        out: dict[str, Any] = {}
+        for name, aliases in _ROW_ALIASES.items():
+            for alias in aliases:
+                if alias in row:
+                    out[name] = row[alias]
+                    break
+    else:
+        team_id, team_name, date, score = row
+        out = {"teamId": team_id, "teamName": team_name, "submissionDate": date, "score": score}
+    if "submissionDate" in out:
+        out["submissionDate"] = _iso(out["submissionDate"])
+    return {k: v for k, v in out.items() if v is not None}
 
 
 # --------------------------------------------------------------------------------------
@@ -240,9 +347,7 @@ class KaggleStandin:
         username, key: the credentials :meth:`env` hands out (the fixture sets them).
     """
 
-    def __init__(
-        self, *, username: str = DEFAULT_USERNAME, key: str = DEFAULT_KEY
-    ) -> None:
+    def __init__(self, *, username: str = DEFAULT_USERNAME, key: str = DEFAULT_KEY) -> None:
         self.username = username
         self.key = key
         self._lock = threading.Lock()
@@ -292,9 +397,7 @@ class KaggleStandin:
     def port(self) -> int:
         return int(self.url.rsplit(":", 1)[1])
 
-    def env(
-        self, *, config_dir: str | Path | None = None, home: str | Path | None = None
-    ) -> dict[str, str]:
+    def env(self, *, config_dir: str | Path | None = None, home: str | Path | None = None) -> dict[str, str]:
         """Environment variables pointing a (sub)process at this stand-in with the fake
         credentials. Pass ``config_dir``/``home`` (empty folders) to keep the real
         ``~/.kaggle`` out of reach; unset KAGGLE_API_TOKEN yourself in the child env."""
@@ -309,16 +412,14 @@ class KaggleStandin:
             env["HOME"] = str(home)
         return env
 
-    # -- configuration ---------------------------------------------------------------
+    # -- configuration: downloads ------------------------------------------------------
 
     def serve_zip(self, slug: str, zip_bytes: bytes) -> None:
         """Answer downloads of ``slug`` with ``zip_bytes`` (200, ``application/zip``).
         Replaces any body served before; registered faults stay."""
         self.serve_raw(slug, zip_bytes)
 
-    def serve_raw(
-        self, slug: str, body: bytes, *, content_type: str = "application/zip"
-    ) -> None:
+    def serve_raw(self, slug: str, body: bytes, *, content_type: str = "application/zip") -> None:
         """Answer downloads of ``slug`` with arbitrary bytes (200) -- not a zip, a truncated
         zip, a bare CSV... ``Content-Length`` matches ``body``."""
         with self._lock:
@@ -335,20 +436,24 @@ class KaggleStandin:
         times: int | None = None,
         *,
         content_type: str | None = None,
+        rpc: str | Iterable[str] = "DownloadLeaderboard",
+        echo_authorization: bool = False,
     ) -> None:
-        """Answer downloads of ``slug`` with HTTP ``status``.
+        """Answer requests of ``slug`` with HTTP ``status``.
 
         ``body``: a dict is sent as JSON, a str as UTF-8 text, bytes as they are; None uses
         :data:`ERROR_BODIES` (the real bodies) for the status. ``headers`` are added
         (e.g. ``{"Retry-After": "7"}``). ``times=N`` answers so N times, after which
         requests fall through to the next fault or the served body (for retry tests);
         ``times=None`` answers so until :meth:`reset`. Faults are tried in the order
-        they were registered.
+        they were registered. ``rpc``: the RPC(s) the fault applies to
+        (``"DownloadLeaderboard"`` by default; ``"GetLeaderboard"``, ``"GetCompetition"``,
+        ``"ListCompetitions"`` -- keyed by the search text -- or ``"*"`` for all).
+        ``echo_authorization=True`` replaces :data:`AUTHORIZATION_MARKER` in the body by
+        the request's ``Authorization`` header, as a careless server would.
         """
         if body is None:
-            body = ERROR_BODIES.get(
-                status, {"code": status, "message": f"Error {status}"}
-            )
+            body = ERROR_BODIES.get(status, {"code": status, "message": f"Error {status}"})
         if isinstance(body, dict):
             data, ctype = json.dumps(body).encode("utf-8"), "application/json"
         elif isinstance(body, str):
@@ -358,23 +463,60 @@ class KaggleStandin:
         fault = _Fault(
             "error",
             times,
+            rpcs=_rpc_set(rpc),
             status=status,
             body=data,
             content_type=content_type or ctype,
             headers=dict(headers or {}),
+            echo_authorization=echo_authorization,
         )
         with self._lock:
             self._state(slug).faults.append(fault)
 
-    def serve_disconnect(
-        self, slug: str, after_bytes: int = 0, times: int | None = None
-    ) -> None:
+    def serve_disconnect(self, slug: str, after_bytes: int = 0, times: int | None = None) -> None:
         """Start a 200 answer with the full ``Content-Length`` of the served body, send only
         its first ``after_bytes`` bytes, then drop the connection (a download cut short).
         ``times`` as in :meth:`serve_error`. Needs a served body."""
         with self._lock:
             self._state(slug).faults.append(
-                _Fault("disconnect", times, after_bytes=after_bytes)
+                _Fault("disconnect", times, rpcs=frozenset({"DownloadLeaderboard"}), after_bytes=after_bytes)
+            )
+
+    def serve_trickle(
+        self,
+        slug: str,
+        body: bytes | None = None,
+        *,
+        chunk_size: int = 1,
+        interval: float = 0.05,
+        forever: bool = False,
+        content_length: int | None | Literal["auto"] = "auto",
+        times: int | None = None,
+    ) -> None:
+        """Answer downloads of ``slug`` with 200 and send the body slowly: ``chunk_size``
+        bytes, then a pause of ``interval`` seconds, and so on (a server that never times
+        out a read yet never finishes).
+
+        ``body``: the bytes to send (default: the served body at request time).
+        ``forever=True`` repeats them without end (until the client hangs up, or 30 s).
+        ``content_length``: ``"auto"`` sends ``len(body)`` (none when ``forever``), None
+        sends no ``Content-Length`` (the body ends when the connection closes), an int
+        announces that many bytes whatever is sent. ``times`` as in :meth:`serve_error`.
+        """
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be at least 1")
+        with self._lock:
+            self._state(slug).faults.append(
+                _Fault(
+                    "trickle",
+                    times,
+                    rpcs=frozenset({"DownloadLeaderboard"}),
+                    trickle_body=None if body is None else bytes(body),
+                    chunk_size=chunk_size,
+                    interval=float(interval),
+                    forever=forever,
+                    content_length=content_length,
+                )
             )
 
     def set_delay(self, slug: str, seconds: float) -> None:
@@ -382,6 +524,59 @@ class KaggleStandin:
         the request counts as in flight meanwhile."""
         with self._lock:
             self._state(slug).delay = float(seconds)
+
+    # -- configuration: the paged view and competition details -------------------------
+
+    def serve_board_pages(
+        self,
+        slug: str,
+        public_rows: Iterable[Mapping[str, Any] | Sequence[Any]],
+        private_rows: Iterable[Mapping[str, Any] | Sequence[Any]] | None = None,
+    ) -> None:
+        """Answer ``GetLeaderboard`` for ``slug`` with these boards, in the given order.
+
+        Rows: tuples ``(team_id, team_name, submission_date, score)`` or dicts keyed
+        camelCase (``teamId``), snake_case (``team_id``) or by the CSV header (so
+        :func:`make_board` rows work). Dates: a datetime or ``"YYYY-MM-DD HH:MM:SS"``
+        is sent as ISO 8601 with ``Z``; other text as it is. Give scores as text.
+
+        Without ``overridePublic`` the private board is answered when ``private_rows``
+        is given (released), else the public one; with ``"overridePublic": true`` always
+        the public one. Pages hold ``pageSize`` rows (20 when absent, at most 200);
+        ``nextPageToken`` is an opaque token, ``""`` on the last page; an unknown token,
+        or one of the other board, answers 400.
+        """
+        with self._lock:
+            state = self._state(slug)
+            state.public_rows = [_view_row(r) for r in public_rows]
+            state.private_rows = None if private_rows is None else [_view_row(r) for r in private_rows]
+            state.page_tokens.clear()
+
+    def serve_details(self, slug: str, *, via_get: bool = True, **fields: Any) -> None:
+        """Register ``slug``'s ``ApiCompetition`` for ``GetCompetition`` and ``ListCompetitions``.
+
+        ``fields`` in camelCase as Kaggle's JSON (``evaluationMetric="Root Mean Squared
+        Error"``, ``teamCount=123``) or snake_case (converted); a datetime becomes ISO
+        8601 with ``Z``; None leaves the field out. Defaults: ``id`` (derived from the
+        slug), ``ref`` ``https://www.kaggle.com/competitions/<slug>`` (as the kaggle CLI
+        lists it), ``title`` and ``url``. ``via_get=False``: ``GetCompetition`` answers
+        404 and only ``ListCompetitions`` finds it (the documented fallback).
+        """
+        data: dict[str, Any] = {
+            "id": int(hashlib.sha1(slug.encode()).hexdigest()[:6], 16),
+            "ref": f"https://www.kaggle.com/competitions/{slug}",
+            "title": slug.replace("-", " ").title(),
+            "url": f"https://www.kaggle.com/competitions/{slug}",
+        }
+        for name, value in fields.items():
+            data[_snake_to_camel(name)] = _iso(value)
+        data = {k: v for k, v in data.items() if v is not None}
+        with self._lock:
+            state = self._state(slug)
+            state.details = data
+            state.details_via_get = via_get
+
+    # -- configuration: credentials and reset ----------------------------------------
 
     def expect_credentials(
         self,
@@ -396,9 +591,7 @@ class KaggleStandin:
 
         accepted = set()
         if username is not None and key is not None:
-            accepted.add(
-                "Basic " + base64.b64encode(f"{username}:{key}".encode()).decode()
-            )
+            accepted.add("Basic " + base64.b64encode(f"{username}:{key}".encode()).decode())
         if token is not None:
             accepted.add(f"Bearer {token}")
         with self._lock:
@@ -424,16 +617,28 @@ class KaggleStandin:
         with self._lock:
             return list(self._requests)
 
+    def calls(self, rpc: str | None = None, slug: str | None = None) -> list[RecordedRequest]:
+        """The requests of one RPC (all when None), of key ``slug`` if given."""
+        return [r for r in self.requests if (rpc is None or r.rpc == rpc) and (slug is None or r.slug == slug)]
+
     def downloads(self, slug: str | None = None) -> list[RecordedRequest]:
         """The DownloadLeaderboard requests (of ``slug`` if given)."""
-        return [
-            r
-            for r in self.requests
-            if r.is_download and (slug is None or r.slug == slug)
-        ]
+        return [r for r in self.requests if r.is_download and (slug is None or r.slug == slug)]
 
     def download_count(self, slug: str | None = None) -> int:
         return len(self.downloads(slug))
+
+    def leaderboard_calls(self, slug: str | None = None) -> list[RecordedRequest]:
+        """The GetLeaderboard requests (of ``slug`` if given); ``.json`` holds each body."""
+        return self.calls("GetLeaderboard", slug)
+
+    def details_calls(self, slug: str | None = None) -> list[RecordedRequest]:
+        """The GetCompetition requests (of ``slug`` if given)."""
+        return self.calls("GetCompetition", slug)
+
+    def list_calls(self, search: str | None = None) -> list[RecordedRequest]:
+        """The ListCompetitions requests (with this ``search`` text if given)."""
+        return self.calls("ListCompetitions", search)
 
     def in_flight(self, slug: str) -> int:
         """Downloads of ``slug`` being answered right now."""
@@ -449,9 +654,7 @@ class KaggleStandin:
             state = self._slugs.get(slug)
             return state.max_in_flight if state else 0
 
-    def wait_for_downloads(
-        self, count: int, slug: str | None = None, timeout: float = 10.0
-    ) -> bool:
+    def wait_for_downloads(self, count: int, slug: str | None = None, timeout: float = 10.0) -> bool:
         """Wait until ``count`` downloads (of ``slug``) have arrived; False on timeout."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -481,10 +684,12 @@ class KaggleStandin:
             state.in_flight += 1
             state.max_in_flight = max(state.max_in_flight, state.in_flight)
             self._in_flight_total += 1
-            self._max_in_flight_total = max(
-                self._max_in_flight_total, self._in_flight_total
-            )
+            self._max_in_flight_total = max(self._max_in_flight_total, self._in_flight_total)
             return state
+
+    def _state_locked(self, slug: str) -> _SlugState:
+        with self._lock:
+            return self._state(slug)
 
     def _leave(self, slug: str) -> None:
         with self._lock:
@@ -492,15 +697,70 @@ class KaggleStandin:
             state.in_flight -= 1
             self._in_flight_total -= 1
 
-    def _pick(self, slug: str) -> tuple[_Fault | None, bytes | None, str]:
+    def _pick(self, slug: str, rpc: str) -> tuple[_Fault | None, bytes | None, str]:
         with self._lock:
             state = self._state(slug)
             for fault in state.faults:
+                if fault.rpcs is not None and rpc not in fault.rpcs:
+                    continue
                 if fault.remaining is None or fault.remaining > 0:
                     if fault.remaining is not None:
                         fault.remaining -= 1
                     return fault, state.body, state.content_type
             return None, state.body, state.content_type
+
+    def _board_answer(self, slug: str, payload: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            state = self._slugs.get(slug)
+            if state is None or state.public_rows is None:
+                return 404, {"code": 404, "message": f"Competition '{slug}' not found."}
+            public = payload.get("overridePublic") is True
+            board = "private" if state.private_rows is not None and not public else "public"
+            rows = state.private_rows if board == "private" else state.public_rows
+            assert rows is not None
+            size = payload.get("pageSize") or _DEFAULT_PAGE_SIZE
+            if not isinstance(size, int) or size < 0:
+                return 400, {"code": 400, "message": "Invalid page size."}
+            size = min(size, _MAX_PAGE_SIZE)
+            token = payload.get("pageToken") or ""
+            offset = 0
+            if token:
+                found = state.page_tokens.get(token)
+                if found is None or found[0] != board:
+                    return 400, {"code": 400, "message": "Invalid page token."}
+                offset = found[1]
+            page = rows[offset : offset + size]
+            next_offset = offset + size
+            next_token = ""
+            if next_offset < len(rows):
+                next_token = hashlib.sha1(f"{slug}|{board}|{next_offset}".encode()).hexdigest()[:20]
+                state.page_tokens[next_token] = (board, next_offset)
+            return 200, {"submissions": page, "nextPageToken": next_token}
+
+    def _details_answer(self, slug: str) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            state = self._slugs.get(slug)
+            if state is None or state.details is None or not state.details_via_get:
+                return 404, {"code": 404, "message": f"Competition '{slug}' not found."}
+            return 200, dict(state.details)
+
+    def _list_answer(self, payload: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+        search = str(payload.get("search") or "").lower()
+        with self._lock:
+            found = [
+                dict(state.details)
+                for key, state in sorted(self._slugs.items())
+                if state.details is not None
+                and (search in key.lower() or search in str(state.details.get("title", "")).lower())
+            ]
+        token = payload.get("pageToken") or ""
+        offset = int(token.removeprefix("list-")) if token.startswith("list-") else 0
+        page = found[offset : offset + _LIST_PAGE_SIZE]
+        next_offset = offset + _LIST_PAGE_SIZE
+        return 200, {
+            "competitions": page,
+            "nextPageToken": f"list-{next_offset}" if next_offset < len(found) else "",
+        }
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -526,9 +786,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.split("?", 1)[0] == "/":
             self._send(record, 200, b"Kaggle stand-in\n", "text/plain; charset=utf-8")
         else:
-            self._send_json(
-                record, 404, {"code": 404, "message": f"No route for GET {self.path}"}
-            )
+            self._send_json(record, 404, {"code": 404, "message": f"No route for GET {self.path}"})
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -537,37 +795,44 @@ class _Handler(BaseHTTPRequestHandler):
             payload = json.loads(raw.decode("utf-8")) if raw else {}
         except (UnicodeDecodeError, ValueError):
             payload = None
-        slug = payload.get("competitionName") if isinstance(payload, dict) else None
-        slug = slug if isinstance(slug, str) else None
-        record = self._record(raw, payload, slug)
-        if self.path.split("?", 1)[0] != DOWNLOAD_PATH:
-            self._send_json(
-                record, 404, {"code": 404, "message": f"No route for POST {self.path}"}
-            )
+        path = self.path.split("?", 1)[0]
+        rpc = path[len(API_PREFIX) :] if path.startswith(API_PREFIX) else None
+        field_name = "search" if rpc == "ListCompetitions" else "competitionName"
+        key = payload.get(field_name) if isinstance(payload, dict) else None
+        key = key if isinstance(key, str) else None
+        record = self._record(raw, payload, key)
+        if rpc not in _RPCS:
+            self._send_json(record, 404, {"code": 404, "message": f"No route for POST {self.path}"})
             return
         if not self.standin._authorized(self.headers.get("Authorization")):
             self._send(record, 401, b"Unauthorized", "text/plain; charset=utf-8")
             return
-        if payload is None or not slug:
-            self._send_json(
-                record, 400, {"code": 400, "message": "competitionName is required."}
-            )
+        if not isinstance(payload, dict) or (rpc != "ListCompetitions" and not key):
+            self._send_json(record, 400, {"code": 400, "message": "competitionName is required."})
             return
-        state = self.standin._enter(slug)
+        key = key or ""
+        download = rpc == "DownloadLeaderboard"
+        state = self.standin._enter(key) if download else self.standin._state_locked(key)
         try:
             if state.delay > 0:
                 time.sleep(state.delay)
-            fault, body, content_type = self.standin._pick(slug)
+            fault, body, content_type = self.standin._pick(key, rpc)
             if fault is not None and fault.kind == "error":
-                self._send(
-                    record, fault.status, fault.body, fault.content_type, fault.headers
-                )
+                data = fault.body
+                if fault.echo_authorization:
+                    header = self.headers.get("Authorization") or ""
+                    data = data.replace(AUTHORIZATION_MARKER.encode(), header.encode("latin-1"))
+                self._send(record, fault.status, data, fault.content_type, fault.headers)
+            elif fault is not None and fault.kind == "trickle":
+                self._trickle(record, fault, body)
+            elif rpc == "GetLeaderboard":
+                self._send_json(record, *self.standin._board_answer(key, payload))
+            elif rpc == "GetCompetition":
+                self._send_json(record, *self.standin._details_answer(key))
+            elif rpc == "ListCompetitions":
+                self._send_json(record, *self.standin._list_answer(payload))
             elif body is None:
-                self._send_json(
-                    record,
-                    404,
-                    {"code": 404, "message": f"Competition '{slug}' not found."},
-                )
+                self._send_json(record, 404, {"code": 404, "message": f"Competition '{key}' not found."})
             elif fault is not None:  # disconnect
                 self._send(record, 200, body, content_type, cut_after=fault.after_bytes)
             else:
@@ -576,10 +841,11 @@ class _Handler(BaseHTTPRequestHandler):
                     200,
                     body,
                     content_type,
-                    {"Content-Disposition": f'attachment; filename="{slug}.zip"'},
+                    {"Content-Disposition": f'attachment; filename="{key}.zip"'},
                 )
         finally:
-            self.standin._leave(slug)
+            if download:
+                self.standin._leave(key)
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -599,6 +865,40 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_json(self, record: RecordedRequest, status: int, data: dict) -> None:
         self._send(record, status, json.dumps(data).encode("utf-8"), "application/json")
+
+    def _trickle(self, record: RecordedRequest, fault: _Fault, served: bytes | None) -> None:
+        body = fault.trickle_body if fault.trickle_body is not None else served or b""
+        if not body:
+            body = b"\0"
+        record.status = 200
+        length = fault.content_length
+        if length == "auto":
+            length = None if fault.forever else len(body)
+        stop_at = time.monotonic() + _TRICKLE_LIMIT
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/zip")
+            if length is not None:
+                self.send_header("Content-Length", str(length))
+            self.end_headers()
+            self.wfile.flush()
+            position = 0
+            while time.monotonic() < stop_at:
+                if position >= len(body):
+                    if not fault.forever:
+                        break
+                    position = 0
+                chunk = body[position : position + fault.chunk_size]
+                position += len(chunk)
+                self.wfile.write(chunk)
+                self.wfile.flush()
+                record.bytes_sent += len(chunk)
+                time.sleep(fault.interval)
+        except OSError:  # the client hung up: what a deadline should do
+            pass
+        finally:
+            self.close_connection = True
+            record.ended = time.time()
 
     def _send(
         self,
