@@ -311,7 +311,7 @@ class Repository:
                 changes = {
                     key: value
                     for key, value in record.items()
-                    if key != "slug" and _stored(existing, key) != value
+                    if key != "slug" and self._stored(existing, key) != value
                 }
                 if changes:
                     self._update("competitions", existing.id, changes, in_transaction=True)
@@ -418,6 +418,16 @@ class Repository:
                 f"competition {values['slug']!r} already exists (change it with `kagsync competition edit`)"
             ) from None
 
+    def _stored(self, competition: Competition, key: str) -> object:
+        """A competition's stored value under its column name, for change detection."""
+        if key == "event_slug":
+            return competition.event
+        if key == "event_id":
+            return self.get_event(competition.event).id if competition.event else None
+        if key == "lower_is_better":
+            return int(competition.lower_is_better)
+        return getattr(competition, key)
+
     def _update(
         self, table: str, row_id: int, changes: Mapping[str, Any], *, in_transaction: bool = False
     ) -> None:
@@ -430,12 +440,3 @@ class Repository:
             return
         with write_transaction(self.db):
             self.db.utils[table].update(row_id, values)
-
-
-def _stored(competition: Competition, key: str) -> object:
-    """A competition's stored value under its column name, for change detection."""
-    if key == "event_slug":
-        return competition.event
-    if key == "lower_is_better":
-        return int(competition.lower_is_better)
-    return getattr(competition, key)

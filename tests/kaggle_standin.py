@@ -252,6 +252,7 @@ class _Fault:
     headers: dict[str, str] = field(default_factory=dict)
     after_bytes: int = 0
     echo_authorization: bool = False
+    skip: int = 0  # matching requests let through before the fault starts answering
     # trickle
     trickle_body: bytes | None = None
     chunk_size: int = 1
@@ -438,6 +439,7 @@ class KaggleStandin:
         content_type: str | None = None,
         rpc: str | Iterable[str] = "DownloadLeaderboard",
         echo_authorization: bool = False,
+        skip: int = 0,
     ) -> None:
         """Answer requests of ``slug`` with HTTP ``status``.
 
@@ -451,6 +453,8 @@ class KaggleStandin:
         ``"ListCompetitions"`` -- keyed by the search text -- or ``"*"`` for all).
         ``echo_authorization=True`` replaces :data:`AUTHORIZATION_MARKER` in the body by
         the request's ``Authorization`` header, as a careless server would.
+        ``skip=N`` lets the first N matching requests through before the fault starts
+        (e.g. a 429 on the third page of a board).
         """
         if body is None:
             body = ERROR_BODIES.get(status, {"code": status, "message": f"Error {status}"})
@@ -469,6 +473,7 @@ class KaggleStandin:
             content_type=content_type or ctype,
             headers=dict(headers or {}),
             echo_authorization=echo_authorization,
+            skip=skip,
         )
         with self._lock:
             self._state(slug).faults.append(fault)
@@ -702,6 +707,9 @@ class KaggleStandin:
             state = self._state(slug)
             for fault in state.faults:
                 if fault.rpcs is not None and rpc not in fault.rpcs:
+                    continue
+                if fault.skip > 0:
+                    fault.skip -= 1
                     continue
                 if fault.remaining is None or fault.remaining > 0:
                     if fault.remaining is not None:

@@ -77,7 +77,7 @@ def test_cascade_remove(cli):
 @pytest.mark.parametrize(
     "args, fragment",
     [
-        (["competition", "add", "Not A Slug", "--no-sync"], "invalid competition slug 'not a slug'"),
+        (["competition", "add", "Not A Slug", "--no-sync"], "invalid competition slug 'Not A Slug'"),
         (["competition", "add", "https://example.com/competitions/x", "--no-sync"], "not a Kaggle competition URL"),
         (["competition", "add", "titanic", "--event", "ghost", "--no-sync"], "no event 'ghost'"),
         (["competition", "add", "titanic", "--status", "running", "--no-sync"], "unknown status 'running'"),

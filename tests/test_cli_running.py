@@ -48,7 +48,7 @@ def test_import_the_examples_creates_and_syncs_everything(cli):
     competitions = cli.json("competition", "list")
     assert [c["slug"] for c in competitions] == EXAMPLE_SLUGS
     assert all(c["event"] == "neural-night-2025" and c["status"] == "ongoing" for c in competitions)
-    assert all(c["last_sync_status"] == "ok" and c["entries"] > 0 for c in competitions)
+    assert all(c["last_sync_status"] == "ok" and c["entry_count"] > 0 for c in competitions)
     assert {c["slug"]: c["lower_is_better"] for c in competitions}["house-prices-advanced-regression-techniques"]
     for slug in EXAMPLE_SLUGS:  # the summary table
         assert slug in result.stdout
@@ -125,7 +125,7 @@ def test_import_syncs_in_parallel(cli, tmp_path, kaggle_standin):
     assert [kaggle_standin.download_count(slug) for slug in slugs] == [1, 1, 1]
     # ...so the wall time is near the slowest (1 s), not the sum (3 s). Generous bound.
     assert elapsed < 2.5, elapsed
-    assert {c["slug"]: c["entries"] for c in cli.json("competition", "list")} == {s: 200 for s in slugs}
+    assert {c["slug"]: c["entry_count"] for c in cli.json("competition", "list")} == {s: 200 for s in slugs}
 
 
 def test_a_failed_sync_keeps_the_competition_and_exits_3(cli, tmp_path, kaggle_standin):
@@ -169,6 +169,9 @@ def test_reimport_with_a_status_change_syncs_it(cli, tmp_path, boards):
 
 
 def test_watch_once_exit_codes(cli, boards):
+    missing = cli("--source", str(boards), "watch", "--once")
+    assert missing.exit_code == 1 and "no kagsync database at" in missing.stderr
+    assert cli("event", "add", "Night").exit_code == 0
     result = cli("--source", str(boards), "watch", "--once")
     assert result.exit_code == 0, result.output
     assert "No active competitions to sync." in result.stderr

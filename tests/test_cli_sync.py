@@ -35,7 +35,7 @@ def test_add_syncs_a_15000_team_board_exactly(cli, kaggle_standin, db_path):
         assert entry["members"] == [m for m in row["TeamMemberUserNames"].split(",") if m]
         assert entry["is_benchmark"] == (int(row["Rank"]) == 0)
     shown = cli.json("competition", "show", "titanic")
-    assert (shown["entries"], shown["last_sync_status"]) == (15001, "ok")
+    assert (shown["entry_count"], shown["last_sync_status"]) == (15001, "ok")
     assert shown["last_synced_at"] is not None
     assert kaggle_standin.download_count("titanic") == 1
 

@@ -123,7 +123,7 @@ def test_movers(synced):
     since = synced.json("movers", "comp", "--since", "2026-05-01T12:00", "--limit", "1")
     assert [i["team_id"] for i in since["fallers"]] == [101]
     assert since["totals"]["fallers"] == 2
-    everything = synced.json("movers", "comp", "--since", "5000w")
+    everything = synced.json("movers", "comp", "--since", "2000w")
     assert everything["baseline"] is None and len(everything["new"]) == 5
     table = synced("movers", "comp")
     assert table.exit_code == 0, table.output

@@ -74,7 +74,7 @@ def test_header_names_aliases_bom_and_urls(repo, tmp_path):
         "titanic,,0\r\n"
     ))
     plan = read_import(path, repo)
-    assert [(r.line, r.competition, r.action) for r in plan.rows] == [(2, "spaceship-titanic", "new"), (3, "titanic", "new")]
+    assert [(r.line, r.slug, r.action) for r in plan.rows] == [(2, "spaceship-titanic", "new"), (3, "titanic", "new")]
     assert plan.rows[0].record["title"] == "Spaceship" and plan.rows[0].record["lower_is_better"] == 1
     # An empty cell is "not given": the record stays sparse and the insert defaults it.
     assert "title" not in plan.rows[1].record and plan.rows[1].record["lower_is_better"] == 0
@@ -106,11 +106,11 @@ def test_file_level_problems(repo, tmp_path):
 
 
 def test_line_numbers_count_multiline_cells(repo, tmp_path):
-    path = write(tmp_path, 'slug,description\ntitanic,"two\nlines"\nBAD,x\n')
+    path = write(tmp_path, 'slug,description\ntitanic,"two\nlines"\nB_AD,x\n')
     with pytest.raises(ImportValidationError) as caught:
         read_import(path, repo)
     assert caught.value.problems == [
-        "comps.csv line 4: invalid competition slug 'BAD': use lowercase letters, digits and hyphens"]
+        "comps.csv line 4: invalid competition slug 'B_AD': use lowercase letters, digits and hyphens"]
 
 
 def test_dry_run_writes_nothing_and_describes_each_line(repo, database, hook, tmp_path):

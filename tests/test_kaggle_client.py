@@ -5,12 +5,17 @@
 
 from __future__ import annotations
 
+import base64
+import inspect
 import json
 import os
 import socket
 import subprocess
 import sys
+import time
+import traceback
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +23,7 @@ import pytest
 from kagsync import kaggle_client
 from kagsync.errors import (
     CredentialsError,
+    DownloadLimitError,
     KaggleAuthError,
     KaggleConnectionError,
     KaggleError,
@@ -29,13 +35,23 @@ from kagsync.errors import (
 )
 from kagsync.kaggle_client import (
     KaggleCredentials,
+    describe_endpoint,
     download_leaderboard,
+    fetch_competition_details,
+    fetch_leaderboard_page,
+    fetch_private_board,
+    fetch_public_view,
     find_credentials,
+    private_board_released,
 )
 from tests.kaggle_standin import (
+    AUTHORIZATION_MARKER,
     DEFAULT_KEY,
     DEFAULT_USERNAME,
     DOWNLOAD_PATH,
+    GET_COMPETITION_PATH,
+    GET_LEADERBOARD_PATH,
+    LIST_COMPETITIONS_PATH,
     KaggleStandin,
     build_leaderboard_csv,
     build_leaderboard_zip,
@@ -587,6 +603,7 @@ def test_credentials_repr_hides_secrets() -> None:
 def test_import_is_free() -> None:
     code = (
         "import kagsync.kaggle_client, sys; "
+        "assert kagsync.kaggle_client.describe_endpoint('http://u:p@h:1/?q') == 'kaggle:http://h:1'; "
         "assert 'kagglesdk' not in sys.modules and 'requests' not in sys.modules and 'kaggle' not in sys.modules"
     )
     root = Path(__file__).resolve().parents[1]
