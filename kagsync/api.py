@@ -39,7 +39,7 @@ from kagsync.models import (
 from kagsync.repository import Repository
 from kagsync.settings import Settings, load_settings
 from kagsync.sources import LeaderboardSource, choose_source
-from kagsync.sync import DEFAULT_MAX_BOARD_SHRINK, StopFlag, SyncLimits, Syncer, SyncObserver, recover_interrupted
+from kagsync.sync import StopFlag, SyncLimits, Syncer, SyncObserver, recover_interrupted
 
 if TYPE_CHECKING:
     from kagsync.importer import ImportResult
@@ -105,7 +105,9 @@ class Kagsync:
     def source(self) -> LeaderboardSource:
         """Where boards come from: the given source, else ``settings.source``, else Kaggle."""
         if self._source is None:
-            self._source = choose_source(self.settings.source)
+            self._source = choose_source(
+                self.settings.source, max_bytes=self.settings.max_download_bytes, deadline=self.settings.download_deadline
+            )
         return self._source
 
     def syncer(
@@ -118,7 +120,13 @@ class Kagsync:
             lock_timeout=self.settings.lock_timeout,
             observer=observer or self.observer,
             jobs=jobs or self.settings.jobs,
-            limits=SyncLimits(max_board_shrink=getattr(self.settings, "max_board_shrink", DEFAULT_MAX_BOARD_SHRINK)),
+            limits=SyncLimits(
+                max_board_shrink=self.settings.max_board_shrink,
+                parser_options={
+                    "max_uncompressed_bytes": self.settings.max_uncompressed_bytes,
+                    "max_compression_ratio": self.settings.max_compression_ratio,
+                },
+            ),
             stop=self.stop,
         )
 

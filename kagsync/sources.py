@@ -7,7 +7,6 @@ by hand and production Kaggle all go through one path.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -33,21 +32,42 @@ class LeaderboardSource(Protocol):
 
 
 class KaggleSource:
-    """The full-leaderboard download of the Kaggle API (or ``KAGSYNC_KAGGLE_ENDPOINT``)."""
+    """The full-leaderboard download of the Kaggle API (or ``KAGSYNC_KAGGLE_ENDPOINT``).
 
-    def __init__(self, endpoint: str | None = None) -> None:
+    ``max_bytes`` and ``deadline`` cap each download's size and overall time;
+    ``max_attempts`` bounds the retries of 429, 5xx and network failures.
+    """
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        *,
+        max_bytes: int | None = None,
+        deadline: float | None = None,
+        max_attempts: int = 4,
+    ) -> None:
         self.endpoint = endpoint
+        self.max_bytes = max_bytes
+        self.deadline = deadline
+        self.max_attempts = max_attempts
 
     def describe(self, slug: str) -> str:
-        endpoint = self.endpoint or os.environ.get("KAGSYNC_KAGGLE_ENDPOINT")
-        return f"kaggle:{endpoint}" if endpoint else "kaggle"
+        # kaggle_client imports kagglesdk only inside its functions: this stays cheap.
+        from kagsync.kaggle_client import describe_endpoint
+
+        return describe_endpoint(self.endpoint)
 
     def fetch(self, slug: str, workdir: Path, on_progress: ProgressCallback | None = None) -> Path:
-        # Imported here: the Kaggle client is heavy and only needed for a real download.
         from kagsync import kaggle_client
 
+        limits: dict[str, float] = {}
+        if self.max_bytes is not None:
+            limits["max_bytes"] = self.max_bytes
+        if self.deadline is not None:
+            limits["deadline"] = self.deadline
         return kaggle_client.download_leaderboard(
-            slug, workdir, endpoint=self.endpoint, on_progress=on_progress
+            slug, workdir, endpoint=self.endpoint, on_progress=on_progress, max_attempts=self.max_attempts,
+            **limits,  # type: ignore[arg-type]
         )
 
 
@@ -96,10 +116,16 @@ class FolderSource:
         return found
 
 
-def choose_source(folder: Path | None = None, from_file: Path | None = None) -> LeaderboardSource:
+def choose_source(
+    folder: Path | None = None,
+    from_file: Path | None = None,
+    *,
+    max_bytes: int | None = None,
+    deadline: float | None = None,
+) -> LeaderboardSource:
     """The source for this invocation: an explicit file, else a folder, else Kaggle."""
     if from_file is not None:
         return FileSource(from_file)
     if folder is not None:
         return FolderSource(folder)
-    return KaggleSource()
+    return KaggleSource(max_bytes=max_bytes, deadline=deadline)

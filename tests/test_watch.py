@@ -119,7 +119,7 @@ def test_bounded_ticks_sync_every_active_competition_each_tick(db_path, database
     assert [(n, slugs) for n, slugs, _ in recorder.started] == [(i, ["alpha", "beta"]) for i in (1, 2, 3)]
     assert all(report.ok for report in recorder.reports)
     assert sorted(runs(database)) == sorted([(slug, "watch", "ok") for _ in range(3) for slug in ("alpha", "beta")])
-    assert repository.get_competition("alpha").entries == 4
+    assert repository.get_competition("alpha").entry_count == 4
 
 
 def test_a_failing_competition_is_retried_on_the_next_tick(db_path, database, repository, kaggle_standin):
@@ -138,7 +138,7 @@ def test_a_failing_competition_is_retried_on_the_next_tick(db_path, database, re
         "spaceship-titanic": ("ok", 25), "titanic": ("ok", 25)}
     assert kaggle_standin.download_count("titanic") == 2
     titanic = repository.get_competition("titanic")
-    assert (titanic.last_sync_status, titanic.entries) == ("ok", 25)
+    assert (titanic.last_sync_status, titanic.entry_count) == ("ok", 25)
     assert [r for r in runs(database) if r[0] == "titanic"] == [
         ("titanic", "watch", "failed"), ("titanic", "watch", "ok")]
 
@@ -229,12 +229,13 @@ def test_the_loop_waits_the_longer_interval_after_rate_limiting(db_path, reposit
 
 
 def test_is_rate_limited():
-    def outcome(slug, status, error):
-        return SyncOutcome(slug, "watch", "kaggle", status, "", "", 0.0, error=error)
+    def outcome(slug, status, error, kind):
+        return SyncOutcome(slug, "watch", "kaggle", status, "", "", 0.0, error=error, error_kind=kind)
 
-    assert is_rate_limited(outcome("a", "failed", "Kaggle kept rate-limiting the leaderboard download of 'a' (HTTP 429: x)"))
-    assert not is_rate_limited(outcome("rate-limit-429", "failed", "Kaggle has no competition 'rate-limit-429' (HTTP 404)"))
-    assert not is_rate_limited(outcome("a", "ok", None))
+    # The kind decides, never the text: a 404 whose message says "429" is not rate limiting.
+    assert is_rate_limited(outcome("a", "failed", "Kaggle kept rate-limiting (HTTP 429: x)", "rate_limited"))
+    assert not is_rate_limited(outcome("rate-limit-429", "failed", "Kaggle has no competition 'rate-limit-429' (HTTP 429)", "not_found"))
+    assert not is_rate_limited(outcome("a", "ok", None, None))
 
 
 def test_ticks_never_overlap_and_the_next_starts_an_interval_after_the_end(db_path, repository, boards):
@@ -268,7 +269,7 @@ def test_stop_lets_running_syncs_finish_and_starts_no_queued_one(db_path, databa
     last = watcher.run()  # no max_ticks: only the stop ends it
     helper.join()
     assert watcher.ticks == 1 and last.stopped and recorder.stops == 1
-    assert [(o.competition, o.status) for o in last.outcomes] == [("a", "ok"), ("b", "ok"), ("c", "skipped")]
+    assert [(o.competition, o.status) for o in last.outcomes] == [("a", "ok"), ("b", "ok"), ("c", "interrupted")]
     assert last.outcomes[2].error == NOT_STARTED
     assert sorted(source.fetched) == ["a", "b"]
     assert sorted(runs(database)) == [("a", "watch", "ok"), ("b", "watch", "ok")]
@@ -308,7 +309,10 @@ def test_signals_stop_the_loop_and_handlers_are_restored(db_path, repository, bo
         timer.start()
         watcher.run()  # only the signal ends it
         assert watcher.stopping and recorder.stops == 1 and watcher.ticks >= 1
-        with pytest.raises(KeyboardInterrupt):  # a second signal abandons what is left
+        os.kill(os.getpid(), signal.SIGINT)  # a second signal aborts running syncs
+        time.sleep(0.2)
+        assert watcher.syncer.stop.aborting
+        with pytest.raises(KeyboardInterrupt):  # a third abandons what is left
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(1)
     timer.join()
@@ -394,3 +398,28 @@ def test_cron_and_watch_at_once_never_sync_one_competition_together(db_path, rep
     assert kaggle_standin.download_count("titanic") == 2
     assert kaggle_standin.max_in_flight("titanic") == 1
     assert run_count(db_path) == 2
+
+
+def test_a_real_429_from_the_standin_backs_watch_off_by_its_error_kind(db_path, database, repository, kaggle_standin):
+    """HTTP 429 through the real client: the run stores error_kind rate_limited and watch doubles its interval."""
+    kaggle_standin.serve_error("busy", 429, headers={"Retry-After": "0"})
+    repository.add_competition("busy", status="ongoing", sync=False)
+    watcher = Watcher(repository, Syncer(db_path, KaggleSource(max_attempts=1)), interval=10, observer=Recorder())
+    report = watcher.tick()
+    assert [(o.competition, o.status, o.error_kind) for o in report.outcomes] == [("busy", "failed", "rate_limited")]
+    assert report.rate_limited and watcher.current_interval == 20
+    stored = database.query("SELECT status, error_kind FROM sync_runs")
+    assert stored == [{"status": "failed", "error_kind": "rate_limited"}]
+
+
+def test_one_bad_competition_never_stops_the_tick(db_path, database, repository, boards):
+    """A stored date that cannot be read is that competition's failed run; the others sync."""
+    add_board(boards, "good")
+    repository.add_competition("good", status="ongoing", sync=False)
+    repository.add_competition("bad", status="upcoming", start="2025-01-01", sync=False)
+    database.conn.execute("UPDATE competitions SET start = '999-12-31T00:00:00Z' WHERE slug = 'bad'")
+    watcher = Watcher(repository, Syncer(db_path, FolderSource(boards)), interval=10, observer=Recorder())
+    report = watcher.tick()
+    assert report.error is None
+    assert {o.competition: o.status for o in report.outcomes} == {"good": "ok", "bad": "failed"}
+    assert repository.get_competition("bad").last_sync_status == "failed"
