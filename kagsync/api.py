@@ -39,7 +39,7 @@ from kagsync.models import (
 from kagsync.repository import Repository
 from kagsync.settings import Settings, load_settings
 from kagsync.sources import LeaderboardSource, choose_source
-from kagsync.sync import StopFlag, SyncLimits, Syncer, SyncObserver, recover_interrupted
+from kagsync.sync import StopFlag, Syncer, SyncLimits, SyncObserver, recover_interrupted
 
 if TYPE_CHECKING:
     from kagsync.importer import ImportResult
@@ -410,7 +410,7 @@ class Kagsync:
         )
 
 
-def open(  # noqa: A001 -- kagsync.open(), like sqlite3.connect / io.open
+def open(
     db: Path | str | None = None,
     *,
     source: Path | str | LeaderboardSource | None = None,

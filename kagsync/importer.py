@@ -21,15 +21,17 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from kagsync.errors import KagsyncError, NotFoundError, ValidationError
-from kagsync.models import DEFAULT_STATUS, Competition, Saved, SyncOutcome, needs_sync
+from kagsync.models import DEFAULT_STATUS, DEFAULT_WEIGHT, Competition, Saved, SyncOutcome, needs_sync
 from kagsync.repository import Repository
 from kagsync.values import (
     check_range,
+    parse_bool_text,
     parse_competition_slug,
     parse_status,
     parse_time,
@@ -40,13 +42,13 @@ from kagsync.values import (
 __all__ = [
     "COLUMNS",
     "COLUMN_ALIASES",
-    "ImportValidationError",
-    "RowChange",
     "ImportPlan",
     "ImportResult",
-    "read_import",
+    "ImportValidationError",
+    "RowChange",
     "apply_import",
     "import_file",
+    "read_import",
 ]
 
 COLUMNS = ("slug", "title", "event", "status", "start", "end", "description", "lower_is_better", "weight")
@@ -55,8 +57,6 @@ COLUMNS = ("slug", "title", "event", "status", "start", "end", "description", "l
 COLUMN_ALIASES = {"kaggle_id": "slug", "kaggle_competition_id": "slug"}
 """Other names accepted for a column."""
 
-_TRUE = {"true", "yes", "1"}
-_FALSE = {"false", "no", "0"}
 
 
 class ImportValidationError(ValidationError):
@@ -163,15 +163,6 @@ def _records(text: str) -> Iterator[tuple[int, list[str] | None, str | None]]:
         previous = reader.line_num
 
 
-def _parse_bool(text: str) -> bool:
-    value = text.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ValidationError(f"lower_is_better: expected true/false/yes/no/1/0, got {text!r}")
-
-
 def read_import(
     path: Path | str,
     repository: Repository,
@@ -194,25 +185,9 @@ def read_import(
     text = _read_text(path)
     problems: list[str] = []
     events = repository.list_events()
-    existing_events = {e.slug for e in events}
     event_slugs = {e.id: e.slug for e in events}
-    to_create: list[str] = []
-
-    def event_problem(slug: str) -> str | None:
-        """None when the event exists or will be created; else the reason."""
-        if slug in existing_events or slug in to_create:
-            return None
-        if not create_events:
-            return (
-                f"unknown event {slug!r} (create it first with `kagsync event add`, "
-                "or pass --create-events)"
-            )
-        try:
-            validate_event_slug(slug)
-        except ValidationError as error:
-            return str(error)
-        to_create.append(slug)
-        return None
+    event_problem = _EventCheck({e.slug for e in events}, create_events)
+    to_create = event_problem.to_create
 
     default_event = (event or "").strip() or None
     default_event_ok = True
@@ -230,26 +205,10 @@ def read_import(
         raise ImportValidationError(
             [f"{name}: no header line (the first line must name the columns, e.g. slug,title,status)"]
         )
-    columns: list[str] = []
-    for position, raw in enumerate(header, start=1):
-        column = _normalise_column(raw)
-        if not column:
-            problems.append(f"{name} line {header_line}: column {position} has no name")
-        elif column not in COLUMNS:
-            problems.append(
-                f"{name} line {header_line}: unknown column {raw.strip()!r} "
-                f"(known: {', '.join(COLUMNS)}; slug may also be called kaggle_id or kaggle_competition_id)"
-            )
-        elif column in columns:
-            problems.append(f"{name} line {header_line}: column {column!r} appears twice")
-        columns.append(column)
-    if "slug" not in columns:
-        problems.append(
-            f"{name} line {header_line}: no slug column (name it slug, kaggle_id or kaggle_competition_id)"
-        )
-    if problems and any(p.startswith(f"{name} line {header_line}:") for p in problems):
+    columns, header_problems = _header_columns(name, header_line, header)
+    if header_problems:
         # Without a usable header, the lines cannot be read.
-        raise ImportValidationError(problems)
+        raise ImportValidationError(problems + header_problems)
 
     rows: list[RowChange] = []
     seen: dict[str, int] = {}
@@ -265,7 +224,7 @@ def read_import(
                 f"{name} line {line}: {len(cells)} values, but the header has {len(columns)} columns"
             )
             continue
-        values = {column: cell.strip() for column, cell in zip(columns, cells)}
+        values = {column: cell.strip() for column, cell in zip(columns, cells, strict=True)}
         reasons: list[str] = []
         row = _check_row(values, repository, default_event if default_event_ok else None,
                          event_problem, reasons, to_create, event_slugs)
@@ -288,11 +247,78 @@ def read_import(
     return ImportPlan(path=path, rows=rows, events_to_create=[e for e in to_create if e in used])
 
 
+class _EventCheck:
+    """Whether an event named by the file exists or will be created (with --create-events)."""
+
+    def __init__(self, existing: set[str], create: bool) -> None:
+        self.existing = existing
+        self.create = create
+        self.to_create: list[str] = []
+
+    def __call__(self, slug: str) -> str | None:
+        """None when the event exists or will be created; else the reason."""
+        if slug in self.existing or slug in self.to_create:
+            return None
+        if not self.create:
+            return f"unknown event {slug!r} (create it first with `kagsync event add`, or pass --create-events)"
+        try:
+            validate_event_slug(slug)
+        except ValidationError as error:
+            return str(error)
+        if slug != slug.lower():
+            return f"invalid event slug {slug!r}: use lowercase letters, digits and hyphens"
+        self.to_create.append(slug)
+        return None
+
+
+def _header_columns(name: str, line: int, header: list[str]) -> tuple[list[str], list[str]]:
+    """The header's column names and every problem with them."""
+    columns: list[str] = []
+    problems: list[str] = []
+    for position, raw in enumerate(header, start=1):
+        column = _normalise_column(raw)
+        if not column:
+            problems.append(f"{name} line {line}: column {position} has no name")
+        elif column not in COLUMNS:
+            problems.append(
+                f"{name} line {line}: unknown column {raw.strip()!r} "
+                f"(known: {', '.join(COLUMNS)}; slug may also be called kaggle_id or kaggle_competition_id)"
+            )
+        elif column in columns:
+            problems.append(f"{name} line {line}: column {column!r} appears twice")
+        columns.append(column)
+    if "slug" not in columns:
+        problems.append(f"{name} line {line}: no slug column (name it slug, kaggle_id or kaggle_competition_id)")
+    return columns, problems
+
+
 def _slug_or_none(text: str) -> str | None:
     try:
         return parse_competition_slug(text) if text else None
     except ValidationError:
         return None
+
+
+# Each column's parser: the same ones `competition add/edit` use.
+_PARSERS: dict[str, Callable[[str], object]] = {
+    "status": parse_status,
+    "start": lambda text: parse_time(text, name="start"),
+    "end": lambda text: parse_time(text, name="end"),
+    "lower_is_better": lambda text: parse_bool_text(text, name="lower_is_better"),
+    "weight": parse_weight,
+}
+
+
+def _given_values(values: dict[str, str], reasons: list[str]) -> dict[str, Any]:
+    """The line's non-empty cells, each parsed once; a bad cell adds its reason."""
+    given: dict[str, Any] = {key: values[key] for key in ("title", "description") if values.get(key)}
+    for key, parse in _PARSERS.items():
+        if values.get(key):
+            try:
+                given[key] = parse(values[key])
+            except ValidationError as error:
+                reasons.append(str(error))
+    return given
 
 
 def _check_row(
@@ -315,24 +341,7 @@ def _check_row(
         except ValidationError as error:
             reasons.append(str(error))
 
-    given: dict[str, Any] = {}
-    for key in ("title", "description"):
-        if values.get(key):
-            given[key] = values[key]
-    checks = (
-        ("status", parse_status),
-        ("start", lambda text: parse_time(text, name="start")),
-        ("end", lambda text: parse_time(text, name="end")),
-        ("lower_is_better", _parse_bool),
-        ("weight", parse_weight),
-    )
-    for key, parse in checks:
-        if values.get(key):
-            try:
-                parse(values[key])
-                given[key] = values[key]
-            except ValidationError as error:
-                reasons.append(str(error))
+    given = _given_values(values, reasons)
     event = values.get("event") or default_event
     if values.get("event"):
         reason = event_problem(values["event"])
@@ -350,12 +359,12 @@ def _check_row(
             slug,
             title=given.get("title"),
             event=given.get("event"),
-            status=given.get("status", "upcoming"),
+            status=given.get("status", DEFAULT_STATUS),
             start=given.get("start"),
             end=given.get("end"),
             description=given.get("description"),
-            lower_is_better=_parse_bool(given["lower_is_better"]) if "lower_is_better" in given else False,
-            weight=parse_weight(given["weight"]) if "weight" in given else 1.0,
+            lower_is_better=given.get("lower_is_better", False),
+            weight=given.get("weight", DEFAULT_WEIGHT),
             known_events=to_create,
         )
         if existing is not None:

@@ -315,14 +315,11 @@ def _chart(database: Any, competition: Competition, team_ids: list[int], entries
 
     def x_of(run_id: int) -> float:
         index = order[run_id]
-        if by_time:
-            fraction = (times[index] - times[0]) / (times[-1] - times[0])
-        else:
-            fraction = index / (len(runs) - 1)
+        fraction = (times[index] - times[0]) / (times[-1] - times[0]) if by_time else index / (len(runs) - 1)
         return _LEFT + fraction * (_W - _LEFT - _RIGHT)
 
     ranks = [rank for points in series.values() for _, _, rank in points if rank is not None]
-    worst = max(ranks + [2])
+    worst = max([*ranks, 2])
 
     def y_of(rank: int) -> float:
         return _TOP + (rank - 1) / (worst - 1) * (_H - _TOP - _BOTTOM)

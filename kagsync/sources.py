@@ -7,8 +7,9 @@ by hand and production Kaggle all go through one path.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 from kagsync.errors import SourceError
 

@@ -219,10 +219,7 @@ def compute_standings(boards: Iterable[Board], scheme: str = DEFAULT_SCHEME, *, 
     rows: list[Standing] = []
     for key, mine in results.items():
         values = [mine[b.slug].value if b.slug in mine else _missing(scheme, b) for b in counted]
-        if scheme == "best-percentile":
-            total = min(values)
-        else:
-            total = math.fsum(values)
+        total = min(values) if scheme == "best-percentile" else math.fsum(values)
         name, kind = names[key]
         rows.append(
             Standing(

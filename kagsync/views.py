@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from kagsync.errors import NotFoundError, ValidationError
 from kagsync.db import Database
+from kagsync.errors import NotFoundError, ValidationError
 from kagsync.models import Competition, RunRecord
 
 _ENTRY_COLUMNS = """e.rank, e.team_id, e.team_name, e.score, e.score_value, e.submission_count,
@@ -64,7 +64,7 @@ def ok_runs(database: Any, competition: Competition) -> list[dict[str, Any]]:
         (competition.id,),
     )
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor]
+    return [dict(zip(names, row, strict=False)) for row in cursor]
 
 
 def _last_ok_runs(conn: sqlite3.Connection, competition_id: int, count: int) -> list[tuple[int, str]]:
@@ -353,7 +353,7 @@ def team_history(database: Any, competition: Competition, team: str) -> dict[str
     names = [d[0] for d in cursor.description]
     changes = []
     for row in cursor:
-        change = dict(zip(names, row))
+        change = dict(zip(names, row, strict=False))
         change["movement"] = (
             change["previous_rank"] - change["rank"]
             if change["kind"] == "changed" and change["rank"] is not None and change["previous_rank"] is not None

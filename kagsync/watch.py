@@ -34,9 +34,9 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -50,8 +50,8 @@ from kagsync.values import now_iso, to_datetime
 
 __all__ = [
     "MAX_BACKOFF",
-    "Transition",
     "TickReport",
+    "Transition",
     "WatchObserver",
     "Watcher",
     "is_rate_limited",

@@ -13,10 +13,10 @@ import logging
 import os
 import sqlite3
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -206,11 +206,11 @@ def _version(value: bool) -> None:
 def main_options(
     ctx: typer.Context,
     db: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--db", help="SQLite database file [env: KAGSYNC_DB].", show_default=False),
     ] = None,
     source: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option(
             "--source",
             help="Read every leaderboard from DIR/<slug>.zip or .csv instead of Kaggle [env: KAGSYNC_SOURCE].",
@@ -218,13 +218,13 @@ def main_options(
         ),
     ] = None,
     log_file: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--log-file", help="Log file (default: the database name with .log, beside it) [env: KAGSYNC_LOG_FILE]."),
     ] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Say more.")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only errors and results.")] = False,
     version: Annotated[
-        Optional[bool],
+        bool | None,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
     ] = None,
 ) -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 
 from kagsync.cli.app import EXIT_USAGE, app, get_state, new_app, report_error
-from kagsync.models import Competition
 from kagsync.cli.render import (
     JsonOption,
     SyncDisplay,
@@ -18,6 +17,7 @@ from kagsync.cli.render import (
     say,
     table,
 )
+from kagsync.models import Competition
 
 event_app = new_app(
     "Create and manage events (groups of competitions).\n\n"
@@ -31,10 +31,10 @@ app.add_typer(event_app, name="event")
 app.add_typer(competition_app, name="competition")
 
 StartOption = Annotated[
-    Optional[str], typer.Option("--start", help="Start: a date or date-time (UTC unless a zone is given).")
+    str | None, typer.Option("--start", help="Start: a date or date-time (UTC unless a zone is given).")
 ]
-EndOption = Annotated[Optional[str], typer.Option("--end", help="End: a date or date-time.")]
-DescriptionOption = Annotated[Optional[str], typer.Option("--description", help="Free text.")]
+EndOption = Annotated[str | None, typer.Option("--end", help="End: a date or date-time.")]
+DescriptionOption = Annotated[str | None, typer.Option("--description", help="Free text.")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 NoSyncOption = Annotated[
     bool, typer.Option("--no-sync", help="Only store; do not sync the leaderboard now.")
@@ -56,7 +56,7 @@ def _confirm(question: str, yes: bool) -> None:
 def event_add(
     ctx: typer.Context,
     title: Annotated[str, typer.Argument(help="The event's title.")],
-    slug: Annotated[Optional[str], typer.Option("--slug", help="Short id (default: from the title).")] = None,
+    slug: Annotated[str | None, typer.Option("--slug", help="Short id (default: from the title).")] = None,
     start: StartOption = None,
     end: EndOption = None,
     description: DescriptionOption = None,
@@ -127,7 +127,7 @@ def event_show(
 def event_edit(
     ctx: typer.Context,
     event: Annotated[str, typer.Argument(help="Event slug.")],
-    title: Annotated[Optional[str], typer.Option("--title", help="New title.")] = None,
+    title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
     start: StartOption = None,
     end: EndOption = None,
     description: DescriptionOption = None,
@@ -196,8 +196,8 @@ def _competition_table(competitions: list[Competition], *, title: str = "Competi
 def competition_add(
     ctx: typer.Context,
     slug_or_url: Annotated[str, typer.Argument(help="Kaggle slug or any Kaggle URL of the competition.")],
-    title: Annotated[Optional[str], typer.Option("--title", help="Title (default: the slug).")] = None,
-    event: Annotated[Optional[str], typer.Option("--event", help="Event slug it belongs to.")] = None,
+    title: Annotated[str | None, typer.Option("--title", help="Title (default: the slug).")] = None,
+    event: Annotated[str | None, typer.Option("--event", help="Event slug it belongs to.")] = None,
     status: Annotated[str, typer.Option("--status", help="upcoming, ongoing or completed.")] = "upcoming",
     start: StartOption = None,
     end: EndOption = None,
@@ -235,8 +235,8 @@ def competition_add(
 @competition_app.command("list")
 def competition_list(
     ctx: typer.Context,
-    event: Annotated[Optional[str], typer.Option("--event", help="Only this event's.")] = None,
-    status: Annotated[Optional[str], typer.Option("--status", help="Only this status.")] = None,
+    event: Annotated[str | None, typer.Option("--event", help="Only this event's.")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="Only this status.")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """List competitions.
@@ -294,19 +294,19 @@ def competition_show(
 def competition_edit(
     ctx: typer.Context,
     slug: Annotated[str, typer.Argument(help="Competition slug or URL.")],
-    title: Annotated[Optional[str], typer.Option("--title", help="New title.")] = None,
+    title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
     event: Annotated[
-        Optional[str], typer.Option("--event", help="Move to this event ('' detaches it).")
+        str | None, typer.Option("--event", help="Move to this event ('' detaches it).")
     ] = None,
     start: StartOption = None,
     end: EndOption = None,
     description: DescriptionOption = None,
     lower_is_better: Annotated[
-        Optional[bool],
+        bool | None,
         typer.Option("--lower-is-better/--higher-is-better", help="Score direction.", show_default=False),
     ] = None,
     weight: Annotated[
-        Optional[float], typer.Option("--weight", help="Weight in event standings (default 1).")
+        float | None, typer.Option("--weight", help="Weight in event standings (default 1).")
     ] = None,
 ) -> None:
     """Change a competition's fields (does not sync; use set-status or sync).

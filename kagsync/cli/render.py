@@ -86,7 +86,7 @@ class SyncDisplay:
         self._progress: Any = None
         self._tasks: dict[str, Any] = {}
 
-    def __enter__(self) -> "SyncDisplay":
+    def __enter__(self) -> SyncDisplay:
         return self
 
     def __exit__(self, *exc: object) -> None:

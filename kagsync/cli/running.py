@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional, Sequence
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -22,14 +23,14 @@ from kagsync.cli.render import (
     summary_table,
     table,
 )
-from kagsync.errors import KagsyncError, ValidationError
+from kagsync.errors import KagsyncError
 from kagsync.values import now_iso
 
 if TYPE_CHECKING:
     from rich.text import Text
 
 JobsOption = Annotated[
-    Optional[int],
+    int | None,
     typer.Option("--jobs", "-j", help="Parallel syncs (default: the jobs setting, 4).", min=1, max=64, show_default=False),
 ]
 
@@ -64,7 +65,7 @@ def import_command(
         ),
     ],
     event: Annotated[
-        Optional[str], typer.Option("--event", help="Event of the lines that name none.", show_default=False)
+        str | None, typer.Option("--event", help="Event of the lines that name none.", show_default=False)
     ] = None,
     create_events: Annotated[
         bool, typer.Option("--create-events", help="Create the events that do not exist yet (title = slug).")
@@ -208,7 +209,7 @@ class WatchDisplay:
         self._live: Any = None
         self._closing = False
 
-    def __enter__(self) -> "WatchDisplay":
+    def __enter__(self) -> WatchDisplay:
         if self.live_mode:
             from rich.live import Live  # only a live terminal display needs it
 
@@ -403,7 +404,7 @@ class WatchDisplay:
 def watch_command(
     ctx: typer.Context,
     interval: Annotated[
-        Optional[float],
+        float | None,
         typer.Option(
             "--interval",
             help="Seconds between ticks (default: the watch_interval setting, 300).",
@@ -416,7 +417,7 @@ def watch_command(
     ] = False,
     jobs: JobsOption = None,
     max_ticks: Annotated[
-        Optional[int],
+        int | None,
         typer.Option("--max-ticks", help="Stop after this many ticks.", min=1, show_default=False, metavar="N"),
     ] = None,
 ) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -20,21 +20,20 @@ from kagsync.cli.render import (
 from kagsync.models import MAX_JOBS
 
 
-
 @app.command("sync")
 def sync_command(
     ctx: typer.Context,
     slugs: Annotated[
-        Optional[list[str]], typer.Argument(help="Competition slugs or URLs.", show_default=False)
+        list[str] | None, typer.Argument(help="Competition slugs or URLs.", show_default=False)
     ] = None,
     all_active: Annotated[
         bool, typer.Option("--all-active", help="Sync every competition whose status is a sync status.")
     ] = False,
     from_file: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--from", help="Read the leaderboard from this .zip or .csv instead of Kaggle.", metavar="FILE"),
     ] = None,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Parallel syncs.", min=1, max=MAX_JOBS)] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Parallel syncs.", min=1, max=MAX_JOBS)] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Apply the board even if it looks suspect (empty, much smaller, one score).")
     ] = False,
@@ -62,7 +61,7 @@ def sync_command(
 @app.command("runs")
 def runs_command(
     ctx: typer.Context,
-    slug: Annotated[Optional[str], typer.Argument(help="Only this competition's runs.")] = None,
+    slug: Annotated[str | None, typer.Argument(help="Only this competition's runs.")] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many runs.", min=1)] = 20,
     json_output: JsonOption = False,
 ) -> None:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 from rich.markup import escape
@@ -73,12 +73,12 @@ def _reading(ctx: typer.Context) -> Kagsync:
 def leaderboard_command(
     ctx: typer.Context,
     slug: Annotated[str, typer.Argument(help="Competition slug or URL.")],
-    top: Annotated[Optional[int], typer.Option("--top", help="Only the first N rows.", min=1)] = None,
+    top: Annotated[int | None, typer.Option("--top", help="Only the first N rows.", min=1)] = None,
     team: Annotated[
-        Optional[str], typer.Option("--team", help="Only teams whose name contains TEXT (any case).", metavar="TEXT")
+        str | None, typer.Option("--team", help="Only teams whose name contains TEXT (any case).", metavar="TEXT")
     ] = None,
     user: Annotated[
-        Optional[str], typer.Option("--user", help="Only the team with this member username (any case).", metavar="NAME")
+        str | None, typer.Option("--user", help="Only the team with this member username (any case).", metavar="NAME")
     ] = None,
     json_output: JsonOption = False,
     csv_output: CsvOption = False,
@@ -149,7 +149,7 @@ def history_command(
     ctx: typer.Context,
     slug: Annotated[str, typer.Argument(help="Competition slug or URL.")],
     team: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--team", help="A team id or name: its rank and score at each sync where they changed.", metavar="ID_OR_NAME"),
     ] = None,
     json_output: JsonOption = False,
@@ -220,7 +220,7 @@ def movers_command(
     ctx: typer.Context,
     slug: Annotated[str, typer.Argument(help="Competition slug or URL.")],
     since: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--since",
             help="Compare with the board as of this time: a duration ago (90m, 2h, 1d) or a date/date-time. Default: the previous sync.",
@@ -370,11 +370,11 @@ def _output(path: Path | None, *, bom: bool) -> Iterator[TextIO]:
 @app.command("export")
 def export_command(
     ctx: typer.Context,
-    event: Annotated[Optional[str], typer.Option("--event", help="Export every board of this event, and its standings.", metavar="EVENT")] = None,
-    competition: Annotated[Optional[str], typer.Option("--competition", help="Export this competition's board.", metavar="SLUG")] = None,
+    event: Annotated[str | None, typer.Option("--event", help="Export every board of this event, and its standings.", metavar="EVENT")] = None,
+    competition: Annotated[str | None, typer.Option("--competition", help="Export this competition's board.", metavar="SLUG")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv, json or jsonl.", metavar="FORMAT")] = "csv",
     output: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--output", "-o", help="Write to FILE instead of stdout (an event's CSV also writes FILE-standings.csv).", metavar="FILE"),
     ] = None,
     scheme: SchemeOption = "points",
