@@ -31,7 +31,6 @@ from kagsync.models import (
     ExportSummary,
     RunRecord,
     Saved,
-    Status,
     SyncOutcome,
     Trigger,
     is_active,
@@ -122,10 +121,8 @@ class Kagsync:
             jobs=jobs or self.settings.jobs,
             limits=SyncLimits(
                 max_board_shrink=self.settings.max_board_shrink,
-                parser_options={
-                    "max_uncompressed_bytes": self.settings.max_uncompressed_bytes,
-                    "max_compression_ratio": self.settings.max_compression_ratio,
-                },
+                max_uncompressed_bytes=self.settings.max_uncompressed_bytes,
+                max_compression_ratio=self.settings.max_compression_ratio,
             ),
             stop=self.stop,
         )
@@ -182,7 +179,7 @@ class Kagsync:
         sync: bool = True,
         title: str | None = None,
         event: str | None = None,
-        status: Status | None = None,
+        status: str | None = None,
         start: str | None = None,
         end: str | None = None,
         description: str | None = None,
@@ -204,7 +201,7 @@ class Kagsync:
         """One competition by slug or Kaggle URL."""
         return self.repository().get_competition(slug_or_url)
 
-    def competitions(self, *, event: str | None = None, status: Status | Sequence[Status] | None = None) -> list[Competition]:
+    def competitions(self, *, event: str | None = None, status: str | Sequence[str] | None = None) -> list[Competition]:
         """Competitions, optionally of one event and/or with the given status(es)."""
         return self.repository().list_competitions(event=event, status=status)
 

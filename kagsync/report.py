@@ -350,10 +350,10 @@ def _chart(database: Any, competition: Competition, team_ids: list[int], entries
                 f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="2.5" '
                 f'stroke-linejoin="round" stroke-linecap="round"><title>{name}</title></path>'
             )
-            last = [p for p in series[team_id] if p[2] is not None]
+            last = [p[2] for p in series[team_id] if p[2] is not None]
             if last:
                 svg.append(
-                    f'<circle cx="{end_x:.1f}" cy="{y_of(last[-1][2]):.1f}" r="3.5" fill="{colour}"/>'
+                    f'<circle cx="{end_x:.1f}" cy="{y_of(last[-1]):.1f}" r="3.5" fill="{colour}"/>'
                 )
         legend.append(f'<li><span class="swatch" style="background:{colour}"></span>{name}</li>')
     svg.append("</svg>")

@@ -91,7 +91,7 @@ class Repository:
                   "end": end, "created_at": now, "updated_at": now}
         with write_transaction(self.db):
             try:
-                self.db.utils["events"].insert(record)
+                self.db.utils.table("events").insert(record)
             except sqlite3.IntegrityError:
                 raise AlreadyExistsError(f"event {slug!r} already exists") from None
         return self.get_event(slug)
@@ -142,7 +142,7 @@ class Repository:
         """
         event = self.get_event(slug)
         with write_transaction(self.db):
-            count = self.db.utils["competitions"].count_where("event_id = ?", [event.id])
+            count = self.db.utils.table("competitions").count_where("event_id = ?", [event.id])
             if count and not cascade:
                 raise ValidationError(
                     f"event {slug!r} still has {count} competition(s): remove them first or use --cascade"
@@ -275,7 +275,7 @@ class Repository:
         """Delete a competition with its board, runs and history."""
         competition = self.get_competition(slug_or_url)
         with write_transaction(self.db):
-            self.db.utils["competitions"].delete(competition.id)
+            self.db.utils.table("competitions").delete(competition.id)
         return competition
 
     def import_competitions(
@@ -298,7 +298,7 @@ class Repository:
         with write_transaction(self.db):
             now = now_iso()
             for event_slug in new_events:
-                self.db.utils["events"].insert(
+                self.db.utils.table("events").insert(
                     {"slug": validate_event_slug(event_slug), "title": event_slug, "created_at": now, "updated_at": now},
                     ignore=True,
                 )
@@ -412,7 +412,7 @@ class Repository:
         now = now_iso()
         values.update(created_at=now, updated_at=now)
         try:
-            self.db.utils["competitions"].insert(values)
+            self.db.utils.table("competitions").insert(values)
         except sqlite3.IntegrityError:
             raise AlreadyExistsError(
                 f"competition {values['slug']!r} already exists (change it with `kagsync competition edit`)"
@@ -436,7 +436,7 @@ class Repository:
             values["event_id"] = self.get_event(values.pop("event_slug")).id
         values["updated_at"] = now_iso()
         if in_transaction:
-            self.db.utils[table].update(row_id, values)
+            self.db.utils.table(table).update(row_id, values)
             return
         with write_transaction(self.db):
-            self.db.utils[table].update(row_id, values)
+            self.db.utils.table(table).update(row_id, values)

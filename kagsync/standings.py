@@ -159,7 +159,7 @@ def parse_scheme(text: str) -> str:
 
 def kaggle_points(rank: int, teams: int, team_size: int = 1, weight: float = 1.0) -> float:
     """Kaggle's ranking points for one result, without the time decay."""
-    return (
+    return float(
         100000 / math.sqrt(max(team_size, 1)) * rank ** -0.75 * math.log10(1 + math.log10(teams)) * weight
     )
 

@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -40,7 +40,11 @@ from kagsync.errors import (
     SyncBusyError,
     SyncInterruptedError,
 )
-from kagsync.leaderboard import iter_leaderboard_rows
+from kagsync.leaderboard import (
+    DEFAULT_MAX_COMPRESSION_RATIO,
+    DEFAULT_MAX_UNCOMPRESSED_BYTES,
+    iter_leaderboard_rows,
+)
 from kagsync.models import (
     DEFAULT_JOBS,
     DEFAULT_LOCK_TIMEOUT,
@@ -108,7 +112,8 @@ class SyncLimits:
     """What a sync accepts before it holds a board back as suspect."""
 
     max_board_shrink: float = DEFAULT_MAX_BOARD_SHRINK
-    parser_options: dict[str, float] = field(default_factory=dict)
+    max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES
+    max_compression_ratio: float = DEFAULT_MAX_COMPRESSION_RATIO
 
 
 class SyncObserver(Protocol):
@@ -251,7 +256,7 @@ def _stage_entries(
     *,
     lower_is_better: bool,
     stop: StopFlag | None = None,
-    parser_options: dict[str, float] | None = None,
+    limits: SyncLimits | None = None,
 ) -> int:
     """Parse the file into TEMP.staging_entries; returns the number of teams."""
     conn.execute(f"PRAGMA temp.cache_size = -{_STAGING_CACHE_KIB}")
@@ -274,7 +279,14 @@ def _stage_entries(
             "INSERT INTO temp.staging_entries (rank, team_id, team_name, score, score_value,"
             " last_submission, submission_count, members, is_benchmark)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            _checked(iter_leaderboard_rows(path, lower_is_better=lower_is_better, **(parser_options or {})), stop),
+            _checked(
+                iter_leaderboard_rows(
+                    path, lower_is_better=lower_is_better,
+                    max_uncompressed_bytes=(limits or SyncLimits()).max_uncompressed_bytes,
+                    max_compression_ratio=(limits or SyncLimits()).max_compression_ratio,
+                ),
+                stop,
+            ),
         )
     except sqlite3.IntegrityError:
         conn.execute("ROLLBACK")
@@ -624,7 +636,7 @@ class Syncer:
             try:
                 count = _stage_entries(
                     conn, path, lower_is_better=bool(lower_is_better), stop=self.stop,
-                    parser_options=self.limits.parser_options,
+                    limits=self.limits,
                 )
                 log.info("%s: downloaded %d entries", slug, count)
                 if not force:

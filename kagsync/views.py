@@ -176,7 +176,7 @@ def iter_leaderboard_entries(
         shown += 1
 
 
-def _entry(row: tuple, basis: dict[str, Any]) -> dict[str, Any]:
+def _entry(row: tuple[Any, ...], basis: dict[str, Any]) -> dict[str, Any]:
     (rank, team_id, team_name, score, score_value, submissions, last, members, bench, kind, prev) = row
     movement: int | None = None
     is_new = False
@@ -217,7 +217,7 @@ def _lower_is_better(conn: sqlite3.Connection, competition: Competition) -> bool
     ).fetchone()
     first, last = row
     if first is not None and last is not None and first != last:
-        return first < last
+        return bool(first < last)
     return competition.lower_is_better
 
 
@@ -292,7 +292,7 @@ def resolve_team(database: Any, competition: Competition, text: str) -> dict[str
     raise NotFoundError(f"no team {text!r} on {competition.slug} (give a team id or part of its name)")
 
 
-def _team_ids(conn: sqlite3.Connection, where: str, params: tuple, cid: int) -> list[int]:
+def _team_ids(conn: sqlite3.Connection, where: str, params: tuple[object, ...], cid: int) -> list[int]:
     rows = conn.execute(
         f"""SELECT team_id FROM entries WHERE competition_id = ? AND {where}
             UNION SELECT team_id FROM entry_changes WHERE competition_id = ? AND {where}""",

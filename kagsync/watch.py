@@ -360,7 +360,7 @@ class Watcher:
         if self._job is not None:
             # schedule computes the next run from this value, after this call returns:
             # the next tick starts one interval after this one *ended*.
-            self._job.interval = self.current_interval
+            self._job.interval = self.current_interval  # type: ignore[assignment]  # schedule takes floats
 
     def run(self, *, max_ticks: int | None = None) -> TickReport | None:
         """Tick now, then every interval, until stopped or after ``max_ticks`` ticks.
@@ -371,7 +371,7 @@ class Watcher:
         if max_ticks is not None and max_ticks < 1:
             raise ValueError("max_ticks must be at least 1")
         scheduler = schedule.Scheduler()
-        self._job = scheduler.every(self.interval).seconds.do(self._scheduled_tick)
+        self._job = scheduler.every(self.interval).seconds.do(self._scheduled_tick)  # type: ignore[arg-type]
         self._scheduler = scheduler
         start, first = self.ticks, True
         try:
@@ -420,19 +420,19 @@ def stop_on_signals(
             raise KeyboardInterrupt
         watcher.stop()
 
-    previous: dict[int, Callable[[int, object], object] | int | None] = {}
+    previous: dict[int, object] = {}
     try:
         for number in signals:
             previous[number] = signal.signal(number, handler)
         yield
     finally:
         for number, old in previous.items():
-            signal.signal(number, old if old is not None else signal.SIG_DFL)
+            signal.signal(number, old if old is not None else signal.SIG_DFL)  # type: ignore[arg-type]
 
 
 def _started(competition: Competition, now: datetime) -> bool:
-    return bool(competition.start) and to_datetime(competition.start) <= now
+    return competition.start is not None and to_datetime(competition.start) <= now
 
 
 def _ended(competition: Competition, now: datetime) -> bool:
-    return bool(competition.end) and to_datetime(competition.end) <= now
+    return competition.end is not None and to_datetime(competition.end) <= now

@@ -76,7 +76,7 @@ def _guard(function: Callable[..., Any]) -> Callable[..., Any]:
 class KagsyncTyper(typer.Typer):
     """A Typer whose commands turn package errors into one-line messages."""
 
-    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:  # type: ignore[override]
         register = super().command(*args, **kwargs)
 
         def decorator(function: Callable[..., Any]) -> Callable[..., Any]:

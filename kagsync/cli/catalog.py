@@ -217,7 +217,7 @@ def competition_add(
     with SyncDisplay(state) as display:
         saved = state.api(mode="create", observer=display).add_competition(
             slug_or_url,
-            sync=not no_sync,
+            sync=not no_sync,  # the status is checked by the library, like every value
             title=title,
             event=event,
             status=status,
@@ -245,7 +245,7 @@ def competition_list(
     Example:
       kagsync competition list --event neural-night --status ongoing
     """
-    competitions = get_state(ctx).api(mode="read").competitions(event=event, status=status)  # type: ignore[arg-type]
+    competitions = get_state(ctx).api(mode="read").competitions(event=event, status=status)
     if json_output:
         print_json([c.to_dict() for c in competitions])
         return

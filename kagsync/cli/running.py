@@ -326,11 +326,11 @@ class WatchDisplay:
             statuses = ", ".join(self.watcher.repository.sync_statuses) if self.watcher else "ongoing"
             text += f" (status {statuses})"
         if self.once or report.stopped:
-            return text
+            return str(text)
         text += f"; next tick in {report.next_interval:g} s"
         if report.rate_limited:
             text += f" (rate limited by Kaggle: interval raised from {self.watcher.interval:g} s)"
-        return text
+        return str(text)
 
     def _status_line(self) -> Text:
         from rich.text import Text

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from rich.markup import escape
@@ -98,7 +98,7 @@ def leaderboard_command(
     _one_format(json_output, csv_output)
     ks = _reading(ctx)
     competition = ks.competition(slug)
-    entries = ks.leaderboard(competition.slug, top=top, team=team, user=user)
+    entries: list[dict[str, Any]] = ks.leaderboard(competition.slug, top=top, team=team, user=user)
     if not entries and (team is not None or user is not None):
         wanted = " and ".join(
             part
@@ -115,7 +115,7 @@ def leaderboard_command(
     if csv_output:
         write_csv(sys.stdout, LEADERBOARD_CSV_FIELDS, entries)
         return
-    basis = ks.movement_basis(competition.slug)
+    basis: dict[str, Any] = ks.movement_basis(competition.slug)
     if basis["previous_run_id"] is not None:
         caption = f"Move: since the previous sync ({_time(basis['previous_synced_at'])})"
     elif basis["run_id"] is not None:
@@ -169,7 +169,7 @@ def history_command(
     ks = _reading(ctx)
     competition = ks.competition(slug)
     if team is None:
-        syncs = ks.history(competition.slug)
+        syncs: list[dict[str, Any]] = ks.history(competition.slug)
         if json_output:
             print_json({"competition": competition.slug, "syncs": syncs})
             return
@@ -180,7 +180,7 @@ def history_command(
             caption=None if syncs else "No successful sync yet.",
         )
         return
-    history = ks.team_history(competition.slug, team)
+    history: dict[str, Any] = ks.team_history(competition.slug, team)
     if json_output:
         print_json(history)
         return
@@ -250,7 +250,7 @@ def movers_command(
             ) from None
     ks = _reading(ctx)
     competition = ks.competition(slug)
-    result = ks.movers(competition.slug, since=since_iso, limit=limit)
+    result: dict[str, Any] = ks.movers(competition.slug, since=since_iso, limit=limit)
     if result["latest"] is None:
         raise KagsyncError(f"{competition.slug} has no successful sync yet: run kagsync sync {competition.slug}")
     if json_output:
@@ -331,7 +331,7 @@ def event_standings_command(
                 row.place,
                 row.name + (" (team)" if row.kind == "team" else ""),
                 format_total(scheme, row.total),
-                *[row.results[s].rank if row.results.get(s) else None for s in slugs],
+                *[result.rank if (result := row.results.get(s)) else None for s in slugs],
                 row.entered,
             )
             for row in standings.rows
@@ -355,7 +355,7 @@ def _output(path: Path | None, *, bom: bool) -> Iterator[TextIO]:
     partial = path.with_name(f".{path.name}.partial")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(partial, "w", encoding="utf-8-sig" if bom else "utf-8", newline="")
+        handle = open(partial, "w", encoding="utf-8-sig" if bom else "utf-8", newline="")  # noqa: SIM115 -- closed by the with below, across the yield
     except OSError as exc:
         raise KagsyncError(f"{path}: cannot write ({exc.strerror})") from None
     try:
