@@ -491,8 +491,11 @@ def _no_secret_escapes(scrub: _Scrubber) -> Iterator[None]:
     except Exception as exc:  # only re-raised as it is, or without its secret
         if not (scrub.leaks(str(exc)) or scrub.leaks(repr(exc))):
             raise
+        # Not even the rest of the text: it may hold more than the secrets we know of
+        # (the bug that prompted this quoted "Bearer <token>\n<an older token>").
         raise KaggleError(
-            scrub(f"The Kaggle request failed ({type(exc).__name__}: {_one_line(str(exc))}).")
+            f"The Kaggle request failed unexpectedly ({type(exc).__name__}; its message is not shown "
+            "because it quoted the credentials)."
         ) from None
 
 
@@ -1069,14 +1072,26 @@ class _Watchdog:
         import socket
 
         self.fired = True
-        # urllib3 2.x: response.raw.connection is the live HTTPConnection, .sock its socket.
-        sock = getattr(getattr(getattr(self._response, "raw", None), "connection", None), "sock", None)
+        raw = getattr(self._response, "raw", None)  # urllib3's HTTPResponse
+        # A kept-alive connection still holds its socket (urllib3 2.x: raw.connection).
+        sock = getattr(getattr(raw, "connection", None), "sock", None)
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-        else:  # older urllib3: closing is the best we can do (the chunk loop checks the time too)
-            with contextlib.suppress(Exception):
-                self._response.close()
+                return
+        # A connection that closes after the reply has handed its socket to the response:
+        # reach it through the public fileno(), via a duplicate descriptor (shutting the
+        # duplicate down shuts the connection down; closing it leaves the original alone).
+        with contextlib.suppress(Exception):
+            duplicate = socket.socket(fileno=os.dup(raw.fileno()))
+            try:
+                duplicate.shutdown(socket.SHUT_RDWR)
+                return
+            finally:
+                duplicate.close()
+        # Last resort (the chunk loop checks the time too).
+        with contextlib.suppress(Exception):
+            self._response.close()
 
     def cancel(self) -> None:
         if self._timer is not None:

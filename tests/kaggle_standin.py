@@ -75,6 +75,7 @@ import pytest
 
 __all__ = [
     "API_PREFIX",
+    "AUTHORIZATION_MARKER",
     "DEFAULT_KEY",
     "DEFAULT_USERNAME",
     "DOWNLOAD_PATH",

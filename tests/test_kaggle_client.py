@@ -704,3 +704,720 @@ def test_make_board_is_realistic() -> None:
     assert any(r["Score"].endswith("0") for r in rows)
     assert any("," in r["TeamMemberUserNames"] for r in rows)
     assert make_board(50, seed=1) == make_board(50, seed=1)
+
+
+# --------------------------------------------------------------------------------------
+# Secrets: refused when read, never in a message
+# --------------------------------------------------------------------------------------
+
+OLD_TOKEN = "KGAT_old0123456789abcdef0123456789ab"
+
+
+@pytest.mark.parametrize("bad", ["\n", "\r", "\x00", "\t", "\x7f", "é"])
+def test_token_or_key_with_control_character_refused_from_env(home: Path, bad: str) -> None:
+    cases = [
+        ({"KAGGLE_API_TOKEN": f"{TOKEN}{bad}{OLD_TOKEN}"}, "KAGGLE_API_TOKEN"),
+        ({"KAGGLE_USERNAME": "alice", "KAGGLE_KEY": f"key{bad}secret-part"}, "KAGGLE_KEY"),
+        ({"KAGGLE_USERNAME": f"al{bad}ice", "KAGGLE_KEY": "key-secret-part"}, "KAGGLE_USERNAME"),
+    ]
+    for env, source in cases:
+        with pytest.raises(CredentialsError) as info:
+            find_credentials({"HOME": str(home), **env})
+        message = str(info.value)
+        assert source in message
+        assert "\n" not in message and "\r" not in message and "\x00" not in message
+        for part in (TOKEN, OLD_TOKEN, "secret-part", "al"):
+            assert f"{part}{bad}" not in message and part + "\\" not in message
+        for value in env.values():
+            assert value not in message
+        assert TOKEN not in message and "secret-part" not in message
+
+
+def test_two_line_access_token_refused_naming_the_file(home: Path) -> None:
+    (home / ".kaggle").mkdir()
+    (home / ".kaggle" / "access_token").write_text(f"{TOKEN}\n{OLD_TOKEN}\n")
+    with pytest.raises(CredentialsError) as info:
+        find_credentials({"HOME": str(home)})
+    message = str(info.value)
+    assert "~/.kaggle/access_token" in message and "line break" in message
+    assert TOKEN not in message and OLD_TOKEN not in message and "\n" not in message
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\n\n", "  \t\n"])
+def test_access_token_surrounding_whitespace_accepted(home: Path, ending: str) -> None:
+    (home / ".kaggle").mkdir()
+    (home / ".kaggle" / "access_token").write_text(f"{TOKEN}{ending}", newline="")
+    assert find_credentials({"HOME": str(home)}).api_token == TOKEN
+
+
+def test_token_file_named_by_env_with_two_lines_refused(home: Path) -> None:
+    token_file = home / "tok.txt"
+    token_file.write_text(f"{TOKEN}\r\n{OLD_TOKEN}")
+    with pytest.raises(CredentialsError) as info:
+        find_credentials({"HOME": str(home), "KAGGLE_API_TOKEN": str(token_file)})
+    assert str(token_file) in str(info.value)
+    assert TOKEN not in str(info.value) and OLD_TOKEN not in str(info.value)
+
+
+def test_kaggle_json_key_with_newline_refused(home: Path, tmp_path: Path) -> None:
+    config = tmp_path / "cfg"
+    config.mkdir()
+    (config / "kaggle.json").write_text(json.dumps({"username": "carol", "key": "carol-key\nold-key"}))
+    with pytest.raises(CredentialsError) as info:
+        find_credentials({"HOME": str(home), "KAGGLE_CONFIG_DIR": str(config)})
+    message = str(info.value)
+    assert str(config / "kaggle.json") in message and '"key"' in message
+    assert "carol-key" not in message and "old-key" not in message
+
+
+def test_explicit_credentials_with_newline_refused_before_any_request(
+    kaggle_standin: KaggleStandin, dest: Path
+) -> None:
+    creds = KaggleCredentials(None, None, f"{TOKEN}\n{OLD_TOKEN}", "the settings file")
+    with pytest.raises(CredentialsError) as info:
+        download_leaderboard(SLUG, dest, credentials=creds)
+    assert "the settings file" in str(info.value)
+    assert TOKEN not in str(info.value) and OLD_TOKEN not in str(info.value)
+    assert kaggle_standin.requests == []
+
+
+def test_two_line_access_token_never_reaches_requests(
+    kaggle_standin: KaggleStandin, dest: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The original bug: ValueError: Invalid header value b'Bearer <token>\n<old>'.
+    monkeypatch.delenv("KAGGLE_USERNAME")
+    monkeypatch.delenv("KAGGLE_KEY")
+    home = Path(os.environ["HOME"])
+    (home / ".kaggle").mkdir()
+    (home / ".kaggle" / "access_token").write_text(f"{TOKEN}\n{OLD_TOKEN}\n")
+    with pytest.raises(CredentialsError) as info:
+        fetch_leaderboard_page(SLUG, override_public=True)
+    assert TOKEN not in str(info.value) and "Bearer" not in str(info.value)
+    assert kaggle_standin.requests == []
+
+
+@pytest.mark.parametrize(
+    "endpoint, expected",
+    [
+        (None, "kaggle"),
+        ("", "kaggle"),
+        ("   ", "kaggle"),
+        ("http://127.0.0.1:8123", "kaggle:http://127.0.0.1:8123"),
+        ("http://127.0.0.1:8123/", "kaggle:http://127.0.0.1:8123"),
+        ("https://bob:pw-in-url@mirror.example:8443/kaggle/?token=abc#frag", "kaggle:https://mirror.example:8443/kaggle"),
+        ("http://bob:p@ss/w0rd@host:1", "kaggle:http://host:1"),
+        ("http://bob@host", "kaggle:http://host"),
+    ],
+)
+def test_describe_endpoint(endpoint: str | None, expected: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(kaggle_client.ENDPOINT_ENV, raising=False)
+    assert describe_endpoint(endpoint) == expected
+
+
+def test_describe_endpoint_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(kaggle_client.ENDPOINT_ENV, "http://u:secret-pw@127.0.0.1:9/?k=v")
+    assert describe_endpoint(None) == "kaggle:http://127.0.0.1:9"
+    assert describe_endpoint("http://other:1") == "kaggle:http://other:1"  # the argument wins
+
+
+def _secret_forms(username: str | None, key: str | None, token: str | None) -> list[str]:
+    forms = []
+    if key:
+        pair = f"{username}:{key}"
+        encoded = base64.b64encode(pair.encode()).decode()
+        forms += [key, pair, encoded, encoded.rstrip("="), f"Basic {encoded}"]
+    if token:
+        forms += [token, f"Bearer {token}"]
+    return forms
+
+
+def _everything_shown(exc: BaseException) -> str:
+    """What a user or a log could ever see of an exception: message, repr, traceback."""
+    return "\n".join([str(exc), repr(exc), "".join(traceback.format_exception(exc))])
+
+
+def test_no_secret_in_any_error_after_a_series_of_faults(
+    kaggle_standin: KaggleStandin, dest: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every exception of a series of faults is searched for every form of every secret."""
+    key_creds = KaggleCredentials("alice", "alice-key-0123456789abcdef", None, "test key")
+    token_creds = KaggleCredentials(None, None, TOKEN, "test token")
+    secrets = [
+        *_secret_forms("alice", "alice-key-0123456789abcdef", None),
+        *_secret_forms(None, None, TOKEN),
+        *_secret_forms(DEFAULT_USERNAME, DEFAULT_KEY, None),
+        OLD_TOKEN,
+        "pw-in-url",
+    ]
+    echo_json = {"code": 0, "message": f"bad auth header: {AUTHORIZATION_MARKER}"}
+    echo_text = f"Authorization: {AUTHORIZATION_MARKER} was refused"
+    # The secret straddles the 300-character cut of long messages.
+    echo_long = "x" * 280 + AUTHORIZATION_MARKER + " and more"
+    errors: list[BaseException] = []
+
+    def collect(call, *args, **kwargs) -> None:
+        with pytest.raises(Exception) as info:
+            call(*args, **kwargs)
+        errors.append(info.value)
+
+    for creds in (key_creds, token_creds):
+        for status, body in ((401, echo_text), (500, {**echo_json, "code": 500}), (403, {**echo_json, "code": 403}), (400, echo_long)):
+            kaggle_standin.reset()
+            kaggle_standin.serve_error(SLUG, status, body, rpc="*", echo_authorization=True)
+            collect(download_leaderboard, SLUG, dest, credentials=creds, max_attempts=2, sleep=Sleeps())
+            collect(fetch_competition_details, SLUG, credentials=creds, max_attempts=2, sleep=Sleeps())
+            collect(fetch_leaderboard_page, SLUG, override_public=False, credentials=creds, max_attempts=2, sleep=Sleeps())
+            collect(fetch_private_board, SLUG, credentials=creds, max_attempts=2, sleep=Sleeps())
+        kaggle_standin.reset()
+        kaggle_standin.serve_error(SLUG, 429, echo_long, rpc="*", echo_authorization=True)
+        collect(download_leaderboard, SLUG, dest, credentials=creds, max_attempts=2, sleep=Sleeps())
+
+    # Bad tokens, from the environment and from a file.
+    monkeypatch.setenv("KAGGLE_API_TOKEN", f"{TOKEN}\n{OLD_TOKEN}")
+    collect(download_leaderboard, SLUG, dest)
+    collect(find_credentials)
+    monkeypatch.delenv("KAGGLE_API_TOKEN")
+    home = Path(os.environ["HOME"])
+    (home / ".kaggle").mkdir()
+    (home / ".kaggle" / "access_token").write_text(f"{TOKEN}\n{OLD_TOKEN}\n")
+    monkeypatch.delenv("KAGGLE_USERNAME")
+    monkeypatch.delenv("KAGGLE_KEY")
+    collect(fetch_public_view, SLUG)
+    collect(download_leaderboard, SLUG, dest, credentials=KaggleCredentials("alice", "k\r\nalice-key-0123456789abcdef", None, "x"))
+
+    # An endpoint with user-info: unreachable, and reachable but failing.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    collect(download_leaderboard, SLUG, dest, credentials=key_creds, endpoint=f"http://bob:pw-in-url@127.0.0.1:{port}", max_attempts=1)
+    collect(fetch_competition_details, SLUG, credentials=key_creds, endpoint=f"http://bob:pw-in-url@127.0.0.1:{port}", max_attempts=1)
+    kaggle_standin.reset()
+    kaggle_standin.serve_error(SLUG, 502, f"upstream http://bob:pw-in-url@x/ said {AUTHORIZATION_MARKER}", rpc="*", echo_authorization=True)
+    userinfo_url = kaggle_standin.url.replace("http://", "http://bob:pw-in-url@")
+    collect(download_leaderboard, SLUG, dest, credentials=key_creds, endpoint=userinfo_url, max_attempts=1)
+    monkeypatch.setenv(kaggle_client.ENDPOINT_ENV, userinfo_url)
+    collect(fetch_leaderboard_page, SLUG, override_public=True, credentials=token_creds, max_attempts=1)
+    collect(kaggle_client._resolve_endpoint, "ftp://bob:pw-in-url@host")
+
+    # Something unexpected from deep inside requests quoting the header.
+    def broken_call(self, method, request, timeout):
+        raise ValueError(f"Invalid header value b'Bearer {TOKEN}\\n{OLD_TOKEN}'")
+
+    monkeypatch.setattr(kaggle_client._Client, "call", broken_call)
+    collect(download_leaderboard, SLUG, dest, credentials=token_creds)
+
+    assert len(errors) == 44
+    for exc in errors:
+        shown = _everything_shown(exc)
+        for secret in secrets:
+            assert secret not in shown, f"{secret!r} leaked by {type(exc).__name__}: {exc}"
+        assert "\n" not in str(exc), str(exc)
+    assert all(isinstance(exc, kaggle_client.KagsyncError) for exc in errors), [type(e) for e in errors]
+    # The servers really did echo the secrets (so the test tested something).
+    echoed = [r for r in kaggle_standin.requests if r.authorization]
+    assert echoed
+    assert any("***" in str(exc) for exc in errors)
+    assert_clean(dest)
+
+
+# --------------------------------------------------------------------------------------
+# Download limits: size cap and deadline
+# --------------------------------------------------------------------------------------
+
+
+def test_size_cap_from_content_length(kaggle_standin: KaggleStandin, board_zip: bytes, dest: Path) -> None:
+    kaggle_standin.serve_zip(SLUG, board_zip)
+    with pytest.raises(DownloadLimitError) as info:
+        download_leaderboard(SLUG, dest, max_bytes=len(board_zip) - 1, sleep=Sleeps())
+    assert info.value.kind == "too_large"
+    message = str(info.value)
+    assert "cap" in message and SLUG in message and "\n" not in message
+    assert kaggle_standin.download_count(SLUG) == 1  # not retried
+    assert_clean(dest)
+    # Exactly at the cap is fine.
+    assert download_leaderboard(SLUG, dest, max_bytes=len(board_zip)).read_bytes() == board_zip
+
+
+def test_size_cap_while_streaming_without_content_length(kaggle_standin: KaggleStandin, dest: Path) -> None:
+    kaggle_standin.serve_trickle(SLUG, b"z" * 4096, chunk_size=4096, interval=0, forever=True, content_length=None)
+    started = time.monotonic()
+    with pytest.raises(DownloadLimitError) as info:
+        download_leaderboard(SLUG, dest, max_bytes=100_000, sleep=Sleeps())
+    assert time.monotonic() - started < 5
+    assert "cap" in str(info.value)
+    assert_clean(dest)
+
+
+def test_size_cap_when_server_sends_more_than_announced_stops_at_announced(
+    kaggle_standin: KaggleStandin, dest: Path
+) -> None:
+    # A lying Content-Length under the cap: the client reads only what was announced.
+    kaggle_standin.serve_trickle(SLUG, b"y" * 5000, chunk_size=5000, interval=0, content_length=1000)
+    assert download_leaderboard(SLUG, dest, max_bytes=2000).read_bytes() == b"y" * 1000
+
+
+def test_deadline_cuts_off_a_server_trickling_forever(kaggle_standin: KaggleStandin, dest: Path) -> None:
+    kaggle_standin.serve_trickle(SLUG, b"PK\x03\x04" * 64, chunk_size=1, interval=0.02, forever=True)
+    progress: list[int] = []
+    started = time.monotonic()
+    with pytest.raises(DownloadLimitError) as info:
+        download_leaderboard(SLUG, dest, deadline=0.6, on_progress=lambda done, total: progress.append(done))
+    elapsed = time.monotonic() - started
+    assert 0.5 < elapsed < 2.5, elapsed
+    message = str(info.value)
+    assert "0.6 s deadline" in message and SLUG in message and "\n" not in message
+    assert info.value.kind == "too_large"
+    assert kaggle_standin.download_count(SLUG) == 1
+    assert_clean(dest)
+    # The server saw the client hang up soon after the deadline.
+    [request] = kaggle_standin.downloads(SLUG)
+    for _ in range(100):
+        if request.ended is not None:
+            break
+        time.sleep(0.02)
+    assert request.ended is not None and request.ended - request.started < 2.5
+
+
+def test_deadline_with_an_announced_length_trickled_slowly(
+    kaggle_standin: KaggleStandin, board_zip: bytes, dest: Path
+) -> None:
+    kaggle_standin.serve_zip(SLUG, board_zip)
+    kaggle_standin.serve_trickle(SLUG, chunk_size=10, interval=0.05)  # the served body, announced in full
+    started = time.monotonic()
+    with pytest.raises(DownloadLimitError):
+        download_leaderboard(SLUG, dest, deadline=0.5)
+    assert time.monotonic() - started < 2.5
+    assert_clean(dest)
+
+
+def test_deadline_while_waiting_for_headers(kaggle_standin: KaggleStandin, board_zip: bytes, dest: Path) -> None:
+    kaggle_standin.serve_zip(SLUG, board_zip)
+    kaggle_standin.set_delay(SLUG, 2.0)
+    started = time.monotonic()
+    with pytest.raises(DownloadLimitError) as info:
+        download_leaderboard(SLUG, dest, deadline=0.4, sleep=Sleeps())
+    assert time.monotonic() - started < 1.5
+    assert "deadline" in str(info.value)
+    assert_clean(dest)
+
+
+def test_retry_wait_past_the_deadline_ends_retries_early(kaggle_standin: KaggleStandin, dest: Path) -> None:
+    kaggle_standin.serve_error(SLUG, 429, headers={"Retry-After": "100"})
+    sleeps = Sleeps()
+    with pytest.raises(KaggleRateLimitError) as info:  # still a rate limit: watch backs off
+        download_leaderboard(SLUG, dest, deadline=30, sleep=sleeps)
+    assert sleeps == []
+    assert kaggle_standin.download_count(SLUG) == 1
+    assert "1 attempt; stopped to keep within the 30 s deadline" in str(info.value)
+
+
+def test_retries_within_the_deadline_still_happen(
+    kaggle_standin: KaggleStandin, board_zip: bytes, dest: Path
+) -> None:
+    kaggle_standin.serve_zip(SLUG, board_zip)
+    kaggle_standin.serve_error(SLUG, 503, times=2)
+    sleeps = Sleeps()
+    assert download_leaderboard(SLUG, dest, deadline=30, sleep=sleeps).read_bytes() == board_zip
+    assert sleeps == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("kwargs", [{"max_bytes": 0}, {"max_bytes": True}, {"deadline": 0}, {"deadline": float("nan")}])
+def test_limit_arguments_checked(kwargs: dict, dest: Path) -> None:
+    with pytest.raises(ValueError):
+        download_leaderboard(SLUG, dest, credentials=KaggleCredentials(None, None, TOKEN, "t"), **kwargs)
+
+
+# --------------------------------------------------------------------------------------
+# kagglesdk private members we depend on
+# --------------------------------------------------------------------------------------
+
+
+def test_kagglesdk_still_has_the_private_members_we_override() -> None:
+    """Fails loudly when a kagglesdk release renames or removes what kaggle_client relies on."""
+    import kagglesdk
+    from kagglesdk.kaggle_env import KaggleEnv
+    from kagglesdk.kaggle_http_client import KaggleHttpClient
+
+    version = getattr(kagglesdk, "__version__", "?")
+    where = f"kagglesdk {version}: kagsync/kaggle_client.py (_sdk_client_class) relies on"
+    for name, parameters in kaggle_client._KAGGLESDK_PRIVATE_MEMBERS.items():
+        if parameters is None:
+            continue
+        member = getattr(KaggleHttpClient, name, None)
+        assert callable(member), f"{where} KaggleHttpClient.{name}(), which no longer exists"
+        found = tuple(inspect.signature(member).parameters)
+        assert found == parameters, f"{where} KaggleHttpClient.{name}{parameters}, now {name}{found}"
+    init = tuple(inspect.signature(KaggleHttpClient.__init__).parameters)
+    missing = set(kaggle_client._KAGGLESDK_INIT_PARAMETERS) - set(init)
+    assert not missing, f"{where} KaggleHttpClient.__init__ taking {sorted(missing)}; it now takes {init}"
+    assert isinstance(getattr(KaggleHttpClient, "BearerAuth", None), type), f"{where} KaggleHttpClient.BearerAuth"
+
+    stock = KaggleHttpClient(env=KaggleEnv.LOCAL, verbose=False, username="u", password="p", user_agent="t")
+    for name, parameters in kaggle_client._KAGGLESDK_PRIVATE_MEMBERS.items():
+        if parameters is None:
+            assert hasattr(stock, name), f"{where} the attribute KaggleHttpClient().{name}, which is gone"
+    # What they mean: _session is None until _init_session(); _get_request_url uses _endpoint.
+    assert stock._session is None, f"{where} KaggleHttpClient()._session being None before _init_session()"
+    stock._endpoint = "http://example.invalid:1"
+    url = stock._get_request_url("svc", "Method")
+    assert url == "http://example.invalid:1/api/v1/svc/Method", f"{where} _get_request_url() using _endpoint; got {url}"
+
+    # Our subclass overrides no other private member than those listed.
+    ours = kaggle_client._sdk_client_class()
+    overridden = {n for n in vars(ours) if n.startswith("_") and not n.startswith("__")}
+    listed = {n for n, p in kaggle_client._KAGGLESDK_PRIVATE_MEMBERS.items() if p is not None}
+    assert overridden <= listed, f"kaggle_client overrides {sorted(overridden - listed)} without listing them"
+    for name in overridden:
+        assert name in vars(KaggleHttpClient), f"{where} KaggleHttpClient.{name} existing to be overridden"
+
+
+def test_kagglesdk_request_classes_and_serialisation() -> None:
+    from kagglesdk.competitions.services.competition_api_service import CompetitionApiClient
+    from kagglesdk.competitions.types.competition_api_service import (
+        ApiDownloadLeaderboardRequest,
+        ApiGetCompetitionRequest,
+        ApiGetLeaderboardRequest,
+        ApiListCompetitionsRequest,
+    )
+
+    for method in ("download_leaderboard", "get_leaderboard", "get_competition", "list_competitions"):
+        assert callable(getattr(CompetitionApiClient, method, None)), f"CompetitionApiClient.{method} is gone"
+    request = ApiGetLeaderboardRequest()
+    request.competition_name = "x"
+    assert request.to_dict() == {"competitionName": "x"}
+    request.override_public = False  # why kaggle_client sets it only when True:
+    assert request.to_dict() == {"competitionName": "x", "overridePublic": False}
+    request.override_public = True
+    request.page_size = 200
+    request.page_token = "t"
+    assert request.to_dict() == {"competitionName": "x", "overridePublic": True, "pageSize": 200, "pageToken": "t"}
+    for cls in (ApiDownloadLeaderboardRequest, ApiGetCompetitionRequest):
+        one = cls()
+        one.competition_name = "x"
+        assert one.to_dict() == {"competitionName": "x"}
+    search = ApiListCompetitionsRequest()
+    search.search = "x"
+    search.page_token = "p"
+    assert search.to_dict() == {"search": "x", "pageToken": "p"}
+
+
+# --------------------------------------------------------------------------------------
+# Competition details
+# --------------------------------------------------------------------------------------
+
+DETAILS_SLUG = "house-prices-advanced-regression-techniques"
+
+
+def test_details_from_get_competition(kaggle_standin: KaggleStandin) -> None:
+    kaggle_standin.serve_details(
+        DETAILS_SLUG,
+        title="House Prices - Advanced Regression Techniques",
+        description=(
+            "<p>Predict sales prices &amp; practice <b>feature</b> engineering,\n  RFs,"
+            " and gradient boosting</p><p>Second&nbsp;para</p><script>alert('x')</script><style>p{}</style>"
+        ),
+        enabled_date=datetime(2016, 8, 30, 0, 0, 0),
+        deadline="2030-01-01T23:59:00Z",
+        merger_deadline="2029-12-25T23:59:00.123456789Z",
+        new_entrant_deadline="2029-12-26T01:59:00+02:00",
+        evaluation_metric="Root Mean Squared Error",
+        team_count=4321,
+        maxTeamSize=5,
+        maxDailySubmissions="10",  # proto3 JSON may write int64 as text
+        reward="Knowledge",
+        category="Getting Started",
+        host_name="",
+        tags=[{"ref": "tabular"}],
+    )
+    details = fetch_competition_details(DETAILS_SLUG)
+    assert details == {
+        "slug": DETAILS_SLUG,
+        "title": "House Prices - Advanced Regression Techniques",
+        "url": f"https://www.kaggle.com/competitions/{DETAILS_SLUG}",
+        "description": (
+            "Predict sales prices & practice feature engineering, RFs, and gradient boosting Second para"
+        ),
+        "enabled_date": "2016-08-30T00:00:00Z",
+        "deadline": "2030-01-01T23:59:00Z",
+        "merger_deadline": "2029-12-25T23:59:00Z",
+        "new_entrant_deadline": "2029-12-25T23:59:00Z",
+        "evaluation_metric": "Root Mean Squared Error",
+        "team_count": 4321,
+        "max_team_size": 5,
+        "max_daily_submissions": 10,
+        "reward": "Knowledge",
+        "category": "Getting Started",
+        "host_name": None,
+    }
+    [request] = kaggle_standin.requests
+    assert request.path == GET_COMPETITION_PATH
+    assert request.json == {"competitionName": DETAILS_SLUG}
+    assert request.basic_auth == (DEFAULT_USERNAME, DEFAULT_KEY)
+
+
+def test_details_missing_and_placeholder_values(kaggle_standin: KaggleStandin) -> None:
+    kaggle_standin.serve_details(
+        "titanic",
+        ref="titanic",
+        title=None,
+        url=None,
+        deadline="0001-01-01T00:00:00Z",
+        enabledDate="1970-01-01T00:00:00Z",
+        mergerDeadline="not a date",
+        teamCount=True,
+        maxTeamSize="5.5",
+    )
+    details = fetch_competition_details("titanic")
+    assert details["slug"] == "titanic"
+    assert details["title"] is None and details["description"] is None
+    assert details["url"] == "https://www.kaggle.com/competitions/titanic"
+    for name in ("deadline", "enabled_date", "merger_deadline", "new_entrant_deadline"):
+        assert details[name] is None
+    assert details["team_count"] is None and details["max_team_size"] is None
+
+
+def test_details_description_cut_to_500_characters(kaggle_standin: KaggleStandin) -> None:
+    kaggle_standin.serve_details("titanic", description="<div>" + "word " * 400 + "</div>")
+    description = fetch_competition_details("titanic")["description"]
+    assert isinstance(description, str) and len(description) == 500
+    assert description.endswith("…") and "  " not in description
+
+
+def test_details_fall_back_to_list_competitions_on_404(kaggle_standin: KaggleStandin) -> None:
+    kaggle_standin.serve_details("titanic", via_get=False, evaluation_metric="Categorization Accuracy")
+    kaggle_standin.serve_details("titanic-2", evaluation_metric="AUC")  # found by the search too
+    details = fetch_competition_details("titanic")
+    assert details["slug"] == "titanic"
+    assert details["evaluation_metric"] == "Categorization Accuracy"
+    assert len(kaggle_standin.details_calls("titanic")) == 1
+    [search] = kaggle_standin.list_calls("titanic")
+    assert search.path == LIST_COMPETITIONS_PATH and search.json == {"search": "titanic"}
+
+
+def test_details_fallback_follows_search_pages(kaggle_standin: KaggleStandin) -> None:
+    for i in range(25):
+        kaggle_standin.serve_details(f"a-zeta-{i}")
+    kaggle_standin.serve_details("zeta", via_get=False, title="The Zeta")
+    assert fetch_competition_details("zeta")["title"] == "The Zeta"
+    pages = kaggle_standin.list_calls("zeta")
+    assert [p.json.get("pageToken") for p in pages] == [None, "list-20"]
+
+
+@pytest.mark.parametrize("others", [[], ["titanic-2", "titanic-3"]])
+def test_details_not_found(kaggle_standin: KaggleStandin, others: list[str]) -> None:
+    for other in others:
+        kaggle_standin.serve_details(other)
+    with pytest.raises(KaggleNotFoundError) as info:
+        fetch_competition_details("titanic")
+    assert str(info.value) == "no competition 'titanic' on Kaggle"
+    assert info.value.kind == "not_found"
+
+
+def test_details_retries_and_errors(kaggle_standin: KaggleStandin) -> None:
+    kaggle_standin.serve_details("titanic", title="Titanic")
+    kaggle_standin.serve_error("titanic", 429, headers={"Retry-After": "3"}, times=1, rpc="GetCompetition")
+    kaggle_standin.serve_error("titanic", 502, times=1, rpc="GetCompetition")
+    sleeps = Sleeps()
+    assert fetch_competition_details("titanic", sleep=sleeps)["title"] == "Titanic"
+    assert sleeps == [3.0, 2.0]
+
+    cases = [
+        (401, KaggleAuthError, "401"),
+        (403, KaggleForbiddenError, "403"),
+        (429, KaggleRateLimitError, "2 attempts"),
+        (500, KaggleServerError, "500"),
+        (400, KaggleError, "400"),
+    ]
+    for status, error, fragment in cases:
+        kaggle_standin.reset()
+        kaggle_standin.serve_details("titanic")
+        kaggle_standin.serve_error("titanic", status, rpc="GetCompetition")
+        with pytest.raises(error) as info:
+            fetch_competition_details("titanic", max_attempts=2, sleep=Sleeps())
+        assert fragment in str(info.value)
+        assert status == 401 or "titanic" in str(info.value)
+        assert_safe(info.value)
+
+
+def test_details_connection_refused() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(KaggleConnectionError) as info:
+        fetch_competition_details(
+            "titanic",
+            endpoint=f"http://127.0.0.1:{port}",
+            credentials=KaggleCredentials(None, None, TOKEN, "t"),
+            max_attempts=2,
+            sleep=Sleeps(),
+        )
+    assert "refused" in str(info.value).lower() and "details of competition 'titanic'" in str(info.value)
+
+
+def test_details_reply_that_is_not_json(kaggle_standin: KaggleStandin) -> None:
+    kaggle_standin.serve_error("titanic", 200, b"\x00\x01 binary", rpc="GetCompetition")
+    with pytest.raises(KaggleError, match="other than a JSON object"):
+        fetch_competition_details("titanic")
+
+
+# --------------------------------------------------------------------------------------
+# The paged leaderboard view and the private board
+# --------------------------------------------------------------------------------------
+
+
+def view_rows(n: int, seed: int) -> list[dict]:
+    return make_board(n, seed=seed)
+
+
+def expected_rows(rows: list[dict]) -> list[dict]:
+    return [
+        {
+            "team_id": r["TeamId"],
+            "team_name": r["TeamName"],
+            "submission_date": r["LastSubmissionDate"].replace(" ", "T") + "Z",
+            "score": r["Score"],
+        }
+        for r in rows
+    ]
+
+
+def test_fetch_leaderboard_page_request_and_rows(kaggle_standin: KaggleStandin) -> None:
+    public = view_rows(450, seed=1)
+    kaggle_standin.serve_board_pages(SLUG, public)
+
+    rows, token = fetch_leaderboard_page(SLUG, override_public=True)
+    assert rows == expected_rows(public[:200]) and token
+    assert all(type(r["team_id"]) is int and type(r["score"]) is str for r in rows)
+    rows2, token2 = fetch_leaderboard_page(SLUG, override_public=False, page_token=token, page_size=150)
+    assert rows2 == expected_rows(public[200:350]) and token2 and token2 != token
+    first, second = kaggle_standin.leaderboard_calls(SLUG)
+    assert first.path == GET_LEADERBOARD_PATH
+    assert first.json == {"competitionName": SLUG, "overridePublic": True, "pageSize": 200}
+    assert second.json == {"competitionName": SLUG, "pageSize": 150, "pageToken": token}
+
+
+def test_leaderboard_page_odd_values(kaggle_standin: KaggleStandin) -> None:
+    kaggle_standin.serve_board_pages(
+        SLUG,
+        [
+            {"teamId": "123456789012", "teamName": "Big Id", "submissionDate": "2026-05-01T10:00:00.123456789Z", "score": 0.5},
+            {"teamName": "No Id Or Score"},  # proto3 JSON leaves defaults out
+            (7, " Leading space", None, "1.00000"),
+        ],
+    )
+    rows, token = fetch_leaderboard_page(SLUG, override_public=True)
+    assert token == ""
+    assert rows == [
+        {"team_id": 123456789012, "team_name": "Big Id", "submission_date": "2026-05-01T10:00:00.123456789Z", "score": "0.5"},
+        {"team_id": 0, "team_name": "No Id Or Score", "submission_date": None, "score": ""},
+        {"team_id": 7, "team_name": " Leading space", "submission_date": None, "score": "1.00000"},
+    ]
+
+
+def test_leaderboard_page_arguments_checked(kaggle_standin: KaggleStandin) -> None:
+    for size in (0, 201, True):
+        with pytest.raises(ValueError):
+            fetch_leaderboard_page(SLUG, override_public=True, page_size=size)
+    with pytest.raises(ValueError):
+        fetch_private_board(SLUG, max_pages=0)
+    assert kaggle_standin.requests == []
+
+
+def test_private_board_not_released(kaggle_standin: KaggleStandin) -> None:
+    kaggle_standin.serve_board_pages(SLUG, view_rows(30, seed=2))
+    assert private_board_released(SLUG) is False
+    assert fetch_private_board(SLUG) is None
+    calls = kaggle_standin.leaderboard_calls(SLUG)
+    assert len(calls) == 4
+    assert [c.json.get("overridePublic") for c in calls] == [None, True, None, True]
+
+
+def test_private_board_all_pages_in_kaggle_order(kaggle_standin: KaggleStandin) -> None:
+    public = view_rows(450, seed=3)
+    private = list(reversed(view_rows(450, seed=3)))  # same teams, another order
+    kaggle_standin.serve_board_pages(SLUG, public, private)
+
+    assert private_board_released(SLUG) is True
+    kaggle_standin.reset()
+    kaggle_standin.serve_board_pages(SLUG, public, private)
+    rows = fetch_private_board(SLUG)
+
+    assert rows == expected_rows(private)
+    calls = kaggle_standin.leaderboard_calls(SLUG)
+    # private page 1, public page 1, then private pages 2 and 3 (page 1 is reused).
+    assert len(calls) == 4
+    assert [c.json.get("overridePublic") for c in calls] == [None, True, None, None]
+    assert all(c.json["pageSize"] == 200 for c in calls)
+    assert calls[2].json["pageToken"] and calls[3].json["pageToken"] != calls[2].json["pageToken"]
+
+
+def test_private_board_honours_retry_after_between_pages(kaggle_standin: KaggleStandin) -> None:
+    public, private = view_rows(500, seed=4), view_rows(500, seed=5)
+    kaggle_standin.serve_board_pages(SLUG, public, private)
+    # The 3rd GetLeaderboard call (private page 2) is rate-limited once.
+    kaggle_standin.serve_error(SLUG, 429, headers={"Retry-After": "7"}, times=1, rpc="GetLeaderboard", skip=2)
+    sleeps = Sleeps()
+    rows = fetch_private_board(SLUG, sleep=sleeps)
+    assert rows == expected_rows(private)
+    assert sleeps == [7.0]
+    calls = kaggle_standin.leaderboard_calls(SLUG)
+    assert [c.status for c in calls] == [200, 200, 429, 200, 200]
+    assert calls[2].json == calls[3].json  # the same page asked again
+
+
+def test_private_board_rate_limited_for_good(kaggle_standin: KaggleStandin) -> None:
+    kaggle_standin.serve_board_pages(SLUG, view_rows(300, seed=4), view_rows(300, seed=5))
+    kaggle_standin.serve_error(SLUG, 429, rpc="GetLeaderboard", skip=2)
+    with pytest.raises(KaggleRateLimitError) as info:
+        fetch_private_board(SLUG, max_attempts=3, sleep=Sleeps())
+    assert "leaderboard view" in str(info.value) and "3 attempts" in str(info.value)
+
+
+def test_private_board_page_limit(kaggle_standin: KaggleStandin) -> None:
+    kaggle_standin.serve_board_pages(SLUG, view_rows(500, seed=4), view_rows(500, seed=5))
+    with pytest.raises(KaggleError, match="more than 2 pages"):
+        fetch_private_board(SLUG, max_pages=2)
+
+
+def test_public_view_all_pages(kaggle_standin: KaggleStandin) -> None:
+    public = view_rows(401, seed=6)
+    kaggle_standin.serve_board_pages(SLUG, public, view_rows(401, seed=7))
+    assert fetch_public_view(SLUG) == expected_rows(public)
+    calls = kaggle_standin.leaderboard_calls(SLUG)
+    assert len(calls) == 3 and all(c.json.get("overridePublic") is True for c in calls)
+
+
+def test_empty_board(kaggle_standin: KaggleStandin) -> None:
+    kaggle_standin.serve_board_pages(SLUG, [])
+    assert fetch_public_view(SLUG) == []
+    assert private_board_released(SLUG) is False
+
+
+def test_board_of_unknown_competition(kaggle_standin: KaggleStandin) -> None:
+    with pytest.raises(KaggleNotFoundError, match="check the slug"):
+        fetch_public_view("no-such-competition")
+
+
+def test_board_403_says_accept_the_rules(kaggle_standin: KaggleStandin) -> None:
+    kaggle_standin.serve_board_pages(SLUG, view_rows(3, seed=1))
+    kaggle_standin.serve_error(SLUG, 403, rpc="GetLeaderboard")
+    with pytest.raises(KaggleForbiddenError, match="/rules"):
+        fetch_private_board(SLUG)
+
+
+def test_repeated_page_token_stops(kaggle_standin: KaggleStandin, monkeypatch: pytest.MonkeyPatch) -> None:
+    kaggle_standin.serve_board_pages(SLUG, view_rows(10, seed=1))
+    loop = {"submissions": [{"teamId": 1, "score": "1"}], "nextPageToken": "again"}
+    kaggle_standin.serve_error(SLUG, 200, loop, rpc="GetLeaderboard")
+    with pytest.raises(KaggleError, match="repeated a page token"):
+        fetch_public_view(SLUG)
+    assert len(kaggle_standin.leaderboard_calls(SLUG)) == 2
+
+
+def test_standin_rejects_foreign_page_tokens(kaggle_standin: KaggleStandin) -> None:
+    kaggle_standin.serve_board_pages(SLUG, view_rows(300, seed=1), view_rows(300, seed=2))
+    _, public_token = fetch_leaderboard_page(SLUG, override_public=True)
+    with pytest.raises(KaggleError, match="400"):
+        fetch_leaderboard_page(SLUG, override_public=False, page_token=public_token)
+    with pytest.raises(KaggleError, match="400"):
+        fetch_leaderboard_page(SLUG, override_public=True, page_token="made-up")
