@@ -1072,7 +1072,7 @@ class _Watchdog:
         import socket
 
         self.fired = True
-        raw = getattr(self._response, "raw", None)  # urllib3's HTTPResponse
+        raw: Any = getattr(self._response, "raw", None)  # urllib3's HTTPResponse
         # A kept-alive connection still holds its socket (urllib3 2.x: raw.connection).
         sock = getattr(getattr(raw, "connection", None), "sock", None)
         if sock is not None:
