@@ -18,6 +18,12 @@ entries were already yielded: callers must stage what they receive and discard i
 error. Shapes A and B carry no rank; the whole file is read, aggregated per team and
 ranked here, which is fine because those boards are small (at most tens of
 thousands of rows).
+
+Hostile input is refused early and cheaply: a zip member (or plain CSV) larger than
+``max_uncompressed_bytes`` or, above 1 MiB, compressed more than
+``max_compression_ratio`` to 1 is refused before a byte of it is read; blank lines
+beyond two per row and the first 10,000 end the parse; integers must be plain
+ASCII digits that fit SQLite's signed 64 bits; NUL characters are dropped from text.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import csv
 import io
 import json
 import lzma
+import os
 import re
 import zipfile
 import zlib
@@ -36,11 +43,16 @@ from datetime import datetime
 from functools import partial
 from operator import itemgetter
 from pathlib import Path
-from typing import NamedTuple, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO, cast
 
 from kagsync.errors import LeaderboardFormatError
 
+if TYPE_CHECKING:  # the reader's type has no public runtime name before Python 3.12
+    from _csv import Reader as _CsvReader
+
 __all__ = [
+    "DEFAULT_MAX_COMPRESSION_RATIO",
+    "DEFAULT_MAX_UNCOMPRESSED_BYTES",
     "SHAPE_CURRENT",
     "SHAPE_HISTORY",
     "SHAPE_PER_TEAM",
@@ -58,6 +70,14 @@ SHAPE_PER_TEAM = "B"
 """``TeamId,TeamName,SubmissionDate,Score`` with every TeamId on one row."""
 SHAPE_CURRENT = "C"
 """``Rank,TeamId,TeamName,LastSubmissionDate,Score,SubmissionCount,TeamMemberUserNames``."""
+
+DEFAULT_MAX_UNCOMPRESSED_BYTES = 2 << 30
+"""Default size limit of the CSV (a zip member's uncompressed size, or a plain CSV's
+size): 2 GiB, ~30 times the largest real board, far above any real leaderboard."""
+DEFAULT_MAX_COMPRESSION_RATIO = 100.0
+"""Default limit of a zip member's ``file_size / compress_size``. Real boards compress
+2-3 to 1; a zip bomb (say 2 GB of newlines in 2 MB) compresses 1000 to 1. Members of
+at most 1 MiB are never refused for their ratio (tiny files compress erratically)."""
 
 
 class LeaderboardEntry(NamedTuple):
@@ -153,8 +173,22 @@ _ZIP_STREAM_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 # Each chunk TextIOWrapper pulls from a zip member costs several Python-level calls
-# in zipfile; bigger chunks make that overhead negligible.
+# in zipfile; bigger chunks make that overhead negligible (32-64 KB measure best).
 _TEXT_CHUNK = 1 << 16
+
+# SQLite's INTEGER is a signed 64-bit value: anything larger would fail (OverflowError)
+# only when the sync inserts it, far from the file and line at fault.
+_INT64_MAX = (1 << 63) - 1
+_INT64_DIGITS = len(str(_INT64_MAX))  # 19
+
+# A member compressed more than the ratio limit is refused only above this size.
+_RATIO_FLOOR = 1 << 20
+
+# Blank lines are skipped, but each still costs a trip through the CSV reader: a file
+# of nothing but (or mostly) blank lines is refused once it has this many more than
+# two per row. Real files have at most a trailing one; a CSV rewritten in text mode
+# on Windows ("\r\r\n") has one per row.
+_MAX_BLANK_LINES = 10_000
 
 # TeamIds below this are tracked in a bitmap (2 MB covers today's ~16M ids, 32 MB at
 # most); larger, implausible ids fall back to a set, so a hostile id cannot make us
@@ -174,11 +208,16 @@ def _error(name: str, line: int | None, problem: str) -> LeaderboardFormatError:
     return LeaderboardFormatError(f"{where}: {problem}")
 
 
-def _normalize_date(text: str, column: str, name: str, line: int) -> str:
+def _normalize_date(text: str, column: str, name: str, line: int) -> str | None:
     """A non-empty date -> ``YYYY-MM-DDTHH:MM:SSZ``, or raise naming the column.
 
-    The shape-C loop inlines the common case and calls this for the rest.
+    NULs are dropped first (None if nothing is left). The shape-C loop inlines the
+    common case and calls this for the rest.
     """
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+        if not text:
+            return None
     m = _ANY_DATE(text)
     if m is not None:
         year, month, day, clock = m.groups()
@@ -199,7 +238,8 @@ def _parse_score(text: str, name: str, line: int) -> float | None:
     """Score text -> float; empty -> None.
 
     NaN and infinities are rejected: no leaderboard shows them, they cannot be
-    ranked, and SQLite would store NaN as NULL.
+    ranked, and SQLite would store NaN as NULL. The caller drops NULs first
+    (see :func:`_score_without_nul`).
     """
     if not text:
         return None
@@ -213,21 +253,43 @@ def _parse_score(text: str, name: str, line: int) -> float | None:
 
 
 def _parse_count(text: str, column: str, name: str, line: int) -> int:
-    """A non-negative integer column (shapes A/B, and the shape-C error path)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise _error(name, line, f"{column} {_show(text)} is not an integer") from None
-    if value < 0:
+    """A non-negative integer column (shapes A/B, and the shape-C error path).
+
+    Only plain ASCII digits: ``int()`` alone would also take `` 12 ``, ``+12``,
+    ``1_000`` and other scripts' digits (``١٢٣``). The value must fit SQLite's
+    signed 64-bit INTEGER; leading zeros are allowed.
+    """
+    # isascii() is O(1) (a flag of the string); isdigit() is only ASCII 0-9 then.
+    if text.isascii() and text.isdigit():
+        if len(text) < _INT64_DIGITS:  # the common case: at most 18 digits always fit
+            return int(text)
+        # Strip leading zeros before int(): Python refuses to convert more than 4300
+        # digits, and the length alone then tells a value that cannot fit.
+        significant = text.lstrip("0") or "0"
+        if len(significant) <= _INT64_DIGITS and int(significant) <= _INT64_MAX:
+            return int(significant)
+        raise _error(
+            name, line, f"{column} {_show(text)} is too large (at most {_INT64_MAX})"
+        )
+    if text[:1] == "-" and text[1:].isascii() and text[1:].isdigit() and text.strip("-0"):
         raise _error(name, line, f"{column} {_show(text)} is negative")
-    return value
+    raise _error(name, line, f"{column} {_show(text)} is not an integer")
+
+
+def _score_without_nul(text: str, name: str, line: int) -> tuple[str, float | None]:
+    """The shape-C loop's path when ``float()`` failed: drop NULs, then parse or raise."""
+    text = text.replace("\x00", "")
+    return text, _parse_score(text, name, line)
 
 
 def _members_json(text: str) -> str:
     """TeamMemberUserNames ("a,b", quoted by Kaggle when several) -> JSON array text.
 
-    The shape-C loop handles the common forms itself (see _PLAIN_MEMBERS).
+    The shape-C loop handles the common forms itself (see _PLAIN_MEMBERS, which
+    excludes NUL: the NULs dropped here cost the common case nothing).
     """
+    if "\x00" in text:
+        text = text.replace("\x00", "")
     names = [part for part in (raw.strip() for raw in text.split(",")) if part]
     if not names:
         return "[]"
@@ -249,7 +311,45 @@ class _Opened:
     file_name: str  # "x.csv" or "board.zip": for problems of the container itself
 
 
-def _open(path: Path) -> _Opened:
+@dataclass(frozen=True)
+class _Limits:
+    """What a file may cost before a byte of its CSV is read (see the public defaults)."""
+
+    max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES
+    max_compression_ratio: float = DEFAULT_MAX_COMPRESSION_RATIO
+
+
+def _check_size(name: str, size: int, limits: _Limits) -> None:
+    if size > limits.max_uncompressed_bytes:
+        raise _error(
+            name,
+            None,
+            f"the CSV is too large: {size:,} bytes, more than the limit of "
+            f"{limits.max_uncompressed_bytes:,}",
+        )
+
+
+def _check_member(name: str, member: zipfile.ZipInfo, limits: _Limits) -> None:
+    """Refuse a zip bomb from the central directory alone, before decompressing.
+
+    The sizes there can lie, but zipfile never returns more than ``file_size``
+    bytes of a member (and then fails its CRC), so checking them bounds the work.
+    """
+    _check_size(name, member.file_size, limits)
+    if member.file_size <= _RATIO_FLOOR:
+        return
+    # A compress_size of 0 for a non-empty member is an infinite ratio.
+    if member.file_size > limits.max_compression_ratio * member.compress_size:
+        ratio = member.file_size / max(member.compress_size, 1)
+        raise _error(
+            name,
+            None,
+            f"compressed {ratio:,.0f} to 1, more than the limit of "
+            f"{limits.max_compression_ratio:g} to 1 (a zip bomb?)",
+        )
+
+
+def _open(path: Path, limits: _Limits) -> _Opened:
     """Open a .zip's leaderboard member or a .csv as text; raise on a bad zip."""
     with open(path, "rb") as probe:
         head = probe.read(4)
@@ -261,7 +361,14 @@ def _open(path: Path) -> _Opened:
             return open(path, "rb")
 
         # The caller owns and closes the stream (that is this function's purpose).
+        # (TextIOWrapper's default 8 KB chunks read a plain file fastest.)
         stream = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
+        try:
+            # The size of what was opened (a pipe or device says 0: not limited here).
+            _check_size(path.name, os.fstat(stream.fileno()).st_size, limits)
+        except BaseException:
+            stream.close()
+            raise
         return _Opened(path.name, stream, False, reopen_csv, path.name)
 
     try:
@@ -275,6 +382,7 @@ def _open(path: Path) -> _Opened:
         name = f"{path.name}:{member.filename}"
         if member.flag_bits & 0x1:
             raise _error(name, None, "the CSV is encrypted")
+        _check_member(name, member, limits)
         try:
             binary = archive.open(member)
         except NotImplementedError:
@@ -332,7 +440,7 @@ def _find_bad_utf8_line(reopen_binary: Callable[[], io.BufferedIOBase]) -> int |
                     raw.decode("utf-8")
                 except UnicodeDecodeError:
                     return number
-    except Exception:  # the file changed or broke meanwhile: settle for an estimate
+    except Exception:  # noqa: BLE001 - the file changed or broke meanwhile: settle for an estimate
         return None
     return None
 
@@ -355,12 +463,17 @@ def _zip_damage(opened: _Opened) -> str | None:
                 pass
     except _ZIP_STREAM_ERRORS as exc:
         return _detail(exc)
-    except Exception:  # diagnosis must not mask the original error
+    except Exception:  # noqa: BLE001 - diagnosis must not mask the original error
         return None
     return None
 
 
-def open_leaderboard_file(path: Path | str) -> tuple[str, TextIO]:
+def open_leaderboard_file(
+    path: Path | str,
+    *,
+    max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES,
+    max_compression_ratio: float = DEFAULT_MAX_COMPRESSION_RATIO,
+) -> tuple[str, TextIO]:
     """Open a leaderboard ``.zip`` or ``.csv`` as a text stream for the CSV reader.
 
     Returns ``(display_name, stream)``: the name used in error messages
@@ -375,8 +488,14 @@ def open_leaderboard_file(path: Path | str) -> tuple[str, TextIO]:
     CSVs none of which (or more than one of which) has "leaderboard" in its name.
     ``OSError`` from opening the path itself (missing file, no permission) is not a
     format problem and propagates unchanged.
+
+    Before anything is read, the CSV's size (a zip member's uncompressed size from
+    the zip's directory, or a plain file's size) must be at most
+    ``max_uncompressed_bytes``, and a zip member larger than 1 MiB must be
+    compressed at most ``max_compression_ratio`` to 1 (``file_size /
+    compress_size``); otherwise :class:`LeaderboardFormatError` with the reason.
     """
-    opened = _open(Path(path))
+    opened = _open(Path(path), _Limits(max_uncompressed_bytes, max_compression_ratio))
     return opened.name, opened.stream
 
 
@@ -384,7 +503,12 @@ def open_leaderboard_file(path: Path | str) -> tuple[str, TextIO]:
 
 
 def iter_leaderboard(
-    path: Path | str, *, lower_is_better: bool, info: LeaderboardInfo | None = None
+    path: Path | str,
+    *,
+    lower_is_better: bool,
+    info: LeaderboardInfo | None = None,
+    max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES,
+    max_compression_ratio: float = DEFAULT_MAX_COMPRESSION_RATIO,
 ) -> Iterator[LeaderboardEntry]:
     """Yield the entries of a leaderboard ``.zip`` (as Kaggle serves it) or ``.csv``.
 
@@ -392,7 +516,8 @@ def iter_leaderboard(
     or the iterator is closed. ``lower_is_better`` is the competition's metric
     direction; only shapes A and B use it (to compute ranks). See
     :func:`parse_leaderboard_text` for the rules, and :func:`open_leaderboard_file`
-    for how the file is opened.
+    for how the file is opened and what ``max_uncompressed_bytes`` and
+    ``max_compression_ratio`` limit (checked before the CSV is read).
 
     Errors: :class:`LeaderboardFormatError` for anything wrong with the file's
     content, possibly after some entries were yielded (shape C streams). For invalid
@@ -402,20 +527,28 @@ def iter_leaderboard(
     arises in a zip member, the member is first read to its end so that a CRC
     failure is reported instead of the garbage it produced.
     """
-    return _entries(Path(path), None, "", lower_is_better, info, _ENTRY_ROWS)
+    limits = _Limits(max_uncompressed_bytes, max_compression_ratio)
+    rows = _entries(Path(path), None, "", lower_is_better, info, _ENTRY_ROWS, limits)
+    return cast(Iterator[LeaderboardEntry], rows)
 
 
 def iter_leaderboard_rows(
-    path: Path | str, *, lower_is_better: bool, info: LeaderboardInfo | None = None
-) -> Iterator[tuple]:
+    path: Path | str,
+    *,
+    lower_is_better: bool,
+    info: LeaderboardInfo | None = None,
+    max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES,
+    max_compression_ratio: float = DEFAULT_MAX_COMPRESSION_RATIO,
+) -> Iterator[tuple[Any, ...]]:
     """:func:`iter_leaderboard` for bulk inserts: plain tuples, ``is_benchmark`` 0 or 1.
 
-    Same values, order, laziness and errors; only the row type differs. sqlite3 binds
-    an exact tuple of exact ints, floats and strings fastest: a ``NamedTuple`` row or a
-    ``bool`` value sends every row through its adapter lookup, which costs about as
-    much as the insert itself.
+    Same values, order, laziness, limits and errors; only the row type differs.
+    sqlite3 binds an exact tuple of exact ints, floats and strings fastest: a
+    ``NamedTuple`` row or a ``bool`` value sends every row through its adapter
+    lookup, which costs about as much as the insert itself.
     """
-    return _entries(Path(path), None, "", lower_is_better, info, _PLAIN_ROWS)
+    limits = _Limits(max_uncompressed_bytes, max_compression_ratio)
+    return _entries(Path(path), None, "", lower_is_better, info, _PLAIN_ROWS, limits)
 
 
 def parse_leaderboard_text(
@@ -433,13 +566,16 @@ def parse_leaderboard_text(
 
     The shape is chosen by the header: exact column names (after the BOM) in any
     order; an unknown, duplicated or missing column is an error. Blank lines are
-    skipped; every other row must have as many fields as the header.
+    skipped, but 10,000 of them before the header, or more than 10,000 beyond two
+    per row after it, are refused (``no leaderboard rows``): a file of blank lines
+    must not take minutes. Every other row must have as many fields as the header.
 
     Shape C (``Rank,...,TeamMemberUserNames``) is streamed in file order, which is
     Kaggle's rank order; its Rank column is trusted (rank 0 = host benchmark,
     ``is_benchmark=True``, sitting at its score's position). Ranks, TeamIds and
-    SubmissionCounts must be integers >= 0 (anything ``int()`` accepts), TeamIds
-    unique.
+    SubmissionCounts must be plain ASCII digits (no sign, spaces, ``_`` or other
+    scripts' digits; leading zeros allowed) of at most 2**63 - 1, SQLite's largest
+    INTEGER; TeamIds unique.
 
     Shapes A and B (``TeamId,TeamName,SubmissionDate,Score``; A if any TeamId
     repeats, else B) are read whole and aggregated per team:
@@ -458,18 +594,23 @@ def parse_leaderboard_text(
     * ranks 1..N by best score, ties broken by the best row's submission time
       (earlier first, unknown last), then TeamId; teams without a score last.
 
-    Values: the score text is kept exactly; ``score_value = float(score)``, which
-    accepts forms like ``1e-5`` and ``-0.3``, but NaN and infinities are rejected
-    (no board shows them and they cannot be ranked). Dates ``YYYY-MM-DD HH:MM:SS``
-    (Kaggle, UTC without zone) or ``YYYY-MM-DDTHH:MM:SS[.fff][Z]`` become
-    ``YYYY-MM-DDTHH:MM:SSZ`` (fractions dropped); empty -> None. Members are split
-    on commas, stripped, empties dropped, and serialized as compact JSON.
+    Values: NUL characters are dropped from every text field (name, score, dates,
+    members) and the header: they are never meaningful, and break C strings,
+    terminals and spreadsheets downstream (integer fields refuse them). The score
+    text is then kept exactly; ``score_value =
+    float(score)``, which accepts forms like ``1e-5`` and ``-0.3``, but NaN and
+    infinities are rejected (no board shows them and they cannot be ranked). Dates
+    ``YYYY-MM-DD HH:MM:SS`` (Kaggle, UTC without zone) or
+    ``YYYY-MM-DDTHH:MM:SS[.fff][Z]`` become ``YYYY-MM-DDTHH:MM:SSZ`` (fractions
+    dropped); empty -> None. Members are split on commas, stripped, empties
+    dropped, and serialized as compact JSON.
 
     Errors are :class:`LeaderboardFormatError` naming ``source_name`` and the
     physical line (for a row spanning several lines, its last one). Invalid UTF-8
     raised by ``lines`` is reported at the line the reader was about to read.
     """
-    return _entries(None, lines, source_name, lower_is_better, info, _ENTRY_ROWS)
+    rows = _entries(None, lines, source_name, lower_is_better, info, _ENTRY_ROWS, None)
+    return cast(Iterator[LeaderboardEntry], rows)
 
 
 def _strip_bom(lines: Iterable[str]) -> Iterator[str]:
@@ -481,21 +622,27 @@ def _strip_bom(lines: Iterable[str]) -> Iterator[str]:
     yield from iterator
 
 
-def _read_header(
-    reader: Iterator[list[str]], name: str
-) -> tuple[str, tuple[int, ...], int] | None:
+def _read_header(reader: _CsvReader, name: str) -> tuple[str, tuple[int, ...], int] | None:
     """Return (kind, column indexes in canonical order, field count), or None if empty.
 
     ``kind`` is SHAPE_CURRENT, or SHAPE_HISTORY standing for "A or B" until the rows
     have been seen.
     """
-    for header in reader:
+    for blanks, header in enumerate(reader):
         if header:
             break
+        if blanks + 1 >= _MAX_BLANK_LINES:
+            raise _error(
+                name,
+                reader.line_num,
+                f"no leaderboard rows: the first {blanks + 1:,} lines are blank",
+            )
     else:
         return None
-    line = reader.line_num  # type: ignore[attr-defined]
+    line = reader.line_num
+    header = [column.replace("\x00", "") for column in header]
     # (No BOM here: utf-8-sig or _strip_bom removed it before the CSV reader.)
+    expected: tuple[str, ...]
     if _ONLY_CURRENT.intersection(header):
         kind, expected = SHAPE_CURRENT, _COLUMNS_CURRENT
     elif not set(_COLUMNS_CURRENT).intersection(header):
@@ -513,8 +660,7 @@ def _read_header(
             raise _error(
                 name,
                 line,
-                f"unknown header column {_show(column)} "
-                f"(expected {','.join(expected)})",
+                f"unknown header column {_show(column)} (expected {','.join(expected)})",
             )
         if column in seen:
             raise _error(name, line, f"duplicate header column {_show(column)}")
@@ -525,8 +671,16 @@ def _read_header(
     return kind, tuple(header.index(column) for column in expected), len(header)
 
 
+def _too_many_blanks(name: str, line: int, blanks: int, rows: int) -> LeaderboardFormatError:
+    return _error(
+        name,
+        line,
+        f"no leaderboard rows: {blanks:,} blank lines and only {rows:,} rows so far",
+    )
+
+
 # How rows come out: (make the row from a tuple, the is_benchmark values for False/True).
-_RowKind = tuple[Callable[[tuple], tuple], tuple[object, object]]
+_RowKind = tuple[Callable[[tuple[Any, ...]], tuple[Any, ...]], tuple[object, object]]
 # tuple.__new__ bound to the class: C all the way (namedtuple's __new__ and _make are
 # Python functions, a call per row).
 _ENTRY_ROWS: _RowKind = (partial(tuple.__new__, LeaderboardEntry), (False, True))
@@ -540,13 +694,14 @@ def _entries(
     lower_is_better: bool,
     info: LeaderboardInfo | None,
     row_kind: _RowKind,
-) -> Iterator[LeaderboardEntry]:
-    """The generator behind both public functions: opens, reads the header, translates
+    limits: _Limits | None,
+) -> Iterator[tuple[Any, ...]]:
+    """The generator behind the public functions: opens, reads the header, translates
     errors raised by the stream itself, closes. The shape readers it delegates to do
     the row work (``yield from`` adds only a C-level hop per entry)."""
     opened: _Opened | None = None
     if path is not None:
-        opened = _open(path)
+        opened = _open(path, limits or _Limits())
         name = opened.name
         lines = opened.stream
     else:
@@ -571,9 +726,7 @@ def _entries(
         # number would be a guess, so the message names the zip.
         assert opened is not None
         detail = _detail(exc)
-        raise _error(
-            opened.file_name, None, f"truncated or corrupt zip ({detail})"
-        ) from None
+        raise _error(opened.file_name, None, f"truncated or corrupt zip ({detail})") from None
     except (csv.Error, UnicodeDecodeError, LeaderboardFormatError) as exc:
         if opened is not None and opened.is_zip:
             damage = _zip_damage(opened)
@@ -592,14 +745,16 @@ def _entries(
             opened.stream.close()
 
 
-def _current(
-    reader: Iterator[list[str]],
+# The per-row loop is one flat function on purpose (a helper call per row would cost
+# more than several of its checks together), hence its complexity.
+def _current(  # noqa: C901
+    reader: _CsvReader,
     name: str,
     indexes: tuple[int, ...],
     width: int,
     info: LeaderboardInfo | None,
     row_kind: _RowKind,
-) -> Iterator[LeaderboardEntry]:
+) -> Iterator[tuple[Any, ...]]:
     """Stream shape C. The per-row path is kept flat on purpose: it runs 1M times.
 
     Exceptions from ``reader`` itself (csv, decoding, zip) are translated by the
@@ -612,6 +767,8 @@ def _current(
     plain_members = _PLAIN_MEMBERS
     kaggle_marks = _KAGGLE_DATE_MARKS
     fromisoformat = _fromisoformat
+    int64_max = _INT64_MAX
+    max_blanks = _MAX_BLANK_LINES
     to_int = int
     to_float = float
     length = len
@@ -622,31 +779,47 @@ def _current(
     big_ids: set[int] = set()
     blanks = 0
     count = 0
-    for count, row in enumerate(reader, 1):  # noqa: B007 - count is used after the loop
+    value: float | None
+    last: str | None
+    for count, row in enumerate(reader, 1):  # count is also used after the loop
         if length(row) != width:
             if not row:  # a blank line
                 blanks += 1
+                # blanks > max_blanks + 2 * rows, where rows = count - blanks
+                if 3 * blanks > max_blanks + 2 * count:
+                    raise _too_many_blanks(name, reader.line_num, blanks, count - blanks)
                 continue
-            raise _error(
-                name, reader.line_num, f"expected {width} fields, found {length(row)}"
-            )
+            raise _error(name, reader.line_num, f"expected {width} fields, found {length(row)}")
         rank_text, id_text, team, date_text, score, count_text, members = pick(row)
+        # int() alone would take " 12 ", "+12", "1_000" and "١٢٣". The cheapest strict
+        # test found: join the three (an f-string is one step), encode (a plain copy
+        # for ASCII text) and ask bytes.isdigit(), which knows only ASCII 0-9 and is
+        # ~4x faster than str.isdigit(). An empty text passes it hidden among the
+        # others but then fails int(), as does a number of over 4300 digits.
         try:
+            if not f"{rank_text}{id_text}{count_text}".encode().isdigit():
+                raise ValueError
             rank = to_int(rank_text)
             team_id = to_int(id_text)
             subs = to_int(count_text)
         except ValueError:
             line = reader.line_num
-            _parse_count(rank_text, "Rank", name, line)
-            _parse_count(id_text, "TeamId", name, line)
-            _parse_count(count_text, "SubmissionCount", name, line)
-            raise  # unreachable: one of the three calls raised
-        # One test for three signs: an OR of non-negative ints is non-negative.
-        if (rank | team_id | subs) < 0:
+            rank = _parse_count(rank_text, "Rank", name, line)
+            team_id = _parse_count(id_text, "TeamId", name, line)
+            subs = _parse_count(count_text, "SubmissionCount", name, line)
+        # One test for three limits: an OR of non-negative ints is at least their max,
+        # and below 2**63 when each of them is.
+        if (rank | team_id | subs) > int64_max:
             line = reader.line_num
             _parse_count(rank_text, "Rank", name, line)
             _parse_count(id_text, "TeamId", name, line)
             _parse_count(count_text, "SubmissionCount", name, line)
+
+        # NUL is dropped from text (see parse_leaderboard_text). Only the name needs
+        # a test here: the other text fields' fast paths fail on a NUL, and their
+        # slow paths drop it.
+        if "\x00" in team:
+            team = team.replace("\x00", "")
 
         byte = team_id >> 3
         if byte < nbytes:
@@ -666,23 +839,23 @@ def _current(
         if score:
             try:
                 value = to_float(score)
-            except ValueError:
-                value = _parse_score(score, name, reader.line_num)
-            if value - value:  # nan or ±inf
-                _parse_score(score, name, reader.line_num)
+            except ValueError:  # not a number, or holding NULs
+                score, value = _score_without_nul(score, name, reader.line_num)
+            else:
+                if value - value:  # nan or ±inf (finite values give 0.0)
+                    _parse_score(score, name, reader.line_num)
         else:
             value = None
 
         if date_text[4:17:3] == kaggle_marks and length(date_text) == 19:
             try:
                 fromisoformat(date_text)  # validation only
-            except ValueError:
-                _normalize_date(date_text, "LastSubmissionDate", name, reader.line_num)
-            last = date_text.replace(" ", "T") + "Z"
+            except ValueError:  # raises, unless only NULs made the layout look wrong
+                last = _normalize_date(date_text, "LastSubmissionDate", name, reader.line_num)
+            else:
+                last = date_text.replace(" ", "T") + "Z"
         elif date_text:
-            last = _normalize_date(
-                date_text, "LastSubmissionDate", name, reader.line_num
-            )
+            last = _normalize_date(date_text, "LastSubmissionDate", name, reader.line_num)
         else:
             last = None
 
@@ -702,14 +875,14 @@ def _current(
 
 
 def _history(
-    reader: Iterator[list[str]],
+    reader: _CsvReader,
     name: str,
     indexes: tuple[int, ...],
     width: int,
     lower_is_better: bool,
     info: LeaderboardInfo | None,
     row_kind: _RowKind,
-) -> Iterator[LeaderboardEntry]:
+) -> Iterator[tuple[Any, ...]]:
     """Read shape A or B whole, keep each team's best row, rank, then yield."""
     pick = itemgetter(*indexes)
     sign = 1.0 if lower_is_better else -1.0
@@ -717,24 +890,26 @@ def _history(
     #             latest_key, latest_name, latest]
     # best_key = (no score?, signed value, submission time or "~" if unknown): the
     # smallest is the best row; "~" sorts after any digit, so unknown times lose ties.
-    teams: dict[int, list] = {}
+    teams: dict[int, list[Any]] = {}
     rows = 0
+    blanks = 0
     for row in reader:
         if len(row) != width:
             if not row:
+                blanks += 1
+                if blanks > _MAX_BLANK_LINES + 2 * rows:
+                    raise _too_many_blanks(name, reader.line_num, blanks, rows)
                 continue
-            raise _error(
-                name, reader.line_num, f"expected {width} fields, found {len(row)}"
-            )
+            raise _error(name, reader.line_num, f"expected {width} fields, found {len(row)}")
         rows += 1
         id_text, team_name, date_text, score = pick(row)
         line = reader.line_num
         team_id = _parse_count(id_text, "TeamId", name, line)
-        when = (
-            _normalize_date(date_text, "SubmissionDate", name, line)
-            if date_text
-            else None
-        )
+        if "\x00" in team_name:  # NUL is dropped from text (see parse_leaderboard_text)
+            team_name = team_name.replace("\x00", "")
+        if "\x00" in score:
+            score = score.replace("\x00", "")
+        when = _normalize_date(date_text, "SubmissionDate", name, line) if date_text else None
         value = _parse_score(score, name, line)
         key_value = (1, 0.0) if value is None else (0, sign * value)
         best_key = (*key_value, when or "~")

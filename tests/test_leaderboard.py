@@ -7,6 +7,7 @@ shape B), trimmed and sometimes edited to hit one case each.
 
 from __future__ import annotations
 
+import inspect
 import io
 import json
 import zipfile
@@ -16,12 +17,15 @@ import pytest
 
 from kagsync.errors import LeaderboardFormatError, SyncError
 from kagsync.leaderboard import (
+    DEFAULT_MAX_COMPRESSION_RATIO,
+    DEFAULT_MAX_UNCOMPRESSED_BYTES,
     SHAPE_CURRENT,
     SHAPE_HISTORY,
     SHAPE_PER_TEAM,
     LeaderboardEntry,
     LeaderboardInfo,
     iter_leaderboard,
+    iter_leaderboard_rows,
     open_leaderboard_file,
     parse_leaderboard_text,
 )
@@ -829,3 +833,251 @@ def test_zip_with_several_csvs_but_no_leaderboard(tmp_path):
 def test_missing_file_is_not_a_format_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         parse(tmp_path / "nope.zip")
+
+
+# ---------------------------------------------------------------------- NUL bytes
+
+
+def test_nul_is_dropped_from_every_text_field(tmp_path):
+    row = '1,42,"Te\x00am \x00X","2026-05-05 12:22:\x0042",0.5\x00,1,"a\x00b,c"'
+    header = HEADER_C.replace("TeamName", "Team\x00Name")
+    expected = LeaderboardEntry(
+        1, 42, "Team X", "0.5", 0.5, "2026-05-05T12:22:42Z", 1, '["ab","c"]', False
+    )
+    (entry,) = parse(write(tmp_path, "c.csv", csv_text(header, [row])))
+    assert entry == expected
+    path = write(tmp_path, "c.zip", zip_bytes({MEMBER: csv_text(header, [row])}))
+    assert parse(path) == [expected]
+    lines = [header, row]
+    assert list(
+        parse_leaderboard_text(lines, source_name="m.csv", lower_is_better=False)
+    ) == [expected]
+    # Fields that are nothing but NUL become empty.
+    row = '0,43,Bench,"\x00",\x00,1,\x00'
+    (entry,) = parse(write(tmp_path, "c.csv", csv_text(HEADER_C, [row])))
+    assert entry == LeaderboardEntry(0, 43, "Bench", "", None, None, 1, "[]", True)
+
+
+def test_nul_is_dropped_from_text_fields_of_shapes_a_and_b(tmp_path):
+    rows = ['42,"Chris\x00 X","2019-12-24 10:08:26\x00",0.7\x00', '43,\x00Y,"\x00",0.5']
+    entries = parse(write(tmp_path, "a.csv", csv_text(HEADER_AB, rows)))
+    assert [(e.team_name, e.score, e.last_submission) for e in entries] == [
+        ("Chris X", "0.7", "2019-12-24T10:08:26Z"),
+        ("Y", "0.5", None),
+    ]
+
+
+def test_nul_in_an_integer_is_an_error(tmp_path):
+    path = write(tmp_path, "x.csv", csv_text(HEADER_C, ["1,4\x002,A,,1,1,a"]))
+    assert parse_error(path) == "x.csv line 2: TeamId '4\\x002' is not an integer"
+
+
+# ----------------------------------------------------------------------- integers
+
+ROW_C_COLUMNS = {"Rank": 0, "TeamId": 1, "SubmissionCount": 5}
+
+
+def row_c_with(column: str, text: str) -> str:
+    fields = ["1", "42", "Alpha", '"2026-05-05 12:22:42"', "0.5", "1", "a"]
+    fields[ROW_C_COLUMNS[column]] = '"' + text + '"'
+    return ",".join(fields)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["١٢٣", "٤", "1_000", " 12 ", "12 ", " 12", "+5", "²", "0x1F", "1e3", "1.0", ""],
+)
+@pytest.mark.parametrize("column", ["Rank", "TeamId", "SubmissionCount"])
+def test_integers_are_plain_ascii_digits(tmp_path, column, text):
+    path = write(tmp_path, "x.csv", csv_text(HEADER_C, [row_c_with(column, text)]))
+    assert parse_error(path) == f"x.csv line 2: {column} {text!r} is not an integer"
+
+
+@pytest.mark.parametrize("text", ["١٢٣", "1_000", " 12 ", "+5", ""])
+def test_team_id_of_shapes_a_and_b_is_plain_ascii_digits(tmp_path, text):
+    rows = ['1,A,"2020-01-01 00:00:00",0.5', f'"{text}",B,"2020-01-01 00:00:00",0.5']
+    path = write(tmp_path, "a.csv", csv_text(HEADER_AB, rows))
+    assert parse_error(path) == f"a.csv line 3: TeamId {text!r} is not an integer"
+
+
+INT64_MAX = 2**63 - 1
+
+
+@pytest.mark.parametrize("column", ["Rank", "TeamId", "SubmissionCount"])
+@pytest.mark.parametrize(
+    "text",
+    [str(2**63), str(2**64 + 1), "1" + "0" * 30, "9" * 5000, "1" * 19 + "0"],
+)
+def test_integers_must_fit_sqlite(tmp_path, column, text):
+    path = write(tmp_path, "x.csv", csv_text(HEADER_C, [row_c_with(column, text)]))
+    shown = repr(text) if len(text) <= 40 else repr(text[:40] + "...")
+    assert parse_error(path) == (
+        f"x.csv line 2: {column} {shown} is too large (at most {INT64_MAX})"
+    )
+
+
+def test_team_id_of_shape_a_must_fit_sqlite(tmp_path):
+    rows = ['1,A,"2020-01-01 00:00:00",0.5', f'{2**63},B,"2020-01-01 00:00:00",0.5']
+    path = write(tmp_path, "a.csv", csv_text(HEADER_AB, rows))
+    assert parse_error(path) == (
+        f"a.csv line 3: TeamId '{2**63}' is too large (at most {INT64_MAX})"
+    )
+
+
+def test_largest_integers_and_leading_zeros_are_accepted(tmp_path):
+    rows = [
+        f'1,{INT64_MAX},A,"2026-05-05 12:22:42",1,{INT64_MAX},a',
+        f'0002,{"0" * 30}7,B,"2026-05-05 12:22:42",1,{"0" * 5000}3,b',
+        f'3,0{INT64_MAX},C,"2026-05-05 12:22:42",1,1,c',
+    ]
+    entries = parse(write(tmp_path, "x.csv", csv_text(HEADER_C, rows[:2])))
+    assert [(e.rank, e.team_id, e.submission_count) for e in entries] == [
+        (1, INT64_MAX, INT64_MAX),
+        (2, 7, 3),
+    ]
+    # Leading zeros do not hide a duplicate.
+    path = write(tmp_path, "d.csv", csv_text(HEADER_C, rows))
+    assert parse_error(path) == f"d.csv line 4: duplicate TeamId {INT64_MAX}"
+    rows = [f'{INT64_MAX},A,"2020-01-01 00:00:00",0.5', '007,B,"2020-01-01 00:00:00",0.6']
+    entries = parse(write(tmp_path, "a.csv", csv_text(HEADER_AB, rows)))
+    assert [e.team_id for e in entries] == [7, INT64_MAX]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [("-1", "is negative"), ("-0", "is not an integer"), ("--1", "is not an integer")],
+)
+def test_signs_are_refused(tmp_path, text, problem):
+    path = write(tmp_path, "x.csv", csv_text(HEADER_C, [row_c_with("TeamId", text)]))
+    assert parse_error(path) == f"x.csv line 2: TeamId {text!r} {problem}"
+
+
+# ------------------------------------------------------------ limits before reading
+
+GIB = 1 << 30
+
+
+@pytest.mark.parametrize(
+    "function", [iter_leaderboard, iter_leaderboard_rows, open_leaderboard_file]
+)
+def test_limits_are_keyword_parameters_with_defaults(function):
+    parameters = inspect.signature(function).parameters
+    assert parameters["max_uncompressed_bytes"].default == 2 * GIB
+    assert parameters["max_uncompressed_bytes"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert parameters["max_compression_ratio"].default == 100
+    assert parameters["max_compression_ratio"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert (DEFAULT_MAX_UNCOMPRESSED_BYTES, DEFAULT_MAX_COMPRESSION_RATIO) == (2 * GIB, 100)
+
+
+@pytest.fixture
+def no_member_reads(monkeypatch):
+    """Make any attempt to read a zip member fail the test (writing still works)."""
+    original = zipfile.ZipFile.open
+
+    def refuse(self, name, mode="r", *args, **kwargs):
+        if mode == "r":
+            raise AssertionError("a zip member was opened for reading")
+        return original(self, name, mode, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", refuse)
+
+
+def test_zip_member_too_large_is_refused_before_reading(tmp_path, no_member_reads):
+    data = csv_text(HEADER_C, ROWS_C)
+    path = write(tmp_path, "board.zip", zip_bytes({MEMBER: data}))
+    expected = (
+        f"board.zip:{MEMBER}: the CSV is too large: {len(data):,} bytes, more than "
+        f"the limit of {len(data) - 1:,}"
+    )
+    with pytest.raises(LeaderboardFormatError) as caught:
+        list(iter_leaderboard(path, lower_is_better=False, max_uncompressed_bytes=len(data) - 1))
+    assert str(caught.value) == expected
+    with pytest.raises(LeaderboardFormatError, match="the CSV is too large"):
+        list(
+            iter_leaderboard_rows(path, lower_is_better=False, max_uncompressed_bytes=100)
+        )
+    with pytest.raises(LeaderboardFormatError, match="the CSV is too large"):
+        open_leaderboard_file(path, max_uncompressed_bytes=100)
+
+
+def test_zip_member_at_the_size_limit_is_read(tmp_path):
+    data = csv_text(HEADER_C, ROWS_C)
+    path = write(tmp_path, "board.zip", zip_bytes({MEMBER: data}))
+    assert list(
+        iter_leaderboard(path, lower_is_better=False, max_uncompressed_bytes=len(data))
+    ) == EXPECTED_C
+
+
+def test_plain_csv_too_large_is_refused(tmp_path):
+    data = csv_text(HEADER_C, ROWS_C)
+    path = write(tmp_path, "x.csv", data)
+    with pytest.raises(LeaderboardFormatError) as caught:
+        list(iter_leaderboard(path, lower_is_better=False, max_uncompressed_bytes=100))
+    assert str(caught.value) == (
+        f"x.csv: the CSV is too large: {len(data):,} bytes, more than the limit of 100"
+    )
+    name, stream = open_leaderboard_file(path, max_uncompressed_bytes=len(data))
+    stream.close()
+
+
+def test_zip_bomb_is_refused_before_reading(tmp_path, no_member_reads):
+    # 4 MiB of newlines after a header: ~4 KB compressed, a ratio of about 1000.
+    data = (HEADER_C + "\n").encode() + b"\n" * (4 << 20)
+    path = write(tmp_path, "board.zip", zip_bytes({MEMBER: data}))
+    message = parse_error(path)
+    assert message.startswith(f"board.zip:{MEMBER}: compressed ")
+    assert message.endswith(" to 1, more than the limit of 100 to 1 (a zip bomb?)")
+
+
+def test_compression_ratio_applies_above_one_mib_only(tmp_path):
+    # Real rows compress ~5 to 1: a limit of 2 refuses a member of over 1 MiB only.
+    small = write(tmp_path, "small.zip", real_zip(3000))  # ~0.2 MB uncompressed
+    assert len(list(iter_leaderboard(small, lower_is_better=False, max_compression_ratio=2))) == 3000
+    big = write(tmp_path, "big.zip", real_zip(20000))  # ~1.4 MB uncompressed
+    assert len(parse(big)) == 20000
+    with pytest.raises(LeaderboardFormatError, match=r"more than the limit of 2 to 1"):
+        list(iter_leaderboard(big, lower_is_better=False, max_compression_ratio=2))
+    with pytest.raises(LeaderboardFormatError, match=r"more than the limit of 2\.5 to 1"):
+        open_leaderboard_file(big, max_compression_ratio=2.5)
+
+
+# ------------------------------------------------------------------- blank lines
+
+
+def test_a_file_of_blank_lines_stops_early(tmp_path):
+    path = write(tmp_path, "x.csv", b"\n" * 50_000)
+    assert parse_error(path) == (
+        "x.csv line 10000: no leaderboard rows: the first 10,000 lines are blank"
+    )
+
+    def lines():
+        for _ in range(10_000):
+            yield "\r\n"
+        raise AssertionError("read on past 10,000 blank lines")
+
+    with pytest.raises(LeaderboardFormatError, match="no leaderboard rows"):
+        list(parse_leaderboard_text(lines(), source_name="s", lower_is_better=False))
+
+
+@pytest.mark.parametrize("header", [HEADER_C, HEADER_AB])
+def test_header_and_blank_lines_stop_early(tmp_path, header):
+    path = write(tmp_path, "x.csv", (header + "\n").encode() + b"\n" * 50_000)
+    assert parse_error(path) == (
+        "x.csv line 10002: no leaderboard rows: 10,001 blank lines and only 0 rows so far"
+    )
+
+
+def test_blank_lines_up_to_twice_the_rows_are_fine(tmp_path):
+    # "\r\r\n" (a CSV written in text mode on Windows) gives a blank line per row.
+    rows_c = [f'{i},{i},T{i},"2026-05-05 12:22:42",1,1,u{i}' for i in range(1, 12_001)]
+    path = write(tmp_path, "c.csv", csv_text(HEADER_C, rows_c, eol="\r\r\n"))
+    assert len(parse(path)) == 12_000
+    rows_a = [f'{i},T{i},"2020-01-01 00:00:00",0.5' for i in range(1, 12_001)]
+    path = write(tmp_path, "a.csv", csv_text(HEADER_AB, rows_a, eol="\n\n\n"))
+    assert len(parse(path)) == 12_000
+    # 10,000 blank lines beyond two per row are refused.
+    path = write(tmp_path, "c.csv", csv_text(HEADER_C, rows_c, eol="\n\n\n\n"))
+    assert parse_error(path) == (
+        "c.csv line 39996: no leaderboard rows: 29,997 blank lines and only 9,998 rows "
+        "so far"
+    )
