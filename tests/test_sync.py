@@ -241,3 +241,111 @@ def test_missing_file_source(db_path, comp, tmp_path):
     assert outcome.status == "failed" and "no such leaderboard file" in outcome.error
     with pytest.raises(SourceError):
         FileSource(tmp_path / "x.txt").fetch("comp", tmp_path)
+
+
+# -- hardening ----------------------------------------------------------------------
+
+
+def test_a_header_only_board_is_held_and_the_stored_one_kept(db_path, database, comp, tmp_path, private_tmp):
+    sync_file(db_path, comp, write_zip(tmp_path / "b1.zip", csv_c(BOARD_1)))
+    stored = board(database)
+    empty = write_zip(tmp_path / "empty.zip", csv_c([]))
+    outcome = sync_file(db_path, comp, empty)
+    assert (outcome.status, outcome.error_kind) == ("held", "suspect")
+    assert "empty" in outcome.error and "--force" in outcome.error
+    assert board(database) == stored
+    row = database.query("SELECT status, error_kind FROM sync_runs ORDER BY id DESC LIMIT 1")[0]
+    assert row == {"status": "held", "error_kind": "suspect"}
+    forced = Syncer(db_path, FileSource(empty)).sync(comp, "manual", force=True)
+    assert forced.ok and board(database) == []
+
+
+def test_all_scores_equal_is_held(db_path, database, comp, tmp_path, private_tmp):
+    sync_file(db_path, comp, write_zip(tmp_path / "b1.zip", csv_c(BOARD_1)))
+    flat = [row[:4] + ("0.00000",) + row[5:] for row in BOARD_1]
+    outcome = sync_file(db_path, comp, write_zip(tmp_path / "flat.zip", csv_c(flat)))
+    assert outcome.status == "held" and "same score" in outcome.error
+
+
+def test_a_board_never_lands_under_a_competition_added_after_its_own_was_removed(
+    db_path, database, repository, tmp_path, private_tmp
+):
+    xcomp = repository.add_competition("xcomp", sync=False).competition
+    path = write_zip(tmp_path / "b1.zip", csv_c(BOARD_1))
+
+    class RemovingSource(FileSource):
+        def fetch(self, slug, workdir, on_progress=None):
+            repository.remove_competition("xcomp")
+            repository.add_competition("ycomp", sync=False)
+            return super().fetch(slug, workdir, on_progress)
+
+    outcome = Syncer(db_path, RemovingSource(path)).sync(xcomp, "manual")
+    assert (outcome.status, outcome.error_kind) == ("failed", "not_found")
+    assert "removed during the sync" in outcome.error
+    assert database.query("SELECT count(*) AS n FROM entries") == [{"n": 0}]
+    assert repository.get_competition("ycomp").id != xcomp.id
+
+
+def test_a_symlink_in_the_lock_folder_is_never_followed(db_path, database, comp, tmp_path, private_tmp):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    locks = db_path.with_name(db_path.name + ".locks")
+    locks.mkdir()
+    (locks / "comp.lock").symlink_to(victim)
+    outcome = sync_file(db_path, comp, write_zip(tmp_path / "b1.zip", csv_c(BOARD_1)))
+    assert outcome.status == "failed" and "symbolic link" in outcome.error
+    assert victim.read_text() == "precious\n"
+
+
+def test_runs_left_running_by_a_dead_process_are_marked_interrupted(db_path, database, comp, tmp_path, private_tmp):
+    from kagsync.sync import recover_interrupted
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)
+    database.conn.execute(
+        "INSERT INTO sync_runs (competition_id, trigger, source, started_at, status, pid)"
+        " VALUES (?, 'watch', 'kaggle', '2026-01-01T00:00:00Z', 'running', ?)",
+        (comp.id, pid),
+    )
+    leftover = private_tmp / f"kagsync-{pid}-comp-abc"
+    leftover.mkdir()
+    (leftover / "comp.zip").write_bytes(b"x" * 100)
+    mine = private_tmp / f"kagsync-{os.getpid()}-comp-def"
+    mine.mkdir()
+    assert recover_interrupted(database) == 1
+    row = database.query("SELECT status, error_kind, finished_at FROM sync_runs")[0]
+    assert row["status"] == "interrupted" and row["error_kind"] == "interrupted" and row["finished_at"]
+    assert not leftover.exists() and mine.exists()
+
+
+def test_every_attempt_is_a_run_written_running_first(db_path, database, comp, tmp_path, private_tmp):
+    seen = []
+
+    class Peeking(FileSource):
+        def fetch(self, slug, workdir, on_progress=None):
+            seen.extend(database.query("SELECT status, finished_at FROM sync_runs"))
+            return super().fetch(slug, workdir, on_progress)
+
+    outcome = Syncer(db_path, Peeking(write_zip(tmp_path / "b1.zip", csv_c(BOARD_1)))).sync(comp, "manual")
+    assert outcome.ok
+    assert seen == [{"status": "running", "finished_at": None}]
+    assert database.query("SELECT status FROM sync_runs") == [{"status": "ok"}]
+
+
+def test_an_abort_request_interrupts_a_running_sync_and_keeps_the_board(db_path, database, comp, tmp_path, private_tmp):
+    from kagsync.sync import StopFlag
+
+    sync_file(db_path, comp, write_zip(tmp_path / "b1.zip", csv_c(BOARD_1)))
+    stored = board(database)
+    stop = StopFlag()
+
+    class Aborting(FileSource):
+        def fetch(self, slug, workdir, on_progress=None):
+            stop.request()
+            stop.request()  # the second request aborts
+            return super().fetch(slug, workdir, on_progress)
+
+    outcome = Syncer(db_path, Aborting(write_zip(tmp_path / "b2.zip", csv_c(BOARD_2))), stop=stop).sync(comp, "manual")
+    assert (outcome.status, outcome.error_kind) == ("interrupted", "interrupted")
+    assert board(database) == stored
+    assert list(private_tmp.iterdir()) == []
