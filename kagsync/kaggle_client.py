@@ -60,7 +60,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kagsync.errors import (
     CredentialsError,
@@ -81,12 +81,12 @@ if TYPE_CHECKING:  # requests is imported lazily at run time
     from requests import PreparedRequest, Response
 
 __all__ = [
+    "BOARD_ROW_KEYS",
     "DEFAULT_DEADLINE",
     "DEFAULT_MAX_BYTES",
     "ENDPOINT_ENV",
     "MAX_PAGE_SIZE",
     "PRODUCTION_ENDPOINT",
-    "BoardRow",
     "KaggleCredentials",
     "describe_endpoint",
     "download_leaderboard",
@@ -1221,14 +1221,14 @@ def fetch_competition_details(
         KaggleServerError, KaggleConnectionError, KaggleError, ValidationError: as
         :func:`download_leaderboard`.
     """
-    from kagglesdk.competitions.types.competition_api_service import (
-        ApiGetCompetitionRequest,
-        ApiListCompetitionsRequest,
-    )
-
     with _session(
         slug, credentials=credentials, endpoint=endpoint, max_attempts=max_attempts, sleep=sleep
     ) as session:
+        from kagglesdk.competitions.types.competition_api_service import (
+            ApiGetCompetitionRequest,
+            ApiListCompetitionsRequest,
+        )
+
         request = ApiGetCompetitionRequest()
         request.competition_name = slug
         try:
@@ -1401,13 +1401,10 @@ def _plain_text(markup: object, limit: int) -> str | None:
 # --------------------------------------------------------------------------------------
 
 
-class BoardRow(TypedDict):
-    """One row of Kaggle's ``GetLeaderboard`` view, in leaderboard order (no rank)."""
-
-    team_id: int
-    team_name: str
-    submission_date: str | None  # ISO 8601 as Kaggle gave it
-    score: str  # the display text, trailing zeros kept
+BOARD_ROW_KEYS = ("team_id", "team_name", "submission_date", "score")
+"""Keys of a row of the paged view: ``team_id`` (int), ``team_name`` (str),
+``submission_date`` (str, ISO 8601 as Kaggle gave it, or None) and ``score`` (str, the
+display text with its trailing zeros). Rows come in leaderboard order; there is no rank."""
 
 
 def fetch_leaderboard_page(
@@ -1420,14 +1417,14 @@ def fetch_leaderboard_page(
     credentials: KaggleCredentials | None = None,
     max_attempts: int = 4,
     sleep: Callable[[float], None] = time.sleep,
-) -> tuple[list[BoardRow], str]:
+) -> tuple[list[dict[str, Any]], str]:
     """One page of ``GetLeaderboard``: (rows in Kaggle's order, next page token or "").
 
-    Sent as kagglesdk's ``ApiGetLeaderboardRequest`` through
-    ``CompetitionApiClient.get_leaderboard``; the body is
-    ``{"competitionName", "pageSize"}`` plus ``"pageToken"`` when given and
-    ``"overridePublic": true`` when ``override_public`` (kagglesdk would send an explicit
-    ``false`` too; it is left out, which is the same to Kaggle). Without it Kaggle
+    Each row is a dict with the keys of :data:`BOARD_ROW_KEYS`. Sent as kagglesdk's
+    ``ApiGetLeaderboardRequest`` through ``CompetitionApiClient.get_leaderboard``; the
+    body is ``{"competitionName", "pageSize"}`` plus ``"pageToken"`` when given and
+    ``"overridePublic": true`` when ``override_public`` (kagglesdk would also send an
+    explicit ``false``; it is left out, which proto3 reads as false). Without it Kaggle
     returns the private board once released, else the public one; with it, always the
     public one. ``page_size`` is 1..200. Retries and errors as
     :func:`download_leaderboard` (no size cap or deadline).
@@ -1464,7 +1461,7 @@ def fetch_private_board(
     credentials: KaggleCredentials | None = None,
     max_attempts: int = 4,
     sleep: Callable[[float], None] = time.sleep,
-) -> list[BoardRow] | None:
+) -> list[dict[str, Any]] | None:
     """Every row of the private board of ``slug``, in Kaggle's order; None if not released.
 
     Release is decided as :func:`private_board_released` does (whose first private page
@@ -1496,7 +1493,7 @@ def fetch_public_view(
     credentials: KaggleCredentials | None = None,
     max_attempts: int = 4,
     sleep: Callable[[float], None] = time.sleep,
-) -> list[BoardRow]:
+) -> list[dict[str, Any]]:
     """Every row of the public board of ``slug`` from the paged view (``overridePublic``).
 
     Meant to check that a download made after the deadline really is the public board
@@ -1516,14 +1513,14 @@ def _check_max_pages(max_pages: int) -> None:
         raise ValueError("max_pages must be at least 1")
 
 
-def _differ(first: list[BoardRow], second: list[BoardRow]) -> bool:
+def _differ(first: list[dict[str, Any]], second: list[dict[str, Any]]) -> bool:
     # Teams and scores, in order: names (renames) and dates say nothing about release.
     return [(r["team_id"], r["score"]) for r in first] != [(r["team_id"], r["score"]) for r in second]
 
 
 def _rest_of_board(
-    session: _Session, rows: list[BoardRow], token: str, *, override_public: bool, max_pages: int
-) -> list[BoardRow]:
+    session: _Session, rows: list[dict[str, Any]], token: str, *, override_public: bool, max_pages: int
+) -> list[dict[str, Any]]:
     """``rows`` (the first page) followed by the rows of every page after it."""
     board = "public" if override_public else "private"
     seen: set[str] = set()
@@ -1545,7 +1542,7 @@ def _rest_of_board(
 
 def _board_page(
     session: _Session, *, override_public: bool, page_token: str = "", page_size: int = MAX_PAGE_SIZE
-) -> tuple[list[BoardRow], str]:
+) -> tuple[list[dict[str, Any]], str]:
     from kagglesdk.competitions.types.competition_api_service import ApiGetLeaderboardRequest
 
     if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -1566,7 +1563,7 @@ def _board_page(
     return _board_rows(session, data)
 
 
-def _board_rows(session: _Session, data: Mapping[str, Any]) -> tuple[list[BoardRow], str]:
+def _board_rows(session: _Session, data: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str]:
     """Rows and next token from a ``GetLeaderboard`` reply; proto3 JSON leaves out
     default values, so a missing ``teamId`` is 0 and a missing name or score ""."""
     submissions = data.get("submissions", [])
@@ -1575,7 +1572,7 @@ def _board_rows(session: _Session, data: Mapping[str, Any]) -> tuple[list[BoardR
         submissions = []
     if not isinstance(submissions, list) or not isinstance(token, str):
         raise KaggleError(f"Kaggle's leaderboard view of '{session.slug}' is not in the expected form.")
-    rows: list[BoardRow] = []
+    rows: list[dict[str, Any]] = []
     for position, item in enumerate(submissions, start=1):
         team_id = _int_or_none(item.get("teamId", 0)) if isinstance(item, dict) else None
         if team_id is None or not isinstance(item, dict):
