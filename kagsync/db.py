@@ -217,6 +217,47 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT entries.competition_id, entries.board, entries.team_id, entries.team_name,
                json_each.value AS username
         FROM entries, json_each(entries.members);
+    """,    # 5: which competition fields the user set (a refresh from Kaggle updates only the
+    # others); an event's roster of members; notification targets and the delivery
+    # record that makes each change announced once.
+    """
+    ALTER TABLE competitions ADD COLUMN user_fields TEXT NOT NULL DEFAULT '[]';
+    CREATE TABLE roster_members (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+        username TEXT NOT NULL COLLATE NOCASE,
+        name TEXT,
+        member_group TEXT,
+        extra TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (event_id, username)
+    );
+    CREATE TABLE notify_targets (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE,
+        url TEXT NOT NULL,
+        format TEXT NOT NULL CHECK (format IN ('slack', 'discord', 'json', 'apprise')),
+        event_id INTEGER REFERENCES events(id) ON DELETE CASCADE,
+        kinds TEXT NOT NULL,
+        top_n INTEGER NOT NULL DEFAULT 10,
+        member_move INTEGER NOT NULL DEFAULT 5,
+        failing_ticks INTEGER NOT NULL DEFAULT 3,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE notifications (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        target_id INTEGER NOT NULL REFERENCES notify_targets(id) ON DELETE CASCADE,
+        change_key TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        UNIQUE (target_id, change_key)
+    );
+    CREATE INDEX notifications_pending ON notifications(status) WHERE status != 'sent';
     """,
 )
 

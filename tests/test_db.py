@@ -29,7 +29,7 @@ def test_full_schema(database):
             "lower_is_better", "weight", "created_at", "updated_at", "last_synced_at",
             "last_attempt_at", "last_sync_status", "last_sync_error", "entry_count", "metric",
             "team_count", "max_team_size", "reward", "category", "merger_deadline",
-            "details_fetched_at", "private_released_at", "private_synced_at",
+            "details_fetched_at", "private_released_at", "private_synced_at", "user_fields",
         ],
         "entries": [
             "competition_id", "board", "team_id", "rank", "team_name", "score", "score_value",
@@ -43,6 +43,16 @@ def test_full_schema(database):
         "entry_changes": [
             "run_id", "competition_id", "team_id", "kind", "team_name", "rank", "previous_rank",
             "score", "previous_score",
+        ],
+        "roster_members": [
+            "id", "event_id", "username", "name", "member_group", "extra", "created_at", "updated_at",
+        ],
+        "notify_targets": [
+            "id", "name", "url", "format", "event_id", "kinds", "top_n", "member_move", "failing_ticks",
+            "created_at",
+        ],
+        "notifications": [
+            "id", "target_id", "change_key", "payload", "status", "attempts", "error", "created_at", "sent_at",
         ],
     }
     assert database.utils.view_names() == ["entry_members"]
