@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from kagsync import db as dbmod
+from kagsync.club import ClubMixin
 from kagsync.errors import ValidationError
 from kagsync.models import (
     MAX_WATCH_INTERVAL,
@@ -51,7 +52,7 @@ __all__ = ["Kagsync", "open"]
 Row = dict[str, object]
 
 
-class Kagsync:
+class Kagsync(ClubMixin):
     """An open kagsync database with its settings and leaderboard source.
 
     ``mode`` is how the database is opened: ``create`` (the default for Python users;
@@ -187,6 +188,27 @@ class Kagsync:
         weight: float | None = None,
     ) -> Saved:
         """Store a competition and (unless ``sync`` is False) sync its whole leaderboard now."""
+        saved = self._add_competition(
+            slug_or_url, sync=sync, title=title, event=event, status=status, start=start, end=end,
+            description=description, lower_is_better=lower_is_better, weight=weight,
+        )
+        self.after_pass(saved.syncs)
+        return saved
+
+    def _add_competition(
+        self,
+        slug_or_url: str,
+        *,
+        sync: bool,
+        title: str | None,
+        event: str | None,
+        status: str | None,
+        start: str | None,
+        end: str | None,
+        description: str | None,
+        lower_is_better: bool | None,
+        weight: float | None,
+    ) -> Saved:
         fields: dict[str, object] = {
             key: value
             for key, value in {
@@ -225,7 +247,9 @@ class Kagsync:
 
     def set_status(self, slug_or_url: str, status: str, *, sync: bool = True) -> Saved:
         """Change a competition's status; entering a sync status syncs it (see :func:`needs_sync`)."""
-        return self.repository(sync=sync).set_status(slug_or_url, status, sync=sync)
+        saved = self.repository(sync=sync).set_status(slug_or_url, status, sync=sync)
+        self.after_pass(saved.syncs)
+        return saved
 
     def remove_competition(self, slug_or_url: str) -> Competition:
         """Delete a competition with its board, runs and history."""
@@ -265,7 +289,9 @@ class Kagsync:
                 if is_active(competition.status, self.settings.sync_statuses):
                     chosen.setdefault(competition.slug, competition)
         syncer = self.syncer(from_file=from_file, jobs=jobs)
-        return syncer.sync_many([(c, trigger) for c in chosen.values()], force=force)
+        outcomes = syncer.sync_many([(c, trigger) for c in chosen.values()], force=force)
+        self.after_pass(outcomes)
+        return outcomes
 
     def runs(self, slug: str | None = None, *, limit: int = 20) -> list[RunRecord]:
         """Recorded sync runs, newest first, optionally of one competition."""
@@ -291,7 +317,10 @@ class Kagsync:
 
         # A dry run says what would sync, so it gets the hook it would use (never called).
         repository = self.repository(sync=sync, jobs=jobs)
-        return import_file(repository, path, event=event, create_events=create_events, dry_run=dry_run, sync=sync)
+        result = import_file(repository, path, event=event, create_events=create_events, dry_run=dry_run, sync=sync)
+        if not dry_run:
+            self.after_pass(result.outcomes)
+        return result
 
     def watcher(
         self,
@@ -314,6 +343,7 @@ class Kagsync:
             jobs=jobs or self.settings.jobs,
             follow_dates=self.settings.follow_dates,
             observer=observer,
+            after_tick=lambda report: self.after_pass(report.outcomes),
         )
 
     def tick(self, *, jobs: int | None = None) -> TickReport:

@@ -182,6 +182,7 @@ class Watcher:
         observer: WatchObserver | None = None,
         max_backoff: float = MAX_BACKOFF,
         clock: Callable[[], datetime] = _utc_now,
+        after_tick: Callable[[TickReport], None] | None = None,
     ) -> None:
         if not interval > 0:
             raise ValueError(f"interval must be positive, got {interval!r}")
@@ -193,6 +194,7 @@ class Watcher:
         self.observer: WatchObserver = observer or _SilentWatchObserver()
         self.max_backoff = max(1.0, float(max_backoff))
         self.clock = clock
+        self.after_tick = after_tick
         self.ticks = 0
         self.last_report: TickReport | None = None
         self.in_tick = False
@@ -267,6 +269,11 @@ class Watcher:
         report.stopped = self.stopping
         self.last_report = report
         log.info("watch: %s", report.summary())
+        if self.after_tick is not None:
+            try:
+                self.after_tick(report)
+            except Exception:  # notifications must never end the loop
+                log.exception("watch: after-tick work failed for tick %d", report.number)
         try:
             self.observer.tick_finished(report)
         except Exception:  # a display bug must not end the loop
