@@ -19,7 +19,10 @@ from typing import Any
 
 from kagsync.db import Database
 from kagsync.errors import NotFoundError, ValidationError
-from kagsync.models import Competition, RunRecord
+from kagsync.models import Board, Competition, RunRecord
+
+# entry_changes rows of one board: those of its runs (two parameters: competition id, board).
+_OF_BOARD = "run_id IN (SELECT id FROM sync_runs WHERE competition_id = ? AND board = ?)"
 
 _ENTRY_COLUMNS = """e.rank, e.team_id, e.team_name, e.score, e.score_value, e.submission_count,
                     e.last_submission, e.members, e.is_benchmark"""
@@ -55,37 +58,37 @@ def read_snapshot(database: Any) -> Iterator[Any]:
             conn.execute("COMMIT")
 
 
-def ok_runs(database: Any, competition: Competition) -> list[dict[str, Any]]:
-    """The competition's successful sync runs, oldest first."""
+def ok_runs(database: Any, competition: Competition, board: Board = "public") -> list[dict[str, Any]]:
+    """The successful sync runs of one of the competition's boards, oldest first."""
     cursor = database.conn.execute(
         """SELECT id AS run_id, finished_at AS synced_at, entries, top_score, created, updated,
                   removed, trigger
-           FROM sync_runs WHERE competition_id = ? AND status = 'ok' ORDER BY id""",
-        (competition.id,),
+           FROM sync_runs WHERE competition_id = ? AND board = ? AND status = 'ok' ORDER BY id""",
+        (competition.id, board),
     )
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=False)) for row in cursor]
 
 
-def _last_ok_runs(conn: sqlite3.Connection, competition_id: int, count: int) -> list[tuple[int, str]]:
+def _last_ok_runs(conn: sqlite3.Connection, competition_id: int, count: int, board: Board) -> list[tuple[int, str]]:
     """The newest ``count`` ok runs as (id, finished_at), newest first."""
     return conn.execute(
-        """SELECT id, finished_at FROM sync_runs WHERE competition_id = ? AND status = 'ok'
+        """SELECT id, finished_at FROM sync_runs WHERE competition_id = ? AND board = ? AND status = 'ok'
            ORDER BY id DESC LIMIT ?""",
-        (competition_id, count),
+        (competition_id, board, count),
     ).fetchall()
 
 
 # -- the board ----------------------------------------------------------------
 
 
-def movement_basis(database: Any, competition: Competition) -> dict[str, Any]:
+def movement_basis(database: Any, competition: Competition, board: Board = "public") -> dict[str, Any]:
     """Which runs the board's movement compares: the latest ok sync and the one before.
 
     ``previous_run_id`` is None when the board was synced at most once: then there is
     nothing to compare and no team has a movement.
     """
-    runs = _last_ok_runs(database.conn, competition.id, 2)
+    runs = _last_ok_runs(database.conn, competition.id, 2, board)
     latest = runs[0] if runs else (None, None)
     previous = runs[1] if len(runs) > 1 else (None, None)
     return {
@@ -93,6 +96,7 @@ def movement_basis(database: Any, competition: Competition) -> dict[str, Any]:
         "synced_at": latest[1],
         "previous_run_id": previous[0],
         "previous_synced_at": previous[1],
+        "board": board,
     }
 
 
@@ -103,6 +107,7 @@ def leaderboard_entries(
     top: int | None = None,
     team: str | None = None,
     user: str | None = None,
+    board: Board = "public",
 ) -> list[dict[str, Any]]:
     """The stored board of a competition in rank order, with movement since the previous sync.
 
@@ -116,7 +121,7 @@ def leaderboard_entries(
     sync) and ``is_new`` (the team first appeared in the latest sync, and there was
     a sync before it).
     """
-    return list(iter_leaderboard_entries(database, competition, top=top, team=team, user=user))
+    return list(iter_leaderboard_entries(database, competition, top=top, team=team, user=user, board=board))
 
 
 def iter_leaderboard_entries(
@@ -126,11 +131,13 @@ def iter_leaderboard_entries(
     top: int | None = None,
     team: str | None = None,
     user: str | None = None,
+    board: Board = "public",
 ) -> Iterator[dict[str, Any]]:
     """:func:`leaderboard_entries`, streamed (a million-team board in constant memory)."""
     conn = _prepare(database.conn)
-    basis = movement_basis(database, competition)
-    where, params = ["e.competition_id = :cid"], {"cid": competition.id, "run": basis["run_id"] or 0}
+    basis = movement_basis(database, competition, board)
+    where = ["e.competition_id = :cid", "e.board = :board"]
+    params: dict[str, Any] = {"cid": competition.id, "run": basis["run_id"] or 0, "board": board}
     if team is not None:
         where.append("instr(kagsync_fold(e.team_name), :team) > 0")
         params["team"] = _fold(team)
@@ -148,7 +155,7 @@ def iter_leaderboard_entries(
         for row in conn.execute(select + " AND e.rank = 0 ORDER BY e.team_id", params)
     ]
     queue = sorted(
-        ((_benchmark_place(conn, competition, b), b) for b in benchmarks), key=lambda p: p[0]
+        ((_benchmark_place(conn, competition, b, board), b) for b in benchmarks), key=lambda p: p[0]
     )
     teams_sql = select + " AND e.rank > 0 ORDER BY e.rank, e.team_id"
     if top is not None:
@@ -199,21 +206,22 @@ def _entry(row: tuple[Any, ...], basis: dict[str, Any]) -> dict[str, Any]:
         "is_benchmark": bool(bench),
         "movement": movement,
         "is_new": is_new,
+        "board": basis["board"],
     }
 
 
-def lower_is_better(database: Any, competition: Competition) -> bool:
+def lower_is_better(database: Any, competition: Competition, board: Board = "public") -> bool:
     """The board's score direction, read from the ranks when they tell (else the setting)."""
-    return _lower_is_better(database.conn, competition)
+    return _lower_is_better(database.conn, competition, board)
 
 
-def _lower_is_better(conn: sqlite3.Connection, competition: Competition) -> bool:
+def _lower_is_better(conn: sqlite3.Connection, competition: Competition, board: Board = "public") -> bool:
     row = conn.execute(
-        """SELECT (SELECT score_value FROM entries WHERE competition_id = :cid AND rank > 0
-                   AND score_value IS NOT NULL ORDER BY rank LIMIT 1),
-                  (SELECT score_value FROM entries WHERE competition_id = :cid AND rank > 0
-                   AND score_value IS NOT NULL ORDER BY rank DESC LIMIT 1)""",
-        {"cid": competition.id},
+        """SELECT (SELECT score_value FROM entries WHERE competition_id = :cid AND board = :board
+                   AND rank > 0 AND score_value IS NOT NULL ORDER BY rank LIMIT 1),
+                  (SELECT score_value FROM entries WHERE competition_id = :cid AND board = :board
+                   AND rank > 0 AND score_value IS NOT NULL ORDER BY rank DESC LIMIT 1)""",
+        {"cid": competition.id, "board": board},
     ).fetchone()
     first, last = row
     if first is not None and last is not None and first != last:
@@ -221,16 +229,16 @@ def _lower_is_better(conn: sqlite3.Connection, competition: Competition) -> bool
     return competition.lower_is_better
 
 
-def _benchmark_place(conn: sqlite3.Connection, competition: Competition, bench: dict[str, Any]) -> float:
+def _benchmark_place(conn: sqlite3.Connection, competition: Competition, bench: dict[str, Any], board: Board) -> float:
     """Where a benchmark sits: just after the last team scoring at least as well."""
     if bench["score_value"] is None:
         return float("inf")
-    lower = _lower_is_better(conn, competition)
+    lower = _lower_is_better(conn, competition, board)
     better = "<=" if lower else ">="
     ahead = conn.execute(
-        f"""SELECT max(rank) FROM entries WHERE competition_id = ? AND rank > 0
+        f"""SELECT max(rank) FROM entries WHERE competition_id = ? AND board = ? AND rank > 0
             AND score_value {better} ?""",
-        (competition.id, bench["score_value"]),
+        (competition.id, board, bench["score_value"]),
     ).fetchone()[0]
     return (ahead or 0) + 0.5
 
@@ -252,7 +260,7 @@ def movement_text(entry: dict[str, Any]) -> str:
 # -- teams --------------------------------------------------------------------
 
 
-def resolve_team(database: Any, competition: Competition, text: str) -> dict[str, Any]:
+def resolve_team(database: Any, competition: Competition, text: str, board: Board = "public") -> dict[str, Any]:
     """A team of the competition by id or name: ``{"team_id", "team_name", "on_board"}``.
 
     Digits that are a TeamId seen on this board win. Otherwise a name matches
@@ -266,19 +274,20 @@ def resolve_team(database: Any, competition: Competition, text: str) -> dict[str
         raise ValidationError("--team is empty: give a team id or name")
     cid = competition.id
     if value.isascii() and value.isdigit():
-        found = _team_ids(conn, "team_id = ?", (int(value),), cid)
+        found = _team_ids(conn, "team_id = ?", (int(value),), cid, board)
         if found:
-            return _team(conn, cid, found[0])
+            return _team(conn, cid, found[0], board)
     folded = _fold(value)
     for where in (
-        "SELECT team_id, team_name FROM entries WHERE competition_id = ? AND kagsync_fold(team_name) = ?",
-        "SELECT DISTINCT team_id, team_name FROM entry_changes WHERE competition_id = ? AND kagsync_fold(team_name) = ?",
-        "SELECT team_id, team_name FROM entries WHERE competition_id = ? AND instr(kagsync_fold(team_name), ?) > 0",
+        "SELECT team_id, team_name FROM entries WHERE competition_id = ? AND board = ? AND kagsync_fold(team_name) = ?",
+        f"SELECT DISTINCT team_id, team_name FROM entry_changes WHERE competition_id = ? AND {_OF_BOARD} AND kagsync_fold(team_name) = ?",
+        "SELECT team_id, team_name FROM entries WHERE competition_id = ? AND board = ? AND instr(kagsync_fold(team_name), ?) > 0",
     ):
-        rows = conn.execute(where + " ORDER BY team_id LIMIT 201", (cid, folded)).fetchall()
+        params: tuple[object, ...] = (cid, cid, board, folded) if "entry_changes" in where else (cid, board, folded)
+        rows = conn.execute(where + " ORDER BY team_id LIMIT 201", params).fetchall()
         ids = sorted({row[0] for row in rows})
         if len(ids) == 1:
-            return _team(conn, cid, ids[0])
+            return _team(conn, cid, ids[0], board)
         if len(ids) > 1:
             names: dict[int, str] = {}
             for team_id, name in rows:
@@ -292,26 +301,26 @@ def resolve_team(database: Any, competition: Competition, text: str) -> dict[str
     raise NotFoundError(f"no team {text!r} on {competition.slug} (give a team id or part of its name)")
 
 
-def _team_ids(conn: sqlite3.Connection, where: str, params: tuple[object, ...], cid: int) -> list[int]:
+def _team_ids(conn: sqlite3.Connection, where: str, params: tuple[object, ...], cid: int, board: Board) -> list[int]:
     rows = conn.execute(
-        f"""SELECT team_id FROM entries WHERE competition_id = ? AND {where}
-            UNION SELECT team_id FROM entry_changes WHERE competition_id = ? AND {where}""",
-        (cid, *params, cid, *params),
+        f"""SELECT team_id FROM entries WHERE competition_id = ? AND board = ? AND {where}
+            UNION SELECT team_id FROM entry_changes WHERE competition_id = ? AND {_OF_BOARD} AND {where}""",
+        (cid, board, *params, cid, cid, board, *params),
     ).fetchall()
     return sorted(row[0] for row in rows)
 
 
-def _team(conn: sqlite3.Connection, cid: int, team_id: int) -> dict[str, Any]:
+def _team(conn: sqlite3.Connection, cid: int, team_id: int, board: Board) -> dict[str, Any]:
     row = conn.execute(
-        "SELECT team_name, rank, score FROM entries WHERE competition_id = ? AND team_id = ?",
-        (cid, team_id),
+        "SELECT team_name, rank, score FROM entries WHERE competition_id = ? AND board = ? AND team_id = ?",
+        (cid, board, team_id),
     ).fetchone()
     if row is not None:
         return {"team_id": team_id, "team_name": row[0], "on_board": True, "rank": row[1], "score": row[2]}
     last = conn.execute(
-        """SELECT team_name FROM entry_changes WHERE competition_id = ? AND team_id = ?
+        f"""SELECT team_name FROM entry_changes WHERE competition_id = ? AND {_OF_BOARD} AND team_id = ?
            ORDER BY run_id DESC LIMIT 1""",
-        (cid, team_id),
+        (cid, cid, board, team_id),
     ).fetchone()
     return {"team_id": team_id, "team_name": last[0], "on_board": False, "rank": None, "score": None}
 
@@ -319,7 +328,7 @@ def _team(conn: sqlite3.Connection, cid: int, team_id: int) -> dict[str, Any]:
 # -- history ------------------------------------------------------------------
 
 
-def board_history(database: Any, competition: Competition) -> list[dict[str, Any]]:
+def board_history(database: Any, competition: Competition, board: Board = "public") -> list[dict[str, Any]]:
     """The board at each ok sync, oldest first: teams, top score and what changed."""
     return [
         {
@@ -331,24 +340,24 @@ def board_history(database: Any, competition: Competition) -> list[dict[str, Any
             "updated": run["updated"],
             "removed": run["removed"],
         }
-        for run in ok_runs(database, competition)
+        for run in ok_runs(database, competition, board)
     ]
 
 
-def team_history(database: Any, competition: Competition, team: str) -> dict[str, Any]:
+def team_history(database: Any, competition: Competition, team: str, board: Board = "public") -> dict[str, Any]:
     """One team's rank and score at every sync where either changed, oldest first.
 
     ``team`` is a TeamId or a name (see :func:`resolve_team`). Each change has
     ``kind`` (new, changed, removed), ``rank``/``score`` after the sync (None once
     removed), the previous ones, and ``movement`` (positive = climbed).
     """
-    found = resolve_team(database, competition, team)
+    found = resolve_team(database, competition, team, board)
     cursor = database.conn.execute(
         """SELECT ch.run_id, r.finished_at AS synced_at, ch.kind, ch.rank, ch.previous_rank,
                   ch.score, ch.previous_score, ch.team_name
            FROM entry_changes ch JOIN sync_runs r ON r.id = ch.run_id
-           WHERE ch.competition_id = ? AND ch.team_id = ? ORDER BY ch.run_id""",
-        (competition.id, found["team_id"]),
+           WHERE ch.competition_id = ? AND ch.team_id = ? AND r.board = ? ORDER BY ch.run_id""",
+        (competition.id, found["team_id"], board),
     )
     names = [d[0] for d in cursor.description]
     changes = []
@@ -360,11 +369,11 @@ def team_history(database: Any, competition: Competition, team: str) -> dict[str
             else None
         )
         changes.append(change)
-    return {"competition": competition.slug, "team": found, "changes": changes}
+    return {"competition": competition.slug, "board": board, "team": found, "changes": changes}
 
 
 def rank_series(
-    database: Any, competition: Competition, team_ids: list[int]
+    database: Any, competition: Competition, team_ids: list[int], board: Board = "public"
 ) -> dict[int, list[tuple[int, str, int | None]]]:
     """For each team, (run id, sync time, rank) at each ok sync where its rank or score changed.
 
@@ -378,8 +387,8 @@ def rank_series(
     rows = database.conn.execute(
         f"""SELECT ch.team_id, ch.run_id, r.finished_at, ch.rank
             FROM entry_changes ch JOIN sync_runs r ON r.id = ch.run_id
-            WHERE ch.competition_id = ? AND ch.team_id IN ({marks}) ORDER BY ch.run_id""",
-        (competition.id, *team_ids),
+            WHERE ch.competition_id = ? AND r.board = ? AND ch.team_id IN ({marks}) ORDER BY ch.run_id""",
+        (competition.id, board, *team_ids),
     )
     for team_id, run_id, synced_at, rank in rows:
         series[team_id].append((run_id, synced_at, rank))
@@ -390,7 +399,8 @@ def rank_series(
 
 
 def movers(
-    database: Any, competition: Competition, *, since: str | None = None, limit: int | None = 10
+    database: Any, competition: Competition, *, since: str | None = None, limit: int | None = 10,
+    board: Board = "public",
 ) -> dict[str, Any]:
     """Climbers, fallers, new and departed teams between a baseline sync and now.
 
@@ -401,10 +411,11 @@ def movers(
     holds at most ``limit`` teams; ``totals`` counts them all.
     """
     conn = database.conn
-    runs = _last_ok_runs(conn, competition.id, 2)
+    runs = _last_ok_runs(conn, competition.id, 2, board)
     latest = {"run_id": runs[0][0], "synced_at": runs[0][1]} if runs else None
     result: dict[str, Any] = {
         "competition": competition.slug,
+        "board": board,
         "since": since,
         "baseline": None,
         "latest": latest,
@@ -424,20 +435,21 @@ def movers(
         result["baseline"] = {"run_id": runs[1][0], "synced_at": runs[1][1]}
     else:
         row = conn.execute(
-            """SELECT id, finished_at FROM sync_runs WHERE competition_id = ? AND status = 'ok'
+            """SELECT id, finished_at FROM sync_runs WHERE competition_id = ? AND board = ? AND status = 'ok'
                AND finished_at <= ? ORDER BY id DESC LIMIT 1""",
-            (competition.id, since),
+            (competition.id, board, since),
         ).fetchone()
         baseline_id = row[0] if row else 0
         result["baseline"] = {"run_id": row[0], "synced_at": row[1]} if row else None
     result["compared"] = True
-    params = {"cid": competition.id, "base": baseline_id}
-    moved = "SELECT team_id FROM entry_changes WHERE competition_id = :cid AND run_id > :base"
+    params = {"cid": competition.id, "base": baseline_id, "board": board}
+    of_board = "run_id IN (SELECT id FROM sync_runs WHERE competition_id = :cid AND board = :board)"
+    moved = f"SELECT team_id FROM entry_changes WHERE competition_id = :cid AND run_id > :base AND {of_board}"
     before = {
         team_id: (kind, rank, score, name)
         for team_id, _, kind, rank, score, name in conn.execute(
             f"""SELECT team_id, max(run_id), kind, rank, score, team_name FROM entry_changes
-                WHERE competition_id = :cid AND run_id <= :base AND team_id IN ({moved})
+                WHERE competition_id = :cid AND run_id <= :base AND {of_board} AND team_id IN ({moved})
                 GROUP BY team_id""",
             params,
         )
@@ -446,7 +458,7 @@ def movers(
         team_id: (rank, score, name, bool(bench))
         for team_id, rank, score, name, bench in conn.execute(
             f"""SELECT team_id, rank, score, team_name, is_benchmark FROM entries
-                WHERE competition_id = :cid AND team_id IN ({moved})""",
+                WHERE competition_id = :cid AND board = :board AND team_id IN ({moved})""",
             params,
         )
     }

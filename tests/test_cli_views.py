@@ -58,7 +58,7 @@ def test_leaderboard_json_keeps_keys_and_adds_movement(synced):
     entries = synced.json("leaderboard", "comp", "--top", "4")
     assert list(entries[0]) == [
         "rank", "team_id", "team_name", "score", "score_value", "submission_count",
-        "last_submission", "members", "is_benchmark", "movement", "is_new",
+        "last_submission", "members", "is_benchmark", "movement", "is_new", "board",
     ]
     assert [(e["team_id"], e["movement"], e["is_new"]) for e in entries] == [
         (104, 2, False), (102, -1, False), (101, -1, False), (999, 0, False),

@@ -78,7 +78,7 @@ def test_movement_after_three_syncs(database, synced3):
     assert delta == {
         "rank": 1, "team_id": 104, "team_name": "Delta", "score": "0.95000", "score_value": 0.95,
         "submission_count": 2, "last_submission": "2026-05-04T12:00:00Z", "members": ["gina"],
-        "is_benchmark": False, "movement": 2, "is_new": False,
+        "is_benchmark": False, "movement": 2, "is_new": False, "board": "public",
     }
     assert entries[3]["is_benchmark"] is True
 
