@@ -1241,7 +1241,7 @@ def fetch_competition_details(
             data = _search_competition(session, ApiListCompetitionsRequest)
         if data is None:
             raise KaggleNotFoundError(f"no competition '{slug}' on Kaggle")
-        return _competition_details(data, slug)
+        return competition_details_from_api(data, slug)
 
 
 def _search_competition(session: _Session, request_class: Any) -> dict[str, Any] | None:
@@ -1276,7 +1276,7 @@ def _ref_slug(ref: object) -> str | None:
     return _safe_url(ref).rstrip("/").rsplit("/", 1)[-1] or None
 
 
-def _competition_details(data: Mapping[str, Any], slug: str) -> dict[str, object]:
+def competition_details_from_api(data: Mapping[str, Any], slug: str) -> dict[str, object]:
     """Kaggle's camelCase ``ApiCompetition`` JSON as kagsync's snake_case dict."""
     found_slug = _ref_slug(data.get("ref")) or slug
     return {

@@ -7,6 +7,7 @@ without importing a layer above it. It also holds the one sync rule
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Literal, TypedDict, get_args
@@ -148,13 +149,32 @@ class Competition:
     last_sync_status: RunStatus | None
     last_sync_error: str | None
     entry_count: int | None
+    # Kaggle's details (GetCompetition), when fetched.
+    metric: str | None = None
+    team_count: int | None = None
+    max_team_size: int | None = None
+    reward: str | None = None
+    category: str | None = None
+    merger_deadline: str | None = None
+    details_fetched_at: str | None = None
+    # Kaggle's private (final) board: when it was seen released, when it was stored.
+    private_released_at: str | None = None
+    private_synced_at: str | None = None
+    # The fields the user set: a refresh from Kaggle never overwrites them.
+    user_fields: tuple[str, ...] = ()
 
     @classmethod
     def from_row(cls, row: Mapping[str, object]) -> Competition:
         """A competition from a row mapped by column name."""
-        values = {name: row[name] for name in _COMPETITION_FIELDS}
+        values = {name: row[name] for name in _COMPETITION_FIELDS if name in row}
         values["lower_is_better"] = bool(values["lower_is_better"])
+        values["user_fields"] = tuple(json.loads(str(row.get("user_fields") or "[]")))
         return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def private_released(self) -> bool:
+        """True once Kaggle's private (final) board was seen released."""
+        return self.private_released_at is not None
 
     @property
     def url(self) -> str:
@@ -166,6 +186,8 @@ class Competition:
         data = asdict(self)
         del data["id"]
         data["url"] = self.url
+        data["user_fields"] = list(self.user_fields)
+        data["private_released"] = self.private_released
         return data
 
 

@@ -7,11 +7,16 @@ by hand and production Kaggle all go through one path.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import csv
+import json
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from kagsync.errors import SourceError
+
+# Competition details as kaggle_client returns them (snake_case keys of ApiCompetition).
+Details = dict[str, object]
 
 # (bytes received so far, total bytes or None when unknown)
 ProgressCallback = Callable[[int, "int | None"], None]
@@ -30,6 +35,55 @@ class LeaderboardSource(Protocol):
         ``workdir`` is a private temporary folder the caller removes afterwards.
         """
         ...
+
+
+@runtime_checkable
+class DetailsSource(Protocol):
+    """A source that also knows competitions' details (title, dates, metric...)."""
+
+    def details(self, slug: str) -> Details | None:
+        """The competition's details, or None when this source has none for it.
+
+        Raises :class:`~kagsync.errors.KaggleNotFoundError` when the competition
+        does not exist at all.
+        """
+        ...
+
+
+@runtime_checkable
+class PrivateBoardSource(Protocol):
+    """A source that can also serve Kaggle's private (final) leaderboard after close."""
+
+    def private_released(self, slug: str) -> bool:
+        """Whether the private board is out."""
+        ...
+
+    def fetch_private(self, slug: str, workdir: Path) -> Path | None:
+        """A leaderboard file (any of the three shapes) of the private board, or None
+        when it is not released. Ranks follow the order of the file's rows for Kaggle's
+        paged board (written as shape C); members may be missing."""
+        ...
+
+    def public_top(self, slug: str) -> list[int] | None:
+        """The team ids of the first page of the *public* board as the paged API serves
+        it, to check that a download after the deadline is still the public board; None
+        where the source cannot tell."""
+        ...
+
+
+def write_board_rows(rows: Sequence[Mapping[str, object]], path: Path) -> Path:
+    """Kaggle's paged board rows (in board order) as a shape-C leaderboard CSV.
+
+    The paged API gives no rank, no submission count and no members: ranks are the
+    rows' order; counts are 0 and members empty, for the sync to join from the public
+    board by team id.
+    """
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Rank", "TeamId", "TeamName", "LastSubmissionDate", "Score", "SubmissionCount", "TeamMemberUserNames"])
+        for rank, row in enumerate(rows, start=1):
+            writer.writerow([rank, row["team_id"], row["team_name"], row.get("submission_date") or "", row["score"], 0, ""])
+    return path
 
 
 class KaggleSource:
@@ -71,6 +125,32 @@ class KaggleSource:
             **limits,  # type: ignore[arg-type]
         )
 
+    def details(self, slug: str) -> Details | None:
+        from kagsync import kaggle_client
+
+        return kaggle_client.fetch_competition_details(slug, endpoint=self.endpoint, max_attempts=self.max_attempts)
+
+    def private_released(self, slug: str) -> bool:
+        from kagsync import kaggle_client
+
+        return kaggle_client.private_board_released(slug, endpoint=self.endpoint, max_attempts=self.max_attempts)
+
+    def fetch_private(self, slug: str, workdir: Path) -> Path | None:
+        from kagsync import kaggle_client
+
+        rows = kaggle_client.fetch_private_board(slug, endpoint=self.endpoint, max_attempts=self.max_attempts)
+        if rows is None:
+            return None
+        return write_board_rows(rows, workdir / f"{slug}.private.csv")
+
+    def public_top(self, slug: str) -> list[int] | None:
+        from kagsync import kaggle_client
+
+        rows, _ = kaggle_client.fetch_leaderboard_page(
+            slug, override_public=True, endpoint=self.endpoint, max_attempts=self.max_attempts
+        )
+        return [int(str(row["team_id"])) for row in rows]
+
 
 class FileSource:
     """One leaderboard file given on the command line (``sync SLUG --from FILE``)."""
@@ -95,11 +175,36 @@ class FolderSource:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
 
-    def _find(self, slug: str) -> Path | None:
+    def _find(self, slug: str, board: str = "") -> Path | None:
         for suffix in (".zip", ".csv"):
-            candidate = self.folder / f"{slug}{suffix}"
+            candidate = self.folder / f"{slug}{board}{suffix}"
             if candidate.is_file():
                 return candidate
+        return None
+
+    def details(self, slug: str) -> Details | None:
+        """``DIR/<slug>.json`` (Kaggle's ApiCompetition JSON) when present."""
+        path = self.folder / f"{slug}.json"
+        if not path.is_file():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise SourceError(f"{path}: not readable competition details ({exc})") from None
+        if not isinstance(data, dict):
+            raise SourceError(f"{path}: not readable competition details (expected a JSON object)")
+        from kagsync.kaggle_client import competition_details_from_api
+
+        return competition_details_from_api(data, slug)
+
+    def private_released(self, slug: str) -> bool:
+        """True when ``DIR/<slug>.private.zip`` or ``.csv`` exists."""
+        return self._find(slug, ".private") is not None
+
+    def fetch_private(self, slug: str, workdir: Path) -> Path | None:
+        return self._find(slug, ".private")
+
+    def public_top(self, slug: str) -> list[int] | None:
         return None
 
     def describe(self, slug: str) -> str:
