@@ -203,6 +203,16 @@ def _show(value: str) -> str:
     return repr(value)
 
 
+def _printable(text: str) -> str:
+    """A file or member name for a one-line message: unprintable characters escaped.
+
+    Member names come from the download and may hold anything, line breaks too.
+    """
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
 def _error(name: str, line: int | None, problem: str) -> LeaderboardFormatError:
     where = name if line is None else f"{name} line {line}"
     return LeaderboardFormatError(f"{where}: {problem}")
@@ -351,11 +361,12 @@ def _check_member(name: str, member: zipfile.ZipInfo, limits: _Limits) -> None:
 
 def _open(path: Path, limits: _Limits) -> _Opened:
     """Open a .zip's leaderboard member or a .csv as text; raise on a bad zip."""
+    file_name = _printable(path.name)
     with open(path, "rb") as probe:
         head = probe.read(4)
     if head not in _ZIP_MAGIC:
         if path.suffix.lower() == ".zip":
-            raise _error(path.name, None, "not a zip file")
+            raise _error(file_name, None, "not a zip file")
 
         def reopen_csv() -> io.BufferedIOBase:
             return open(path, "rb")
@@ -365,30 +376,34 @@ def _open(path: Path, limits: _Limits) -> _Opened:
         stream = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
         try:
             # The size of what was opened (a pipe or device says 0: not limited here).
-            _check_size(path.name, os.fstat(stream.fileno()).st_size, limits)
+            _check_size(file_name, os.fstat(stream.fileno()).st_size, limits)
         except BaseException:
             stream.close()
             raise
-        return _Opened(path.name, stream, False, reopen_csv, path.name)
+        return _Opened(file_name, stream, False, reopen_csv, file_name)
 
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, EOFError, OSError, ValueError):
         # Starts like a zip but the central directory at the end is missing or
         # unreadable: the usual result of an interrupted download.
-        raise _error(path.name, None, "truncated or corrupt zip") from None
+        raise _error(file_name, None, "truncated or corrupt zip") from None
+    except NotImplementedError as exc:  # e.g. "zip file version 11.0": damage too
+        raise _error(file_name, None, f"truncated or corrupt zip ({_detail(exc)})") from None
     with archive:
-        member = _pick_member(archive, path.name)
-        name = f"{path.name}:{member.filename}"
+        member = _pick_member(archive, file_name)
+        name = f"{file_name}:{_printable(member.filename)}"
         if member.flag_bits & 0x1:
             raise _error(name, None, "the CSV is encrypted")
         _check_member(name, member, limits)
         try:
             binary = archive.open(member)
-        except NotImplementedError:
-            raise _error(name, None, "unsupported compression method") from None
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError):
-            raise _error(path.name, None, "truncated or corrupt zip") from None
+        except NotImplementedError as exc:
+            # "compression type 9 (deflate64)", "strong encryption (flag bit 6)"...
+            raise _error(name, None, f"unsupported compression method ({_detail(exc)})") from None
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError, RuntimeError):
+            # (RuntimeError: a local header that says encrypted when the directory did not.)
+            raise _error(file_name, None, "truncated or corrupt zip") from None
     # Closing the archive above is safe: zipfile keeps the underlying file open until
     # the member stream (owned by the TextIOWrapper) is closed too.
     stream = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
@@ -396,9 +411,10 @@ def _open(path: Path, limits: _Limits) -> _Opened:
 
     def reopen_member() -> io.BufferedIOBase:
         with zipfile.ZipFile(path) as again:
-            return again.open(member.filename)  # type: ignore[return-value]
+            # By ZipInfo, not name: the very member that was checked and read.
+            return again.open(member)  # type: ignore[return-value]
 
-    return _Opened(name, stream, True, reopen_member, path.name)
+    return _Opened(name, stream, True, reopen_member, file_name)
 
 
 def _pick_member(archive: zipfile.ZipFile, zip_name: str) -> zipfile.ZipInfo:
@@ -406,8 +422,9 @@ def _pick_member(archive: zipfile.ZipFile, zip_name: str) -> zipfile.ZipInfo:
     csvs = [
         info
         for info in archive.infolist()
-        if not info.is_dir()
-        and info.filename.lower().endswith(".csv")
+        # (The name test first: is_dir() fails on a damaged, empty name.)
+        if info.filename.lower().endswith(".csv")
+        and not info.is_dir()
         and not info.filename.startswith("__MACOSX/")  # macOS Finder resource forks
     ]
     if not csvs:
@@ -417,7 +434,7 @@ def _pick_member(archive: zipfile.ZipFile, zip_name: str) -> zipfile.ZipInfo:
     boards = [info for info in csvs if "leaderboard" in info.filename.lower()]
     if len(boards) == 1:
         return boards[0]
-    listed = ", ".join(info.filename for info in csvs[:5])
+    listed = ", ".join(_printable(info.filename) for info in csvs[:5])
     raise _error(
         zip_name,
         None,

@@ -823,6 +823,34 @@ def test_zip_without_csv(tmp_path):
     assert parse_error(path) == "empty.zip: no CSV file inside"
 
 
+def test_zip_member_with_an_empty_name(tmp_path):
+    # Found by the property tests: zipfile's is_dir() fails on an empty name.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(zipfile.ZipInfo(""), b"x")
+    path = write(tmp_path, "board.zip", buffer.getvalue())
+    assert parse_error(path) == "board.zip: no CSV file inside"
+
+
+def test_zip_of_an_unknown_version_is_a_format_error(tmp_path):
+    # Found by the property tests: zipfile raises NotImplementedError when opening.
+    data = bytearray(zip_bytes({MEMBER: csv_text(HEADER_C, ROWS_C)}))
+    directory = data.index(b"PK\x01\x02")
+    data[directory + 6 : directory + 8] = (110).to_bytes(2, "little")  # version 11.0
+    message = parse_error(write(tmp_path, "board.zip", bytes(data)))
+    assert message == "board.zip: truncated or corrupt zip (zip file version 11.0)"
+
+
+def test_member_names_in_messages_stay_on_one_line(tmp_path):
+    path = write(tmp_path, "board.zip", zip_bytes({"a\n.csv": b"x", "b\r\x85.csv": b"y"}))
+    assert parse_error(path) == (
+        "board.zip: 2 CSV files inside and none named like a leaderboard: "
+        "a\\n.csv, b\\r\\x85.csv"
+    )
+    path = write(tmp_path, "one.zip", zip_bytes({"x\n.csv": b"Foo\n"}))
+    assert parse_error(path).startswith("one.zip:x\\n.csv line 1: ")
+
+
 def test_zip_with_several_csvs_but_no_leaderboard(tmp_path):
     path = write(tmp_path, "board.zip", zip_bytes({"a.csv": b"x", "b.csv": b"y"}))
     assert parse_error(path) == (
