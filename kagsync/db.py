@@ -258,6 +258,10 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (target_id, change_key)
     );
     CREATE INDEX notifications_pending ON notifications(status) WHERE status != 'sent';
+    """,    # 6: when the private board was last looked for, so that `watch --once` from cron
+    # asks Kaggle at most once per private_check_interval.
+    """
+    ALTER TABLE competitions ADD COLUMN private_checked_at TEXT;
     """,
 )
 

@@ -81,12 +81,27 @@ def needs_sync(
     ``previous_status`` is the stored status before the write, None when the write
     inserted the competition. A new competition always syncs (its board is the point
     of adding it); an existing one syncs when its status changed into one of
-    ``sync_statuses``. The repository, ``import`` (and its dry run), ``watch`` and
-    ``sync --all-active`` all decide with this function.
+    ``sync_statuses``, or from one of them into ``completed``: that is the final sync
+    of the public board (and then the private board is looked for). The repository,
+    ``import`` (and its dry run), ``watch`` and ``sync --all-active`` all decide with
+    this function.
     """
     if previous_status is None:
         return True
-    return status != previous_status and status in sync_statuses
+    if status == previous_status:
+        return False
+    return status in sync_statuses or (status == "completed" and previous_status in sync_statuses)
+
+
+def status_from_dates(start: str | None, end: str | None, now: str) -> Status:
+    """The status a competition's dates give (ISO 8601 UTC strings compare as times):
+    before its start ``upcoming``, until its end ``ongoing``, after it ``completed``.
+    Without dates it is ``upcoming``, as before kagsync knew Kaggle's dates."""
+    if end is not None and end <= now:
+        return "completed"
+    if start is not None and start <= now:
+        return "ongoing"
+    return "upcoming"
 
 
 def is_active(status: Status, sync_statuses: tuple[Status, ...] = DEFAULT_SYNC_STATUSES) -> bool:
@@ -160,6 +175,7 @@ class Competition:
     # Kaggle's private (final) board: when it was seen released, when it was stored.
     private_released_at: str | None = None
     private_synced_at: str | None = None
+    private_checked_at: str | None = None
     # The fields the user set: a refresh from Kaggle never overwrites them.
     user_fields: tuple[str, ...] = ()
 

@@ -36,6 +36,7 @@ from kagsync.errors import (
     CompetitionRemovedError,
     KagsyncError,
     LeaderboardFormatError,
+    SourceError,
     SuspectBoardError,
     SyncBusyError,
     SyncInterruptedError,
@@ -56,7 +57,7 @@ from kagsync.models import (
     SyncOutcome,
     Trigger,
 )
-from kagsync.sources import LeaderboardSource
+from kagsync.sources import LeaderboardSource, PrivateBoardSource
 from kagsync.values import now_iso
 
 log = logging.getLogger("kagsync.sync")
@@ -400,6 +401,26 @@ def _write_board(conn: sqlite3.Connection, competition_id: int, run_id: int, boa
     return BoardChanges(entries, created, updated, removed, top[0] if top else None)
 
 
+def _join_public_details(conn: sqlite3.Connection, competition_id: int) -> None:
+    """Give a private board the members and submission counts of the public one.
+
+    Kaggle's paged private board has neither; a team keeps what its private file
+    gave (members, counts) and gets the rest from its public row by team id.
+    """
+    conn.execute("BEGIN")
+    conn.execute(
+        """UPDATE temp.staging_entries SET
+               members = CASE WHEN members = '[]' THEN coalesce(
+                   (SELECT e.members FROM entries e WHERE e.competition_id = :cid AND e.board = 'public'
+                    AND e.team_id = staging_entries.team_id), '[]') ELSE members END,
+               submission_count = CASE WHEN submission_count = 0 THEN coalesce(
+                   (SELECT e.submission_count FROM entries e WHERE e.competition_id = :cid AND e.board = 'public'
+                    AND e.team_id = staging_entries.team_id), 0) ELSE submission_count END""",
+        {"cid": competition_id},
+    )
+    conn.execute("COMMIT")
+
+
 # -- suspect boards -------------------------------------------------------------
 
 
@@ -621,7 +642,15 @@ class Syncer:
             self.stop.check()
             self.observer.download_progress(slug, received, total)
 
-        path = self.source.fetch(slug, workdir, progress)
+        if attempt.board == "private":
+            if not isinstance(self.source, PrivateBoardSource):
+                raise SourceError(f"{attempt.source} cannot serve a private leaderboard")
+            private = self.source.fetch_private(slug, workdir)
+            if private is None:
+                raise SourceError(f"the private leaderboard of {slug!r} is not released yet")
+            path = private
+        else:
+            path = self.source.fetch(slug, workdir, progress)
         self.stop.check()
         self.observer.stage(slug, "parsing", path.name)
         with _connection(self.db_path) as database:
@@ -639,6 +668,10 @@ class Syncer:
                     limits=self.limits,
                 )
                 log.info("%s: downloaded %d entries", slug, count)
+                if attempt.board == "private":
+                    _join_public_details(conn, competition_id)
+                elif not force:
+                    self._check_still_public(conn, attempt)
                 if not force:
                     reason = _suspect_reason(conn, competition_id, attempt.board, count, self.limits.max_board_shrink)
                     if reason is not None:
@@ -659,11 +692,18 @@ class Syncer:
                         (finished_at, changes.entries, changes.created, changes.updated, changes.removed,
                          changes.top_score, attempt.run_id),
                     )
-                    conn.execute(
-                        """UPDATE competitions SET last_synced_at = ?, last_sync_status = 'ok',
-                               last_sync_error = NULL, entry_count = ? WHERE id = ?""",
-                        (finished_at, changes.entries, competition_id),
-                    )
+                    if attempt.board == "private":
+                        conn.execute(
+                            """UPDATE competitions SET private_synced_at = ?,
+                                   private_released_at = coalesce(private_released_at, ?) WHERE id = ?""",
+                            (finished_at, finished_at, competition_id),
+                        )
+                    else:
+                        conn.execute(
+                            """UPDATE competitions SET last_synced_at = ?, last_sync_status = 'ok',
+                                   last_sync_error = NULL, entry_count = ? WHERE id = ?""",
+                            (finished_at, changes.entries, competition_id),
+                        )
             finally:
                 conn.execute("DROP TABLE IF EXISTS temp.staging_entries")
         log.info(
@@ -677,6 +717,31 @@ class Syncer:
         log.info("%s: sync complete, %d entries in %.2f s", slug, changes.entries, outcome.seconds)
         self.observer.stage(slug, "ok", f"{changes.entries} entries")
         return outcome
+
+    def _check_still_public(self, conn: sqlite3.Connection, attempt: _Attempt) -> None:
+        """After the deadline, hold a download that is not Kaggle's public board.
+
+        ``DownloadLeaderboard`` serves the public board, also after close (kaggle-cli
+        issue 731), but Kaggle said it wants its calls consistent: a later download may
+        be the private board. Storing that as the public board would corrupt the
+        shake-up, so it is compared with the paged public view first.
+        """
+        competition = attempt.competition
+        if not isinstance(self.source, PrivateBoardSource) or competition.end is None:
+            return
+        if competition.end > now_iso():
+            return
+        expected = self.source.public_top(attempt.slug)
+        if not expected:
+            return
+        staged = [row[0] for row in conn.execute(
+            "SELECT team_id FROM temp.staging_entries WHERE rank > 0 ORDER BY rank LIMIT ?", (len(expected),)
+        )]
+        if set(staged) != set(expected):
+            raise SuspectBoardError(
+                "held back: this download after the deadline does not match Kaggle's public board "
+                "(it may be the private one); the stored public board is kept"
+            )
 
     def _record_failure(self, attempt: _Attempt, error: KagsyncError, status: RunStatus = "failed") -> SyncOutcome:
         slug = attempt.slug

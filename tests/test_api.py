@@ -68,7 +68,8 @@ def test_read_mode_on_a_missing_file_is_an_error(tmp_path):
         (None, "completed", True),
         ("upcoming", "ongoing", True),  # entering a sync status
         ("ongoing", "ongoing", False),  # no change
-        ("ongoing", "completed", False),  # leaving it
+        ("ongoing", "completed", True),  # the final sync of the public board
+        ("upcoming", "completed", False),  # never active: nothing to finish
         ("completed", "upcoming", False),
     ],
 )
