@@ -17,6 +17,7 @@ observers given, and log lines to the ``kagsync`` logger.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -24,9 +25,20 @@ from typing import TYPE_CHECKING, TextIO
 
 from kagsync import db as dbmod
 from kagsync.club import ClubMixin
-from kagsync.errors import ValidationError
+from kagsync.errors import AlreadyExistsError, KagsyncError, ValidationError
+from kagsync.final import (
+    PrivateCheck,
+    details_refresh_due,
+    fetch_details,
+    fill_from_details,
+    outcomes_of,
+    private_check_due,
+    refreshed_fields,
+    supports_private,
+)
 from kagsync.models import (
     MAX_WATCH_INTERVAL,
+    Board,
     Competition,
     Event,
     ExportSummary,
@@ -38,8 +50,9 @@ from kagsync.models import (
 )
 from kagsync.repository import Repository
 from kagsync.settings import Settings, load_settings
-from kagsync.sources import LeaderboardSource, choose_source
+from kagsync.sources import DetailsSource, KaggleSource, LeaderboardSource, PrivateBoardSource, choose_source
 from kagsync.sync import StopFlag, Syncer, SyncLimits, SyncObserver, recover_interrupted
+from kagsync.values import now_iso, parse_competition_slug
 
 if TYPE_CHECKING:
     from kagsync.importer import ImportResult
@@ -47,6 +60,11 @@ if TYPE_CHECKING:
     from kagsync.watch import TickReport, Watcher, WatchObserver
 
 __all__ = ["Kagsync", "open"]
+
+# Competition columns that only Kaggle's details fill (not options of `competition add`).
+_DETAIL_ONLY_COLUMNS = (
+    "metric", "team_count", "max_team_size", "reward", "category", "merger_deadline", "details_fetched_at",
+)
 
 # JSON-ready rows as the views return them (column names as in the schema).
 Row = dict[str, object]
@@ -69,8 +87,10 @@ class Kagsync(ClubMixin):
         mode: dbmod.OpenMode = "create",
         observer: SyncObserver | None = None,
         stop: StopFlag | None = None,
+        offline: bool = False,
     ) -> None:
         self.settings = settings
+        self.offline = offline
         self.mode: dbmod.OpenMode = mode
         self.observer = observer
         self.stop = stop or StopFlag()
@@ -187,7 +207,12 @@ class Kagsync(ClubMixin):
         lower_is_better: bool | None = None,
         weight: float | None = None,
     ) -> Saved:
-        """Store a competition and (unless ``sync`` is False) sync its whole leaderboard now."""
+        """Store a competition and (unless ``sync`` is False) sync its whole leaderboard now.
+
+        Kaggle's details (title, dates, metric...) fill every field not given, unless
+        the API is offline; the status, when not given, follows the dates. A slug
+        Kaggle does not know is refused and nothing is saved.
+        """
         saved = self._add_competition(
             slug_or_url, sync=sync, title=title, event=event, status=status, start=start, end=end,
             description=description, lower_is_better=lower_is_better, weight=weight,
@@ -217,7 +242,102 @@ class Kagsync(ClubMixin):
             }.items()
             if value is not None
         }
-        return self.repository(sync=sync).add_competition(slug_or_url, sync=sync, **fields)
+        slug = parse_competition_slug(slug_or_url)
+        repository = self.repository(sync=sync)
+        if repository.find_competition(slug) is not None:
+            raise AlreadyExistsError(f"competition {slug!r} already exists (change it with `kagsync competition edit`)")
+        known = [c.slug for c in repository.list_competitions()]
+        details, note = fetch_details(self.source, slug, offline=self.offline, known_slugs=known)
+        fill = fill_from_details(fields, details)
+        values = dict(fill.fields)
+        extra: dict[str, object] = {key: values.pop(key) for key in _DETAIL_ONLY_COLUMNS if key in values}
+        extra["user_fields"] = json.dumps(sorted(fields))
+        saved = repository.add_competition(slug, sync=sync, extra=extra, **values)
+        saved.notes = ([note] if note else []) + fill.notes
+        saved.filled = fill.filled
+        if sync and saved.competition.status == "completed" and all(o.ok for o in saved.syncs):
+            saved.syncs += outcomes_of([self.check_private(saved.competition, "add")])
+        return saved
+
+    def refresh_competitions(self, slugs: Sequence[str] = (), *, all_competitions: bool = False) -> list[Competition]:
+        """Re-read Kaggle's details of these competitions (or all); fields the user set stay.
+
+        Raises the first failure (a competition Kaggle does not know, no credentials...).
+        """
+        if not slugs and not all_competitions:
+            raise ValidationError("name at least one competition, or use --all")
+        repository = self.repository()
+        chosen = repository.list_competitions() if all_competitions else [repository.get_competition(s) for s in slugs]
+        refreshed = []
+        for competition in chosen:
+            if self.offline or not isinstance(self.source, DetailsSource):
+                raise ValidationError("competition details come from Kaggle (or DIR/<slug>.json with --source): not available offline")
+            details = self.source.details(competition.slug)
+            if details is None:
+                raise ValidationError(f"{competition.slug}: the source has no details for it")
+            refreshed.append(repository.update_details(competition.slug, refreshed_fields(competition, details)))
+        return refreshed
+
+    def refresh_details_if_due(self, competition: Competition, now: str) -> None:
+        """``watch``: re-read a competition's details at most once per ``details_refresh``."""
+        if self.offline or not isinstance(self.source, DetailsSource):
+            return
+        if not details_refresh_due(competition, now, interval=self.settings.details_refresh):
+            return
+        details = self.source.details(competition.slug)
+        if details is not None:
+            self.repository().update_details(competition.slug, refreshed_fields(competition, details, now=now))
+
+    # -- the private (final) board ----------------------------------------------------
+
+    def check_private(self, competition: Competition, trigger: Trigger = "manual") -> PrivateCheck:
+        """Look for the competition's private (final) board; store it when released.
+
+        Costs one ``GetLeaderboard`` pair on Kaggle; a released board is then paged in
+        and applied in one transaction like any sync.
+        """
+        slug = competition.slug
+        if self.offline and isinstance(self.source, KaggleSource):
+            return PrivateCheck(slug, False, error="offline: the private board was not looked for")
+        if not supports_private(self.source):
+            return PrivateCheck(slug, False, error=f"{self.source.describe(slug)} cannot serve a private board")
+        assert isinstance(self.source, PrivateBoardSource)
+        repository = self.repository()
+        moment = now_iso()
+        try:
+            released = self.source.private_released(slug)
+        except KagsyncError as error:
+            repository.mark_private_checked(slug, released=False, at=moment)
+            return PrivateCheck(slug, False, error=str(error))
+        repository.mark_private_checked(slug, released=released, at=moment)
+        if not released:
+            return PrivateCheck(slug, False)
+        outcome = self.syncer().sync(repository.get_competition(slug), trigger, board="private")
+        return PrivateCheck(slug, True, outcome)
+
+    def sync_private(self, slugs: Sequence[str]) -> list[PrivateCheck]:
+        """``sync SLUG --private``: check for and store the private boards of these competitions."""
+        if not slugs:
+            raise ValidationError("name at least one competition")
+        checks = [self.check_private(self.competition(slug)) for slug in dict.fromkeys(slugs)]
+        self.after_pass(outcomes_of(checks))
+        return checks
+
+    def private_check_is_due(self, competition: Competition, now: str) -> bool:
+        """``watch``: whether to look for this completed competition's private board now."""
+        return supports_private(self.source) and private_check_due(
+            competition, now, interval=self.settings.private_check_interval, wait=self.settings.private_wait
+        )
+
+    def shakeup(self, slug: str, *, top: int = 10) -> Row:
+        """Public rank → private rank of every team on both boards, and the shake-up figures."""
+        from kagsync.views import shakeup
+
+        return shakeup(self.database, self.competition(slug), top=top)
+
+    def default_board(self, slug: str) -> Board:
+        """The board shown by default: the private (final) one once stored, else the public one."""
+        return "private" if self.competition(slug).private_synced_at else "public"
 
     def competition(self, slug_or_url: str) -> Competition:
         """One competition by slug or Kaggle URL."""
@@ -248,6 +368,8 @@ class Kagsync(ClubMixin):
     def set_status(self, slug_or_url: str, status: str, *, sync: bool = True) -> Saved:
         """Change a competition's status; entering a sync status syncs it (see :func:`needs_sync`)."""
         saved = self.repository(sync=sync).set_status(slug_or_url, status, sync=sync)
+        if saved.changed and saved.competition.status == "completed" and saved.syncs and all(o.ok for o in saved.syncs):
+            saved.syncs += outcomes_of([self.check_private(saved.competition, "status")])
         self.after_pass(saved.syncs)
         return saved
 
@@ -344,6 +466,7 @@ class Kagsync(ClubMixin):
             follow_dates=self.settings.follow_dates,
             observer=observer,
             after_tick=lambda report: self.after_pass(report.outcomes),
+            final=self,
         )
 
     def tick(self, *, jobs: int | None = None) -> TickReport:
@@ -361,18 +484,30 @@ class Kagsync(ClubMixin):
             yield self
 
     def leaderboard(
-        self, slug: str, *, top: int | None = None, team: str | None = None, user: str | None = None
+        self,
+        slug: str,
+        *,
+        top: int | None = None,
+        team: str | None = None,
+        user: str | None = None,
+        board: Board | None = None,
     ) -> list[Row]:
-        """The stored board in rank order, with movement since the previous sync."""
+        """A stored board in rank order, with movement since that board's previous sync.
+
+        ``board``: ``public`` or ``private``; by default the private (final) board once
+        stored, else the public one.
+        """
         from kagsync.views import leaderboard_entries
 
-        return leaderboard_entries(self.database, self.competition(slug), top=top, team=team, user=user)
+        return leaderboard_entries(
+            self.database, self.competition(slug), top=top, team=team, user=user, board=board or self.default_board(slug)
+        )
 
-    def movement_basis(self, slug: str) -> Row:
+    def movement_basis(self, slug: str, *, board: Board | None = None) -> Row:
         """Which syncs the board's movement compares (the latest and the one before)."""
         from kagsync.views import movement_basis
 
-        return movement_basis(self.database, self.competition(slug))
+        return movement_basis(self.database, self.competition(slug), board or self.default_board(slug))
 
     def history(self, slug: str) -> list[Row]:
         """The board at each successful sync, oldest first."""

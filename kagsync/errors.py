@@ -143,3 +143,9 @@ class SuspectBoardError(SyncError):
     """A new board that looks wrong (empty, shrunk, all scores equal): held back, not applied."""
 
     kind: ErrorKind = "suspect"
+
+
+class UnknownCompetitionError(ValidationError):
+    """Kaggle has no competition with this slug: nothing is saved."""
+
+    kind: ErrorKind = "not_found"

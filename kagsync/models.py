@@ -252,6 +252,10 @@ class Saved:
     syncs: list[SyncOutcome] = field(default_factory=list)
     created: bool = False
     changed: bool = False
+    # Things the user should know that did not stop the write (details not fetched...).
+    notes: list[str] = field(default_factory=list)
+    # What Kaggle's details filled in (column -> value), for display.
+    filled: dict[str, object] = field(default_factory=dict)
 
 
 class RunRecord(TypedDict):

@@ -153,13 +153,16 @@ class Repository:
 
     # -- competitions ---------------------------------------------------------
 
-    def add_competition(self, slug_or_url: str, *, sync: bool = True, **fields: Any) -> Saved:
+    def add_competition(
+        self, slug_or_url: str, *, sync: bool = True, extra: Mapping[str, object] | None = None, **fields: Any
+    ) -> Saved:
         """Store a new competition, then sync it (unless ``sync`` is False or no hook is set).
 
         ``fields`` are those of :meth:`validate_competition`: title, event, status,
         start, end, description, lower_is_better, weight.
         """
         record = self._competition_record(slug_or_url, **fields)
+        record.update(extra or {})
         with write_transaction(self.db):
             self._insert_competition(record)
         competition = self.get_competition(record["slug"])
@@ -270,6 +273,27 @@ class Repository:
         if sync:
             saved.syncs = self.sync_after_write([(updated, competition.status)], trigger=trigger)
         return saved
+
+    def update_details(self, slug: str, changes: Mapping[str, object]) -> Competition:
+        """Store what a refresh of Kaggle's details changed (see :func:`kagsync.final.refreshed_fields`)."""
+        competition = self.get_competition(slug)
+        if "start" in changes or "end" in changes:
+            check_range(
+                str(changes["start"]) if changes.get("start") else competition.start,
+                str(changes["end"]) if changes.get("end") else competition.end,
+            )
+        self._update("competitions", competition.id, dict(changes))
+        return self.get_competition(slug)
+
+    def mark_private_checked(self, slug: str, *, released: bool, at: str) -> None:
+        """Record that the private board was looked for (and whether it was out)."""
+        with write_transaction(self.db):
+            self.db.conn.execute(
+                """UPDATE competitions SET private_checked_at = ?,
+                       private_released_at = CASE WHEN ? THEN coalesce(private_released_at, ?) ELSE private_released_at END
+                   WHERE slug = ?""",
+                (at, int(released), at, slug),
+            )
 
     def remove_competition(self, slug_or_url: str) -> Competition:
         """Delete a competition with its board, runs and history."""

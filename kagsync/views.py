@@ -517,3 +517,49 @@ def sync_runs(database: Database, competition: Competition | None = None, *, lim
     sql += " ORDER BY r.id DESC LIMIT ?"
     params.append(limit)
     return [RunRecord(**row) for row in database.query(sql, params)]  # type: ignore[typeddict-item]
+
+
+# -- shake-up -----------------------------------------------------------------
+
+
+def shakeup(database: Any, competition: Competition, *, top: int = 10) -> dict[str, Any]:
+    """How the final (private) board moved against the public one.
+
+    N is the number of teams on both boards, benchmarks excluded. For each, ``move`` =
+    public rank − private rank (positive: climbed). ``shakeup`` is the mean of |move|
+    over the N teams divided by N; ``shakeup_top10pct`` the same over the teams whose
+    public rank is at most ceil(N / 10). ``entered_top``/``left_top`` list the teams
+    (among the N) that entered or left the top ``top`` between the two boards.
+    """
+    if competition.private_synced_at is None:
+        raise NotFoundError(
+            f"{competition.slug} has no private (final) board yet: run kagsync sync {competition.slug} --private"
+        )
+    rows = database.conn.execute(
+        """SELECT p.team_id, p.team_name, pub.rank, p.rank
+           FROM entries p JOIN entries pub
+             ON pub.competition_id = p.competition_id AND pub.board = 'public' AND pub.team_id = p.team_id
+           WHERE p.competition_id = ? AND p.board = 'private' AND p.rank > 0 AND pub.rank > 0
+             AND NOT p.is_benchmark AND NOT pub.is_benchmark
+           ORDER BY p.rank, p.team_id""",
+        (competition.id,),
+    ).fetchall()
+    teams = len(rows)
+    moves = [
+        {"team_id": team_id, "team_name": name, "public_rank": public, "private_rank": private, "move": public - private}
+        for team_id, name, public, private in rows
+    ]
+    cut = -(-teams // 10)  # ceil(N / 10)
+    leading = [m for m in moves if m["public_rank"] <= cut]
+    return {
+        "competition": competition.slug,
+        "teams": teams,
+        "shakeup": sum(abs(m["move"]) for m in moves) / teams / teams if teams else 0.0,
+        "shakeup_top10pct": sum(abs(m["move"]) for m in leading) / len(leading) / teams if leading else 0.0,
+        "top": top,
+        "entered_top": [m for m in moves if m["private_rank"] <= top < m["public_rank"]],
+        "left_top": sorted(
+            (m for m in moves if m["public_rank"] <= top < m["private_rank"]), key=lambda m: m["public_rank"]
+        ),
+        "moves": moves,
+    }

@@ -43,10 +43,11 @@ from typing import Protocol
 import schedule
 
 from kagsync.errors import KagsyncError
-from kagsync.models import BACKOFF_KINDS, Competition, SyncOutcome, is_active
+from kagsync.final import PrivateCheck
+from kagsync.models import BACKOFF_KINDS, Competition, SyncOutcome, Trigger, is_active
 from kagsync.repository import Repository
 from kagsync.sync import NOT_STARTED, Syncer
-from kagsync.values import now_iso, to_datetime
+from kagsync.values import format_time, now_iso, to_datetime
 
 __all__ = [
     "MAX_BACKOFF",
@@ -156,6 +157,22 @@ class _SilentWatchObserver:
         pass
 
 
+class FinalResults(Protocol):
+    """What ``watch`` needs for final results (the public API implements it)."""
+
+    def check_private(self, competition: Competition, trigger: Trigger = "manual") -> PrivateCheck:
+        """Look for the private board; store it when released."""
+        ...
+
+    def private_check_is_due(self, competition: Competition, now: str) -> bool:
+        """Whether to look for the private board now (at most once per interval)."""
+        ...
+
+    def refresh_details_if_due(self, competition: Competition, now: str) -> None:
+        """Re-read Kaggle's details when a day has passed (deadlines move)."""
+        ...
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -183,6 +200,7 @@ class Watcher:
         max_backoff: float = MAX_BACKOFF,
         clock: Callable[[], datetime] = _utc_now,
         after_tick: Callable[[TickReport], None] | None = None,
+        final: FinalResults | None = None,
     ) -> None:
         if not interval > 0:
             raise ValueError(f"interval must be positive, got {interval!r}")
@@ -195,6 +213,7 @@ class Watcher:
         self.max_backoff = max(1.0, float(max_backoff))
         self.clock = clock
         self.after_tick = after_tick
+        self.final = final
         self.ticks = 0
         self.last_report: TickReport | None = None
         self.in_tick = False
@@ -285,6 +304,8 @@ class Watcher:
         ending: dict[str, Competition] = {}
         failed: dict[str, SyncOutcome] = {}
         now = self.clock()
+        if self.final is not None:
+            self._refresh_details(repository.list_competitions(), format_time(now))
         competitions_now = repository.list_competitions()
         if self.follow_dates:
             for competition in competitions_now:
@@ -308,16 +329,53 @@ class Watcher:
         if not competitions or self.stopping:
             return
         report.outcomes += self.syncer.sync_many([(c, "watch") for c in competitions], jobs=self.jobs)
-        for outcome in report.outcomes:
+        completed = self._finish_ending(report, ending, now)
+        if self.final is not None and not self.stopping:
+            self._private_checks(report, completed, format_time(now))
+
+    def _finish_ending(self, report: TickReport, ending: dict[str, Competition], now: datetime) -> list[str]:
+        """Mark completed the ended competitions whose final sync succeeded; returns their slugs."""
+        completed: list[str] = []
+        for outcome in list(report.outcomes):
             if outcome.competition not in ending:
                 continue
             if outcome.ok:
                 try:
-                    self._complete(report, outcome.competition, now)
+                    if self._complete(report, outcome.competition, now):
+                        completed.append(outcome.competition)
                 except Exception as error:  # noqa: BLE001
                     log.warning("%s: could not mark completed: %s", outcome.competition, error)
             elif outcome.error != NOT_STARTED:
                 log.warning("%s: final sync failed; it stays ongoing and is retried next tick", outcome.competition)
+        return completed
+
+    def _refresh_details(self, competitions: Sequence[Competition], now: str) -> None:
+        assert self.final is not None
+        for competition in competitions:
+            if competition.status == "completed":
+                continue
+            try:
+                self.final.refresh_details_if_due(competition, now)
+            except Exception as error:  # noqa: BLE001  (details are a nicety: never stop the tick)
+                log.warning("%s: details not refreshed: %s", competition.slug, error)
+
+    def _private_checks(self, report: TickReport, just_completed: Sequence[str], now: str) -> None:
+        """Right after a final sync, then at the slower private_check_interval pace."""
+        assert self.final is not None
+        for competition in self.repository.list_competitions(status="completed"):
+            if competition.slug not in just_completed and not self.final.private_check_is_due(competition, now):
+                continue
+            try:
+                check = self.final.check_private(competition, "watch")
+            except Exception as error:  # noqa: BLE001
+                report.outcomes.append(self._competition_failed(competition, error))
+                continue
+            if check.error:
+                log.warning("%s: private board not checked: %s", competition.slug, check.error)
+            elif not check.released:
+                log.info("%s: private board not released yet", competition.slug)
+            if check.outcome is not None:
+                report.outcomes.append(check.outcome)
 
     def _follow_dates(self, report: TickReport, competition: Competition, now: datetime, ending: dict[str, Competition]) -> None:
         if competition.status == "upcoming" and _started(competition, now):
@@ -332,7 +390,7 @@ class Watcher:
         if competition.status == "ongoing" and _ended(competition, now):
             ending[competition.slug] = competition
 
-    def _complete(self, report: TickReport, slug: str, now: datetime) -> None:
+    def _complete(self, report: TickReport, slug: str, now: datetime) -> bool:
         # The sync took a while: complete it only if it is still ongoing and ended
         # (its end may have been extended, or its status changed, meanwhile).
         saved = self.repository.set_status(
@@ -343,6 +401,7 @@ class Watcher:
             self._transition(
                 report, Transition(slug, "ongoing", "completed", f"end {saved.competition.end} passed, final sync done")
             )
+        return saved.changed
 
     def _competition_failed(self, competition: Competition, error: Exception) -> SyncOutcome:
         if isinstance(error, KagsyncError):

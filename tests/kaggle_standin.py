@@ -418,8 +418,22 @@ class KaggleStandin:
 
     def serve_zip(self, slug: str, zip_bytes: bytes) -> None:
         """Answer downloads of ``slug`` with ``zip_bytes`` (200, ``application/zip``).
-        Replaces any body served before; registered faults stay."""
+        Replaces any body served before; registered faults stay.
+
+        A competition with a leaderboard exists on Kaggle: unless :meth:`serve_details`
+        said more, ``GetCompetition`` answers with its bare ``ApiCompetition`` (ref and
+        url, no title, dates or metric), so adding it fills nothing but is not refused.
+        """
         self.serve_raw(slug, zip_bytes)
+        with self._lock:
+            state = self._state(slug)
+            if state.details is None:
+                state.details = {
+                    "id": int(hashlib.sha1(slug.encode()).hexdigest()[:6], 16),
+                    "ref": f"https://www.kaggle.com/competitions/{slug}",
+                    "url": f"https://www.kaggle.com/competitions/{slug}",
+                }
+                state.details_via_get = True
 
     def serve_raw(self, slug: str, body: bytes, *, content_type: str = "application/zip") -> None:
         """Answer downloads of ``slug`` with arbitrary bytes (200) -- not a zip, a truncated

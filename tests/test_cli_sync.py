@@ -75,6 +75,7 @@ def test_kaggle_faults_keep_the_competition_and_say_why(cli, kaggle_standin, mon
 
     monkeypatch.setattr(kc, "MAX_BACKOFF", 0.01)
     monkeypatch.setattr(kc, "MAX_RETRY_AFTER", 0.01)
+    kaggle_standin.serve_details("titanic")  # it exists; only its download fails
     kaggle_standin.serve_error("titanic", status, body)
     result = cli("competition", "add", "titanic", "--status", "ongoing")
     assert result.exit_code == 3, result.output
@@ -111,6 +112,7 @@ def test_bad_bodies(cli, kaggle_standin, body, fragment):
         with zipfile.ZipFile(buffer, "w") as archive:
             archive.writestr("notes.txt", "nothing here")
         body = buffer.getvalue()
+    kaggle_standin.serve_details("titanic")
     kaggle_standin.serve_raw("titanic", body)
     result = cli("competition", "add", "titanic")
     assert result.exit_code == 3
@@ -196,6 +198,7 @@ def test_two_processes_never_download_one_competition_at_once(kaggle_standin, db
 
 def test_log_has_one_line_per_step(cli, kaggle_standin, db_path):
     kaggle_standin.serve_zip("titanic", build_leaderboard_zip(make_board(12), slug="titanic"))
+    kaggle_standin.serve_details("gone")  # listed on Kaggle, but its leaderboard is gone
     kaggle_standin.serve_error("gone", 404)
     cli("competition", "add", "titanic")
     cli("competition", "add", "gone")
