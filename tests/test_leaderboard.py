@@ -1057,6 +1057,18 @@ def test_zip_bomb_is_refused_before_reading(tmp_path, no_member_reads):
     assert message.endswith(" to 1, more than the limit of 100 to 1 (a zip bomb?)")
 
 
+def test_zip_that_lies_about_its_size_yields_no_more_than_it_claims(tmp_path):
+    # The checks trust the zip's directory; zipfile stops at the size given there
+    # (then fails the CRC), so a lie cannot make us decompress more.
+    data = (HEADER_C + "\n").encode() + b"\n" * (8 << 20)
+    archive = bytearray(zip_bytes({MEMBER: data}))
+    directory = archive.index(b"PK\x01\x02")
+    archive[directory + 24 : directory + 28] = (5000).to_bytes(4, "little")
+    archive[22:26] = (5000).to_bytes(4, "little")  # the local header says so too
+    message = parse_error(write(tmp_path, "board.zip", bytes(archive)))
+    assert message.startswith("board.zip: truncated or corrupt zip (Bad CRC-32")
+
+
 def test_compression_ratio_applies_above_one_mib_only(tmp_path):
     # Real rows compress ~5 to 1: a limit of 2 refuses a member of over 1 MiB only.
     small = write(tmp_path, "small.zip", real_zip(3000))  # ~0.2 MB uncompressed
