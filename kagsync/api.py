@@ -439,7 +439,11 @@ class Kagsync(ClubMixin):
 
         # A dry run says what would sync, so it gets the hook it would use (never called).
         repository = self.repository(sync=sync, jobs=jobs)
-        result = import_file(repository, path, event=event, create_events=create_events, dry_run=dry_run, sync=sync)
+        known = [c.slug for c in repository.list_competitions()]
+        result = import_file(
+            repository, path, event=event, create_events=create_events, dry_run=dry_run, sync=sync,
+            details_of=lambda slug: fetch_details(self.source, slug, offline=self.offline, known_slugs=known),
+        )
         if not dry_run:
             self.after_pass(result.outcomes)
         return result

@@ -21,14 +21,17 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kagsync.errors import KagsyncError, NotFoundError, ValidationError
+from kagsync.errors import KagsyncError, NotFoundError, UnknownCompetitionError, ValidationError
+from kagsync.final import fill_from_details
 from kagsync.models import DEFAULT_STATUS, DEFAULT_WEIGHT, Competition, Saved, SyncOutcome, needs_sync
 from kagsync.repository import Repository
+from kagsync.sources import Details
 from kagsync.values import (
     check_range,
     parse_bool_text,
@@ -90,6 +93,9 @@ class RowChange:
     record: dict[str, Any]
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     would_sync: bool = False
+    # What Kaggle's details fill in (column -> value), and notes (details not fetched...).
+    filled: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -169,8 +175,13 @@ def read_import(
     *,
     event: str | None = None,
     create_events: bool = False,
+    details_of: DetailsLookup | None = None,
 ) -> ImportPlan:
     """Read and check a whole import file against the database; write nothing.
+
+    ``details_of`` looks up Kaggle's details of each new competition (see
+    :func:`kagsync.final.fetch_details`): they fill what the line leaves empty, and a
+    slug Kaggle does not know is a bad line like any other.
 
     ``event`` applies to lines with no event. An event that does not exist is a problem
     unless ``create_events`` (then it is listed in :attr:`ImportPlan.events_to_create`).
@@ -241,10 +252,55 @@ def read_import(
         rows.append(row)
     if not problems and not rows:
         problems.append(f"{name}: no competitions after the header line")
+    if not problems and details_of is not None:
+        problems += _fill_from_details(name, [row for row in rows if row.action == "new"], details_of)
     if problems:
         raise ImportValidationError(problems)
     used = {row.record.get("event_slug") for row in rows}
     return ImportPlan(path=path, rows=rows, events_to_create=[e for e in to_create if e in used])
+
+
+# slug -> (Kaggle's details or None, a note when they could not be fetched); raises
+# UnknownCompetitionError for a slug Kaggle does not know.
+DetailsLookup = Callable[[str], tuple[Details | None, str | None]]
+
+# Lookups of details run a few at a time: each is one small request to Kaggle.
+_DETAIL_LOOKUPS_AT_ONCE = 4
+
+
+def _fill_from_details(name: str, rows: Sequence[RowChange], details_of: DetailsLookup) -> list[str]:
+    """Fill new lines from Kaggle's details; returns the problems (slugs Kaggle does not know)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def look_up(row: RowChange) -> tuple[Details | None, str | None] | str:
+        try:
+            return details_of(row.slug)
+        except UnknownCompetitionError as error:
+            return f"{name} line {row.line}: {error}"
+
+    with ThreadPoolExecutor(max_workers=_DETAIL_LOOKUPS_AT_ONCE) as pool:
+        found = list(pool.map(look_up, rows))
+    problems: list[str] = []
+    for row, result in zip(rows, found, strict=True):
+        if isinstance(result, str):
+            problems.append(result)
+            continue
+        details, note = result
+        if note:
+            row.notes.append(note)
+        given = {key: value for key, value in row.record.items() if key in _USER_COLUMNS}
+        fill = fill_from_details(given, details)
+        row.notes += fill.notes
+        row.filled = dict(fill.filled)
+        for key, value in fill.fields.items():
+            if (key not in given and key not in _USER_COLUMNS) or key in fill.filled:
+                row.record[key] = int(value) if isinstance(value, bool) else value
+        row.record["user_fields"] = json.dumps(sorted(given))
+    return problems
+
+
+# The columns a line can give (the user's, which Kaggle's details never overwrite).
+_USER_COLUMNS = frozenset({"title", "status", "start", "end", "description", "lower_is_better", "weight", "event_id", "event_slug"})
 
 
 class _EventCheck:
@@ -457,12 +513,13 @@ def import_file(
     create_events: bool = False,
     dry_run: bool = False,
     sync: bool = True,
+    details_of: DetailsLookup | None = None,
 ) -> ImportResult:
     """Check a whole import file, then (unless ``dry_run``) write it and sync what needs it.
 
     Raises :class:`ImportValidationError` listing every bad line; nothing is written then.
     """
-    plan = read_import(path, repository, event=event, create_events=create_events)
+    plan = read_import(path, repository, event=event, create_events=create_events, details_of=details_of)
     if dry_run:
         return ImportResult(plan=plan, dry_run=True, syncing=sync and repository.sync_hook is not None)
     return apply_import(repository, plan, sync=sync)

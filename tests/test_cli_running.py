@@ -93,6 +93,8 @@ def test_a_bad_file_reports_every_line_and_writes_nothing(cli, tmp_path):
 
 
 def test_dry_run_shows_the_changes_and_writes_nothing(cli, tmp_path, kaggle_standin):
+    for slug in ("titanic", "keep", "fresh"):
+        kaggle_standin.serve_details(slug, title=None)
     first = write(tmp_path, "slug,title,status\ntitanic,Titanic,upcoming\nkeep,Keep,upcoming\n")
     assert cli("import", str(first), "--no-sync").exit_code == 0
     before = cli.json("competition", "list")
@@ -130,6 +132,7 @@ def test_import_syncs_in_parallel(cli, tmp_path, kaggle_standin):
 
 def test_a_failed_sync_keeps_the_competition_and_exits_3(cli, tmp_path, kaggle_standin):
     kaggle_standin.serve_zip("titanic", build_leaderboard_zip(make_board(20), slug="titanic"))
+    kaggle_standin.serve_details("gone")  # listed on Kaggle, but its download answers 404
     kaggle_standin.serve_error("gone", 404)
     path = write(tmp_path, "slug,status\ntitanic,ongoing\ngone,ongoing\n")
     result = cli("import", str(path))
@@ -142,6 +145,7 @@ def test_a_failed_sync_keeps_the_competition_and_exits_3(cli, tmp_path, kaggle_s
 
 @pytest.mark.parametrize("how", ["option", "setting"])
 def test_no_sync(cli, tmp_path, kaggle_standin, how):
+    kaggle_standin.serve_details("titanic")
     path = write(tmp_path, "slug,status\ntitanic,ongoing\n")
     if how == "option":
         result = cli("import", str(path), "--no-sync")
@@ -234,3 +238,24 @@ def test_watch_bad_options(cli, args, fragment):
     assert result.exit_code == 2
     assert fragment in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_import_fills_from_kaggle_and_refuses_a_slug_kaggle_does_not_know(cli, tmp_path, kaggle_standin):
+    kaggle_standin.serve_details(
+        "house-prices", title="House Prices", evaluation_metric="Root Mean Squared Error",
+        enabled_date="2020-01-01T00:00:00Z", deadline="2099-01-01T00:00:00Z", team_count=4000,
+    )
+    typo = write(tmp_path, "slug,title\nhouse-prices,\nhouse-pricse,My title\n")
+    refused = cli("import", str(typo), "--no-sync")
+    assert refused.exit_code == 2
+    assert "line 3: no competition 'house-pricse' exists on Kaggle" in refused.stderr
+    assert cli.json("competition", "list") == []  # nothing was written
+
+    good = write(tmp_path, "slug,title\nhouse-prices,\n", "good.csv")
+    dry = cli("import", str(good), "--dry-run", "--no-sync")
+    assert dry.exit_code == 0, dry.output
+    assert "House Prices" in " ".join(dry.stdout.split())
+    assert cli("import", str(good), "--no-sync").exit_code == 0
+    shown = cli.json("competition", "show", "house-prices")
+    assert (shown["title"], shown["status"], shown["lower_is_better"], shown["metric"], shown["team_count"]) == (
+        "House Prices", "ongoing", True, "Root Mean Squared Error", 4000)
