@@ -75,8 +75,8 @@ def test_points_by_hand(repository, event):
     solo = standings.rows[4]
     assert (solo.name, solo.kind, solo.results["comp-b"]) == ("Solo", "team", None)
     assert standings.competitions == [
-        {"slug": "comp-a", "title": "A", "weight": 1.0, "teams": 3},
-        {"slug": "comp-b", "title": "B", "weight": 2.0, "teams": 2},
+        {"slug": "comp-a", "title": "A", "weight": 1.0, "teams": 3, "final": False},
+        {"slug": "comp-b", "title": "B", "weight": 2.0, "teams": 2, "final": False},
     ]
     assert standings.method == METHODS["points"]
 
