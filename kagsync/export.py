@@ -3,13 +3,11 @@
 Boards are written in the order ``kagsync leaderboard`` shows them, streamed, so a
 board of a million teams is exported in small memory.
 
-CSV is made safe for spreadsheets: a text cell that starts with ``=``, ``+``, ``-``,
-``@``, a tab or a carriage return (after any leading apostrophes) would be run as a
-formula by Excel, LibreOffice or Google Sheets, so it gets one ``'`` in front. A
-cell that is a plain number (a score such as ``-0.5``, ``+1e-3``) is left alone: a
-spreadsheet reads it as a number, never a formula. Every other cell, team names
-included, is written exactly as stored. :func:`unescape_cell` undoes the prefix, so
-the export reads back to the database's values (see the tests).
+CSV is made safe for spreadsheets by :mod:`kagsync.csvout` (every CSV the tool
+writes goes through it): a text cell, or any line inside a cell, that starts with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets one ``'`` in front; a
+plain number (``-0.5``) is left alone; a cell holding CR or LF is quoted and NUL is
+removed, so no row can split. ``unescape_cell`` undoes the prefix.
 
 Columns of a board (CSV and JSON alike): ``competition, rank, team_id, team_name,
 score, score_value, submission_count, last_submission, members, is_benchmark``.
@@ -20,13 +18,12 @@ score, score_value, submission_count, last_submission, members, is_benchmark``.
 
 from __future__ import annotations
 
-import csv
 import json
-import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from kagsync.csvout import csv_row, safe_cell, unescape_cell, write_csv
 from kagsync.errors import ValidationError
 from kagsync.models import Competition
 from kagsync.standings import Standings
@@ -47,36 +44,12 @@ ENTRY_FIELDS = (
     "is_benchmark",
 )
 
-_RISKY = re.compile(r"'*[=+\-@\t\r]")
-_ESCAPED = re.compile(r"'+[=+\-@\t\r]")
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-
-
 def parse_format(text: str) -> str:
     """One of :data:`FORMATS`."""
     value = text.strip().lower()
     if value not in FORMATS:
         raise ValidationError(f"unknown format {text!r} (choose from {', '.join(FORMATS)})")
     return value
-
-
-def safe_cell(value: Any) -> str:
-    """A CSV cell that no spreadsheet runs as a formula (see the module's doc)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, (int, float)):
-        return repr(value) if isinstance(value, float) else str(value)
-    text = str(value)
-    if _RISKY.match(text) and not _NUMBER.fullmatch(text):
-        return "'" + text
-    return text
-
-
-def unescape_cell(text: str) -> str:
-    """Undo :func:`safe_cell`'s prefix (for reading an export back)."""
-    return text[1:] if _ESCAPED.match(text) else text
 
 
 def board_records(database: Any, competition: Competition) -> Iterator[dict[str, Any]]:
@@ -96,30 +69,7 @@ def board_records(database: Any, competition: Competition) -> Iterator[dict[str,
         }
 
 
-# -- CSV ----------------------------------------------------------------------
-
-
-def csv_row(record: dict[str, Any], fields: Iterable[str]) -> list[str]:
-    """One record's safe CSV cells; a list (members) is joined with commas."""
-    cells = []
-    for name in fields:
-        value = record.get(name)
-        if isinstance(value, list):
-            value = ",".join(value)
-        cells.append(safe_cell(value))
-    return cells
-
-
-def write_csv(out: TextIO, fields: Iterable[str], records: Iterable[dict[str, Any]]) -> int:
-    """Header and rows; returns the number of rows."""
-    fields = list(fields)
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(fields)
-    count = 0
-    for record in records:
-        writer.writerow(csv_row(record, fields))
-        count += 1
-    return count
+# -- CSV: the one formula-safe writer is kagsync.csvout ------------------------------
 
 
 def standings_fields(standings: Standings) -> list[str]:
@@ -252,3 +202,18 @@ def export(
     if standings is not None and standings_out is not None:
         write_csv(standings_out, standings_fields(standings), standings_records(standings))
     return count
+
+
+__all__ = [
+    "ENTRY_FIELDS",
+    "FORMATS",
+    "board_records",
+    "csv_row",
+    "export",
+    "parse_format",
+    "safe_cell",
+    "standings_fields",
+    "standings_records",
+    "unescape_cell",
+    "write_csv",
+]

@@ -24,7 +24,7 @@ def csv_ab(rows: list[tuple]) -> str:
 
 
 def _q(text: str) -> str:
-    if any(ch in text for ch in ' ,"'):
+    if any(ch in text for ch in ' ,"\r\n'):
         return '"' + text.replace('"', '""') + '"'
     return text
 

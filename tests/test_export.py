@@ -182,3 +182,26 @@ def test_parse_format():
     assert parse_format("JSONL") == "jsonl"
     with pytest.raises(ValidationError, match="unknown format 'xlsx'"):
         parse_format("xlsx")
+
+
+HOSTILE = [
+    (1, 301, "x\r=cmd|' /C calc'!A0", "2026-05-01 10:00:00", "0.9", 1, "eve"),
+    (2, 302, "two\r\nlines\n@SUM(A1)", "2026-05-01 10:00:00", "0.8", 1, ""),
+    (3, 303, "nul\x00byte", "2026-05-01 10:00:00", "0.7", 1, ""),
+]
+
+
+def test_names_with_line_breaks_never_split_a_row_or_start_a_formula(db_path, database, repository, tmp_path):
+    hostile = repository.add_competition("hostile", sync=False).competition
+    sync_boards(db_path, database, hostile, [HOSTILE], tmp_path)
+    count, text, _, _ = run_export(repository, "csv", competition="hostile")
+    assert count == 3
+    assert "\x00" not in text
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert len(rows) == 4 and all(len(row) == len(ENTRY_FIELDS) for row in rows)
+    for row in rows[1:]:
+        for cell in row:
+            for line in cell.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+                assert not line[:1] in ("=", "+", "@", "\t"), (cell, line)
+    names = [unescape_cell(row[3]) for row in rows[1:]]
+    assert names[2] == "nulbyte"  # NUL is dropped when the board is parsed
