@@ -575,6 +575,21 @@ class Kagsync(ClubMixin):
             chart_teams=chart_teams or DEFAULT_CHART_TEAMS,
         )
 
+    # -- added for the CLI (issue 13) -------------------------------------------------
+
+    def check_remove_event(self, slug: str, *, cascade: bool = False) -> Event:
+        """The event :meth:`remove_event` would remove, or the error it would raise; writes nothing.
+
+        Lets a caller refuse before asking for a confirmation.
+        """
+        event = self.event(slug)
+        if event.competition_count and not cascade:
+            raise ValidationError(
+                f"event {event.slug!r} still has {event.competition_count} competition(s): "
+                "remove them first or use --cascade"
+            )
+        return event
+
 
 def open(
     db: Path | str | None = None,

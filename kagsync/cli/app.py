@@ -4,16 +4,22 @@ Commands live in sibling modules and register themselves on :data:`app` (or one 
 its sub-apps). Each command parses its options, calls one library function and
 renders the result; a :class:`~kagsync.errors.KagsyncError` becomes one line on
 stderr and a non-zero exit, never a traceback.
+
+This module also decides where stdout goes (:func:`screen`): a table for a terminal
+(through a pager when it is longer than the screen), or plain tab-separated text
+when stdout is a pipe or a file; a pipe closed early (``| head``) ends quietly.
 """
 
 from __future__ import annotations
 
 import functools
+import io
 import logging
 import os
 import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -21,6 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from kagsync import __version__
 from kagsync.errors import KagsyncError
@@ -36,9 +43,14 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_SYNC_FAILED = 3
 
+# Terminal-style output even when stdout is not a terminal; a number is the width.
+FORCE_TTY_ENV = "KAGSYNC_FORCE_TTY"
+PAGER_ENV = "KAGSYNC_PAGER"
+
+
 def _console(*, stderr: bool) -> Console:
     stream = sys.stderr if stderr else sys.stdout
-    # Piped into a file or `less`, rich would assume 80 columns and fold every table;
+    # Piped into a file or `less`, rich would assume 80 columns and fold every line;
     # a wider page reads better there. A terminal or COLUMNS decides otherwise.
     wide = not os.environ.get("COLUMNS") and not stream.isatty()
     return Console(stderr=stderr, highlight=False, width=160 if wide else None)
@@ -53,22 +65,168 @@ def report_error(message: str) -> None:
     stderr.print(f"[bold red]Error:[/] {escape(message)}", soft_wrap=True)
 
 
+# -- where stdout goes ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Screen:
+    """What stdout is: a terminal (of ``width`` × ``height``) or a pipe/file."""
+
+    terminal: bool
+    width: int
+    height: int
+    color: bool = False
+
+
+class _Capture(io.StringIO):
+    """stdout while a command runs on a terminal: shown (or paged) when it ends."""
+
+    def __init__(self, screen: Screen) -> None:
+        super().__init__()
+        self.screen = screen
+
+    def isatty(self) -> bool:
+        return True
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _env_number(name: str) -> int | None:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value.isdigit() and 0 < int(value) <= 10_000 else None
+
+
+def screen() -> Screen:
+    """Where stdout goes now: a terminal (real, or forced by KAGSYNC_FORCE_TTY) or not.
+
+    ``KAGSYNC_FORCE_TTY=N`` draws tables for a terminal of N columns even into a pipe
+    (without colours and without a pager); any other non-empty value uses COLUMNS or 80.
+    """
+    out = sys.stdout
+    if isinstance(out, _Capture):
+        return out.screen
+    forced = os.environ.get(FORCE_TTY_ENV, "").strip()
+    real = _isatty(out)
+    if not real and forced in ("", "0"):
+        return Screen(terminal=False, width=_env_number("COLUMNS") or 80, height=_env_number("LINES") or 24)
+    import shutil
+
+    size = shutil.get_terminal_size((80, 24))
+    width = (_env_number(FORCE_TTY_ENV) if not real else None) or _env_number("COLUMNS") or size.columns
+    height = _env_number("LINES") or size.lines
+    return Screen(terminal=True, width=max(width, 20), height=max(height, 5), color=real and not os.environ.get("NO_COLOR"))
+
+
+def _pager_command() -> list[str] | None:
+    """The pager to use (KAGSYNC_PAGER, PAGER, else less), or None for none."""
+    import shlex
+
+    for name in (PAGER_ENV, "PAGER"):
+        if name in os.environ:
+            value = os.environ[name].strip()
+            if not value or value == "cat":
+                return None
+            try:
+                return shlex.split(value)
+            except ValueError:
+                return None
+    return ["less"]
+
+
+def _run_pager(text: str) -> bool:
+    """Show ``text`` through the pager; False when there is none to run."""
+    import subprocess
+
+    command = _pager_command()
+    if command is None:
+        return False
+    env = dict(os.environ)
+    env.setdefault("LESS", "FRX")  # quit when it fits, keep colours, leave the text on screen
+    env.setdefault("LV", "-c")
+    try:
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, env=env)
+    except OSError:
+        return False
+    assert process.stdin is not None
+    try:
+        process.stdin.write(text.encode(sys.stdout.encoding or "utf-8", "replace"))
+        process.stdin.close()
+    except OSError:  # the reader quit before reading everything
+        pass
+    while True:
+        try:
+            process.wait()
+            break
+        except KeyboardInterrupt:  # Ctrl-C belongs to the pager while it runs
+            continue
+    return True
+
+
+@contextmanager
+def _paging(state: State | None) -> Iterator[None]:
+    """On a real terminal, collect stdout and page it when it is longer than the screen."""
+    out = sys.stdout
+    if isinstance(out, _Capture) or not _isatty(out) or (state is not None and state.no_pager):
+        yield
+        return
+    shown = screen()
+    if _pager_command() is None:
+        yield
+        return
+    capture = _Capture(shown)
+    sys.stdout = capture
+    try:
+        yield
+    finally:
+        sys.stdout = out
+        text = capture.getvalue()
+        if text and (text.count("\n") < shown.height or not _run_pager(text)):
+            out.write(text)
+            out.flush()
+
+
+def _quiet_closed_stdout() -> None:
+    """stdout's reader went away (`| head`): send the rest to /dev/null, quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        pass
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 -- stays open until the process ends
+
+
 def _guard(function: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(function)
     def guarded(*args: Any, **kwargs: Any) -> Any:
+        context = next((value for value in (*args, *kwargs.values()) if isinstance(value, typer.Context)), None)
+        state = get_state(context) if context is not None else None
         try:
-            return function(*args, **kwargs)
-        except KagsyncError as error:
-            report_error(str(error))
-            raise typer.Exit(error.exit_code) from None
-        except sqlite3.OperationalError as error:
-            # e.g. "database is locked" after the busy timeout, a full disk, an I/O error.
-            report_error(f"database error: {error} (try again; see the log for details)")
-            raise typer.Exit(EXIT_ERROR) from None
-        except sqlite3.DatabaseError as error:
-            # A file damaged after it was opened: one line, never a traceback.
-            report_error(f"the database is not a kagsync database or is damaged: {error}")
-            raise typer.Exit(EXIT_ERROR) from None
+            try:
+                with _paging(state):
+                    try:
+                        return function(*args, **kwargs)
+                    finally:
+                        sys.stdout.flush()  # a closed pipe shows here, not at exit
+            except KagsyncError as error:
+                report_error(str(error))
+                raise typer.Exit(error.exit_code) from None
+            except sqlite3.OperationalError as error:
+                # e.g. "database is locked" after the busy timeout, a full disk, an I/O error.
+                report_error(f"database error: {error} (try again; see the log for details)")
+                raise typer.Exit(EXIT_ERROR) from None
+            except sqlite3.DatabaseError as error:
+                # A file damaged after it was opened: one line, never a traceback.
+                report_error(f"the database is not a kagsync database or is damaged: {error}")
+                raise typer.Exit(EXIT_ERROR) from None
+        except BrokenPipeError:
+            _quiet_closed_stdout()
+            raise typer.Exit(0) from None
 
     return guarded
 
@@ -86,10 +244,84 @@ class KagsyncTyper(typer.Typer):
         return decorator
 
 
-def new_app(help_text: str) -> KagsyncTyper:
+# -- global options anywhere -----------------------------------------------------
+
+# The root's options, movable from after the command to before it.
+_GLOBAL_WITH_VALUE = frozenset({"--db", "--source", "--log-file"})
+_GLOBAL_FLAGS = frozenset({"-v", "--verbose", "-q", "--quiet", "--no-pager"})
+
+
+def _defines(command: Any, name: str) -> bool:
+    return any(name in (*param.opts, *param.secondary_opts) for param in getattr(command, "params", ()))
+
+
+def _takes_value(command: Any, name: str) -> bool:
+    for param in getattr(command, "params", ()):
+        if name in (*param.opts, *param.secondary_opts):
+            return not (getattr(param, "is_flag", False) or getattr(param, "count", False))
+    return False
+
+
+def hoist_global_options(root: Any, args: Sequence[str]) -> list[str]:
+    """Move the global options given after the command to the front.
+
+    ``kagsync sync titanic --source DIR -q`` becomes ``kagsync --source DIR -q sync
+    titanic``. The values of the command's own options are never taken for global
+    options, a command's own option of the same name wins, and ``--`` ends the search.
+    """
+    args = list(args)
+    index = 0
+    while index < len(args) and args[index].startswith("-") and args[index] != "--":
+        if args[index] in _GLOBAL_WITH_VALUE:
+            index += 1
+        index += 1
+    head, moved, kept = args[:index], [], []
+    command: Any = root
+    while index < len(args):
+        token = args[index]
+        if token == "--":
+            kept.extend(args[index:])
+            break
+        if not token.startswith("-") or token == "-":
+            kept.append(token)
+            commands = getattr(command, "commands", None)
+            if commands is not None:
+                command = commands.get(token)
+                if command is None:  # unknown command: leave the rest to click's message
+                    kept.extend(args[index + 1 :])
+                    break
+            index += 1
+            continue
+        name, equals, _ = token.partition("=")
+        if (name in _GLOBAL_WITH_VALUE or (name in _GLOBAL_FLAGS and not equals)) and not _defines(command, name):
+            moved.append(token)
+            if name in _GLOBAL_WITH_VALUE and not equals and index + 1 < len(args):
+                index += 1
+                moved.append(args[index])
+            index += 1
+            continue
+        kept.append(token)
+        if not equals and _takes_value(command, name) and index + 1 < len(args):
+            index += 1
+            kept.append(args[index])
+        index += 1
+    return head + moved + kept
+
+
+class _RootGroup(TyperGroup):
+    """The root command: global options are accepted after the command too."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if not ctx.resilient_parsing:
+            args = hoist_global_options(self, args)
+        return super().parse_args(ctx, args)
+
+
+def new_app(help_text: str, *, root: bool = False) -> KagsyncTyper:
     """A (sub-)application with kagsync's conventions."""
     return KagsyncTyper(
         help=help_text,
+        cls=_RootGroup if root else None,
         no_args_is_help=True,
         rich_markup_mode=None,
         pretty_exceptions_enable=False,
@@ -99,7 +331,8 @@ def new_app(help_text: str) -> KagsyncTyper:
 
 app = new_app(
     "Keep full Kaggle competition leaderboards in a local SQLite database.\n\n"
-    "\b\nExample:\n  kagsync competition add titanic --event neural-night --status ongoing"
+    "\b\nExample:\n  kagsync competition add titanic --event neural-night --status ongoing",
+    root=True,
 )
 
 
@@ -110,6 +343,7 @@ class State:
     options: dict[str, Any] = field(default_factory=dict)
     verbose: bool = False
     quiet: bool = False
+    no_pager: bool = False
     _settings: Settings | None = None
     _api: Kagsync | None = None
 
@@ -120,7 +354,12 @@ class State:
             from kagsync.settings import load_settings
 
             self._settings = load_settings(self.options)
-            _configure_logging(self._settings.effective_log_file, self.verbose)
+            _configure_logging(
+                self._settings.effective_log_file,
+                self.verbose,
+                max_bytes=self._settings.log_max_bytes,
+                backups=self._settings.log_backups,
+            )
         return self._settings
 
     def api(self, *, mode: OpenMode = "write", observer: SyncObserver | None = None) -> Kagsync:
@@ -139,52 +378,141 @@ class State:
         return self._api
 
 
-class _LogFileHandler(logging.FileHandler):
-    """A log file opened at the first line, beside a database that may not exist yet.
+# -- the log file ----------------------------------------------------------------
 
-    A log file that cannot be written is reported once and then ignored: logging must
-    never turn a sync into a traceback.
+
+class _LogFileHandler(logging.Handler):
+    """Appends to the log file, rotating it at ``max_bytes`` with ``backups`` old files.
+
+    Several kagsync processes may write the same log (cron, watch, a person). Each
+    line is written under an exclusive lock on ``<log>.lock`` (flock, where the
+    platform has it): the size check, the rotation and the append happen as one
+    step, and a process whose open file was rotated away by another (its inode
+    changed) reopens the new file first. Lines are appended with O_APPEND.
+
+    The file is opened at the first line, beside a database that may not exist yet.
+    A log file that cannot be written is reported once and then ignored: logging
+    must never turn a sync into a traceback.
     """
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path, encoding="utf-8", delay=True)
+    def __init__(self, path: Path, *, max_bytes: int = 0, backups: int = 0) -> None:
+        super().__init__()
+        self.path = path
+        self.baseFilename = str(path)
+        self.max_bytes = max_bytes
+        self.backups = backups
+        self._fd: int | None = None
+        self._lock_fd: int | None = None
         self._failed = False
+
+    # -- files --------------------------------------------------------------------
+
+    def _open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+        self._fd = os.open(self.path, flags, 0o644)
+
+    def _close_file(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def _current(self) -> int:
+        """The descriptor of the file now at ``path`` (reopened after another process rotated it)."""
+        if self._fd is not None:
+            try:
+                here = os.stat(self.path)
+                mine = os.fstat(self._fd)
+                if (here.st_ino, here.st_dev) != (mine.st_ino, mine.st_dev):
+                    self._close_file()
+            except FileNotFoundError:
+                self._close_file()
+        if self._fd is None:
+            self._open()
+        assert self._fd is not None
+        return self._fd
+
+    def _rotate(self) -> None:
+        self._close_file()
+        if self.backups <= 0:
+            self.path.unlink(missing_ok=True)
+            return
+        for number in range(self.backups - 1, 0, -1):
+            older = self.path.with_name(f"{self.path.name}.{number}")
+            if older.exists():
+                os.replace(older, self.path.with_name(f"{self.path.name}.{number + 1}"))
+        if self.path.exists():
+            os.replace(self.path, self.path.with_name(f"{self.path.name}.1"))
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        try:
+            import fcntl
+        except ImportError:  # no flock here (Windows): one process's threads are still in order
+            yield
+            return
+        if self._lock_fd is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+            self._lock_fd = os.open(self.path.with_name(self.path.name + ".lock"), flags, 0o644)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    # -- logging.Handler ------------------------------------------------------------
 
     def emit(self, record: logging.LogRecord) -> None:
         if self._failed:
             return
-        if self.stream is None:
-            try:
-                Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
-                self.stream = self._open()
-            except OSError:
-                self.handleError(record)
-                return
-        super().emit(record)
+        try:
+            data = (self.format(record) + "\n").encode("utf-8", "backslashreplace")
+            with self._locked():
+                fd = self._current()
+                if self.max_bytes > 0:
+                    size = os.fstat(fd).st_size
+                    if size > 0 and size + len(data) > self.max_bytes:
+                        self._rotate()
+                        fd = self._current()
+                os.write(fd, data)
+        except Exception:  # noqa: BLE001 -- logging must never stop a command
+            self.handleError(record)
 
     def handleError(self, record: logging.LogRecord) -> None:
         if not self._failed:
             self._failed = True
             report_error(f"{self.baseFilename}: cannot write the log file; logging disabled")
 
+    def close(self) -> None:
+        self.acquire()
+        try:
+            self._close_file()
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
+        finally:
+            self.release()
+            super().close()
 
-def _configure_logging(log_file: Path, verbose: bool) -> None:
+
+def _configure_logging(log_file: Path, verbose: bool, *, max_bytes: int = 0, backups: int = 0) -> None:
     """Send the library's log lines to ``log_file`` (one handler, replaced when the file changes)."""
     logger = logging.getLogger("kagsync")
     # -v also puts the detail (DEBUG lines) into the log file.
     logger.setLevel(logging.DEBUG if verbose else logging.INFO)
     logger.propagate = False
     for handler in list(logger.handlers):
-        if getattr(handler, "_kagsync_file", None) == log_file:
+        if getattr(handler, "_kagsync_file", None) == (log_file, max_bytes, backups):
             return
         if hasattr(handler, "_kagsync_file"):
             logger.removeHandler(handler)
             handler.close()
-    handler = _LogFileHandler(log_file)
+    handler = _LogFileHandler(log_file, max_bytes=max_bytes, backups=backups)
     handler.setFormatter(
         logging.Formatter("%(asctime)s pid=%(process)d %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S%z")
     )
-    handler._kagsync_file = log_file  # type: ignore[attr-defined]
+    handler._kagsync_file = (log_file, max_bytes, backups)  # type: ignore[attr-defined]
     logger.addHandler(handler)
 
 
@@ -207,7 +535,7 @@ def main_options(
     ctx: typer.Context,
     db: Annotated[
         Path | None,
-        typer.Option("--db", help="SQLite database file [env: KAGSYNC_DB].", show_default=False),
+        typer.Option("--db", help="SQLite database file [env: KAGSYNC_DB].", show_default=False, metavar="FILE"),
     ] = None,
     source: Annotated[
         Path | None,
@@ -219,16 +547,26 @@ def main_options(
     ] = None,
     log_file: Annotated[
         Path | None,
-        typer.Option("--log-file", help="Log file (default: the database name with .log, beside it) [env: KAGSYNC_LOG_FILE]."),
+        typer.Option(
+            "--log-file",
+            help="Log file (default: the database name with .log, beside it) [env: KAGSYNC_LOG_FILE].",
+            metavar="FILE",
+        ),
     ] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Say more.")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only errors and results.")] = False,
+    no_pager: Annotated[
+        bool, typer.Option("--no-pager", help="Never page long output [env: KAGSYNC_PAGER=cat].")
+    ] = False,
     version: Annotated[
         bool | None,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
     ] = None,
 ) -> None:
     """Keep full Kaggle competition leaderboards in a local SQLite database.
+
+    Global options (--db, --source, --log-file, -v, -q, --no-pager) may also follow
+    the command: kagsync sync titanic --source DIR.
 
     \b
     Example:
@@ -238,8 +576,13 @@ def main_options(
     state.options.update({"db": db, "source": source, "log_file": log_file})
     state.verbose = verbose
     state.quiet = quiet
+    state.no_pager = no_pager
 
 
 def run_app() -> None:
     """Console-script entry point."""
-    app(prog_name="kagsync")
+    try:
+        app(prog_name="kagsync")
+    except BrokenPipeError:  # pragma: no cover - a pipe closed outside any command
+        _quiet_closed_stdout()
+        sys.exit(0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -9,15 +10,21 @@ from rich.markup import escape
 
 from kagsync.cli.app import EXIT_USAGE, app, get_state, new_app, report_error
 from kagsync.cli.render import (
+    Col,
+    CsvOption,
     JsonOption,
     SyncDisplay,
+    complete_competition,
+    complete_event,
     exit_for,
+    one_format,
+    print_csv,
     print_json,
     report_outcomes,
     say,
     table,
 )
-from kagsync.models import Competition
+from kagsync.models import Competition, Event
 
 event_app = new_app(
     "Create and manage events (groups of competitions).\n\n"
@@ -31,19 +38,33 @@ app.add_typer(event_app, name="event")
 app.add_typer(competition_app, name="competition")
 
 StartOption = Annotated[
-    str | None, typer.Option("--start", help="Start: a date or date-time (UTC unless a zone is given).")
+    str | None,
+    typer.Option("--start", help="Start: a date or date-time (UTC unless a zone is given).", metavar="TIME"),
 ]
-EndOption = Annotated[str | None, typer.Option("--end", help="End: a date or date-time.")]
-DescriptionOption = Annotated[str | None, typer.Option("--description", help="Free text.")]
+EndOption = Annotated[str | None, typer.Option("--end", help="End: a date or date-time.", metavar="TIME")]
+DescriptionOption = Annotated[str | None, typer.Option("--description", help="Free text.", metavar="TEXT")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 NoSyncOption = Annotated[
     bool, typer.Option("--no-sync", help="Only store; do not sync the leaderboard now.")
 ]
+EventArgument = Annotated[
+    str, typer.Argument(help="Event slug.", metavar="EVENT", autocompletion=complete_event, show_default=False)
+]
+SlugArgument = Annotated[
+    str,
+    typer.Argument(
+        help="Competition slug or Kaggle URL.", metavar="SLUG", autocompletion=complete_competition, show_default=False
+    ),
+]
 
 
 def _confirm(question: str, yes: bool) -> None:
+    """Ask on the terminal; without one (a script, cron), refuse and point at --yes."""
     if yes:
         return
+    if not sys.stdin.isatty():
+        report_error(f"{question.rstrip('?')}: no terminal to confirm on; nothing was removed (use --yes)")
+        raise typer.Exit(EXIT_USAGE)
     if not typer.confirm(question, default=False, err=True):
         report_error("cancelled; nothing was removed (use --yes to skip this question)")
         raise typer.Exit(EXIT_USAGE)
@@ -55,8 +76,10 @@ def _confirm(question: str, yes: bool) -> None:
 @event_app.command("add")
 def event_add(
     ctx: typer.Context,
-    title: Annotated[str, typer.Argument(help="The event's title.")],
-    slug: Annotated[str | None, typer.Option("--slug", help="Short id (default: from the title).")] = None,
+    title: Annotated[str, typer.Argument(help="The event's title.", metavar="TITLE", show_default=False)],
+    slug: Annotated[
+        str | None, typer.Option("--slug", help="Short id (default: from the title).", metavar="SLUG")
+    ] = None,
     start: StartOption = None,
     end: EndOption = None,
     description: DescriptionOption = None,
@@ -71,21 +94,31 @@ def event_add(
     say(get_state(ctx), f"Added event [bold]{event.slug}[/] ({escape(event.title)})")
 
 
+def _fields_of(model: type, *extra: str) -> list[str]:
+    """The keys of ``model.to_dict()``: its fields without the internal id, then ``extra``."""
+    return [name for name in model.__dataclass_fields__ if name != "id"] + list(extra)  # type: ignore[attr-defined]
+
+
 @event_app.command("list")
-def event_list(ctx: typer.Context, json_output: JsonOption = False) -> None:
+def event_list(ctx: typer.Context, json_output: JsonOption = False, csv_output: CsvOption = False) -> None:
     """List events.
 
     \b
     Example:
       kagsync event list --json
     """
+    one_format(json_output, csv_output)
     events = get_state(ctx).api(mode="read").events()
     if json_output:
         print_json([event.to_dict() for event in events])
         return
+    if csv_output:
+        print_csv(_fields_of(Event), (event.to_dict() for event in events))
+        return
     table(
         "Events",
-        ["Slug", "Title", "Start", "End", "Competitions"],
+        [Col("Slug", 0, "key"), Col("Title", 1), Col("Start", 2, "time"), Col("End", 3, "time"),
+         Col("Competitions", 0, "num")],
         [(e.slug, e.title, e.start, e.end, e.competition_count) for e in events],
     )
 
@@ -93,7 +126,7 @@ def event_list(ctx: typer.Context, json_output: JsonOption = False) -> None:
 @event_app.command("show")
 def event_show(
     ctx: typer.Context,
-    event: Annotated[str, typer.Argument(help="Event slug.")],
+    event: EventArgument,
     json_output: JsonOption = False,
 ) -> None:
     """Show an event with its competitions.
@@ -111,7 +144,7 @@ def event_show(
         return
     table(
         f"Event {found.slug}",
-        ["Field", "Value"],
+        FIELD_COLUMNS,
         [
             ("title", found.title),
             ("description", found.description),
@@ -126,8 +159,8 @@ def event_show(
 @event_app.command("edit")
 def event_edit(
     ctx: typer.Context,
-    event: Annotated[str, typer.Argument(help="Event slug.")],
-    title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
+    event: EventArgument,
+    title: Annotated[str | None, typer.Option("--title", help="New title.", metavar="TEXT")] = None,
     start: StartOption = None,
     end: EndOption = None,
     description: DescriptionOption = None,
@@ -147,7 +180,7 @@ def event_edit(
 @event_app.command("remove")
 def event_remove(
     ctx: typer.Context,
-    event: Annotated[str, typer.Argument(help="Event slug.")],
+    event: EventArgument,
     cascade: Annotated[
         bool, typer.Option("--cascade", help="Also remove its competitions and their leaderboards.")
     ] = False,
@@ -160,8 +193,9 @@ def event_remove(
       kagsync event remove neural-night-2025 --yes
     """
     ks = get_state(ctx).api()
-    found = ks.event(event)
-    _confirm(f"Remove event {found.slug!r}?", yes)
+    found = ks.check_remove_event(event, cascade=cascade)  # refused before anything is asked
+    what = f" and its {found.competition_count} competition(s)" if cascade and found.competition_count else ""
+    _confirm(f"Remove event {found.slug!r}{what}?", yes)
     removed = ks.remove_event(event, cascade=cascade)
     suffix = f" and {removed} competition(s)" if removed else ""
     say(get_state(ctx), f"Removed event [bold]{found.slug}[/]{suffix}")
@@ -170,10 +204,25 @@ def event_remove(
 # -- competitions -------------------------------------------------------------
 
 
+FIELD_COLUMNS = [Col("Field", 0, "short"), Col("Value", 0, "long")]
+COMPETITION_COLUMNS = [
+    Col("Slug", 0, "key"),
+    Col("Title", 2),
+    Col("Event", 2),
+    Col("Status", 0, "short"),
+    Col("Start", 4, "time"),
+    Col("End", 4, "time"),
+    Col("Better", 5, "short"),
+    Col("Entries", 1, "num"),
+    Col("Last synced", 3, "time"),
+    Col("Sync", 1, "short"),
+]
+
+
 def _competition_table(competitions: list[Competition], *, title: str = "Competitions") -> None:
     table(
         title,
-        ["Slug", "Title", "Event", "Status", "Start", "End", "Better", "Entries", "Last synced", "Sync"],
+        COMPETITION_COLUMNS,
         [
             (
                 c.slug,
@@ -195,10 +244,17 @@ def _competition_table(competitions: list[Competition], *, title: str = "Competi
 @competition_app.command("add")
 def competition_add(
     ctx: typer.Context,
-    slug_or_url: Annotated[str, typer.Argument(help="Kaggle slug or any Kaggle URL of the competition.")],
-    title: Annotated[str | None, typer.Option("--title", help="Title (default: the slug).")] = None,
-    event: Annotated[str | None, typer.Option("--event", help="Event slug it belongs to.")] = None,
-    status: Annotated[str, typer.Option("--status", help="upcoming, ongoing or completed.")] = "upcoming",
+    slug_or_url: Annotated[
+        str, typer.Argument(help="Kaggle slug or any Kaggle URL of the competition.", metavar="SLUG", show_default=False)
+    ],
+    title: Annotated[str | None, typer.Option("--title", help="Title (default: the slug).", metavar="TEXT")] = None,
+    event: Annotated[
+        str | None,
+        typer.Option("--event", help="Event slug it belongs to.", metavar="EVENT", autocompletion=complete_event),
+    ] = None,
+    status: Annotated[
+        str, typer.Option("--status", help="upcoming, ongoing or completed.", metavar="STATUS")
+    ] = "upcoming",
     start: StartOption = None,
     end: EndOption = None,
     description: DescriptionOption = None,
@@ -235,9 +291,13 @@ def competition_add(
 @competition_app.command("list")
 def competition_list(
     ctx: typer.Context,
-    event: Annotated[str | None, typer.Option("--event", help="Only this event's.")] = None,
-    status: Annotated[str | None, typer.Option("--status", help="Only this status.")] = None,
+    event: Annotated[
+        str | None,
+        typer.Option("--event", help="Only this event's.", metavar="EVENT", autocompletion=complete_event),
+    ] = None,
+    status: Annotated[str | None, typer.Option("--status", help="Only this status.", metavar="STATUS")] = None,
     json_output: JsonOption = False,
+    csv_output: CsvOption = False,
 ) -> None:
     """List competitions.
 
@@ -245,9 +305,14 @@ def competition_list(
     Example:
       kagsync competition list --event neural-night --status ongoing
     """
+    one_format(json_output, csv_output)
     competitions = get_state(ctx).api(mode="read").competitions(event=event, status=status)
     if json_output:
         print_json([c.to_dict() for c in competitions])
+        return
+    if csv_output:
+        records = [c.to_dict() for c in competitions]
+        print_csv(list(records[0]) if records else _fields_of(Competition, "url"), records)
         return
     _competition_table(competitions)
 
@@ -255,7 +320,7 @@ def competition_list(
 @competition_app.command("show")
 def competition_show(
     ctx: typer.Context,
-    slug: Annotated[str, typer.Argument(help="Competition slug or URL.")],
+    slug: SlugArgument,
     json_output: JsonOption = False,
 ) -> None:
     """Show one competition, with its last sync.
@@ -270,7 +335,7 @@ def competition_show(
         return
     table(
         f"Competition {c.slug}",
-        ["Field", "Value"],
+        FIELD_COLUMNS,
         [
             ("title", c.title),
             ("url", c.url),
@@ -293,10 +358,13 @@ def competition_show(
 @competition_app.command("edit")
 def competition_edit(
     ctx: typer.Context,
-    slug: Annotated[str, typer.Argument(help="Competition slug or URL.")],
-    title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
+    slug: SlugArgument,
+    title: Annotated[str | None, typer.Option("--title", help="New title.", metavar="TEXT")] = None,
     event: Annotated[
-        str | None, typer.Option("--event", help="Move to this event ('' detaches it).")
+        str | None,
+        typer.Option(
+            "--event", help="Move to this event ('' detaches it).", metavar="EVENT", autocompletion=complete_event
+        ),
     ] = None,
     start: StartOption = None,
     end: EndOption = None,
@@ -306,7 +374,7 @@ def competition_edit(
         typer.Option("--lower-is-better/--higher-is-better", help="Score direction.", show_default=False),
     ] = None,
     weight: Annotated[
-        float | None, typer.Option("--weight", help="Weight in event standings (default 1).")
+        float | None, typer.Option("--weight", help="Weight in event standings (default 1).", metavar="NUMBER")
     ] = None,
 ) -> None:
     """Change a competition's fields (does not sync; use set-status or sync).
@@ -331,8 +399,10 @@ def competition_edit(
 @competition_app.command("set-status")
 def competition_set_status(
     ctx: typer.Context,
-    slug: Annotated[str, typer.Argument(help="Competition slug or URL.")],
-    status: Annotated[str, typer.Argument(help="upcoming, ongoing or completed.")],
+    slug: SlugArgument,
+    status: Annotated[
+        str, typer.Argument(help="upcoming, ongoing or completed.", metavar="STATUS", show_default=False)
+    ],
     no_sync: NoSyncOption = False,
 ) -> None:
     """Change a competition's status; becoming ongoing syncs it.
@@ -356,7 +426,7 @@ def competition_set_status(
 @competition_app.command("remove")
 def competition_remove(
     ctx: typer.Context,
-    slug: Annotated[str, typer.Argument(help="Competition slug or URL.")],
+    slug: SlugArgument,
     yes: YesOption = False,
 ) -> None:
     """Remove a competition with its stored leaderboard and history.
@@ -390,7 +460,7 @@ def config_show(ctx: typer.Context, json_output: JsonOption = False) -> None:
         return
     table(
         "Settings",
-        ["Setting", "Value", "From", "Meaning"],
+        [Col("Setting", 0, "key"), Col("Value", 0, "long"), Col("From", 1, "long"), Col("Meaning", 2, "long")],
         rows,
         caption=f"settings file: {settings.config_path or '(none)'}",
     )

@@ -1,19 +1,109 @@
-"""Rendering helpers shared by the commands: JSON, tables, sync progress and outcomes."""
+"""Rendering helpers shared by the commands: tables, JSON, CSV, sync progress and outcomes.
+
+Every table goes through :func:`table`. On a terminal it is fitted to the screen's
+width: each column has a priority, and when the table would not fit, the columns of
+the lowest priority are left out (a note under the table names them) before any
+column would be squeezed; long text wraps inside its column, and no header is ever
+cut. When stdout is not a terminal, the same table is printed as plain
+tab-separated lines with a header, every row, for ``cut``, ``awk`` and ``grep``.
+"""
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
-from collections.abc import Iterable, Sequence
-from typing import Annotated, Any
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.markup import escape
 
-from kagsync.cli.app import EXIT_SYNC_FAILED, State, stderr, stdout
+from kagsync.cli.app import EXIT_SYNC_FAILED, Screen, State, screen, stderr
+from kagsync.errors import ValidationError
+from kagsync.models import MAX_COUNT
+
+# -- options shared by commands ------------------------------------------------------
+
+# Rows of a board shown on a terminal unless --top or --all says otherwise.
+DEFAULT_TOP = 50
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV (formula-safe) instead of a table.")]
+AllOption = Annotated[bool, typer.Option("--all", help="Every row (on a terminal only the first 50 are shown).")]
+TopOption = Annotated[
+    int | None,
+    typer.Option(
+        "--top",
+        help=f"Only the first N rows (1-{MAX_COUNT:,}; on a terminal the default is {DEFAULT_TOP}).",
+        min=1,
+        max=MAX_COUNT,
+        metavar="N",
+        show_default=False,
+    ),
+]
+
+
+def one_format(json_output: bool, csv_output: bool) -> None:
+    """Refuse --json together with --csv (exit 2)."""
+    if json_output and csv_output:
+        raise ValidationError("choose one of --json and --csv")
+
+
+def board_limit(top: int | None, all_rows: bool, *, machine: bool = False) -> int | None:
+    """How many board rows to show: --top, or all (--all, JSON/CSV, a pipe), else 50."""
+    if top is not None and all_rows:
+        raise ValidationError("choose one of --top N and --all")
+    if top is not None:
+        return top
+    if all_rows or machine or not screen().terminal:
+        return None
+    return DEFAULT_TOP
+
+
+def more_line(total: int, shown: int) -> str | None:
+    """The line under a shortened board: "… N more (--all)"."""
+    hidden = total - shown
+    return f"… {hidden:,} more (--all)" if hidden > 0 else None
+
+
+# -- shell completion ----------------------------------------------------------------------
+
+
+def _complete_slugs(ctx: typer.Context, incomplete: str, *, events: bool) -> list[str]:
+    """Slugs from the database (read-only) that start with ``incomplete``; [] on any problem."""
+    import logging
+
+    logger = logging.getLogger("kagsync")
+    if not logger.handlers:  # a completion never prints, not even a warning
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+    try:
+        from kagsync.api import Kagsync
+        from kagsync.settings import load_settings
+
+        db = ctx.find_root().params.get("db")
+        with Kagsync(load_settings({"db": db} if db else {}), mode="read") as ks:
+            items = ks.events() if events else ks.competitions()
+            prefix = incomplete.lower()
+            return [item.slug for item in items if item.slug.startswith(prefix)]
+    except Exception:  # noqa: BLE001 -- a completion must stay silent
+        return []
+
+
+def complete_event(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion of an event slug."""
+    return _complete_slugs(ctx, incomplete, events=True)
+
+
+def complete_competition(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion of a competition slug."""
+    return _complete_slugs(ctx, incomplete, events=False)
+
+
+# -- JSON and CSV ------------------------------------------------------------------------
 
 
 def print_json(data: Any) -> None:
@@ -21,55 +111,322 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+def print_csv(fields: Sequence[str], records: Iterable[Mapping[str, object]]) -> int:
+    """Formula-safe CSV on stdout (a header, one line per record); the number of rows."""
+    from kagsync.csvout import write_csv
+
+    return write_csv(sys.stdout, fields, records)
+
+
+def echo(text: str = "") -> None:
+    """A line of a command's result on stdout (shown on a terminal; paged with the rest)."""
+    typer.echo(text)
+
+
+# -- tables ----------------------------------------------------------------------------
+
+Kind = Literal["key", "text", "long", "line", "num", "time", "short"]
+
 _NUMERIC_COLUMNS = {
     "rank", "entries", "created", "updated", "removed", "subs", "teams", "#", "points", "move",
-    "line", "was", "entered",
+    "line", "was", "entered", "competitions", "new", "changed", "rank sum", "best pct",
 }
-
-
 _TIME_COLUMNS = {"start", "end", "last synced", "started", "finished", "last submission", "synced", "time"}
 
+# For each kind of wrapping column: the narrowest width it is given before columns are
+# dropped instead, and the width it is comfortable at (columns of priority 2 and up are
+# dropped until every column can have it).
+_MIN_WIDTH = {"key": 16, "text": 10, "long": 16, "line": 10}
+_COMFORT_WIDTH = {"key": 30, "text": 20, "long": 30, "line": 24}
+_GAP = 2  # spaces between two columns
 
-def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, caption: str | None = None) -> None:
-    """A rich table on stdout."""
-    from rich.table import Table
 
-    grid = Table(title=title, caption=caption, header_style="bold", title_justify="left")
-    for index, column in enumerate(columns):
-        numeric = column.lower() in _NUMERIC_COLUMNS
-        # The first column is the row's key (a slug, a rank): never fold it.
-        grid.add_column(
-            column,
-            justify="right" if numeric else "left",
-            overflow="fold",
-            no_wrap=index == 0 or numeric or column.lower() in _TIME_COLUMNS,
-            # Without a minimum, rich squeezes wrappable columns to nothing at 80 wide.
-            min_width=min(len(column), 12),
-        )
-    for row in rows:
-        grid.add_row(*(dash(value) for value in row))
-    stdout.print(grid)
+@dataclass(frozen=True)
+class Col:
+    """A table column: its header, its priority and the kind of its cells.
+
+    ``priority`` 0 columns are always shown; on a narrow terminal the columns of the
+    highest priority number go first (the rightmost first among equals). ``kind``:
+    ``key`` (the row's name, wraps only at hyphens), ``text`` (wraps), ``long`` (wraps;
+    a message), ``line`` (one line, cut with … when narrow), ``num`` (right-aligned),
+    ``time`` and ``short`` (never wrap).
+    """
+
+    name: str
+    priority: int = 0
+    kind: Kind = "text"
+
+
+def _col(column: Col | str, index: int) -> Col:
+    if isinstance(column, Col):
+        return column
+    lowered = column.lower()
+    if index == 0:
+        return Col(column, 0, "key")
+    if lowered in _NUMERIC_COLUMNS:
+        return Col(column, 0, "num")
+    if lowered in _TIME_COLUMNS:
+        return Col(column, 0, "time")
+    return Col(column, 0, "text")
 
 
 _ISO_UTC = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}):\d{2}Z")
 
 
-def dash(value: Any) -> str:
-    """A cell: None becomes an en dash, ISO times read "2025-03-01 18:00", all escaped."""
+def cell_text(value: Any) -> str:
+    """A cell as shown on a terminal: None is an en dash, ISO times read "2025-03-01 18:00"."""
     if value is None or value == "":
         return "–"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, str) and _ISO_UTC.fullmatch(value):
-        shown = _ISO_UTC.sub(r"\1 \2", value)
-        return shown.removesuffix(" 00:00")
-    return escape(str(value))
+    if isinstance(value, str):
+        if _ISO_UTC.fullmatch(value):
+            return _ISO_UTC.sub(r"\1 \2", value).removesuffix(" 00:00")
+        return value
+    return str(value)
+
+
+def dash(value: Any) -> str:
+    """:func:`cell_text`, escaped for rich markup."""
+    return escape(cell_text(value))
+
+
+_BREAKS = re.compile(r"[^\s-]*-+|[^\s-]+")
+_TOKENS = re.compile(r"[^\s-]*-+|[^\s-]+|\s+")
+
+
+def _pieces(text: str) -> list[str]:
+    """Words, each hyphen kept at the end of its piece: the places a line may break."""
+    return _BREAKS.findall(text)
+
+
+def _wrap_at_breaks(text: str, width: int) -> str:
+    """Lines of at most ``width`` cells, broken at spaces and after hyphens.
+
+    A piece longer than ``width`` keeps a line of its own (the table folds it).
+    """
+    from rich.cells import cell_len
+
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for token in _TOKENS.findall(paragraph):
+            if token.isspace():
+                if line:
+                    line += " "
+                continue
+            if line.strip() and cell_len(line + token) > width:
+                lines.append(line.rstrip())
+                line = token
+            else:
+                line += token
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+@dataclass
+class _Fit:
+    columns: list[Col]
+    widths: list[int]
+    hidden: list[str]
+    indexes: list[int]
+
+
+def _measure(columns: Sequence[Col], texts: Sequence[Sequence[str]]) -> tuple[list[int], list[int], list[int]]:
+    """Each column's narrowest acceptable, comfortable and natural widths."""
+    from rich.cells import cell_len
+
+    minimum: list[int] = []
+    comfort: list[int] = []
+    natural: list[int] = []
+    for index, column in enumerate(columns):
+        header_min = max((cell_len(piece) for piece in _pieces(column.name)), default=1)
+        header_full = max((cell_len(line) for line in column.name.split("\n")), default=1)
+        longest = 1
+        for row in texts:
+            cell = row[index]
+            size = cell_len(cell) if "\n" not in cell else max(cell_len(line) for line in cell.split("\n"))
+            if size > longest:
+                longest = size
+        full = max(header_full, longest)
+        if column.kind in _MIN_WIDTH:
+            low = max(header_min, min(longest, _MIN_WIDTH[column.kind]))
+            good = max(low, min(full, _COMFORT_WIDTH[column.kind]))
+        else:  # numbers, times and short words are never wrapped
+            low = good = max(header_min, longest)
+        minimum.append(low)
+        comfort.append(good)
+        natural.append(max(full, good))
+    return minimum, comfort, natural
+
+
+def _fit(columns: Sequence[Col], texts: Sequence[Sequence[str]], width: int) -> _Fit:
+    """Which columns to show at ``width`` and how wide each is.
+
+    Columns of priority 2 and up go (the highest number first, the rightmost among
+    equals) until the rest fit at comfortable widths; priority 1 columns go only when
+    the rest would not fit even at their narrowest; priority 0 columns always stay.
+    What room is left widens the wrapping columns towards their natural width.
+    """
+    minimum, comfort, natural = _measure(columns, texts)
+    shown = list(range(len(columns)))
+
+    def needed(widths: list[int]) -> int:
+        return sum(widths[i] for i in shown) + _GAP * max(len(shown) - 1, 0)
+
+    for floor, widths in ((2, comfort), (1, minimum)):
+        while needed(widths) > width:
+            droppable = [i for i in shown if columns[i].priority >= floor]
+            if not droppable:
+                break
+            shown.remove(max(droppable, key=lambda i: (columns[i].priority, i)))
+    room = width - _GAP * max(len(shown) - 1, 0)
+    sizes = {i: minimum[i] for i in shown}
+    extra = room - sum(sizes.values())
+    if extra < 0:  # even the columns that always stay do not fit: share what there is
+        total = max(sum(sizes.values()), 1)
+        for i in shown:
+            sizes[i] = max(1, sizes[i] * room // total)
+    while extra > 0:
+        wanting = [i for i in shown if sizes[i] < natural[i]]
+        if not wanting:
+            break
+        share = max(1, extra // len(wanting))
+        for i in sorted(wanting, key=lambda i: natural[i] - sizes[i]):
+            step = min(share, natural[i] - sizes[i], extra)
+            sizes[i] += step
+            extra -= step
+            if extra <= 0:
+                break
+    hidden = [columns[i].name for i in range(len(columns)) if i not in shown]
+    return _Fit([columns[i] for i in shown], [sizes[i] for i in shown], hidden, shown)
+
+
+def hidden_note(hidden: Sequence[str], width: int) -> str | None:
+    """The note under a table that left columns out."""
+    if not hidden:
+        return None
+    names = ", ".join(name.replace("\n", " ") for name in hidden)
+    return f"Not shown at {width} columns: {names} (widen the terminal, or use --json or --csv)."
+
+
+def build_table(
+    columns: Sequence[Col | str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    width: int,
+    styles: Sequence[Sequence[str | None]] | None = None,
+) -> tuple[Any, list[str]]:
+    """A rich table fitted to ``width`` columns, and the names of the columns left out.
+
+    ``styles`` (optional, one per row and cell) gives rich styles to cells, such as
+    the colour of an outcome; cell text is never read as markup.
+    """
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    specs = [_col(column, index) for index, column in enumerate(columns)]
+    texts = [[cell_text(value) for value in row] for row in rows]
+    fit = _fit(specs, texts, width)
+    grid = Table(
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, 1),
+        collapse_padding=True,
+        header_style="bold",
+    )
+    for column, size in zip(fit.columns, fit.widths, strict=True):
+        grid.add_column(
+            Text(_wrap_at_breaks(column.name, size)),
+            justify="right" if column.kind == "num" else "left",
+            width=size,
+            no_wrap=column.kind in ("num", "time", "short", "line"),
+            overflow="ellipsis" if column.kind == "line" else "fold",
+        )
+    for row_index, row in enumerate(texts):
+        cells = []
+        for index, column, size in zip(fit.indexes, fit.columns, fit.widths, strict=True):
+            cell = row[index]
+            if column.kind == "key" and len(cell) > size:
+                cell = _wrap_at_breaks(cell, size)
+            style = styles[row_index][index] if styles is not None else None
+            cells.append(Text(cell, style=style or ""))
+        grid.add_row(*cells)
+    return grid, fit.hidden
+
+
+def _print_title(console: Any, text: str, style: str = "bold") -> None:
+    from rich.text import Text
+
+    console.print(Text(text, style=style))
+
+
+def output_console(shown: Screen | None = None) -> Any:
+    """A rich console on stdout drawn for the terminal described by ``shown``."""
+    from rich.console import Console
+
+    shown = shown or screen()
+    return Console(
+        file=sys.stdout,
+        width=shown.width,
+        force_terminal=shown.terminal,
+        color_system="auto" if shown.color else None,
+        highlight=False,
+        emoji=False,
+    )
+
+
+def table(
+    title: str | None,
+    columns: Sequence[Col | str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    caption: str | None = None,
+    more: str | None = None,
+) -> None:
+    """Print a table: fitted to the terminal, or tab-separated lines when stdout is not one.
+
+    ``title`` is printed above it and ``caption`` and ``more`` (a "… N more" line)
+    under it, on a terminal only. When columns were left out to fit, a note says which.
+    """
+    shown = screen()
+    if not shown.terminal:
+        from kagsync.csvout import write_tsv
+
+        names = [(column.name if isinstance(column, Col) else column).replace("\n", " ") for column in columns]
+        write_tsv(sys.stdout, names, (dict(zip(names, row, strict=True)) for row in rows))
+        return
+    console = output_console(shown)
+    grid, hidden = build_table(columns, rows, width=shown.width)
+    if title:
+        _print_title(console, title)
+    console.print(grid)
+    from rich.text import Text
+
+    if more:
+        console.print(Text(more, style="bold"))
+    if caption:
+        console.print(Text(caption, style="dim" if shown.color else ""))
+    note = hidden_note(hidden, shown.width)
+    if note:
+        console.print(Text(note, style="dim" if shown.color else ""))
+
+
+def section_title(text: str) -> None:
+    """A line before a table on a terminal (nothing when stdout is not one)."""
+    if screen().terminal:
+        echo(text)
 
 
 def say(state: State, message: str) -> None:
     """A human message on stderr, unless --quiet."""
     if not state.quiet:
         stderr.print(message, soft_wrap=True)
+
+
+# -- sync progress -------------------------------------------------------------------------
 
 
 class SyncDisplay:
@@ -97,19 +454,20 @@ class SyncDisplay:
         if self._progress is None:
             # Imported here: only commands that really sync on a terminal need it.
             from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
+            from rich.table import Column
 
             self._progress = Progress(
                 SpinnerColumn(),
-                TextColumn("[bold]{task.fields[slug]}"),
-                TextColumn("{task.fields[stage]}"),
-                BarColumn(bar_width=20),
-                TextColumn("{task.fields[size]}"),
+                TextColumn("[bold]{task.fields[slug]}", table_column=Column(no_wrap=True, max_width=32, overflow="ellipsis")),
+                TextColumn("{task.fields[stage]}", table_column=Column(no_wrap=True, ratio=1, overflow="ellipsis")),
+                BarColumn(bar_width=16),
+                TextColumn("{task.fields[size]}", table_column=Column(no_wrap=True)),
                 console=stderr,
                 transient=False,
             )
             self._progress.start()
         if slug not in self._tasks:
-            self._tasks[slug] = self._progress.add_task("", total=None, slug=slug, stage="queued", size="")
+            self._tasks[slug] = self._progress.add_task("", total=None, slug=escape(slug), stage="queued", size="")
         return self._tasks[slug]
 
     def stage(self, slug: str, stage: str, detail: str = "") -> None:
@@ -119,10 +477,12 @@ class SyncDisplay:
             if self.live:
                 task = self._task(slug)
                 assert self._progress is not None
-                done = stage in ("ok", "failed", "skipped")
-                style = {"ok": "green", "failed": "red", "skipped": "yellow"}.get(stage, "")
+                done = stage in ("ok", "failed", "skipped", "held", "interrupted")
+                style = {"ok": "green", "failed": "red", "skipped": "yellow", "held": "yellow"}.get(stage, "")
                 shown = f"[{style}]{escape(text)}[/]" if style else escape(text)
                 self._progress.update(task, stage=shown)
+                if stage == "parsing":
+                    self._progress.update(task, total=None, completed=0, size="")
                 if done:
                     self._progress.update(task, total=1, completed=1)
             elif self.state.verbose and not self.state.quiet:
@@ -138,9 +498,25 @@ class SyncDisplay:
             size = f"{received / 1e6:.1f}" + (f"/{total / 1e6:.1f} MB" if total else " MB")
             self._progress.update(task, completed=received, total=total, size=size)
 
+    def parse_progress(self, slug: str, rows: int, fraction: float | None = None) -> None:
+        """Rows parsed so far, and the share of the file read (0 to 1) when known."""
+        if not self.live:
+            return
+        with self._lock:
+            task = self._task(slug)
+            assert self._progress is not None
+            size = f"{rows:,} rows" + (f" ({fraction:.0%})" if fraction is not None else "")
+            if fraction is not None:
+                self._progress.update(task, completed=fraction, total=1.0, size=size)
+            else:
+                self._progress.update(task, size=size)
+
+
+# -- sync outcomes --------------------------------------------------------------------------
+
 
 def outcome_line(outcome: Any) -> str:
-    """One line summarising a sync outcome."""
+    """One line summarising a sync outcome (rich markup)."""
     slug = escape(outcome.competition)
     if outcome.ok:
         return (
@@ -148,7 +524,7 @@ def outcome_line(outcome: Any) -> str:
             f"({outcome.created:,} new, {outcome.updated:,} updated, {outcome.removed:,} removed) "
             f"in {outcome.seconds:.1f} s"
         )
-    mark = "[yellow]–[/]" if outcome.status == "skipped" else "[red]✗[/]"
+    mark = "[yellow]–[/]" if outcome.status in ("skipped", "held") else "[red]✗[/]"
     return f"{mark} {slug}: sync {outcome.status}: {escape(outcome.error or '')}"
 
 
@@ -176,11 +552,33 @@ def exit_for(outcomes: Sequence[Any]) -> None:
         raise typer.Exit(EXIT_SYNC_FAILED)
 
 
+def outcome_record(outcome: Any) -> dict[str, Any]:
+    """A sync outcome as JSON: the keys of a run in ``runs --json`` (``id`` is the run's)."""
+    data: dict[str, Any] = outcome.to_dict()
+    return {"id": data.pop("run_id", None), **data}
+
+
+def print_outcomes_json(outcomes: Sequence[Any]) -> None:
+    """The outcomes as a JSON array, one object per competition."""
+    print_json([outcome_record(outcome) for outcome in outcomes])
+
+
+SUMMARY_COLUMNS = [
+    Col("Competition", 0, "key"),
+    Col("Entries", 0, "num"),
+    Col("Created", 2, "num"),
+    Col("Updated", 2, "num"),
+    Col("Removed", 2, "num"),
+    Col("Outcome", 0, "short"),
+    Col("Error", 1, "long"),
+]
+
+
 def summary_table(outcomes: Sequence[Any]) -> None:
     """The end-of-run table: competition, entries, changes, outcome, error."""
     table(
         None,
-        ["Competition", "Entries", "Created", "Updated", "Removed", "Outcome", "Error"],
+        SUMMARY_COLUMNS,
         [
             (o.competition, o.entries, o.created, o.updated, o.removed, o.status, o.error)
             for o in outcomes

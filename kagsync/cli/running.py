@@ -14,25 +14,27 @@ from rich.markup import escape
 
 from kagsync.cli.app import EXIT_ERROR, State, app, get_state, report_error, stderr
 from kagsync.cli.render import (
+    Col,
     SyncDisplay,
-    dash,
+    build_table,
+    cell_text,
+    complete_event,
     exit_for,
+    hidden_note,
     outcome_line,
+    print_outcomes_json,
     report_outcomes,
     say,
     summary_table,
     table,
 )
-from kagsync.errors import KagsyncError
+from kagsync.cli.syncing import JobsOption
+from kagsync.errors import KagsyncError, ValidationError
+from kagsync.models import MAX_COUNT
 from kagsync.values import now_iso
 
 if TYPE_CHECKING:
     from rich.text import Text
-
-JobsOption = Annotated[
-    int | None,
-    typer.Option("--jobs", "-j", help="Parallel syncs (default: the jobs setting, 4).", min=1, max=64, show_default=False),
-]
 
 
 # -- import -------------------------------------------------------------------
@@ -52,6 +54,18 @@ def _change_text(changes: dict[str, tuple[Any, Any]]) -> str:
     return "; ".join(f"{key}: {_shown(old)} → {_shown(new)}" for key, (old, new) in changes.items())
 
 
+def _plan_text(row: Any) -> str | None:
+    """A dry-run line's changes, what Kaggle's details fill in, and any notes."""
+    parts = []
+    if row.action == "updated" and row.changes:
+        parts.append(_change_text(row.changes))
+    filled = getattr(row, "filled", None) or {}
+    if filled:
+        parts.append("from Kaggle: " + "; ".join(f"{key}: {_shown(value)}" for key, value in filled.items()))
+    parts.extend(getattr(row, "notes", None) or [])
+    return "; ".join(parts) or None
+
+
 @app.command("import")
 def import_command(
     ctx: typer.Context,
@@ -65,7 +79,11 @@ def import_command(
         ),
     ],
     event: Annotated[
-        str | None, typer.Option("--event", help="Event of the lines that name none.", show_default=False)
+        str | None,
+        typer.Option(
+            "--event", help="Event of the lines that name none.", show_default=False, metavar="EVENT",
+            autocompletion=complete_event,
+        ),
     ] = None,
     create_events: Annotated[
         bool, typer.Option("--create-events", help="Create the events that do not exist yet (title = slug).")
@@ -109,13 +127,14 @@ def import_command(
     if result.dry_run:
         table(
             f"Import {plan.path.name} (dry run)",
-            ["Line", "Competition", "Action", "Changes", "Sync"],
+            [Col("Line", 0, "num"), Col("Competition", 0, "key"), Col("Action", 0, "short"),
+             Col("Changes", 1, "long"), Col("Sync", 0, "short")],
             [
                 (
                     row.line,
                     row.slug,
                     row.action,
-                    _change_text(row.changes) if row.action == "updated" else None,
+                    _plan_text(row),
                     "yes" if row.would_sync and syncing else None,
                 )
                 for row in plan.rows
@@ -179,7 +198,7 @@ def _clock_time(iso: str | None) -> str:
         return "–"
     if iso[:10] == now_iso()[:10]:
         return iso[11:19]
-    return dash(iso)
+    return cell_text(iso)
 
 
 def _duration(seconds: float) -> str:
@@ -251,6 +270,12 @@ class WatchDisplay:
             if row is not None:
                 size = f"{received / 1e6:.1f}" + (f"/{total / 1e6:.1f}" if total else "") + " MB"
                 row.activity = f"downloading {size}"
+
+    def parse_progress(self, slug: str, rows: int, fraction: float | None = None) -> None:
+        with self._lock:
+            row = self._rows.get(slug)
+            if row is not None:
+                row.activity = f"parsing {rows:,} rows" + (f" ({fraction:.0%})" if fraction is not None else "")
 
     # -- WatchObserver --------------------------------------------------------
 
@@ -362,42 +387,56 @@ class WatchDisplay:
 
     def _render(self) -> Any:
         from rich.console import Group
-        from rich.table import Table
         from rich.text import Text
 
+        width = stderr.width
         with self._lock:
-            grid = Table(
-                title=f"kagsync watch · {len(self._rows)} active competition{'s' if len(self._rows) != 1 else ''}",
-                title_justify="left",
-                header_style="bold",
-                caption="Change: +new teams −teams gone ~teams with a new rank or score",
-                caption_justify="left",
-            )
-            grid.add_column("Competition", no_wrap=True)
-            grid.add_column("Status", no_wrap=True)
-            grid.add_column("Last sync (UTC)", no_wrap=True)
-            grid.add_column("Outcome", no_wrap=True)
-            grid.add_column("Entries", justify="right", no_wrap=True)
-            grid.add_column("Change", justify="right", no_wrap=True)
-            # The only column that gives way on a narrow terminal; each error stays one line.
-            grid.add_column("Error", min_width=5)
+            rows: list[tuple[Any, ...]] = []
+            styles: list[tuple[str | None, ...]] = []
             for row in self._rows.values():
+                outcome_style: str | None
                 if row.activity:
-                    outcome = f"[cyan]{escape(row.activity)}[/]"
+                    outcome, outcome_style = row.activity, "cyan"
                 else:
-                    style = {"ok": "green", "failed": "red", "skipped": "yellow"}.get(row.outcome or "", "")
-                    outcome = f"[{style}]{escape(row.outcome)}[/]" if style and row.outcome else dash(row.outcome)
-                grid.add_row(
-                    escape(row.slug),
-                    dash(row.status),
+                    outcome = row.outcome or "–"
+                    outcome_style = {"ok": "green", "failed": "red", "skipped": "yellow", "held": "yellow"}.get(
+                        row.outcome or ""
+                    )
+                rows.append((
+                    row.slug,
+                    row.status,
                     _clock_time(row.last_synced),
                     outcome,
-                    dash(f"{row.entries:,}" if row.entries is not None else None),
-                    dash(row.change),
-                    Text(row.error or "–", no_wrap=True, overflow="ellipsis"),
-                )
+                    f"{row.entries:,}" if row.entries is not None else None,
+                    row.change,
+                    row.error,
+                ))
+                styles.append((None, None, None, outcome_style, None, None, "red" if row.error else None))
+            grid, hidden = build_table(WATCH_COLUMNS, rows, width=width, styles=styles)
             notes = [Text(note, style="dim") for note in self._notes]
-        return Group(grid, *notes, self._status_line())
+        count = len(rows)
+        parts: list[Any] = [
+            Text(f"kagsync watch · {count} active competition{'s' if count != 1 else ''}", style="bold"),
+            grid,
+            Text("Change: +new teams −teams gone ~teams with a new rank or score", style="dim"),
+        ]
+        note = hidden_note(hidden, width)
+        if note:
+            parts.append(Text(note.replace("use --json or --csv", "see kagsync runs"), style="dim"))
+        return Group(*parts, *notes, self._status_line())
+
+
+# The live table: the competition and what it is doing always stay; errors are cut to
+# one line here (the full reasons are printed when a --once run ends, and kept in runs).
+WATCH_COLUMNS = [
+    Col("Competition", 0, "key"),
+    Col("Status", 3, "short"),
+    Col("Last sync (UTC)", 2, "short"),
+    Col("Outcome", 0, "line"),
+    Col("Entries", 1, "num"),
+    Col("Change", 2, "short"),
+    Col("Error", 1, "line"),
+]
 
 
 @app.command("watch")
@@ -418,8 +457,12 @@ def watch_command(
     jobs: JobsOption = None,
     max_ticks: Annotated[
         int | None,
-        typer.Option("--max-ticks", help="Stop after this many ticks.", min=1, show_default=False, metavar="N"),
+        typer.Option("--max-ticks", help="Stop after this many ticks.", min=1, max=MAX_COUNT, show_default=False, metavar="N"),
     ] = None,
+    json_output: Annotated[
+        bool,
+        typer.Option("--json", help="With --once: print a JSON array, one object per competition, as in runs --json."),
+    ] = False,
 ) -> None:
     """Keep every active competition's leaderboard fresh: sync them now, then every interval.
 
@@ -436,6 +479,8 @@ def watch_command(
     """
     from kagsync.watch import stop_on_signals
 
+    if json_output and not once:
+        raise ValidationError("--json needs --once (a running watch prints lines, not one document)")
     state = get_state(ctx)
     display = WatchDisplay(state, once=once)
     watcher = state.api(observer=display).watcher(interval=interval, jobs=jobs, observer=display)
@@ -451,11 +496,15 @@ def watch_command(
             say(state, f"Stopped after {watcher.ticks} tick{'s' if watcher.ticks != 1 else ''}.")
         return
     if report is None or report.stopped:
+        if json_output:
+            print_outcomes_json(report.outcomes if report is not None else [])
         return
     if report.error is not None:
         report_error(f"the tick failed: {report.error}")
         code = report.exception.exit_code if isinstance(report.exception, KagsyncError) else EXIT_ERROR
         raise typer.Exit(code)
+    if json_output:
+        print_outcomes_json(report.outcomes)
     if not report.due:
         say(state, "No active competitions to sync.")
         return

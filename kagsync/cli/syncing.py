@@ -9,22 +9,40 @@ import typer
 
 from kagsync.cli.app import app, get_state
 from kagsync.cli.render import (
+    Col,
+    CsvOption,
     JsonOption,
     SyncDisplay,
+    complete_competition,
     exit_for,
+    one_format,
+    print_csv,
     print_json,
+    print_outcomes_json,
     report_outcomes,
     summary_table,
     table,
 )
-from kagsync.models import MAX_JOBS
+from kagsync.models import MAX_COUNT, MAX_JOBS, RunRecord
+
+JobsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs", "-j", help="Parallel syncs (default: the jobs setting, 4).", min=1, max=MAX_JOBS,
+        metavar="N", show_default=False,
+    ),
+]
 
 
 @app.command("sync")
 def sync_command(
     ctx: typer.Context,
     slugs: Annotated[
-        list[str] | None, typer.Argument(help="Competition slugs or URLs.", show_default=False)
+        list[str] | None,
+        typer.Argument(
+            help="Competition slugs or URLs.", metavar="SLUG...", show_default=False,
+            autocompletion=complete_competition,
+        ),
     ] = None,
     all_active: Annotated[
         bool, typer.Option("--all-active", help="Sync every competition whose status is a sync status.")
@@ -33,9 +51,12 @@ def sync_command(
         Path | None,
         typer.Option("--from", help="Read the leaderboard from this .zip or .csv instead of Kaggle.", metavar="FILE"),
     ] = None,
-    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Parallel syncs.", min=1, max=MAX_JOBS)] = None,
+    jobs: JobsOption = None,
     force: Annotated[
         bool, typer.Option("--force", help="Apply the board even if it looks suspect (empty, much smaller, one score).")
+    ] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print a JSON array: one object per competition, as in runs --json.")
     ] = False,
 ) -> None:
     """Sync leaderboards now; exit 0 only when every sync succeeded.
@@ -49,6 +70,13 @@ def sync_command(
         outcomes = state.api(observer=display).sync(
             slugs or [], all_active=all_active, from_file=from_file, jobs=jobs, force=force
         )
+    if json_output:
+        print_outcomes_json(outcomes)
+        for outcome in outcomes:  # scripts read stdout; people still see what failed
+            if not outcome.ok:
+                report_outcomes(state, [outcome])
+        exit_for(outcomes)
+        return
     if not outcomes:
         typer.echo("No active competitions to sync.", err=True)
         return
@@ -58,12 +86,35 @@ def sync_command(
     exit_for(outcomes)
 
 
+RUN_COLUMNS = [
+    Col("Competition", 0, "key"),
+    Col("Trigger", 3, "short"),
+    Col("Status", 0, "short"),
+    Col("Started", 1, "time"),
+    Col("Finished", 4, "time"),
+    Col("Entries", 2, "num"),
+    Col("Created", 5, "num"),
+    Col("Updated", 5, "num"),
+    Col("Removed", 5, "num"),
+    Col("Error", 1, "long"),
+]
+
+
 @app.command("runs")
 def runs_command(
     ctx: typer.Context,
-    slug: Annotated[str | None, typer.Argument(help="Only this competition's runs.")] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", help="How many runs.", min=1)] = 20,
+    slug: Annotated[
+        str | None,
+        typer.Argument(
+            help="Only this competition's runs.", metavar="SLUG", show_default=False,
+            autocompletion=complete_competition,
+        ),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", help="How many runs (newest first).", min=1, max=MAX_COUNT, metavar="N")
+    ] = 20,
     json_output: JsonOption = False,
+    csv_output: CsvOption = False,
 ) -> None:
     """List sync runs, newest first.
 
@@ -71,13 +122,17 @@ def runs_command(
     Example:
       kagsync runs titanic --limit 5
     """
+    one_format(json_output, csv_output)
     runs = get_state(ctx).api(mode="read").runs(slug, limit=limit)
     if json_output:
         print_json(runs)
         return
+    if csv_output:
+        print_csv(list(runs[0]) if runs else list(RunRecord.__annotations__), runs)
+        return
     table(
         "Sync runs",
-        ["Competition", "Trigger", "Status", "Started", "Finished", "Entries", "Created", "Updated", "Removed", "Error"],
+        RUN_COLUMNS,
         [
             (r["competition"], r["trigger"], r["status"], r["started_at"], r["finished_at"], r["entries"],
              r["created"], r["updated"], r["removed"], r["error"])
