@@ -52,6 +52,11 @@ def one_format(json_output: bool, csv_output: bool) -> None:
         raise ValidationError("choose one of --json and --csv")
 
 
+def is_terminal() -> bool:
+    """Whether stdout gets tables drawn for a terminal (else tab-separated lines)."""
+    return screen().terminal
+
+
 def board_limit(top: int | None, all_rows: bool, *, machine: bool = False) -> int | None:
     """How many board rows to show: --top, or all (--all, JSON/CSV, a pipe), else 50."""
     if top is not None and all_rows:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,14 +14,33 @@ import typer
 from rich.markup import escape
 
 from kagsync.cli.app import app, get_state
-from kagsync.cli.catalog import event_app
-from kagsync.cli.render import JsonOption, dash, print_json, say, table
+from kagsync.cli.catalog import EventArgument, SlugArgument, event_app
+from kagsync.cli.render import (
+    AllOption,
+    Col,
+    CsvOption,
+    JsonOption,
+    TopOption,
+    board_limit,
+    cell_text,
+    complete_competition,
+    complete_event,
+    dash,
+    echo,
+    is_terminal,
+    more_line,
+    one_format,
+    print_csv,
+    print_json,
+    say,
+    table,
+)
 from kagsync.errors import KagsyncError, NotFoundError, ValidationError
+from kagsync.models import MAX_COUNT
 
 if TYPE_CHECKING:
     from kagsync.api import Kagsync
 
-CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV (formula-safe) instead of a table.")]
 SchemeOption = Annotated[
     str,
     typer.Option(
@@ -45,9 +65,7 @@ LEADERBOARD_CSV_FIELDS = (
 )
 
 
-def _one_format(json_output: bool, csv_output: bool) -> None:
-    if json_output and csv_output:
-        raise ValidationError("choose one of --json and --csv")
+_one_format = one_format
 
 
 def _time(iso: str | None) -> str:
@@ -143,16 +161,38 @@ def leaderboard_command(
 
 # -- history ----------------------------------------------------------------------
 
+BOARD_HISTORY_COLUMNS = [
+    Col("Synced", 0, "time"),
+    Col("Teams", 0, "num"),
+    Col("Top score", 1, "short"),
+    Col("New", 2, "num"),
+    Col("Changed", 2, "num"),
+    Col("Removed", 2, "num"),
+]
+TEAM_HISTORY_COLUMNS = [
+    Col("Synced", 0, "time"),
+    Col("Rank", 0, "num"),
+    Col("Move", 0, "short"),
+    Col("Score", 1, "short"),
+    Col("Previous score", 3, "short"),
+    Col("Name then", 2, "text"),
+]
+HISTORY_CSV_FIELDS = ("run_id", "synced_at", "entries", "top_score", "created", "updated", "removed")
+TEAM_HISTORY_CSV_FIELDS = (
+    "run_id", "synced_at", "kind", "rank", "previous_rank", "movement", "score", "previous_score", "team_name",
+)
+
 
 @app.command("history")
 def history_command(
     ctx: typer.Context,
-    slug: Annotated[str, typer.Argument(help="Competition slug or URL.")],
+    slug: SlugArgument,
     team: Annotated[
         str | None,
-        typer.Option("--team", help="A team id or name: its rank and score at each sync where they changed.", metavar="ID_OR_NAME"),
+        typer.Option("--team", help="A team id or name: its rank and score at each sync where they changed.", metavar="TEAM"),
     ] = None,
     json_output: JsonOption = False,
+    csv_output: CsvOption = False,
 ) -> None:
     """Show a board's history: its size and top score per sync, or one team's ranks.
 
@@ -166,6 +206,7 @@ def history_command(
     """
     from kagsync.views import movement_text
 
+    one_format(json_output, csv_output)
     ks = _reading(ctx)
     competition = ks.competition(slug)
     if team is None:
@@ -173,9 +214,12 @@ def history_command(
         if json_output:
             print_json({"competition": competition.slug, "syncs": syncs})
             return
+        if csv_output:
+            print_csv(list(syncs[0]) if syncs else HISTORY_CSV_FIELDS, syncs)
+            return
         table(
             f"{competition.title}: the board at each sync",
-            ["Synced", "Teams", "Top score", "New", "Changed", "Removed"],
+            BOARD_HISTORY_COLUMNS,
             [(s["synced_at"], s["entries"], s["top_score"], s["created"], s["updated"], s["removed"]) for s in syncs],
             caption=None if syncs else "No successful sync yet.",
         )
@@ -183,6 +227,10 @@ def history_command(
     history: dict[str, Any] = ks.team_history(competition.slug, team)
     if json_output:
         print_json(history)
+        return
+    if csv_output:
+        changes = history["changes"]
+        print_csv(list(changes[0]) if changes else TEAM_HISTORY_CSV_FIELDS, changes)
         return
     found = history["team"]
     now = f"now rank {found['rank']}" if found["on_board"] else "no longer on the board"
@@ -206,7 +254,7 @@ def history_command(
         )
     table(
         f"{found['team_name']} (team {found['team_id']}) on {competition.slug}: {now}",
-        ["Synced", "Rank", "Move", "Score", "Previous score", "Name then"],
+        TEAM_HISTORY_COLUMNS,
         rows,
         caption="One row per sync where the team's rank or score changed.",
     )
@@ -214,23 +262,39 @@ def history_command(
 
 # -- movers -------------------------------------------------------------------------
 
+MOVERS_SECTIONS = ("climbers", "fallers", "new", "departed")
+MOVERS_CSV_FIELDS = (
+    "section", "team_id", "team_name", "rank", "previous_rank", "movement", "score", "previous_score",
+)
+_MOVE_COLUMNS = [
+    Col("Rank", 0, "num"), Col("Team", 0, "text"), Col("Move", 0, "short"), Col("Was", 1, "num"),
+    Col("Score", 2, "short"),
+]
+
 
 @app.command("movers")
 def movers_command(
     ctx: typer.Context,
-    slug: Annotated[str, typer.Argument(help="Competition slug or URL.")],
+    slug: SlugArgument,
     since: Annotated[
         str | None,
         typer.Option(
             "--since",
             help="Compare with the board as of this time: a duration ago (90m, 2h, 1d) or a date/date-time. Default: the previous sync.",
-            metavar="DURATION_OR_TIME",
+            metavar="TIME",
         ),
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", help="At most N teams per list.", min=1)] = 10,
+    limit: Annotated[
+        int,
+        typer.Option("--limit", "-n", help="At most N teams per list.", min=1, max=MAX_COUNT, metavar="N"),
+    ] = 10,
     json_output: JsonOption = False,
+    csv_output: CsvOption = False,
 ) -> None:
     """Show the biggest climbers and fallers, and new and departed teams.
+
+    With --csv (and when stdout is not a terminal) the four lists are one table with
+    a section column: climbers, fallers, new, departed.
 
     \b
     Example:
@@ -239,6 +303,7 @@ def movers_command(
     from kagsync.values import parse_duration_or_time
     from kagsync.views import movement_text
 
+    one_format(json_output, csv_output)
     since_iso = None
     if since is not None:
         try:
@@ -256,31 +321,49 @@ def movers_command(
     if json_output:
         print_json(result)
         return
+    records = [{"section": key, **item} for key in MOVERS_SECTIONS for item in result[key]]
+    if csv_output:
+        print_csv(MOVERS_CSV_FIELDS, records)
+        return
+    if not is_terminal():
+        table(
+            None,
+            ["Section", "Rank", "Was", "Move", "Team", "Score", "Previous score"],
+            [
+                (r["section"], r["rank"], r["previous_rank"], movement_text(r), r["team_name"], r["score"],
+                 r["previous_score"])
+                for r in records
+            ],
+        )
+        if not result["compared"]:
+            typer.echo(f"{competition.slug} was synced once so far: nothing to compare yet.", err=True)
+        return
     if not result["compared"]:
-        typer.echo(f"{competition.slug} was synced once so far: nothing to compare yet.")
+        echo(f"{competition.slug} was synced once so far: nothing to compare yet.")
         return
     baseline = result["baseline"]
     if baseline is None:
-        start = f"before the first sync (nothing stored as of {dash(since_iso)})"
+        start = f"before the first sync (nothing stored as of {cell_text(since_iso)})"
     elif since_iso is None:
-        start = f"the previous sync ({dash(baseline['synced_at'])})"
+        start = f"the previous sync ({cell_text(baseline['synced_at'])})"
     else:
-        start = f"the sync of {dash(baseline['synced_at'])} (last one at or before {dash(since_iso)})"
-    typer.echo(f"{competition.title}: changes from {start} to the latest sync ({dash(result['latest']['synced_at'])})")
+        start = f"the sync of {cell_text(baseline['synced_at'])} (last one at or before {cell_text(since_iso)})"
+    echo(f"{competition.title}: changes from {start} to the latest sync ({cell_text(result['latest']['synced_at'])})")
     totals = result["totals"]
     sections = (
-        ("climbers", "Climbers", ["Rank", "Team", "Move", "Was", "Score"],
+        ("climbers", "Climbers", _MOVE_COLUMNS,
          lambda i: (i["rank"], i["team_name"], movement_text(i), i["previous_rank"], i["score"])),
-        ("fallers", "Fallers", ["Rank", "Team", "Move", "Was", "Score"],
+        ("fallers", "Fallers", _MOVE_COLUMNS,
          lambda i: (i["rank"], i["team_name"], movement_text(i), i["previous_rank"], i["score"])),
-        ("new", "New teams", ["Rank", "Team", "Score"], lambda i: (i["rank"], i["team_name"], i["score"])),
-        ("departed", "Departed teams", ["Was", "Team", "Score"],
+        ("new", "New teams", [Col("Rank", 0, "num"), Col("Team", 0, "text"), Col("Score", 1, "short")],
+         lambda i: (i["rank"], i["team_name"], i["score"])),
+        ("departed", "Departed teams", [Col("Was", 0, "num"), Col("Team", 0, "text"), Col("Score", 1, "short")],
          lambda i: (i["previous_rank"], i["team_name"], i["previous_score"])),
     )
     for key, title, columns, row in sections:
         items = result[key]
         if not items:
-            typer.echo(f"No {title.lower()}.")
+            echo(f"No {title.lower()}.")
             continue
         count = f"{len(items)} of {totals[key]}" if totals[key] > len(items) else f"{totals[key]}"
         table(f"{title}: {count}", columns, [row(i) for i in items])
@@ -292,41 +375,56 @@ def movers_command(
 @event_app.command("standings")
 def event_standings_command(
     ctx: typer.Context,
-    event: Annotated[str, typer.Argument(help="Event slug.")],
+    event: EventArgument,
     scheme: SchemeOption = "points",
+    top: TopOption = None,
+    all_rows: AllOption = False,
     json_output: JsonOption = False,
     csv_output: CsvOption = False,
 ) -> None:
     """One ranking across the event's competitions, by Kaggle username.
 
     A team's result goes to each member; teams without known members count under their
-    name. Missing a competition is the worst outcome; the method is printed under the table.
+    name. Missing a competition is the worst outcome; the method is printed under the
+    table. On a terminal the first 50 participants are shown (--top N, --all).
 
     \b
     Example:
       kagsync event standings neural-night-2025 --scheme rank-sum
     """
-    from kagsync.export import standings_fields, standings_records, write_csv
+    from kagsync.export import standings_fields, standings_records
     from kagsync.standings import format_total, parse_scheme
 
-    _one_format(json_output, csv_output)
+    one_format(json_output, csv_output)
+    limit = board_limit(top, all_rows, machine=json_output or csv_output)
     scheme = parse_scheme(scheme)
     standings = _reading(ctx).standings(event, scheme=scheme)
     if json_output:
-        print_json(standings.to_dict())
+        data = standings.to_dict()
+        if limit is not None:
+            data["standings"] = data["standings"][:limit]
+        print_json(data)
         return
     if csv_output:
-        write_csv(sys.stdout, standings_fields(standings), standings_records(standings))
+        records = standings_records(standings)
+        print_csv(standings_fields(standings), records if limit is None else itertools.islice(records, limit))
         return
     label = {"points": "Points", "rank-sum": "Rank sum", "best-percentile": "Best pct"}[scheme]
     slugs = [c["slug"] for c in standings.competitions]
     caption = standings.method
     if standings.left_out:
         caption += " Not counted: " + ", ".join(f"{i['slug']} ({i['reason']})" for i in standings.left_out) + "."
+    rows = standings.rows if limit is None else standings.rows[:limit]
     table(
         f"Standings of {event} ({len(standings.rows):,} participants, {len(slugs)} competitions)",
-        ["#", "Participant", label, *slugs, "Entered"],
         [
+            Col("#", 0, "num"),
+            Col("Participant", 0, "text"),
+            Col(label, 0, "short"),
+            *[Col(s, 1, "num") for s in slugs],
+            Col("Entered", 2, "num"),
+        ],
+        (
             (
                 row.place,
                 row.name + (" (team)" if row.kind == "team" else ""),
@@ -334,19 +432,24 @@ def event_standings_command(
                 *[result.rank if (result := row.results.get(s)) else None for s in slugs],
                 row.entered,
             )
-            for row in standings.rows
-        ],
+            for row in rows
+        ),
         caption=caption,
+        more=more_line(len(standings.rows), len(rows)),
     )
 
 
 # -- export ---------------------------------------------------------------------------
 
 
+def _is_stdout(path: Path | None) -> bool:
+    return path is None or str(path) == "-"
+
+
 @contextmanager
 def _output(path: Path | None, *, bom: bool) -> Iterator[TextIO]:
-    """stdout, or a file written beside its final name and moved into place when complete."""
-    if path is None:
+    """stdout (no path, or -), or a file written beside its final name and moved into place when complete."""
+    if path is None or _is_stdout(path):
         yield sys.stdout
         sys.stdout.flush()
         return
@@ -370,12 +473,28 @@ def _output(path: Path | None, *, bom: bool) -> Iterator[TextIO]:
 @app.command("export")
 def export_command(
     ctx: typer.Context,
-    event: Annotated[str | None, typer.Option("--event", help="Export every board of this event, and its standings.", metavar="EVENT")] = None,
-    competition: Annotated[str | None, typer.Option("--competition", help="Export this competition's board.", metavar="SLUG")] = None,
+    event: Annotated[
+        str | None,
+        typer.Option(
+            "--event", help="Export every board of this event, and its standings.", metavar="EVENT",
+            autocompletion=complete_event,
+        ),
+    ] = None,
+    competition: Annotated[
+        str | None,
+        typer.Option(
+            "--competition", help="Export this competition's board.", metavar="SLUG",
+            autocompletion=complete_competition,
+        ),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv, json or jsonl.", metavar="FORMAT")] = "csv",
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write to FILE instead of stdout (an event's CSV also writes FILE-standings.csv).", metavar="FILE"),
+        typer.Option(
+            "--output", "-o",
+            help="Write to FILE instead of stdout (- is stdout; an event's CSV also writes FILE-standings.csv).",
+            metavar="FILE",
+        ),
     ] = None,
     scheme: SchemeOption = "points",
 ) -> None:
@@ -396,18 +515,19 @@ def export_command(
         raise ValidationError("give exactly one of --event EVENT and --competition SLUG")
     fmt = parse_format(fmt)
     scheme = parse_scheme(scheme)
-    if event is not None and fmt == "csv" and output is None:
+    to_stdout = _is_stdout(output)
+    if event is not None and fmt == "csv" and to_stdout:
         raise ValidationError(
             "a CSV export of an event is two files (boards and standings): give -o FILE"
         )
     state = get_state(ctx)
     ks = state.api(mode="read")
-    with _output(output, bom=fmt == "csv") as out, contextlib.ExitStack() as stack:
+    with _output(output, bom=fmt == "csv" and not to_stdout) as out, contextlib.ExitStack() as stack:
         standings_out = None
         if event is not None and fmt == "csv" and output is not None:
             standings_out = stack.enter_context(_output(standings_path(output), bom=True))
         summary = ks.export(out, fmt=fmt, competition=competition, event=event, scheme=scheme, standings_out=standings_out)
-    if output is not None:
+    if output is not None and not to_stdout:
         extra = ""
         if summary.standings_rows is not None:
             extra = f" and {summary.standings_rows:,} standings"
@@ -422,15 +542,23 @@ def export_command(
 @app.command("report")
 def report_command(
     ctx: typer.Context,
-    event: Annotated[str, typer.Argument(help="Event slug.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.", metavar="FILE")] = Path("results.html"),
+    event: EventArgument,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The HTML file to write (- is stdout).", metavar="FILE")
+    ] = Path("results.html"),
     scheme: SchemeOption = "points",
-    top: Annotated[int, typer.Option("--top", help="Rows per board (and of the standings) on the page.", min=1)] = 100,
-    chart_teams: Annotated[int, typer.Option("--chart-teams", help="Teams drawn in each rank-over-time chart.", min=1, max=8)] = 6,
+    top: Annotated[
+        int,
+        typer.Option("--top", help="Rows per board (and of the standings) on the page.", min=1, max=MAX_COUNT, metavar="N"),
+    ] = 100,
+    chart_teams: Annotated[
+        int, typer.Option("--chart-teams", help="Teams drawn in each rank-over-time chart.", min=1, max=8, metavar="N")
+    ] = 6,
 ) -> None:
     """Write one self-contained HTML results page: standings, boards, rank-over-time charts.
 
-    Nothing is loaded from the network: open it offline, mail it, or put it on any web server.
+    Nothing is loaded from the network: open it offline, mail it, or put it on any web
+    server. -o - writes the page to stdout.
 
     \b
     Example:
@@ -440,10 +568,14 @@ def report_command(
     from kagsync.standings import parse_scheme
 
     scheme = parse_scheme(scheme)
-    if output.is_dir():
+    to_stdout = _is_stdout(output)
+    if not to_stdout and output.is_dir():
         raise ValidationError(f"{output}: is a folder; give a file name")
     state = get_state(ctx)
     html = state.api(mode="read").report(event, scheme=scheme, top=top, chart_teams=chart_teams)
+    if to_stdout:
+        sys.stdout.write(html)
+        return
     try:
         write_report(output, html)
     except OSError as exc:
