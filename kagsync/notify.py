@@ -164,43 +164,54 @@ def mask_url(url: str) -> str:
     """
     try:
         parts = urlsplit(url)
-        host = parts.hostname
-        port = parts.port
-    except ValueError:
+        scheme = parts.scheme.lower()
+        if scheme in ("http", "https") and parts.hostname:
+            shown = parts.hostname + (f":{parts.port}" if parts.port else "")
+            return f"{scheme}://{shown}/{parts.path.lstrip('/')[:4]}…"
+    except ValueError:  # a bad port
         return "(hidden)"
-    scheme = parts.scheme.lower()
-    if scheme in ("http", "https") and host:
-        shown = host + (f":{port}" if port else "")
-        return f"{scheme}://{shown}/{parts.path.lstrip('/')[:4]}…"
     body = url.split("://", 1)[1] if "://" in url else url
     return f"{scheme or '?'}://{body[:3]}…"
 
 
 def _secrets(url: str) -> list[str]:
-    """Pieces of a URL that must not appear in a message or a log line, longest first."""
+    """Pieces of a URL that must not appear in a message or a log line, longest first.
+
+    The scheme and an http(s) host are not secret (they are shown); the path, query,
+    user info and every long piece of them are. Of another scheme (apprise), everything
+    after ``://`` may be a token.
+    """
     pieces = {url, url.rstrip("/")}
     try:
         parts = urlsplit(url)
     except ValueError:
         return [url]
-    for piece in (parts.path, parts.query, parts.netloc if parts.scheme not in ("http", "https") else ""):
+    web = parts.scheme.lower() in ("http", "https")
+    secret_parts = [parts.path, parts.query, parts.fragment]
+    if web:
+        secret_parts += [parts.username or "", parts.password or ""]
+    else:
+        secret_parts.append(parts.netloc)
+    for piece in secret_parts:
         if len(piece) >= 6:
             pieces.add(piece)
-    for segment in re.split(r"[/?&=#:@]", url.split("://", 1)[-1]):
-        if len(segment) >= 8:
-            pieces.add(segment)
-    if parts.password:
-        pieces.add(parts.password)
+        for segment in re.split(r"[/?&=#:@]", piece):
+            if len(segment) >= 8:
+                pieces.add(segment)
     return sorted(pieces, key=len, reverse=True)
 
 
 def scrub(text: str, urls: Iterable[str]) -> str:
-    """``text`` with every secret piece of ``urls`` replaced by its masked URL."""
+    """``text`` with every secret piece of ``urls`` replaced by its masked URL (in one pass,
+    so a mask is never scrubbed again)."""
+    masks: dict[str, str] = {}
     for url in urls:
         for piece in _secrets(url):
-            if piece and piece in text:
-                text = text.replace(piece, mask_url(url))
-    return text
+            masks.setdefault(piece, mask_url(url))
+    if not masks:
+        return text
+    pattern = re.compile("|".join(re.escape(piece) for piece in sorted(masks, key=len, reverse=True)))
+    return pattern.sub(lambda match: masks[match.group(0)], text)
 
 
 def detect_format(url: str) -> str:
@@ -258,7 +269,8 @@ def _check_url(url: str, fmt: str) -> None:
         raise ValidationError("the URL contains spaces or control characters")
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018 -- raises ValueError for a bad port
+        if parts.scheme.lower() in ("http", "https"):
+            parts.port  # noqa: B018 -- raises ValueError for a bad port
     except ValueError:
         raise ValidationError(f"not a URL: {mask_url(url)}") from None
     if fmt == "apprise":
@@ -897,7 +909,9 @@ def _slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-_DISCORD_SPECIAL = re.compile(r"([\\*_~`|>\[\]()#-])")
+# Markdown that would change how a team's name shows (bold, strike, code, spoilers,
+# quotes, masked links); our lines start with "• ", so headings and lists cannot start.
+_DISCORD_SPECIAL = re.compile(r"([\\*_~`|>\[\]])")
 
 
 def _discord_escape(text: str) -> str:
@@ -906,9 +920,11 @@ def _discord_escape(text: str) -> str:
 
 def slack_payload(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Slack's incoming-webhook payload: ``text`` (the fallback) and ``blocks``."""
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": "*" + _slack_escape(_cut(headline(events), 2_000)) + "*"}}
-    ]
+    blocks: list[dict[str, Any]] = []
+    if len(events) > 1:
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": "*" + _slack_escape(_cut(headline(events), 2_000)) + "*"}}
+        )
     groups = _groups(events)
     for title, url, items in groups[:_SLACK_BLOCKS]:
         head = ""
@@ -932,26 +948,23 @@ def discord_payload(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     Mentions are switched off (``allowed_mentions``): a team called ``@everyone`` pings nobody.
     """
     groups = _groups(events)
+    shown = groups if len(groups) <= _DISCORD_EMBEDS else groups[: _DISCORD_EMBEDS - 1]
+    # Discord refuses a message whose embeds hold more than 6,000 characters in all:
+    # each competition gets an equal share (a "more" note keeps a little).
+    share = (_DISCORD_TOTAL - 200) // max(len(shown), 1)
     embeds: list[dict[str, Any]] = []
-    total = 0
-    for position, (title, url, items) in enumerate(groups):
-        if position == _DISCORD_EMBEDS - 1 and len(groups) > _DISCORD_EMBEDS:
-            rest = len(groups) - position
-            embeds.append({"description": f"… and {rest} more competitions", "color": _KAGGLE_BLUE})
-            break
+    for title, url, items in shown:
         name = _cut(title or "kagsync", 256)
         lines = ["• " + _discord_escape(item) for item in items[:_MAX_LINES]]
         if len(items) > _MAX_LINES:
             lines.append(f"… and {len(items) - _MAX_LINES} more")
-        room = min(_DISCORD_DESCRIPTION, _DISCORD_TOTAL - total - len(name) - 100)
-        if room < 50:
-            break
-        description = _cut("\n".join(lines), room)
+        description = _cut("\n".join(lines), min(_DISCORD_DESCRIPTION, share - len(name)))
         embed: dict[str, Any] = {"title": name, "description": description, "color": _KAGGLE_BLUE}
         if url:
             embed["url"] = url
         embeds.append(embed)
-        total += len(name) + len(description)
+    if len(groups) > len(shown):
+        embeds.append({"description": f"… and {len(groups) - len(shown)} more competitions", "color": _KAGGLE_BLUE})
     return {
         "content": _cut(_discord_escape(headline(events)), _DISCORD_CONTENT),
         "embeds": embeds,
@@ -1176,7 +1189,8 @@ def deliver(database: Database, *, budget: float = TARGET_DEADLINE) -> NotifyPas
         pending = _pending(database, target)
         if not pending:
             continue
-        events = [event for _, event in pending]
+        # By competition (stable: in the order found within one), whatever order parallel syncs finished in.
+        events = sorted((event for _, event in pending), key=lambda e: str(e.get("competition") or ""))
         jobs.append((target, build_payload(target.format, events, target=target.name, sent_at=sent_at)))
         rows[target.id] = [row_id for row_id, _ in pending]
     if not jobs:

@@ -1,0 +1,183 @@
+"""Commands for notification targets: add, list, remove, test, send.
+
+Webhook URLs are secrets: these commands never print one whole (see
+:func:`kagsync.notify.mask_url`).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from kagsync.cli.app import EXIT_ERROR, app, get_state, new_app, report_error
+from kagsync.cli.render import JsonOption, print_json, say, table
+from kagsync.errors import ValidationError
+
+notify_app = new_app(
+    "Notification targets: post to Slack, Discord or any webhook when the boards move.\n\n"
+    "\b\nExample:\n  kagsync notify add https://hooks.slack.com/services/T000/B000/XXXX --event neural-night-2025"
+)
+app.add_typer(notify_app, name="notify")
+
+NameArgument = Annotated[str, typer.Argument(help="The target's name (see `kagsync notify list`).")]
+
+
+def _read_url(url: str) -> str:
+    """The URL, or with ``-`` the first line of stdin (keeps it out of the shell's history)."""
+    if url != "-":
+        return url
+    line = sys.stdin.readline().strip()
+    if not line:
+        raise ValidationError("no URL on standard input")
+    return line
+
+
+@notify_app.command("add")
+def notify_add(
+    ctx: typer.Context,
+    url: Annotated[
+        str,
+        typer.Argument(
+            help="Webhook URL (Slack, Discord, any http(s) endpoint, or an apprise URL); - reads it from stdin.",
+            metavar="URL",
+            show_default=False,
+        ),
+    ],
+    event: Annotated[
+        str | None, typer.Option("--event", help="Only this event's competitions (default: all).", metavar="EVENT")
+    ] = None,
+    on: Annotated[
+        str | None,
+        typer.Option(
+            "--on",
+            help="Kinds of change, comma-separated: leader, top, member, final, dates, failing, or all "
+            "[default: leader,top,final,failing].",
+            metavar="KINDS",
+            show_default=False,
+        ),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Name of the target (default: the URL's host).", metavar="NAME")
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="slack, discord, json or apprise (default: from the URL).",
+            metavar="FORMAT",
+            show_default=False,
+        ),
+    ] = None,
+    top: Annotated[int, typer.Option("--top", help="N for 'top': entering or leaving the top N.", min=1)] = 10,
+    member_move: Annotated[
+        int, typer.Option("--member-move", help="K for 'member': a member's move of at least K places.", min=1)
+    ] = 5,
+    failing_ticks: Annotated[
+        int, typer.Option("--failing-ticks", help="N for 'failing': N failed syncs in a row.", min=1)
+    ] = 3,
+) -> None:
+    """Add a notification target: one message per sync pass when the boards move.
+
+    The format follows the URL: Slack incoming webhooks get Slack's payload, Discord
+    webhooks Discord's, any other http(s) URL a JSON document of the change events. The
+    URL is stored in the database and never printed whole. Only changes synced from now
+    on are announced.
+
+    \b
+    Example:
+      kagsync notify add https://discord.com/api/webhooks/123/abc --name club-discord --on leader,member
+    """
+    state = get_state(ctx)
+    target = state.api(mode="create").notify_add(
+        _read_url(url), event=event, on=on, name=name, format=fmt, top=top, member_move=member_move,
+        failing_ticks=failing_ticks,
+    )
+    scope = f"event {escape(target.event)}" if target.event else "every event"
+    say(
+        state,
+        f"Added notification target [bold]{escape(target.name)}[/] ({target.format}, "
+        f"{escape(target.masked_url)}) for {scope}, on {', '.join(target.kinds)}",
+    )
+
+
+@notify_app.command("list")
+def notify_list(ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """List notification targets (URLs masked) with their deliveries.
+
+    \b
+    Example:
+      kagsync notify list --json
+    """
+    targets = get_state(ctx).api(mode="read").notify_list()
+    if json_output:
+        print_json(targets)
+        return
+    table(
+        "Notification targets",
+        ["Name", "Format", "URL", "Event", "On", "Top", "Move", "Failing", "Sent", "Pending", "Failed", "Last error"],
+        [
+            (
+                t["name"], t["format"], t["url"], t["event"] or "all", ",".join(t["on"]), t["top"], t["member_move"],
+                t["failing_ticks"], t["sent"], t["pending"], t["failed"], t["last_error"],
+            )
+            for t in targets
+        ],
+        caption=None if targets else "No targets yet: kagsync notify add URL",
+    )
+
+
+@notify_app.command("remove")
+def notify_remove(ctx: typer.Context, name: NameArgument) -> None:
+    """Remove a notification target and its delivery record.
+
+    \b
+    Example:
+      kagsync notify remove hooks.slack.com
+    """
+    state = get_state(ctx)
+    target = state.api(mode="write").notify_remove(name)
+    say(state, f"Removed notification target [bold]{escape(target.name)}[/]")
+
+
+@notify_app.command("test")
+def notify_test(ctx: typer.Context, name: NameArgument) -> None:
+    """Send a test message to a target now (exit 1 when it does not arrive).
+
+    \b
+    Example:
+      kagsync notify test hooks.slack.com
+    """
+    state = get_state(ctx)
+    result = state.api(mode="write").notify_test(name)
+    if not result.ok:
+        report_error(f"could not send to {name}: {result.error}")
+        raise typer.Exit(EXIT_ERROR)
+    say(state, f"Sent a test message to [bold]{escape(name)}[/]")
+
+
+@notify_app.command("send")
+def notify_send(ctx: typer.Context) -> None:
+    """Announce now what was synced and not announced yet, and retry failed messages.
+
+    Every sync pass (sync, import, watch) does this by itself; use it after a target was
+    down, or from cron. Exit 1 when a target could not be reached.
+
+    \b
+    Example:
+      kagsync notify send
+    """
+    state = get_state(ctx)
+    report = state.api(mode="write").notify_pass()
+    for target, count in report.sent.items():
+        say(state, f"Sent {count} change(s) to [bold]{escape(target)}[/]")
+    for target, error in report.failed.items():
+        report_error(f"could not send to {target}: {error} (retried with the next pass)")
+    if report.skipped:
+        say(state, "Another kagsync is sending right now: what is pending goes with the next pass.")
+    elif not report.sent and not report.failed:
+        say(state, "Nothing to send.")
+    if report.failed:
+        raise typer.Exit(EXIT_ERROR)
