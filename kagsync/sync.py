@@ -737,7 +737,8 @@ class Syncer:
         staged = [row[0] for row in conn.execute(
             "SELECT team_id FROM temp.staging_entries WHERE rank > 0 ORDER BY rank LIMIT ?", (len(expected),)
         )]
-        if set(staged) != set(expected):
+        # The same board lists its teams in the same order in both calls.
+        if staged != expected[: len(staged)]:
             raise SuspectBoardError(
                 "held back: this download after the deadline does not match Kaggle's public board "
                 "(it may be the private one); the stored public board is kept"

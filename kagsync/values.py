@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 from kagsync.errors import ValidationError
-from kagsync.models import MAX_COUNT, MAX_SLUG_LENGTH, MAX_WEIGHT, STATUSES
+from kagsync.models import BOARDS, MAX_COUNT, MAX_SLUG_LENGTH, MAX_WEIGHT, STATUSES, Board
 
 # The one slug rule, for competitions and events alike: lowercase ASCII letters and
 # digits in hyphen-separated words (Kaggle's own competition slugs), at most
@@ -134,6 +134,15 @@ def parse_status(text: str) -> str:
     if value not in STATUSES:
         raise ValidationError(f"unknown status {quote(text)} (choose from {', '.join(STATUSES)})")
     return value
+
+
+def parse_board(text: str) -> Board:
+    """``public`` or ``private`` (Kaggle's final board)."""
+    value = text.strip().lower()
+    for board in BOARDS:
+        if value == board:
+            return board
+    raise ValidationError(f"unknown board {quote(text)} (choose from {', '.join(BOARDS)})")
 
 
 def _in_year_range(moment: datetime) -> bool:

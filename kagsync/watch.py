@@ -326,9 +326,10 @@ class Watcher:
         report.due = sorted([c.slug for c in competitions] + list(failed))
         self.observer.tick_started(report.number, competitions)
         report.outcomes = list(failed.values())
-        if not competitions or self.stopping:
+        if self.stopping:
             return
-        report.outcomes += self.syncer.sync_many([(c, "watch") for c in competitions], jobs=self.jobs)
+        if competitions:
+            report.outcomes += self.syncer.sync_many([(c, "watch") for c in competitions], jobs=self.jobs)
         completed = self._finish_ending(report, ending, now)
         if self.final is not None and not self.stopping:
             self._private_checks(report, completed, format_time(now))

@@ -58,11 +58,18 @@ SlugArgument = Annotated[
 ]
 
 
+def _stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def _confirm(question: str, yes: bool) -> None:
     """Ask on the terminal; without one (a script, cron), refuse and point at --yes."""
     if yes:
         return
-    if not sys.stdin.isatty():
+    if not _stdin_is_terminal():
         report_error(f"{question.rstrip('?')}: no terminal to confirm on; nothing was removed (use --yes)")
         raise typer.Exit(EXIT_USAGE)
     if not typer.confirm(question, default=False, err=True):
@@ -253,17 +260,32 @@ def competition_add(
         typer.Option("--event", help="Event slug it belongs to.", metavar="EVENT", autocompletion=complete_event),
     ] = None,
     status: Annotated[
-        str, typer.Option("--status", help="upcoming, ongoing or completed.", metavar="STATUS")
-    ] = "upcoming",
+        str | None,
+        typer.Option(
+            "--status", help="upcoming, ongoing or completed (default: from Kaggle's dates).", metavar="STATUS",
+            show_default=False,
+        ),
+    ] = None,
     start: StartOption = None,
     end: EndOption = None,
     description: DescriptionOption = None,
     lower_is_better: Annotated[
-        bool, typer.Option("--lower-is-better", help="Lower scores are better (e.g. RMSE).")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--lower-is-better/--higher-is-better",
+            help="Score direction (default: from the metric's name; higher if unknown).",
+            show_default=False,
+        ),
+    ] = None,
     no_sync: NoSyncOption = False,
 ) -> None:
     """Add a competition and sync its full leaderboard right away.
+
+    Kaggle's details fill every field you do not give: title, start, end, description,
+    metric (and from it the score direction). The status, when not given, follows the
+    dates: upcoming before the start, ongoing until the deadline, completed after it. A
+    slug Kaggle does not know is refused (exit 2) and nothing is saved; with --source DIR
+    the details come from DIR/SLUG.json when present, and --offline skips them.
 
     \b
     Example:
@@ -284,6 +306,11 @@ def competition_add(
         )
     c = saved.competition
     say(state, f"Added competition [bold]{c.slug}[/] ({c.status})")
+    if saved.filled:
+        filled = ", ".join(f"{key} {value}" for key, value in saved.filled.items() if key != "description")
+        say(state, f"From Kaggle: {escape(filled)}")
+    for note in saved.notes:
+        say(state, f"Note: {escape(note)}")
     report_outcomes(state, saved.syncs, saved_note=True)
     exit_for(saved.syncs)
 

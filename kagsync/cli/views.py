@@ -98,25 +98,37 @@ def leaderboard_command(
     user: Annotated[
         str | None, typer.Option("--user", help="Only the team with this member username (any case).", metavar="NAME")
     ] = None,
+    board: Annotated[
+        str | None,
+        typer.Option(
+            "--board", help="public or private (default: the final private board once stored, else public).",
+            metavar="BOARD", show_default=False,
+        ),
+    ] = None,
     json_output: JsonOption = False,
     csv_output: CsvOption = False,
 ) -> None:
     """Print the stored leaderboard of a competition, with movement since the previous sync.
 
+    After a competition closes and Kaggle releases its private (final) board, that board
+    is shown (the header says "final (private)"); --board public shows the public one.
     Move shows ▲ n (climbed n places), ▼ n (fell), new (first seen in the last sync) or
-    – (unchanged). A filter that matches no team is an error (exit 1).
+    – (unchanged), against the previous sync of the same board. A filter that matches no
+    team is an error (exit 1).
 
     \b
     Example:
       kagsync leaderboard titanic --top 20 --team "data"
     """
     from kagsync.export import write_csv
+    from kagsync.values import parse_board
     from kagsync.views import movement_text
 
     _one_format(json_output, csv_output)
     ks = _reading(ctx)
     competition = ks.competition(slug)
-    entries: list[dict[str, Any]] = ks.leaderboard(competition.slug, top=top, team=team, user=user)
+    chosen = parse_board(board) if board is not None else ks.default_board(competition.slug)
+    entries: list[dict[str, Any]] = ks.leaderboard(competition.slug, top=top, team=team, user=user, board=chosen)
     if not entries and (team is not None or user is not None):
         wanted = " and ".join(
             part
@@ -133,15 +145,19 @@ def leaderboard_command(
     if csv_output:
         write_csv(sys.stdout, LEADERBOARD_CSV_FIELDS, entries)
         return
-    basis: dict[str, Any] = ks.movement_basis(competition.slug)
+    basis: dict[str, Any] = ks.movement_basis(competition.slug, board=chosen)
     if basis["previous_run_id"] is not None:
         caption = f"Move: since the previous sync ({_time(basis['previous_synced_at'])})"
     elif basis["run_id"] is not None:
         caption = "Move: shown from the second sync on"
     else:
         caption = "Not synced yet: kagsync sync " + competition.slug
+    if chosen == "private":
+        heading = f"{competition.title}: final (private) board, synced {_time(competition.private_synced_at)}"
+    else:
+        heading = f"{competition.title}: public board ({competition.entry_count or 0:,} teams, synced {_time(competition.last_synced_at)})"
     table(
-        f"{competition.title} ({competition.entry_count or 0:,} teams, synced {_time(competition.last_synced_at)})",
+        heading,
         ["Rank", "Team", "Members", "Score", "Subs", "Last submission", "Move"],
         [
             (

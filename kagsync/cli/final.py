@@ -1,0 +1,99 @@
+"""Commands for final results: Kaggle's details and the private (final) board."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from kagsync.cli.app import app, get_state
+from kagsync.cli.catalog import competition_app
+from kagsync.cli.render import JsonOption, SyncDisplay, exit_for, print_json, report_outcomes, say, table
+from kagsync.models import MAX_COUNT
+
+
+@competition_app.command("refresh")
+def competition_refresh(
+    ctx: typer.Context,
+    slugs: Annotated[list[str] | None, typer.Argument(help="Competition slugs or URLs.", metavar="SLUG", show_default=False)] = None,
+    all_competitions: Annotated[bool, typer.Option("--all", help="Refresh every competition.")] = False,
+) -> None:
+    """Re-read competitions' details from Kaggle (title, dates, metric...); fields you set stay.
+
+    Kaggle moves deadlines: `watch` refreshes the details of the competitions it watches
+    once a day (setting details_refresh); this does it now.
+
+    \b
+    Example:
+      kagsync competition refresh titanic
+    """
+    state = get_state(ctx)
+    refreshed = state.api().refresh_competitions(slugs or [], all_competitions=all_competitions)
+    for competition in refreshed:
+        say(state, f"Refreshed [bold]{competition.slug}[/]: {escape(competition.title)}, "
+                   f"{competition.start or '?'} → {competition.end or '?'}, metric {escape(competition.metric or '?')}")
+
+
+@app.command("sync-private")
+def sync_private_command(
+    ctx: typer.Context,
+    slugs: Annotated[list[str], typer.Argument(help="Competition slugs or URLs.", metavar="SLUG", show_default=False)],
+) -> None:
+    """Look for the private (final) leaderboard of closed competitions, and store it when released.
+
+    Kaggle's download keeps serving the public board after close; the final board comes
+    from its paged leaderboard (members and submission counts are joined from the public
+    board). `watch` does this by itself after a competition ends. Exit 0 when every board
+    asked for was stored or is simply not released yet, 3 when a sync failed.
+
+    \b
+    Example:
+      kagsync sync-private titanic
+    """
+    state = get_state(ctx)
+    with SyncDisplay(state) as display:
+        checks = state.api(observer=display).sync_private(slugs)
+    for check in checks:
+        if check.error:
+            say(state, f"{escape(check.competition)}: private board not checked: {escape(check.error)}")
+        elif not check.released:
+            say(state, f"{escape(check.competition)}: the private (final) board is not released yet")
+    outcomes = [check.outcome for check in checks if check.outcome is not None]
+    report_outcomes(state, outcomes)
+    exit_for(outcomes)
+
+
+@app.command("shakeup")
+def shakeup_command(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="Competition slug or URL.", metavar="SLUG")],
+    top: Annotated[int, typer.Option("--top", help="Who entered and left the top N.", min=1, max=MAX_COUNT, metavar="N")] = 10,
+    json_output: JsonOption = False,
+) -> None:
+    """How the final (private) board moved against the public one: each team's move and the shake-up.
+
+    N = teams on both boards (benchmarks excluded); move = public rank − private rank
+    (positive: climbed); shakeup = mean |move| / N; shakeup_top10pct = the same over the
+    public top 10%.
+
+    \b
+    Example:
+      kagsync shakeup titanic --top 10
+    """
+    result: dict[str, Any] = get_state(ctx).api(mode="read").shakeup(slug, top=top)
+    if json_output:
+        print_json(result)
+        return
+    moves = result["moves"]
+    biggest = sorted(moves, key=lambda m: (-abs(m["move"]), m["private_rank"]))[:top]
+    table(
+        f"Shake-up of {result['competition']}: {result['teams']:,} teams on both boards, "
+        f"shakeup {result['shakeup']:.4f}, top 10% {result['shakeup_top10pct']:.4f}",
+        ["Team", "Public", "Private", "Move"],
+        [(m["team_name"], m["public_rank"], m["private_rank"], f"{m['move']:+d}") for m in biggest],
+        caption=(
+            f"Entered the top {top}: " + (", ".join(m["team_name"] for m in result["entered_top"]) or "nobody")
+            + ". Left it: " + (", ".join(m["team_name"] for m in result["left_top"]) or "nobody") + "."
+        ),
+    )
