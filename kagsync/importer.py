@@ -250,10 +250,8 @@ def read_import(
         assert row is not None
         row.line = line
         rows.append(row)
-    if not problems and not rows:
-        problems.append(f"{name}: no competitions after the header line")
-    if not problems and details_of is not None:
-        problems += _fill_from_details(name, [row for row in rows if row.action == "new"], details_of)
+    if not problems:
+        problems += _whole_file_checks(name, rows, details_of)
     if problems:
         raise ImportValidationError(problems)
     used = {row.record.get("event_slug") for row in rows}
@@ -266,6 +264,15 @@ DetailsLookup = Callable[[str], tuple[Details | None, str | None]]
 
 # Lookups of details run a few at a time: each is one small request to Kaggle.
 _DETAIL_LOOKUPS_AT_ONCE = 4
+
+
+def _whole_file_checks(name: str, rows: Sequence[RowChange], details_of: DetailsLookup | None) -> list[str]:
+    """Checks once every line is valid: something to import, and Kaggle knows each new slug."""
+    if not rows:
+        return [f"{name}: no competitions after the header line"]
+    if details_of is None:
+        return []
+    return _fill_from_details(name, [row for row in rows if row.action == "new"], details_of)
 
 
 def _fill_from_details(name: str, rows: Sequence[RowChange], details_of: DetailsLookup) -> list[str]:
