@@ -169,3 +169,28 @@ def test_format_total():
     assert format_total("rank-sum", 7.0) == "7"
     assert format_total("rank-sum", 7.25) == "7.25"
     assert format_total("best-percentile", 0.5) == "50.00%"
+
+
+def test_final_board_counts_when_stored(db_path, database, repository, event, tmp_path):
+    # comp-a's private board: Solo wins, alice and bob fall to 3rd, carol stays 2nd.
+    from kagsync.sources import FolderSource
+    from kagsync.sync import Syncer
+    from tests.boards import csv_c
+
+    folder = tmp_path / "private"
+    folder.mkdir()
+    (folder / "comp-a.private.csv").write_text(csv_c([
+        (1, 13, "Solo", "2026-05-01 10:00:00", "0.95", 2, ""),
+        (2, 12, "A2", "2026-05-01 10:00:00", "0.8", 2, "carol"),
+        (3, 11, "A1", "2026-05-01 10:00:00", "0.75", 2, "alice,bob"),
+    ]), encoding="utf-8")
+    competition = repository.get_competition("comp-a")
+    assert Syncer(db_path, FolderSource(folder)).sync(competition, "manual", board="private").ok
+    standings = event_standings(repository, event, "rank-sum")
+    assert [c["final"] for c in standings.competitions] == [True, False]
+    rows = {row.key: row for row in standings.rows}
+    assert rows["team:Solo"].results["comp-a"].rank == 1
+    assert rows["alice"].results["comp-a"].rank == 3
+    assert standings.to_dict()["competitions"][0]["final"] is True
+    # The public board is still stored, and the other competition still counts with it.
+    assert rows["dave"].results["comp-b"].rank == 2
