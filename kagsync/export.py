@@ -11,7 +11,8 @@ removed, so no row can split. ``unescape_cell`` undoes the prefix.
 
 Columns of a board (CSV and JSON alike): ``competition, rank, team_id, team_name,
 score, score_value, submission_count, last_submission, members, is_benchmark``.
-``score`` is Kaggle's text exactly; ``rank`` is 0 for a benchmark. In CSV,
+``score`` is Kaggle's text exactly; ``rank`` is 0 for a benchmark; ``board`` says
+which board the rows are (``private``: Kaggle's final board, once stored). In CSV,
 ``members`` is the usernames joined with commas (as in Kaggle's own files) and
 ``is_benchmark`` is 1 or 0; in JSON they are a list and a boolean.
 """
@@ -25,7 +26,7 @@ from typing import Any, TextIO
 
 from kagsync.csvout import csv_row, safe_cell, unescape_cell, write_csv
 from kagsync.errors import ValidationError
-from kagsync.models import Competition
+from kagsync.models import Board, Competition
 from kagsync.standings import Standings
 from kagsync.views import iter_leaderboard_entries
 
@@ -42,6 +43,7 @@ ENTRY_FIELDS = (
     "last_submission",
     "members",
     "is_benchmark",
+    "board",
 )
 
 def parse_format(text: str) -> str:
@@ -52,9 +54,15 @@ def parse_format(text: str) -> str:
     return value
 
 
+def final_board(competition: Competition) -> Board:
+    """The board that holds a competition's result: the private (final) one once stored."""
+    return "private" if competition.private_synced_at is not None else "public"
+
+
 def board_records(database: Any, competition: Competition) -> Iterator[dict[str, Any]]:
-    """The competition's stored board as export records, in board order."""
-    for entry in iter_leaderboard_entries(database, competition):
+    """The competition's result board (see :func:`final_board`) as export records, in board order."""
+    board = final_board(competition)
+    for entry in iter_leaderboard_entries(database, competition, board=board):
         yield {
             "competition": competition.slug,
             "rank": entry["rank"],
@@ -66,6 +74,7 @@ def board_records(database: Any, competition: Competition) -> Iterator[dict[str,
             "last_submission": entry["last_submission"],
             "members": entry["members"],
             "is_benchmark": entry["is_benchmark"],
+            "board": board,
         }
 
 
@@ -118,12 +127,17 @@ def write_competition_json(out: TextIO, database: Any, competition: Competition)
 def write_event_json(
     out: TextIO, database: Any, event: Any, competitions: list[Competition], standings: Standings
 ) -> int:
-    """``{"event", "competitions": [{"competition", "entries"}], "standings"}``, streamed."""
+    """``{"event", "competitions": [{"competition", "final", "entries"}], "standings"}``, streamed.
+
+    ``final`` is true for a competition whose private (final) board is stored: its
+    entries are that board; otherwise they are the public board (provisional).
+    """
     out.write('{"event": ' + _dumps(event.to_dict()) + ', "competitions": [')
     count = 0
     for index, competition in enumerate(competitions):
         out.write(",\n" if index else "\n")
-        out.write('{"competition": ' + _dumps(competition.to_dict()) + ', "entries": [')
+        final = "true" if final_board(competition) == "private" else "false"
+        out.write('{"competition": ' + _dumps(competition.to_dict()) + ', "final": ' + final + ', "entries": [')
         count += _write_json_list(out, board_records(database, competition))
         out.write("]}")
     out.write('\n], "standings": ' + _dumps(standings.to_dict()) + "}\n")

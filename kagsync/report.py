@@ -22,6 +22,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from kagsync.export import final_board
 from kagsync.models import Competition
 from kagsync.standings import DEFAULT_SCHEME, Standings, event_standings, format_total
 from kagsync.values import now_iso, to_datetime
@@ -32,6 +33,7 @@ from kagsync.views import (
     ok_runs,
     rank_series,
     read_snapshot,
+    shakeup,
 )
 
 DEFAULT_TOP = 100
@@ -232,15 +234,20 @@ def _standings_section(standings: Standings, top: int) -> str:
 
 
 def _competition_section(database: Any, competition: Competition, top: int, chart_teams: int) -> str:
-    entries = leaderboard_entries(database, competition, top=top)
-    basis = movement_basis(database, competition)
+    board = final_board(competition)
+    entries = leaderboard_entries(database, competition, top=top, board=board)
+    basis = movement_basis(database, competition, board)
     total = competition.entry_count or 0
+    if board == "private":
+        total = len(leaderboard_entries(database, competition, board=board))
     anchor = f"c-{competition.slug}"
     out = [f'<section id="{_e(anchor)}" class="competition">', f"<h2>{_e(competition.title)}</h2>"]
+    synced = competition.private_synced_at if board == "private" else competition.last_synced_at
     meta = [
         f'<a href="{_e(competition.url)}" rel="noreferrer">{_e(competition.slug)}</a>',
-        f"{total:,} teams",
-        f"synced {_e(_time(competition.last_synced_at))}",
+        '<strong>final</strong> (private board)' if board == "private" else "provisional (public board)",
+        f"{total:,} teams" if synced else "not synced yet",
+        f"synced {_e(_time(synced))}",
         f"{'lower' if competition.lower_is_better else 'higher'} score is better",
     ]
     if competition.weight != 1:
@@ -293,8 +300,33 @@ def _competition_section(database: Any, competition: Competition, top: int, char
     else:
         note = f"All {total:,} teams."
     out.append(f'<p class="note">{note} {movement_note}</p>')
+    if board == "private":
+        out.append(_shakeup_section(database, competition))
     out.append("</section>")
     return "\n".join(out)
+
+
+def _shakeup_section(database: Any, competition: Competition, shown: int = 10) -> str:
+    """Public rank → final rank: the shake-up figure and the biggest moves."""
+    result = shakeup(database, competition, top=shown)
+    if not result["teams"]:
+        return ""
+    moves = sorted(result["moves"], key=lambda m: (-abs(m["move"]), m["private_rank"]))[:shown]
+    rows = "".join(
+        f'<tr><td class="team">{_e(m["team_name"])}</td><td class="num">{m["public_rank"]}</td>'
+        f'<td class="num">{m["private_rank"]}</td>'
+        f'<td class="num move {"up" if m["move"] > 0 else "down" if m["move"] < 0 else ""}">{m["move"]:+d}</td></tr>'
+        for m in moves
+    )
+    entered = ", ".join(_e(m["team_name"]) for m in result["entered_top"]) or "nobody"
+    left = ", ".join(_e(m["team_name"]) for m in result["left_top"]) or "nobody"
+    return (
+        f'<h3>Shake-up</h3><p class="meta">{result["teams"]:,} teams on both boards · shake-up '
+        f'{result["shakeup"]:.4f} · top 10%: {result["shakeup_top10pct"]:.4f}</p>'
+        '<div class="scroll"><table class="shakeup"><thead><tr><th>Team</th><th class="num">Public</th>'
+        f'<th class="num">Final</th><th class="num">Move</th></tr></thead><tbody>{rows}</tbody></table></div>'
+        f'<p class="note">Entered the top {shown}: {entered}. Left it: {left}.</p>'
+    )
 
 
 # -- the chart ------------------------------------------------------------------

@@ -47,7 +47,7 @@ def stored(database, slug):
     """The board as stored, keyed by team id, in export record form."""
     rows = database.conn.execute(
         """SELECT c.slug, e.rank, e.team_id, e.team_name, e.score, e.score_value, e.submission_count,
-                  e.last_submission, e.members, e.is_benchmark
+                  e.last_submission, e.members, e.is_benchmark, e.board
            FROM entries e JOIN competitions c ON c.id = e.competition_id WHERE c.slug = ?""",
         (slug,),
     ).fetchall()
@@ -74,6 +74,7 @@ def from_csv_row(row: dict[str, str]) -> dict:
         "last_submission": value["last_submission"] or None,
         "members": [m for m in value["members"].split(",") if m],
         "is_benchmark": value["is_benchmark"] == "1",
+        "board": value["board"],
     }
 
 

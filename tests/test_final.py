@@ -5,6 +5,7 @@ Every Kaggle call goes through the real client to the local stand-in.
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -136,7 +137,7 @@ def closing(kaggle_standin, cli, monkeypatch):
     return slug
 
 
-def test_after_the_end_watch_stores_the_private_board_and_views_use_it(cli, kaggle_standin, closing, monkeypatch):
+def test_after_the_end_watch_stores_the_private_board_and_views_use_it(cli, kaggle_standin, closing, monkeypatch, tmp_path):
     slug = closing
     first = cli("watch", "--once")
     assert first.exit_code == 0, first.output
@@ -184,6 +185,19 @@ def test_after_the_end_watch_stores_the_private_board_and_views_use_it(cli, kagg
 
     runs = cli.json("runs", slug)
     assert [(r["board"], r["status"]) for r in runs][:1] == [("private", "ok")]
+
+    exported = cli("export", "--event", "night", "--format", "json")
+    assert exported.exit_code == 0, exported.output
+    data = json.loads(exported.stdout)
+    [competition] = data["competitions"]
+    assert competition["final"] is True
+    assert [e["team_id"] for e in competition["entries"]][:2] == [14, 12]
+    assert {e["board"] for e in competition["entries"]} == {"private"}
+
+    page = cli("report", "night", "-o", str(tmp_path / "r.html"))
+    assert page.exit_code == 0, page.output
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "<h3>Shake-up</h3>" in html and "<strong>final</strong> (private board)" in html
 
 
 def test_set_status_completed_runs_the_final_sync_then_checks_the_private_board(cli, kaggle_standin, closing):
