@@ -59,10 +59,16 @@ def test_edit_and_remove(cli):
 
     refused = cli("event", "remove", "night", "--yes")
     one_line_error(refused, "still has 1 competition")
-    cancelled = cli("competition", "remove", "titanic", input="n\n")
-    assert cancelled.exit_code != 0
+    # Checked before any question: no prompt, the same one-line refusal.
+    refused = cli("event", "remove", "night", input="y\n")
+    one_line_error(refused, "still has 1 competition")
+    assert "[y/N]" not in refused.output
+    # Without a terminal there is nobody to ask: refused, pointing at --yes.
+    no_tty = cli("competition", "remove", "titanic", input="y\n")
+    one_line_error(no_tty, "use --yes")
+    assert no_tty.exit_code == 2 and "Aborted" not in no_tty.output and "[y/N]" not in no_tty.output
     assert cli.json("competition", "show", "titanic")["slug"] == "titanic"
-    assert cli("competition", "remove", "titanic", input="y\n").exit_code == 0
+    assert cli("competition", "remove", "titanic", "--yes").exit_code == 0
     assert cli("event", "remove", "night", "--yes").exit_code == 0
     assert cli.json("event", "list") == []
 
@@ -174,6 +180,9 @@ def test_version_and_help(cli):
     ],
 )
 def test_values_that_overflow_are_refused(cli, args, fragment):
+    from kagsync import db as dbmod
+
+    dbmod.connect(cli.db_path).close()
     one_line_error(cli(*args), fragment)
     assert cli.json("event", "list") == []
 
@@ -218,3 +227,24 @@ def test_unwritable_log_file_does_not_stop_the_command(cli, tmp_path):
 
 def test_log_file_cannot_be_the_database(cli, db_path):
     one_line_error(cli("--log-file", str(db_path), "event", "list"), "cannot be the database")
+
+
+def test_confirmation_on_a_terminal(cli, monkeypatch):
+    """With a terminal, remove asks; "n" keeps the competition, "y" removes it."""
+    cli("competition", "add", "titanic", "--no-sync")
+    monkeypatch.setattr("kagsync.cli.catalog._stdin_is_terminal", lambda: True)
+    cancelled = cli("competition", "remove", "titanic", input="n\n")
+    assert cancelled.exit_code == 2 and "cancelled" in cancelled.stderr
+    assert cli.json("competition", "show", "titanic")["slug"] == "titanic"
+    assert cli("competition", "remove", "titanic", input="y\n").exit_code == 0
+    assert cli.json("competition", "list") == []
+
+
+def test_event_remove_cascade_asks_with_the_count(cli, monkeypatch):
+    cli("event", "add", "Night", "--slug", "night")
+    cli("competition", "add", "titanic", "--event", "night", "--no-sync")
+    monkeypatch.setattr("kagsync.cli.catalog._stdin_is_terminal", lambda: True)
+    result = cli("event", "remove", "night", "--cascade", input="n\n")
+    assert result.exit_code == 2
+    assert "Remove event 'night' and its 1 competition(s)?" in result.output
+    assert cli.json("competition", "show", "titanic")["slug"] == "titanic"

@@ -35,6 +35,10 @@ def synced(cli, db_path, tmp_path):
     return cli
 
 
+# Tables as drawn for a 200-column terminal (stdout is a pipe in these tests).
+TTY = {"KAGSYNC_FORCE_TTY": "200"}
+
+
 def one_line_error(result, code, fragment):
     assert result.exit_code == code, result.output
     assert result.stdout == ""
@@ -43,7 +47,7 @@ def one_line_error(result, code, fragment):
 
 
 def test_leaderboard_table_shows_movement_and_benchmarks(synced):
-    result = synced("leaderboard", "comp")
+    result = synced("leaderboard", "comp", env=TTY)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     row = {name: next(line for line in lines if name in line) for name in ("Delta", "Beta", "Alpha", "Benchmark", "Épsilon", "Gamma")}
@@ -97,7 +101,7 @@ def test_history(synced):
     ]
     team = synced.json("history", "comp", "--team", "alpha")
     assert [(c["rank"], c["score"]) for c in team["changes"]] == [(1, "0.91000"), (2, "0.91000"), (3, "0.91000")]
-    result = synced("history", "comp", "--team", "Gamma, Inc")
+    result = synced("history", "comp", "--team", "Gamma, Inc", env=TTY)
     assert result.exit_code == 0, result.output
     assert "left" in result.stdout and "now rank 5" in result.stdout
     table = synced("history", "comp")
@@ -125,10 +129,10 @@ def test_movers(synced):
     assert since["totals"]["fallers"] == 2
     everything = synced.json("movers", "comp", "--since", "2000w")
     assert everything["baseline"] is None and len(everything["new"]) == 5
-    table = synced("movers", "comp")
+    table = synced("movers", "comp", env=TTY)
     assert table.exit_code == 0, table.output
     assert "Climbers: 1" in table.stdout and "▲ 2" in table.stdout and "No departed teams." in table.stdout
-    once = synced("movers", "solo")
+    once = synced("movers", "solo", env=TTY)
     assert once.exit_code == 0 and "nothing to compare yet" in once.stdout
     assert synced("competition", "add", "fresh", "--no-sync").exit_code == 0
     one_line_error(synced("movers", "fresh"), 1, "fresh has no successful sync yet")
@@ -145,7 +149,7 @@ def test_event_standings(synced):
     assert [c["slug"] for c in data["competitions"]] == ["comp", "solo"]
     carol = next(row for row in data["standings"] if row["key"] == "carol")
     assert carol["entered"] == 2
-    result = synced("event", "standings", "night", "--scheme", "rank-sum")
+    result = synced("event", "standings", "night", "--scheme", "rank-sum", env=TTY)
     assert result.exit_code == 0, result.output
     assert "rank-sum: sum of rank × weight" in " ".join(result.stdout.split())
     csv_text = synced("event", "standings", "night", "--csv", "--scheme", "best-percentile").stdout

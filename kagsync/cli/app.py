@@ -246,9 +246,27 @@ class KagsyncTyper(typer.Typer):
 
 # -- global options anywhere -----------------------------------------------------
 
-# The root's options, movable from after the command to before it.
-_GLOBAL_WITH_VALUE = frozenset({"--db", "--source", "--log-file"})
-_GLOBAL_FLAGS = frozenset({"-v", "--verbose", "-q", "--quiet", "--no-pager"})
+# Root options that stay where they are (they act at once, or only make sense first).
+_NOT_HOISTED = frozenset({"--version", "--install-completion", "--show-completion", "-h", "--help"})
+
+
+def _global_options(root: Any) -> tuple[set[str], set[str]]:
+    """The root's options that may follow the command: (those taking a value, flags)."""
+    with_value: set[str] = set()
+    flags: set[str] = set()
+    for param in getattr(root, "params", ()):
+        names = {
+            name
+            for name in (*getattr(param, "opts", ()), *getattr(param, "secondary_opts", ()))
+            if name.startswith("-") and name not in _NOT_HOISTED
+        }
+        if not names:
+            continue
+        if getattr(param, "is_flag", False) or getattr(param, "count", False):
+            flags |= names
+        else:
+            with_value |= names
+    return with_value, flags
 
 
 def _defines(command: Any, name: str) -> bool:
@@ -270,9 +288,10 @@ def hoist_global_options(root: Any, args: Sequence[str]) -> list[str]:
     options, a command's own option of the same name wins, and ``--`` ends the search.
     """
     args = list(args)
+    global_with_value, global_flags = _global_options(root)
     index = 0
     while index < len(args) and args[index].startswith("-") and args[index] != "--":
-        if args[index] in _GLOBAL_WITH_VALUE:
+        if args[index] in global_with_value:
             index += 1
         index += 1
     head, moved, kept = args[:index], [], []
@@ -293,9 +312,9 @@ def hoist_global_options(root: Any, args: Sequence[str]) -> list[str]:
             index += 1
             continue
         name, equals, _ = token.partition("=")
-        if (name in _GLOBAL_WITH_VALUE or (name in _GLOBAL_FLAGS and not equals)) and not _defines(command, name):
+        if (name in global_with_value or (name in global_flags and not equals)) and not _defines(command, name):
             moved.append(token)
-            if name in _GLOBAL_WITH_VALUE and not equals and index + 1 < len(args):
+            if name in global_with_value and not equals and index + 1 < len(args):
                 index += 1
                 moved.append(args[index])
             index += 1

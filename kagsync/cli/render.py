@@ -163,16 +163,19 @@ class Col:
 
 
 def _col(column: Col | str, index: int) -> Col:
+    """A column given by its header alone: the first two always stay; the others may
+    go, the rightmost first, when the table would not fit even at its narrowest."""
     if isinstance(column, Col):
         return column
     lowered = column.lower()
+    priority = 0 if index < 2 else 1
     if index == 0:
         return Col(column, 0, "key")
     if lowered in _NUMERIC_COLUMNS:
-        return Col(column, 0, "num")
+        return Col(column, priority, "num")
     if lowered in _TIME_COLUMNS:
-        return Col(column, 0, "time")
-    return Col(column, 0, "text")
+        return Col(column, priority, "time")
+    return Col(column, priority, "text")
 
 
 _ISO_UTC = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}):\d{2}Z")

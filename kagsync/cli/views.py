@@ -68,6 +68,18 @@ LEADERBOARD_CSV_FIELDS = (
 _one_format = one_format
 
 
+# The leaderboard's columns; on a narrow terminal the last submission goes first.
+BOARD_COLUMNS = [
+    Col("Rank", 0, "short"),
+    Col("Team", 0, "text"),
+    Col("Members", 2, "text"),
+    Col("Score", 0, "short"),
+    Col("Subs", 3, "num"),
+    Col("Last submission", 4, "time"),
+    Col("Move", 1, "short"),
+]
+
+
 def _time(iso: str | None) -> str:
     return dash(iso) if iso else "never"
 
@@ -90,8 +102,9 @@ def _reading(ctx: typer.Context) -> Kagsync:
 @app.command("leaderboard")
 def leaderboard_command(
     ctx: typer.Context,
-    slug: Annotated[str, typer.Argument(help="Competition slug or URL.")],
-    top: Annotated[int | None, typer.Option("--top", help="Only the first N rows.", min=1)] = None,
+    slug: SlugArgument,
+    top: TopOption = None,
+    all_rows: AllOption = False,
     team: Annotated[
         str | None, typer.Option("--team", help="Only teams whose name contains TEXT (any case).", metavar="TEXT")
     ] = None,
@@ -128,7 +141,14 @@ def leaderboard_command(
     ks = _reading(ctx)
     competition = ks.competition(slug)
     chosen = parse_board(board) if board is not None else ks.default_board(competition.slug)
-    entries: list[dict[str, Any]] = ks.leaderboard(competition.slug, top=top, team=team, user=user, board=chosen)
+    # On a terminal the first 50 rows, with a "… N more" line (N from the stored count when unfiltered).
+    limit = board_limit(top, all_rows, machine=json_output or csv_output)
+    counted = team is None and user is None and chosen == "public"
+    entries: list[dict[str, Any]] = ks.leaderboard(
+        competition.slug, top=limit if counted else None, team=team, user=user, board=chosen
+    )
+    total = (competition.entry_count or len(entries)) if counted else len(entries)
+    entries = entries if limit is None else entries[:limit]
     if not entries and (team is not None or user is not None):
         wanted = " and ".join(
             part
@@ -158,7 +178,7 @@ def leaderboard_command(
         heading = f"{competition.title}: public board ({competition.entry_count or 0:,} teams, synced {_time(competition.last_synced_at)})"
     table(
         heading,
-        ["Rank", "Team", "Members", "Score", "Subs", "Last submission", "Move"],
+        BOARD_COLUMNS,
         [
             (
                 "bench" if e["is_benchmark"] else e["rank"],
@@ -172,6 +192,7 @@ def leaderboard_command(
             for e in entries
         ],
         caption=caption,
+        more=more_line(total, len(entries)),
     )
 
 
