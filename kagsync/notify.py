@@ -492,9 +492,13 @@ class _Row:
 class _Reader:
     """What a pass reads, each thing once, shared by the targets."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, targets: Sequence[Target] = ()) -> None:
         self.db = database
         self.conn = database.conn
+        # What the targets need of a run's change records: the widest top N (1 for the
+        # leader alone), and the roster's teams when one wants ``member``.
+        self.widest_top = max([t.top_n for t in targets if "top" in t.kinds] + [1])
+        self.want_members = any("member" in t.kinds for t in targets)
         self.competitions = {
             row["id"]: _Competition(
                 row["id"], row["slug"], row["title"], row["event_id"], row["event"], row["status"],
@@ -532,18 +536,35 @@ class _Reader:
         return row is not None
 
     def changes(self, run: _Run) -> list[_Row] | None:
-        """The run's change records; None for the board's first sync (nothing to compare)."""
+        """The run's change records that some target may announce; None for the board's
+        first sync (nothing to compare).
+
+        A new leader can shift every rank of a big board, so the filter runs in SQL: the
+        teams in or out of the widest top N of the targets, and with a roster (when a
+        target wants ``member``) the teams listing a member's username or listing none
+        (matched by name in Python).
+        """
         if run.id not in self._rows:
             if not self.had_ok_run_before(run):
                 self._rows[run.id] = None
             else:
+                competition = self.competitions[run.competition_id]
+                roster = self.roster(competition.event_id) if self.want_members else None
+                usernames = json.dumps([m.key for m in roster.members]) if roster else "[]"
                 rows = self.conn.execute(
                     """SELECT ch.team_id, ch.kind, ch.team_name, ch.rank, ch.previous_rank, ch.score, e.members
                        FROM entry_changes ch
-                       LEFT JOIN entries e ON e.competition_id = ch.competition_id AND e.board = ?
+                       LEFT JOIN entries e ON e.competition_id = ch.competition_id AND e.board = :board
                                           AND e.team_id = ch.team_id
-                       WHERE ch.run_id = ? ORDER BY ch.team_id""",
-                    (run.board, run.id),
+                       WHERE ch.run_id = :run AND (
+                           ch.rank BETWEEN 1 AND :top OR ch.previous_rank BETWEEN 1 AND :top
+                           OR (:roster AND e.team_id IS NOT NULL AND (
+                               e.members = '[]'
+                               OR EXISTS (SELECT 1 FROM json_each(e.members) m
+                                          WHERE lower(m.value) IN (SELECT value FROM json_each(:usernames))))))
+                       ORDER BY ch.team_id""",
+                    {"board": run.board, "run": run.id, "top": self.widest_top, "roster": roster is not None,
+                     "usernames": usernames},
                 )
                 self._rows[run.id] = [
                     _Row(tid, kind, name, rank, prev, score, tuple(json.loads(members)) if members else ())
@@ -830,7 +851,7 @@ def record_changes(database: Database, *, now: str | None = None) -> dict[str, i
         all_targets = targets(database)
         if not all_targets:
             return recorded
-        reader = _Reader(database)
+        reader = _Reader(database, all_targets)
         for target in all_targets:
             cursor = _get_cursor(database, target.id)
             runs, new_cursor = reader.runs_after(cursor)
