@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kagsync.db import Database
-    from kagsync.models import Competition, Event, SyncOutcome
+    from kagsync.models import Board, Competition, Event, SyncOutcome
     from kagsync.notify import Delivery, NotifyPass, Target
     from kagsync.repository import Repository
     from kagsync.roster import RosterCheck, RosterImport, RosterMember
@@ -45,6 +45,8 @@ class ClubMixin:
         def repository(self, *, sync: bool = False, jobs: int | None = None) -> Repository: ...
 
         def competition(self, slug_or_url: str) -> Competition: ...
+
+        def default_board(self, slug: str) -> Board: ...
 
     def _event(self, event: str) -> Event:
         return self.repository().get_event(event)
@@ -114,10 +116,12 @@ class ClubMixin:
         team: str | None = None,
         user: str | None = None,
         members_only: bool = False,
+        board: Board | None = None,
     ) -> list[dict[str, Any]]:
-        """A stored board (as :meth:`leaderboard`) with each team's roster members of ``event``
-        under ``roster`` (``[{"username", "name", "group", "by_team_name"}]``, empty for
-        other teams); ``members_only`` keeps the members' teams (``top`` counts those)."""
+        """A stored board (as :meth:`leaderboard`: ``board`` defaults to the final one once
+        stored) with each team's roster members of ``event`` under ``roster``
+        (``[{"username", "name", "group", "by_team_name"}]``, empty for other teams);
+        ``members_only`` keeps the members' teams (``top`` counts those)."""
         from kagsync.roster import RosterIndex, list_members
         from kagsync.views import iter_leaderboard_entries
 
@@ -125,8 +129,9 @@ class ClubMixin:
         index = RosterIndex(list_members(self.database, found.id))
         competition = self.competition(slug)
         rows = []
+        chosen = board or self.default_board(competition.slug)
         for entry in iter_leaderboard_entries(
-            self.database, competition, top=None if members_only else top, team=team, user=user
+            self.database, competition, top=None if members_only else top, team=team, user=user, board=chosen
         ):
             members, by_name = index.match(entry["members"], entry["team_name"]) if index else ([], False)
             if entry["is_benchmark"]:
