@@ -445,6 +445,10 @@ class Kagsync(ClubMixin):
             details_of=lambda slug: fetch_details(self.source, slug, offline=self.offline, known_slugs=known),
         )
         if not dry_run:
+            for saved in result.saved:
+                # A competition that has closed: after its (final) public sync, its private board.
+                if saved.competition.status == "completed" and saved.syncs and all(o.ok for o in saved.syncs):
+                    saved.syncs += outcomes_of([self.check_private(saved.competition, "import")])
             self.after_pass(result.outcomes)
         return result
 

@@ -233,6 +233,7 @@ class SyncOutcome:
     error: str | None = None
     error_kind: ErrorKind | None = None
     run_id: int | None = None
+    board: Board = "public"
 
     @property
     def ok(self) -> bool:

@@ -479,7 +479,7 @@ class _Attempt:
         return SyncOutcome(
             competition=self.slug, trigger=self.trigger, source=self.source, status=status,
             started_at=self.started_at, finished_at=finished_at,
-            seconds=time.monotonic() - self.clock, run_id=self.run_id, **details,  # type: ignore[arg-type]
+            seconds=time.monotonic() - self.clock, run_id=self.run_id, board=self.board, **details,  # type: ignore[arg-type]
         )
 
 

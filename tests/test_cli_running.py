@@ -13,7 +13,9 @@ from tests.kaggle_standin import build_leaderboard_zip, kaggle_standin, make_boa
 
 ROOT = Path(__file__).parent.parent
 EXAMPLES = ROOT / "examples"
-EXAMPLE_SLUGS = ["house-prices-advanced-regression-techniques", "nlp-getting-started", "spaceship-titanic", "titanic"]
+EXAMPLE_SLUGS = [
+    "house-prices-advanced-regression-techniques", "nlp-getting-started", "spaceship-titanic", "titanic", "winter-cup-2026",
+]
 
 
 def write(tmp_path: Path, text: str, name: str = "comps.csv") -> Path:
@@ -44,20 +46,25 @@ def test_import_the_examples_creates_and_syncs_everything(cli):
     result = cli("--source", str(EXAMPLES / "leaderboards"), "import", str(EXAMPLES / "comps.csv"), "--create-events")
     assert result.exit_code == 0, result.output
     assert "Created event neural-night-2025" in result.stderr
-    assert "4 new, 0 updated, 0 unchanged" in result.stderr
+    assert "5 new, 0 updated, 0 unchanged" in result.stderr
     competitions = cli.json("competition", "list")
     assert [c["slug"] for c in competitions] == EXAMPLE_SLUGS
-    assert all(c["event"] == "neural-night-2025" and c["status"] == "ongoing" for c in competitions)
+    status = {c["slug"]: c["status"] for c in competitions}
+    # The closed one's status follows its dates (from winter-cup-2026.json), and its final board is stored.
+    assert status == {**{slug: "ongoing" for slug in EXAMPLE_SLUGS}, "winter-cup-2026": "completed"}
+    assert all(c["event"] == "neural-night-2025" for c in competitions)
     assert all(c["last_sync_status"] == "ok" and c["entry_count"] > 0 for c in competitions)
     assert {c["slug"]: c["lower_is_better"] for c in competitions}["house-prices-advanced-regression-techniques"]
+    assert {c["slug"]: c["private_released"] for c in competitions}["winter-cup-2026"]
     for slug in EXAMPLE_SLUGS:  # the summary table
         assert slug in result.stdout
-    assert sorted(r["trigger"] for r in cli.json("runs")) == ["import"] * 4
+    runs = cli.json("runs")
+    assert sorted((r["trigger"], r["board"]) for r in runs) == [("import", "private")] + [("import", "public")] * 5
 
     again = cli("--source", str(EXAMPLES / "leaderboards"), "import", str(EXAMPLES / "comps.csv"))
     assert again.exit_code == 0, again.output
-    assert "0 new, 0 updated, 4 unchanged" in again.stderr
-    assert len(cli.json("runs")) == 4  # nothing new, nothing synced
+    assert "0 new, 0 updated, 5 unchanged" in again.stderr
+    assert len(cli.json("runs")) == 6  # nothing new, nothing synced
 
 
 def test_a_bad_file_reports_every_line_and_writes_nothing(cli, tmp_path):

@@ -232,13 +232,13 @@ def test_sync_private_by_hand_and_offline_with_a_folder(cli, tmp_path):
     assert result.exit_code == 0, result.output
     shown = cli.json("competition", "show", "cup")
     assert (shown["title"], shown["status"], shown["lower_is_better"]) == ("Cup", "completed", True)
-    not_yet = cli("--source", str(folder), "sync-private", "cup")
+    not_yet = cli("--source", str(folder), "sync", "cup", "--private")
     assert not_yet.exit_code == 0 and "not released yet" in not_yet.stderr
     private = [dict(row) for row in PUBLIC if row["Rank"]]
     for rank, row in enumerate(reversed(private), start=1):
         row["Rank"], row["TeamMemberUserNames"] = rank, ""
     (folder / "cup.private.csv").write_bytes(build_leaderboard_csv(private))
-    done = cli("--source", str(folder), "sync-private", "cup")
+    done = cli("--source", str(folder), "sync", "cup", "--private")
     assert done.exit_code == 0, done.output
     board = cli.json("leaderboard", "cup")
     assert board[0]["board"] == "private" and board[0]["members"]  # members joined from the public board

@@ -9,7 +9,7 @@ from rich.markup import escape
 
 from kagsync.cli.app import app, get_state
 from kagsync.cli.catalog import competition_app
-from kagsync.cli.render import JsonOption, SyncDisplay, exit_for, print_json, report_outcomes, say, table
+from kagsync.cli.render import JsonOption, print_json, say, table
 from kagsync.models import MAX_COUNT
 
 
@@ -33,35 +33,6 @@ def competition_refresh(
     for competition in refreshed:
         say(state, f"Refreshed [bold]{competition.slug}[/]: {escape(competition.title)}, "
                    f"{competition.start or '?'} → {competition.end or '?'}, metric {escape(competition.metric or '?')}")
-
-
-@app.command("sync-private")
-def sync_private_command(
-    ctx: typer.Context,
-    slugs: Annotated[list[str], typer.Argument(help="Competition slugs or URLs.", metavar="SLUG", show_default=False)],
-) -> None:
-    """Look for the private (final) leaderboard of closed competitions, and store it when released.
-
-    Kaggle's download keeps serving the public board after close; the final board comes
-    from its paged leaderboard (members and submission counts are joined from the public
-    board). `watch` does this by itself after a competition ends. Exit 0 when every board
-    asked for was stored or is simply not released yet, 3 when a sync failed.
-
-    \b
-    Example:
-      kagsync sync-private titanic
-    """
-    state = get_state(ctx)
-    with SyncDisplay(state) as display:
-        checks = state.api(observer=display).sync_private(slugs)
-    for check in checks:
-        if check.error:
-            say(state, f"{escape(check.competition)}: private board not checked: {escape(check.error)}")
-        elif not check.released:
-            say(state, f"{escape(check.competition)}: the private (final) board is not released yet")
-    outcomes = [check.outcome for check in checks if check.outcome is not None]
-    report_outcomes(state, outcomes)
-    exit_for(outcomes)
 
 
 @app.command("shakeup")

@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from kagsync.cli.app import app, get_state
+from kagsync.cli.app import State, app, get_state
 from kagsync.cli.render import (
     Col,
     CsvOption,
@@ -20,6 +21,7 @@ from kagsync.cli.render import (
     print_json,
     print_outcomes_json,
     report_outcomes,
+    say,
     summary_table,
     table,
 )
@@ -58,14 +60,25 @@ def sync_command(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print a JSON array: one object per competition, as in runs --json.")
     ] = False,
+    private: Annotated[
+        bool,
+        typer.Option("--private", help="Look for the private (final) board of these closed competitions and store it."),
+    ] = False,
 ) -> None:
     """Sync leaderboards now; exit 0 only when every sync succeeded.
+
+    With --private: look for the final (private) board of closed competitions, and store
+    it when Kaggle has released it (a board not released yet is not a failure).
 
     \b
     Example:
       kagsync sync titanic --from ~/Downloads/titanic-publicleaderboard.zip
+      kagsync sync winter-cup-2026 --private
     """
     state = get_state(ctx)
+    if private:
+        _sync_private(state, slugs or [], json_output=json_output)
+        return
     with SyncDisplay(state) as display:
         outcomes = state.api(observer=display).sync(
             slugs or [], all_active=all_active, from_file=from_file, jobs=jobs, force=force
@@ -98,6 +111,22 @@ RUN_COLUMNS = [
     Col("Removed", 5, "num"),
     Col("Error", 1, "long"),
 ]
+
+
+def _sync_private(state: State, slugs: list[str], *, json_output: bool) -> None:
+    with SyncDisplay(state) as display:
+        checks = state.api(observer=display).sync_private(slugs)
+    outcomes = [check.outcome for check in checks if check.outcome is not None]
+    if json_output:
+        print_outcomes_json(outcomes)
+    for check in checks:
+        if check.error:
+            say(state, f"{escape(check.competition)}: private board not checked: {escape(check.error)}")
+        elif not check.released:
+            say(state, f"{escape(check.competition)}: the private (final) board is not released yet")
+    if not json_output:
+        report_outcomes(state, outcomes)
+    exit_for(outcomes)
 
 
 @app.command("runs")
