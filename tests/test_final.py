@@ -267,3 +267,18 @@ def test_private_check_pace():
 def test_library_refuses_an_unknown_slug(tmp_path, kaggle_standin):
     with kagsync.open(tmp_path / "k.db") as ks, pytest.raises(UnknownCompetitionError):
         ks.add_competition("nope")
+
+
+def test_watch_follows_a_moved_deadline_at_most_once_per_details_refresh(cli, kaggle_standin, monkeypatch):
+    kaggle_standin.serve_zip("titanic", build_leaderboard_zip(make_board(5), slug="titanic"))
+    kaggle_standin.serve_details("titanic", title="Titanic", enabled_date=START, deadline="2098-01-01T00:00:00Z")
+    assert cli("competition", "add", "titanic").exit_code == 0
+    kaggle_standin.serve_details("titanic", title="Titanic", enabled_date=START, deadline=FUTURE)
+    calls = len(kaggle_standin.details_calls("titanic"))
+    assert cli("watch", "--once").exit_code == 0
+    assert len(kaggle_standin.details_calls("titanic")) == calls  # fetched a moment ago: not again
+    assert cli.json("competition", "show", "titanic")["end"] == "2098-01-01T00:00:00Z"
+    monkeypatch.setenv("KAGSYNC_DETAILS_REFRESH", "1")
+    time.sleep(1.1)
+    assert cli("watch", "--once").exit_code == 0
+    assert cli.json("competition", "show", "titanic")["end"] == FUTURE
