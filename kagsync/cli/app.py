@@ -204,7 +204,8 @@ def _quiet_closed_stdout() -> None:
 def _guard(function: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(function)
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        context = next((value for value in (*args, *kwargs.values()) if isinstance(value, typer.Context)), None)
+        # The command's context (typer passes click's own Context class, not typer.Context).
+        context = next((value for value in (*args, *kwargs.values()) if callable(getattr(value, "find_root", None))), None)
         state = get_state(context) if context is not None else None
         try:
             try:
@@ -331,9 +332,8 @@ class _RootGroup(TyperGroup):
     """The root command: global options are accepted after the command too."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        if not ctx.resilient_parsing:
-            args = hoist_global_options(self, args)
-        return super().parse_args(ctx, args)
+        # Also while completing a word, so `kagsync leaderboard --db X <TAB>` reads X.
+        return super().parse_args(ctx, hoist_global_options(self, args))
 
 
 def new_app(help_text: str, *, root: bool = False) -> KagsyncTyper:

@@ -124,8 +124,14 @@ def print_csv(fields: Sequence[str], records: Iterable[Mapping[str, object]]) ->
 
 
 def echo(text: str = "") -> None:
-    """A line of a command's result on stdout (shown on a terminal; paged with the rest)."""
-    typer.echo(text)
+    """A line of a command's result on stdout, wrapped to the terminal's width on one."""
+    shown = screen()
+    if not shown.terminal:
+        typer.echo(text)
+        return
+    from rich.text import Text
+
+    output_console(shown).print(Text(text))
 
 
 # -- tables ----------------------------------------------------------------------------
@@ -240,12 +246,16 @@ class _Fit:
     indexes: list[int]
 
 
-def _measure(columns: Sequence[Col], texts: Sequence[Sequence[str]]) -> tuple[list[int], list[int], list[int]]:
-    """Each column's narrowest acceptable, comfortable and natural widths."""
+def _measure(
+    columns: Sequence[Col], texts: Sequence[Sequence[str]]
+) -> tuple[list[int], list[int], list[int], list[int]]:
+    """Each column's narrowest acceptable, comfortable, content (its longest cell, the
+    header wrapped) and natural (nothing wrapped) widths."""
     from rich.cells import cell_len
 
     minimum: list[int] = []
     comfort: list[int] = []
+    content: list[int] = []
     natural: list[int] = []
     for index, column in enumerate(columns):
         header_min = max((cell_len(piece) for piece in _pieces(column.name)), default=1)
@@ -264,8 +274,9 @@ def _measure(columns: Sequence[Col], texts: Sequence[Sequence[str]]) -> tuple[li
             low = good = max(header_min, longest)
         minimum.append(low)
         comfort.append(good)
+        content.append(max(low, header_min, longest))
         natural.append(max(full, good))
-    return minimum, comfort, natural
+    return minimum, comfort, content, natural
 
 
 def _fit(columns: Sequence[Col], texts: Sequence[Sequence[str]], width: int) -> _Fit:
@@ -276,7 +287,10 @@ def _fit(columns: Sequence[Col], texts: Sequence[Sequence[str]], width: int) -> 
     the rest would not fit even at their narrowest; priority 0 columns always stay.
     What room is left widens the wrapping columns towards their natural width.
     """
-    minimum, comfort, natural = _measure(columns, texts)
+    minimum, comfort, content, natural = _measure(columns, texts)
+    from rich.cells import cell_len
+
+    header = [max(cell_len(line) for line in column.name.split("\n")) for column in columns]
     shown = list(range(len(columns)))
 
     def needed(widths: list[int]) -> int:
@@ -295,17 +309,22 @@ def _fit(columns: Sequence[Col], texts: Sequence[Sequence[str]], width: int) -> 
         total = max(sum(sizes.values()), 1)
         for i in shown:
             sizes[i] = max(1, sizes[i] * room // total)
-    while extra > 0:
-        wanting = [i for i in shown if sizes[i] < natural[i]]
-        if not wanting:
-            break
-        share = max(1, extra // len(wanting))
-        for i in sorted(wanting, key=lambda i: natural[i] - sizes[i]):
-            step = min(share, natural[i] - sizes[i], extra)
-            sizes[i] += step
-            extra -= step
-            if extra <= 0:
+    # What room is left goes, in turn, to: every cell at a comfortable width, headers on
+    # one line, every cell unwrapped, then everything at its natural width.
+    comfortable = [max(minimum[i], min(content[i], comfort[i])) for i in range(len(columns))]
+    headed = [max(comfortable[i], header[i]) for i in range(len(columns))]
+    for target in (comfortable, headed, content, natural):
+        while extra > 0:
+            wanting = [i for i in shown if sizes[i] < target[i]]
+            if not wanting:
                 break
+            share = max(1, extra // len(wanting))
+            for i in sorted(wanting, key=lambda i: target[i] - sizes[i]):
+                step = min(share, target[i] - sizes[i], extra)
+                sizes[i] += step
+                extra -= step
+                if extra <= 0:
+                    break
     hidden = [columns[i].name for i in range(len(columns)) if i not in shown]
     return _Fit([columns[i] for i in shown], [sizes[i] for i in shown], hidden, shown)
 
@@ -563,6 +582,8 @@ def exit_for(outcomes: Sequence[Any]) -> None:
 def outcome_record(outcome: Any) -> dict[str, Any]:
     """A sync outcome as JSON: the keys of a run in ``runs --json`` (``id`` is the run's)."""
     data: dict[str, Any] = outcome.to_dict()
+    if data.get("status") != "ok":  # as the run records it: nothing was created, updated or removed
+        data.update({key: None for key in ("created", "updated", "removed") if key in data})
     return {"id": data.pop("run_id", None), **data}
 
 
