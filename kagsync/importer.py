@@ -93,6 +93,8 @@ class RowChange:
     record: dict[str, Any]
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     would_sync: bool = False
+    # An existing competition that has never synced successfully (an interrupted import).
+    pending: bool = False
     # What Kaggle's details fill in (column -> value), and notes (details not fetched...).
     filled: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -450,7 +452,10 @@ def _check_row(
     if existing is None:
         return RowChange(line=0, slug=slug, action="new", record=record, would_sync=needs_sync(None, record.get("status", DEFAULT_STATUS)))
     changes = _changes(existing, record, event_slugs)
-    would_sync = needs_sync(existing.status, record.get("status", existing.status), repository.sync_statuses)
+    pending = existing.last_synced_at is None  # never synced: due again, as when new
+    would_sync = needs_sync(
+        None if pending else existing.status, record.get("status", existing.status), repository.sync_statuses
+    )
     return RowChange(
         line=0,
         slug=slug,
@@ -458,6 +463,7 @@ def _check_row(
         record=record,
         changes=changes,
         would_sync=would_sync,
+        pending=pending,
     )
 
 

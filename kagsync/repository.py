@@ -345,7 +345,10 @@ class Repository:
         for slug, previous_status, created, changed in written:
             competition = self.get_competition(slug)
             results.append(Saved(competition, created=created, changed=changed))
-            pending.append((competition, previous_status if not created else None))
+            # A competition whose board was never stored counts as new for the sync rule:
+            # re-running an import that was interrupted before its syncs finishes them.
+            never_synced = competition.last_synced_at is None
+            pending.append((competition, None if created or never_synced else previous_status))
         if sync:
             outcomes = self.sync_after_write(pending, trigger=trigger)
             by_slug = {outcome.competition: outcome for outcome in outcomes}

@@ -55,20 +55,27 @@ def repository(database) -> Repository:
 
 
 class RecordingHook:
-    """A sync hook that records what it was asked to sync, and syncs nothing."""
+    """A sync hook that records what it was asked to sync, downloads nothing, and marks
+    each competition synced (as a successful sync would), so the sync rule sees it so."""
 
-    def __init__(self) -> None:
+    def __init__(self, database=None) -> None:
         self.calls: list[list[tuple[str, str]]] = []
+        self.database = database
 
     def __call__(self, due):
         self.calls.append([(competition.slug, trigger) for competition, trigger in due])
+        if self.database is not None:
+            for competition, _ in due:
+                self.database.conn.execute(
+                    "UPDATE competitions SET last_synced_at = '2026-01-01T00:00:00Z' WHERE id = ?", (competition.id,)
+                )
         return []
 
 
 @pytest.fixture
-def hook() -> RecordingHook:
+def hook(database) -> RecordingHook:
     """A recording sync hook."""
-    return RecordingHook()
+    return RecordingHook(database)
 
 
 @pytest.fixture

@@ -117,6 +117,7 @@ def test_dry_run_writes_nothing_and_describes_each_line(repo, database, hook, tm
     repo.add_event("Night", slug="night")
     repo.add_competition("old", title="Old", sync=False)
     repo.add_competition("same", title="Same", status="ongoing", sync=False)
+    database.conn.execute("UPDATE competitions SET last_synced_at = '2026-01-01T00:00:00Z' WHERE slug = 'same'")
     before = counts(database)
     path = write(tmp_path, (
         "slug,title,event,status\n"
@@ -229,3 +230,15 @@ def test_a_competition_added_meanwhile_keeps_what_the_file_does_not_give(repo, t
     apply_import(repo, plan, sync=False)
     stored = repo.get_competition("titanic")
     assert (stored.title, stored.weight, stored.lower_is_better, stored.status) == ("Titanic!", 3.0, True, "ongoing")
+
+
+def test_reimport_finishes_the_syncs_an_interrupted_import_never_did(repo, database, hook, tmp_path):
+    path = write(tmp_path, "slug,status\ntitanic,ongoing\nhouse,upcoming\n")
+    import_file(repo, path, sync=False)  # as if the process died before syncing
+    plan = import_file(repo, path, dry_run=True).plan
+    assert [(r.action, r.pending, r.would_sync) for r in plan.rows] == [("unchanged", True, True)] * 2
+    again = import_file(repo, path)
+    assert hook.calls == [[("titanic", "import"), ("house", "import")]]
+    assert [s.competition.slug for s in again.saved] == ["titanic", "house"]
+    import_file(repo, path)  # now both have synced: nothing is due
+    assert len(hook.calls) == 1
