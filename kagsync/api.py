@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -152,6 +154,37 @@ class Kagsync(ClubMixin):
         """The repository; with ``sync`` (and the ``auto_sync`` setting on) writes trigger syncs."""
         hook = self.syncer(jobs=jobs) if sync and self.settings.auto_sync else None
         return Repository(self.database, sync_hook=hook, sync_statuses=self.settings.sync_statuses)
+
+    @contextlib.contextmanager
+    def interruptible(self) -> Iterator[None]:
+        """While inside, Ctrl-C and SIGTERM stop syncs in three steps.
+
+        The first stops starting queued syncs (they end ``interrupted``, "not started")
+        and lets running ones finish; the second aborts the running ones at their next
+        check (each is recorded as an ``interrupted`` run, its temporary folder removed);
+        the third raises KeyboardInterrupt at once. Outside the main thread, where
+        handlers cannot be installed, this does nothing. Previous handlers are restored.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handler(signum: int, frame: object) -> None:
+            if self.stop.aborting:
+                raise KeyboardInterrupt
+            self.stop.request()
+
+        previous = {number: signal.signal(number, handler) for number in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for number, old in previous.items():
+                signal.signal(number, old)
+
+    @property
+    def interrupted(self) -> bool:
+        """True once a stop was requested (Ctrl-C, SIGTERM, or :attr:`stop`)."""
+        return self.stop.stopping
 
     # -- events -----------------------------------------------------------------
 

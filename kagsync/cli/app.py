@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_SYNC_FAILED = 3
+# Ctrl-C or SIGTERM stopped the work (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
 
 # Terminal-style output even when stdout is not a terminal; a number is the width.
 FORCE_TTY_ENV = "KAGSYNC_FORCE_TTY"

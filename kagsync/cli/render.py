@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.markup import escape
 
-from kagsync.cli.app import EXIT_SYNC_FAILED, Screen, State, screen, stderr
+from kagsync.cli.app import EXIT_INTERRUPTED, EXIT_SYNC_FAILED, Screen, State, screen, stderr
 from kagsync.errors import ValidationError
 from kagsync.models import MAX_COUNT
 
@@ -574,7 +574,9 @@ def report_outcomes(state: State, outcomes: Sequence[Any], *, saved_note: bool =
 
 
 def exit_for(outcomes: Sequence[Any]) -> None:
-    """Exit with EXIT_SYNC_FAILED when any sync did not succeed."""
+    """Exit 130 when Ctrl-C/SIGTERM interrupted a sync, else 3 when any sync did not succeed."""
+    if any(outcome.status == "interrupted" for outcome in outcomes):
+        raise typer.Exit(EXIT_INTERRUPTED)
     if any(not outcome.ok for outcome in outcomes):
         raise typer.Exit(EXIT_SYNC_FAILED)
 

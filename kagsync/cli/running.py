@@ -110,10 +110,12 @@ def import_command(
 
     state = get_state(ctx)
     with SyncDisplay(state) as display:
+        ks = state.api(mode="create", observer=display)
         try:
-            result = state.api(mode="create", observer=display).import_file(
-                file, event=event, create_events=create_events, dry_run=dry_run, sync=not no_sync, jobs=jobs
-            )
+            with ks.interruptible():
+                result = ks.import_file(
+                    file, event=event, create_events=create_events, dry_run=dry_run, sync=not no_sync, jobs=jobs
+                )
         except ImportValidationError as error:
             for problem in error.problems:
                 report_error(problem)

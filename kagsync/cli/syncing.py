@@ -80,9 +80,9 @@ def sync_command(
         _sync_private(state, slugs or [], json_output=json_output)
         return
     with SyncDisplay(state) as display:
-        outcomes = state.api(observer=display).sync(
-            slugs or [], all_active=all_active, from_file=from_file, jobs=jobs, force=force
-        )
+        ks = state.api(observer=display)
+        with ks.interruptible():
+            outcomes = ks.sync(slugs or [], all_active=all_active, from_file=from_file, jobs=jobs, force=force)
     if json_output:
         print_outcomes_json(outcomes)
         for outcome in outcomes:  # scripts read stdout; people still see what failed
