@@ -365,6 +365,7 @@ class State:
     verbose: bool = False
     quiet: bool = False
     no_pager: bool = False
+    offline: bool = False
     _settings: Settings | None = None
     _api: Kagsync | None = None
 
@@ -393,7 +394,7 @@ class State:
         if self._api is None:
             from kagsync.api import Kagsync
 
-            self._api = Kagsync(self.settings, mode=mode, observer=observer)
+            self._api = Kagsync(self.settings, mode=mode, observer=observer, offline=self.offline)
         else:
             self._api.observer = observer
         return self._api
@@ -579,6 +580,13 @@ def main_options(
     no_pager: Annotated[
         bool, typer.Option("--no-pager", help="Never page long output [env: KAGSYNC_PAGER=cat].")
     ] = False,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            help="Ask Kaggle nothing but the leaderboards themselves: no competition details, no private-board checks.",
+        ),
+    ] = False,
     version: Annotated[
         bool | None,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
@@ -586,7 +594,7 @@ def main_options(
 ) -> None:
     """Keep full Kaggle competition leaderboards in a local SQLite database.
 
-    Global options (--db, --source, --log-file, -v, -q, --no-pager) may also follow
+    Global options (--db, --source, --log-file, -v, -q, --no-pager, --offline) may also follow
     the command: kagsync sync titanic --source DIR.
 
     \b
@@ -598,6 +606,7 @@ def main_options(
     state.verbose = verbose
     state.quiet = quiet
     state.no_pager = no_pager
+    state.offline = offline
 
 
 def run_app() -> None:
