@@ -151,7 +151,7 @@ def notify_test(ctx: typer.Context, name: NameArgument) -> None:
       kagsync notify test hooks.slack.com
     """
     state = get_state(ctx)
-    result = state.api(mode="write").notify_test(name)
+    result = state.api(mode="read").notify_test(name)  # sends; writes nothing
     if not result.ok:
         report_error(f"could not send to {name}: {result.error}")
         raise typer.Exit(EXIT_ERROR)
