@@ -568,11 +568,12 @@ class Kagsync(ClubMixin):
 
         return movers(self.database, self.competition(slug), since=since, limit=limit)
 
-    def standings(self, event: str, *, scheme: str | None = None) -> Standings:
-        """An event's standings over its competitions' stored boards."""
-        from kagsync.standings import DEFAULT_SCHEME, event_standings
-
-        return event_standings(self.repository(), event, scheme or DEFAULT_SCHEME)
+    def standings(
+        self, event: str, *, scheme: str | None = None, everyone: bool = False, group: str | None = None
+    ) -> Standings:
+        """An event's standings over its competitions' stored boards (its roster's members
+        only when it has one; ``everyone`` ranks every participant; ``group`` one group)."""
+        return self.event_standings(event, scheme=scheme, everyone=everyone, group=group)
 
     def export(
         self,
@@ -583,6 +584,7 @@ class Kagsync(ClubMixin):
         event: str | None = None,
         scheme: str | None = None,
         standings_out: TextIO | None = None,
+        everyone: bool = False,
     ) -> ExportSummary:
         """Write one competition's board, or every board and the standings of an event."""
         from kagsync.export import export
@@ -593,7 +595,7 @@ class Kagsync(ClubMixin):
             if event is not None:
                 found = self.event(event)
                 competitions = self.competitions(event=found.slug)
-                standings = self.standings(found.slug, scheme=scheme)
+                standings = self.standings(found.slug, scheme=scheme, everyone=everyone)
                 count = export(
                     self.database, fmt=fmt, out=out, competitions=competitions,
                     event=found, standings=standings, standings_out=standings_out,
@@ -602,14 +604,17 @@ class Kagsync(ClubMixin):
             count = export(self.database, fmt=fmt, out=out, competitions=[self.competition(competition or "")])
             return ExportSummary(count, 1)
 
-    def report(self, event: str, *, scheme: str | None = None, top: int | None = None, chart_teams: int | None = None) -> str:
+    def report(
+        self, event: str, *, scheme: str | None = None, top: int | None = None, chart_teams: int | None = None,
+        everyone: bool = False,
+    ) -> str:
         """The results page of an event as one self-contained HTML document."""
         from kagsync.report import DEFAULT_CHART_TEAMS, DEFAULT_TOP, build_report
         from kagsync.standings import DEFAULT_SCHEME
 
         return build_report(
             self.repository(), event, scheme=scheme or DEFAULT_SCHEME, top=top or DEFAULT_TOP,
-            chart_teams=chart_teams or DEFAULT_CHART_TEAMS,
+            chart_teams=chart_teams or DEFAULT_CHART_TEAMS, everyone=everyone,
         )
 
     # -- added for the CLI (issue 13) -------------------------------------------------

@@ -111,18 +111,21 @@ def build_report(
     top: int = DEFAULT_TOP,
     chart_teams: int = DEFAULT_CHART_TEAMS,
     generated_at: str | None = None,
+    everyone: bool = False,
 ) -> str:
-    """The results page of ``event`` as one HTML document."""
+    """The results page of ``event`` as one HTML document (its roster's members only when
+    it has one, unless ``everyone``)."""
     with read_snapshot(repository.db):
-        return _build_report(repository, event, scheme, top, chart_teams, generated_at)
+        return _build_report(repository, event, scheme, top, chart_teams, generated_at, everyone)
 
 
 def _build_report(
-    repository: Any, event: str, scheme: str, top: int, chart_teams: int, generated_at: str | None
+    repository: Any, event: str, scheme: str, top: int, chart_teams: int, generated_at: str | None,
+    everyone: bool = False,
 ) -> str:
     found = repository.get_event(event)
     competitions = repository.list_competitions(event=found.slug)
-    standings = event_standings(repository, found.slug, scheme)
+    standings = event_standings(repository, found.slug, scheme, everyone=everyone)
     generated = generated_at or now_iso()
     synced = [c.last_synced_at for c in competitions if c.last_synced_at]
     parts = [
@@ -191,7 +194,8 @@ def _standings_section(standings: Standings, top: int) -> str:
     if not standings.rows:
         out.append('<p class="note">No results yet: no competition of this event has a synced leaderboard.</p>')
     else:
-        head = ['<th class="num">#</th>', "<th>Participant</th>", f'<th class="num">{label}</th>']
+        who = "Member" if standings.members_only else "Participant"
+        head = ['<th class="num">#</th>', f"<th>{who}</th>", f'<th class="num">{label}</th>']
         for competition in standings.competitions:
             head.append(
                 f'<th class="num comp" title="{_e(competition["title"])}">'
@@ -204,10 +208,11 @@ def _standings_section(standings: Standings, top: int) -> str:
             name = _e(row.name)
             if row.kind == "team":
                 name += ' <span class="badge">team</span>'
+            total = "not entered" if row.place is None else format_total(standings.scheme, row.total)
             cells = [
-                f'<td class="num place">{row.place}</td>',
+                f'<td class="num place">{_e(row.place)}</td>',
                 f'<td class="name" data-key="{_e(row.key)}">{name}</td>',
-                f'<td class="num total">{_e(format_total(standings.scheme, row.total))}</td>',
+                f'<td class="num total">{_e(total)}</td>',
             ]
             for competition in standings.competitions:
                 result = row.results.get(competition["slug"])

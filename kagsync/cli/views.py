@@ -118,10 +118,20 @@ def leaderboard_command(
             metavar="BOARD", show_default=False,
         ),
     ] = None,
+    event: Annotated[
+        str | None,
+        typer.Option("--event", help="Mark the teams of this event's roster members.", metavar="EVENT"),
+    ] = None,
+    members_only: Annotated[
+        bool, typer.Option("--members-only", help="Only the teams of roster members (with --event).")
+    ] = False,
     json_output: JsonOption = False,
     csv_output: CsvOption = False,
 ) -> None:
     """Print the stored leaderboard of a competition, with movement since the previous sync.
+
+    With --event EVENT, the teams of that event's roster members are marked (★ and their
+    display names); --members-only shows only those.
 
     After a competition closes and Kaggle releases its private (final) board, that board
     is shown (the header says "final (private)"); --board public shows the public one.
@@ -138,15 +148,21 @@ def leaderboard_command(
     from kagsync.views import movement_text
 
     _one_format(json_output, csv_output)
+    if members_only and event is None:
+        raise ValidationError("--members-only needs --event EVENT (whose roster decides)")
     ks = _reading(ctx)
     competition = ks.competition(slug)
     chosen = parse_board(board) if board is not None else ks.default_board(competition.slug)
     # On a terminal the first 50 rows, with a "… N more" line (N from the stored count when unfiltered).
     limit = board_limit(top, all_rows, machine=json_output or csv_output)
-    counted = team is None and user is None and chosen == "public"
-    entries: list[dict[str, Any]] = ks.leaderboard(
-        competition.slug, top=limit if counted else None, team=team, user=user, board=chosen
-    )
+    counted = team is None and user is None and chosen == "public" and not members_only
+    if event is not None:
+        entries: list[dict[str, Any]] = ks.roster_leaderboard(
+            competition.slug, event, top=limit if counted or members_only else None, team=team, user=user,
+            members_only=members_only, board=chosen,
+        )
+    else:
+        entries = ks.leaderboard(competition.slug, top=limit if counted else None, team=team, user=user, board=chosen)
     total = (competition.entry_count or len(entries)) if counted else len(entries)
     entries = entries if limit is None else entries[:limit]
     if not entries and (team is not None or user is not None):
@@ -182,7 +198,8 @@ def leaderboard_command(
         [
             (
                 "bench" if e["is_benchmark"] else e["rank"],
-                e["team_name"] + (" (benchmark)" if e["is_benchmark"] else ""),
+                e["team_name"] + (" (benchmark)" if e["is_benchmark"] else "")
+                + (" ★ " + ", ".join(m["name"] or m["username"] for m in e["roster"]) if e.get("roster") else ""),
                 ", ".join(e["members"]),
                 e["score"],
                 e["submission_count"],
@@ -416,6 +433,12 @@ def event_standings_command(
     scheme: SchemeOption = "points",
     top: TopOption = None,
     all_rows: AllOption = False,
+    everyone: Annotated[
+        bool, typer.Option("--everyone", help="Rank every participant, not only the roster's members.")
+    ] = False,
+    group: Annotated[
+        str | None, typer.Option("--group", help="Only the roster members of this group.", metavar="GROUP")
+    ] = None,
     json_output: JsonOption = False,
     csv_output: CsvOption = False,
 ) -> None:
@@ -424,6 +447,10 @@ def event_standings_command(
     A team's result goes to each member; teams without known members count under their
     name. Missing a competition is the worst outcome; the method is printed under the
     table. On a terminal the first 50 participants are shown (--top N, --all).
+
+    When the event has a roster (kagsync roster import), only its members are ranked,
+    under their display names, members who entered nothing last ("not entered"), and the
+    groups are ranked by their best member; --group G ranks one group, --everyone all.
 
     \b
     Example:
@@ -435,7 +462,7 @@ def event_standings_command(
     one_format(json_output, csv_output)
     limit = board_limit(top, all_rows, machine=json_output or csv_output)
     scheme = parse_scheme(scheme)
-    standings = _reading(ctx).standings(event, scheme=scheme)
+    standings = _reading(ctx).standings(event, scheme=scheme, everyone=everyone, group=group)
     if json_output:
         data = standings.to_dict()
         if limit is not None:
@@ -449,11 +476,14 @@ def event_standings_command(
     label = {"points": "Points", "rank-sum": "Rank sum", "best-percentile": "Best pct"}[scheme]
     slugs = [c["slug"] for c in standings.competitions]
     caption = standings.method
+    if any(row.by_team_name for row in standings.rows):
+        caption += " * counted through a team's name (kagsync roster check " + event + ")."
     if standings.left_out:
         caption += " Not counted: " + ", ".join(f"{i['slug']} ({i['reason']})" for i in standings.left_out) + "."
     rows = standings.rows if limit is None else standings.rows[:limit]
     table(
-        f"Standings of {event} ({len(standings.rows):,} participants, {len(slugs)} competitions)",
+        f"Standings of {event}{f' ({standings.group})' if standings.group else ''} "
+        f"({len(standings.rows):,} {'members' if standings.members_only else 'participants'}, {len(slugs)} competitions)",
         [
             Col("#", 0, "num"),
             Col("Participant", 0, "text"),
@@ -464,8 +494,8 @@ def event_standings_command(
         (
             (
                 row.place,
-                row.name + (" (team)" if row.kind == "team" else ""),
-                format_total(scheme, row.total),
+                row.name + (" (team)" if row.kind == "team" else "") + (" *" if row.by_team_name else ""),
+                "not entered" if row.place is None else format_total(scheme, row.total),
                 *[result.rank if (result := row.results.get(s)) else None for s in slugs],
                 row.entered,
             )
@@ -474,6 +504,13 @@ def event_standings_command(
         caption=caption,
         more=more_line(len(standings.rows), len(rows)),
     )
+    if standings.groups:
+        table(
+            f"Groups of {event}, by their best member",
+            [Col("#", 0, "num"), Col("Group", 0, "text"), Col("Best", 0, "num"), Col("Best member", 1, "text"),
+             Col("Members", 2, "num"), Col("Entered", 2, "num")],
+            [(g.place, g.group, g.best_place, g.best_member, g.members, g.entered) for g in standings.groups],
+        )
 
 
 # -- export ---------------------------------------------------------------------------
@@ -534,6 +571,9 @@ def export_command(
         ),
     ] = None,
     scheme: SchemeOption = "points",
+    everyone: Annotated[
+        bool, typer.Option("--everyone", help="Standings of every participant, not only the roster's members.")
+    ] = False,
 ) -> None:
     """Export stored boards (and an event's standings) for spreadsheets and scripts.
 
@@ -563,7 +603,10 @@ def export_command(
         standings_out = None
         if event is not None and fmt == "csv" and output is not None:
             standings_out = stack.enter_context(_output(standings_path(output), bom=True))
-        summary = ks.export(out, fmt=fmt, competition=competition, event=event, scheme=scheme, standings_out=standings_out)
+        summary = ks.export(
+            out, fmt=fmt, competition=competition, event=event, scheme=scheme, standings_out=standings_out,
+            everyone=everyone,
+        )
     if output is not None and not to_stdout:
         extra = ""
         if summary.standings_rows is not None:
@@ -591,6 +634,9 @@ def report_command(
     chart_teams: Annotated[
         int, typer.Option("--chart-teams", help="Teams drawn in each rank-over-time chart.", min=1, max=8, metavar="N")
     ] = 6,
+    everyone: Annotated[
+        bool, typer.Option("--everyone", help="Standings of every participant, not only the roster's members.")
+    ] = False,
 ) -> None:
     """Write one self-contained HTML results page: standings, boards, rank-over-time charts.
 
@@ -609,7 +655,7 @@ def report_command(
     if not to_stdout and output.is_dir():
         raise ValidationError(f"{output}: is a folder; give a file name")
     state = get_state(ctx)
-    html = state.api(mode="read").report(event, scheme=scheme, top=top, chart_teams=chart_teams)
+    html = state.api(mode="read").report(event, scheme=scheme, top=top, chart_teams=chart_teams, everyone=everyone)
     if to_stdout:
         sys.stdout.write(html)
         return
