@@ -1,3 +1,4 @@
+"""Roster options of the CLI: standings by member and group, marked teams on a board."""
 import json
 import pytest
 from tests.test_roster import club, boards, event, roster_file  # noqa: F401
@@ -6,7 +7,6 @@ from tests.test_roster import club, boards, event, roster_file  # noqa: F401
 def test_cli_options(cli, club, event, tmp_path):
     out = cli("event", "standings", event, "--scheme", "rank-sum")
     assert out.exit_code == 0, out.output
-    print(out.output)
     assert "not entered" in out.output and "Dave Dunn" in out.output and "Best member" in out.output
     data = cli.json("event", "standings", event, "--group", "blue", "--scheme", "rank-sum")
     assert [r["username"] for r in data["standings"]] == ["carol", "alice"]
@@ -15,7 +15,6 @@ def test_cli_options(cli, club, event, tmp_path):
     bad = cli("event", "standings", event, "--group", "green")
     assert bad.exit_code == 2, bad.output
     lb = cli("leaderboard", "comp-a", "--event", event)
-    print(lb.output)
     assert "★ Alice Archer, Bob" in lb.output
     only = cli.json("leaderboard", "comp-b", "--event", event, "--members-only")
     assert [e["team_name"] for e in only] == ["Carol Chen", "BOB"]

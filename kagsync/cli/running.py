@@ -130,7 +130,7 @@ def import_command(
         table(
             f"Import {plan.path.name} (dry run)",
             [Col("Line", 0, "num"), Col("Competition", 0, "key"), Col("Action", 0, "short"),
-             Col("Changes", 1, "long"), Col("Sync", 0, "short")],
+             Col("Changes", 1, "long"), Col("Sync", 0, "short"), Col("Pending", 2, "short")],
             [
                 (
                     row.line,
@@ -138,6 +138,7 @@ def import_command(
                     row.action,
                     _plan_text(row),
                     "yes" if row.would_sync and syncing else None,
+                    "never synced" if row.pending else None,
                 )
                 for row in plan.rows
             ],
@@ -150,7 +151,10 @@ def import_command(
 
     for slug in result.events_created:
         say(state, f"Created event [bold]{escape(slug)}[/]")
+    pending = [row.slug for row in plan.rows if row.pending]
     say(state, f"Imported {escape(plan.path.name)}: {counts}.")
+    if pending and syncing:
+        say(state, f"Pending (never synced, synced now): {escape(', '.join(pending))}")
     outcomes = result.outcomes
     if outcomes:
         if state.quiet:
