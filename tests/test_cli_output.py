@@ -625,3 +625,27 @@ def test_completion_is_silent_without_a_database(tmp_path):
     (tmp_path / "junk.db").write_text("not sqlite\n" * 100)
     result = _complete(f"kagsync --db {tmp_path / 'junk.db'} leaderboard ti", 4)
     assert result.returncode == 0 and result.stdout.strip() == "" and result.stderr == ""
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+def test_sync_progress_fits_the_terminal(monkeypatch, width):
+    from rich.console import Console
+
+    import kagsync.cli.render as render
+    from kagsync.cli.app import State
+
+    console = Console(file=io.StringIO(), width=width, force_terminal=True, color_system=None)
+    monkeypatch.setattr(render, "stderr", console)
+    display = render.SyncDisplay(State())
+    display.stage(LONG, "downloading", "kaggle:http://127.0.0.1:8765/a/rather/long/endpoint/path/for/a/mirror")
+    display.download_progress(LONG, 12_300_000, 45_600_000)
+    display.stage("titanic", "failed", "no leaderboard for 'titanic' in /some/folder (expected titanic.zip)")
+    display._progress.stop()
+    out = io.StringIO()
+    Console(file=out, width=width, force_terminal=True, color_system=None).print(
+        display._progress.make_tasks_table(display._progress.tasks))
+    text = out.getvalue()
+    assert all(cell_len(line) <= width for line in text.splitlines()), text
+    assert "12.3/45.6 MB" in text and "titanic" in text
+    if width >= 120:
+        assert LONG in text

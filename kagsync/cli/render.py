@@ -483,14 +483,20 @@ class SyncDisplay:
             from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
             from rich.table import Column
 
+            # The slug takes up to 2/5 of the line, the size keeps its room, the stage gets the rest.
+            slug_width = max(16, stderr.width * 2 // 5)
             self._progress = Progress(
                 SpinnerColumn(),
-                TextColumn("[bold]{task.fields[slug]}", table_column=Column(no_wrap=True, max_width=32, overflow="ellipsis")),
+                TextColumn(
+                    "[bold]{task.fields[slug]}",
+                    table_column=Column(no_wrap=True, max_width=slug_width, overflow="ellipsis"),
+                ),
                 TextColumn("{task.fields[stage]}", table_column=Column(no_wrap=True, ratio=1, overflow="ellipsis")),
-                BarColumn(bar_width=16),
-                TextColumn("{task.fields[size]}", table_column=Column(no_wrap=True)),
+                BarColumn(bar_width=16 if stderr.width >= 100 else 10),
+                TextColumn("{task.fields[size]}", table_column=Column(no_wrap=True, min_width=18)),
                 console=stderr,
                 transient=False,
+                expand=True,  # the stage column (ratio 1) takes what the others leave
             )
             self._progress.start()
         if slug not in self._tasks:
