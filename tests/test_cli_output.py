@@ -649,3 +649,23 @@ def test_sync_progress_fits_the_terminal(monkeypatch, width):
     assert "12.3/45.6 MB" in text and "titanic" in text
     if width >= 120:
         assert LONG in text
+
+
+def test_tab_separated_rows_stay_one_line_each(monkeypatch):
+    from kagsync.cli.render import write_rows_tsv
+
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    write_rows_tsv(["Team", "Score", "Members", "Flag"], [
+        ("plain", 0.5, None, True),
+        ("tab\there", -1, ["a", "b"], False),
+        ("line\nbreak\r\x00nul", 3, "x\u2028y", None),
+        ("=formula", 7, "@me", 1.5),
+    ])
+    lines = out.getvalue().split("\n")
+    assert lines[-1] == "" and len(lines) == 6
+    assert [line.count("\t") for line in lines[:-1]] == [3] * 5
+    assert lines[1] == "plain\t0.5\t\t1"
+    assert lines[2] == "tab here\t-1\ta,b\t0"
+    assert lines[3] == "line break nul\t3\tx y\t"
+    assert lines[4] == "=formula\t7\t@me\t1.5"  # TSV is for pipes, not spreadsheets: no formula guard

@@ -10,6 +10,7 @@ tab-separated lines with a header, every row, for ``cut``, ``awk`` and ``grep``.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import sys
@@ -384,6 +385,41 @@ def build_table(
     return grid, fit.hidden
 
 
+def write_rows_tsv(names: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Tab-separated lines on stdout: a header, then one line per row (see csvout.write_tsv).
+
+    Rows of plain text and numbers, nearly all of them, are joined here directly (a
+    100,000-team board in a fraction of a second); any other row goes through
+    :func:`kagsync.csvout.write_tsv`, the home of the TSV rules.
+    """
+    from kagsync.csvout import safe_cell, write_tsv
+
+    out = sys.stdout
+    write_tsv(out, names, ())
+    write = out.write
+    join = "\t".join
+    numbers = (int, float)
+    for row in rows:
+        cells = []
+        for value in row:
+            kind = type(value)
+            if kind is str:
+                cells.append(value)
+            elif value is None:
+                cells.append("")
+            elif kind in numbers or kind is bool:
+                cells.append(safe_cell(value))  # for numbers, the same text as a TSV cell
+            else:
+                break
+        else:
+            if "".join(cells).isprintable():
+                write(join(cells) + "\n")
+                continue
+        one = io.StringIO()
+        write_tsv(one, names, [dict(zip(names, row, strict=True))])
+        write(one.getvalue().split("\n", 1)[1])
+
+
 def _print_title(console: Any, text: str, style: str = "bold") -> None:
     from rich.text import Text
 
@@ -420,10 +456,8 @@ def table(
     """
     shown = screen()
     if not shown.terminal:
-        from kagsync.csvout import write_tsv
-
         names = [(column.name if isinstance(column, Col) else column).replace("\n", " ") for column in columns]
-        write_tsv(sys.stdout, names, (dict(zip(names, row, strict=True)) for row in rows))
+        write_rows_tsv(names, rows)
         return
     console = output_console(shown)
     grid, hidden = build_table(columns, rows, width=shown.width)
