@@ -475,12 +475,6 @@ def table(
         console.print(Text(note, style="dim" if shown.color else ""))
 
 
-def section_title(text: str) -> None:
-    """A line before a table on a terminal (nothing when stdout is not one)."""
-    if screen().terminal:
-        echo(text)
-
-
 def say(state: State, message: str) -> None:
     """A human message on stderr, unless --quiet."""
     if not state.quiet:
