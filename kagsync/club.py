@@ -19,7 +19,7 @@ import logging
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kagsync.db import Database
@@ -117,7 +117,7 @@ class ClubMixin:
         user: str | None = None,
         members_only: bool = False,
         board: Board | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[dict[str, object]]:
         """A stored board (as :meth:`leaderboard`: ``board`` defaults to the final one once
         stored) with each team's roster members of ``event`` under ``roster``
         (``[{"username", "name", "group", "by_team_name"}]``, empty for other teams);
@@ -169,7 +169,7 @@ class ClubMixin:
             member_move=member_move, failing_ticks=failing_ticks,
         )
 
-    def notify_list(self) -> list[dict[str, Any]]:
+    def notify_list(self) -> list[dict[str, object]]:
         """Every target with its URL masked and its delivery counts."""
         from kagsync.notify import list_targets
 

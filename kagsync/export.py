@@ -27,7 +27,7 @@ from typing import Any, TextIO
 from kagsync.csvout import csv_row, safe_cell, unescape_cell, write_csv
 from kagsync.errors import ValidationError
 from kagsync.models import Board, Competition
-from kagsync.standings import Standings
+from kagsync.standings import SCHEME_VALUE_NAMES, Standings
 from kagsync.views import iter_leaderboard_entries
 
 FORMATS = ("csv", "json", "jsonl")
@@ -83,7 +83,7 @@ def board_records(database: Any, competition: Competition) -> Iterator[dict[str,
 
 def standings_fields(standings: Standings) -> list[str]:
     """CSV columns of a standings table: the line, then rank and value per competition."""
-    label = {"points": "points", "rank-sum": "weighted rank", "best-percentile": "percentile"}[standings.scheme]
+    label = SCHEME_VALUE_NAMES[standings.scheme]
     fields = ["place", "name", "key", "kind", "total", "best_rank", "entered"]
     for competition in standings.competitions:
         fields += [f"{competition['slug']} rank", f"{competition['slug']} {label}"]
@@ -92,7 +92,7 @@ def standings_fields(standings: Standings) -> list[str]:
 
 def standings_records(standings: Standings) -> Iterator[dict[str, Any]]:
     """Flat records of the standings for CSV (see :func:`standings_fields`)."""
-    label = {"points": "points", "rank-sum": "weighted rank", "best-percentile": "percentile"}[standings.scheme]
+    label = SCHEME_VALUE_NAMES[standings.scheme]
     for row in standings.rows:
         record: dict[str, Any] = {
             "place": row.place,

@@ -76,6 +76,7 @@ from kagsync.errors import (
     SourceError,
     ValidationError,
 )
+from kagsync.values import SLUG_RE
 
 if TYPE_CHECKING:  # requests is imported lazily at run time
     from requests import PreparedRequest, Response
@@ -133,7 +134,8 @@ DESCRIPTION_LIMIT = 500
 """Most characters kept of a competition's description."""
 
 _USER_AGENT = "kaggle-api/v1.7.0 (kagsync)"
-_SLUG_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+# The slug rule of kagsync.values: a request never names anything else.
+_SLUG_RE = SLUG_RE
 _ERROR_BODY_LIMIT = 16 * 1024
 _MESSAGE_LIMIT = 300
 # Pages of ListCompetitions searched for an exact slug before giving up.

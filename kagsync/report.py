@@ -24,7 +24,7 @@ from typing import Any
 
 from kagsync.export import final_board
 from kagsync.models import Competition
-from kagsync.standings import DEFAULT_SCHEME, Standings, event_standings, format_total
+from kagsync.standings import DEFAULT_SCHEME, SCHEME_LABELS, Standings, event_standings, format_total
 from kagsync.values import now_iso, to_datetime
 from kagsync.views import (
     leaderboard_entries,
@@ -189,7 +189,7 @@ def write_report(path: Path, html: str) -> Path:
 
 
 def _standings_section(standings: Standings, top: int) -> str:
-    label = {"points": "Points", "rank-sum": "Rank sum", "best-percentile": "Best percentile"}[standings.scheme]
+    label = SCHEME_LABELS[standings.scheme]
     out = ['<section id="standings">', "<h2>Standings</h2>"]
     if not standings.rows:
         out.append('<p class="note">No results yet: no competition of this event has a synced leaderboard.</p>')

@@ -55,6 +55,10 @@ from kagsync.roster import RosterIndex, RosterMember, list_members
 SCHEMES = ("points", "rank-sum", "best-percentile")
 DEFAULT_SCHEME = "points"
 
+# How each scheme's total is named: in table headers, and per competition in CSV columns.
+SCHEME_LABELS = {"points": "Points", "rank-sum": "Rank sum", "best-percentile": "Best percentile"}
+SCHEME_VALUE_NAMES = {"points": "points", "rank-sum": "weighted rank", "best-percentile": "percentile"}
+
 TIE_BREAK = "ties: best single rank, then name"
 
 METHODS = {

@@ -21,7 +21,9 @@ from kagsync.models import BOARDS, MAX_COUNT, MAX_SLUG_LENGTH, MAX_WEIGHT, STATU
 # The one slug rule, for competitions and events alike: lowercase ASCII letters and
 # digits in hyphen-separated words (Kaggle's own competition slugs), at most
 # MAX_SLUG_LENGTH characters (the slug names the sync lock file). Input is lowercased first.
-_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+# The one slug rule (Kaggle's competition slugs; event slugs follow it too).
+SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_SLUG = SLUG_RE
 _KAGGLE_HOSTS = {"kaggle.com", "www.kaggle.com"}
 
 # Stored times are compared as text (check_range, SQL ORDER BY) and read back with

@@ -7,7 +7,7 @@ Webhook URLs are secrets: these commands never print one whole (see
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -15,6 +15,7 @@ from rich.markup import escape
 from kagsync.cli.app import EXIT_ERROR, app, get_state, new_app, report_error
 from kagsync.cli.render import JsonOption, print_json, say, table
 from kagsync.errors import ValidationError
+from kagsync.models import MAX_COUNT
 
 notify_app = new_app(
     "Notification targets: post to Slack, Discord or any webhook when the boards move.\n\n"
@@ -22,7 +23,7 @@ notify_app = new_app(
 )
 app.add_typer(notify_app, name="notify")
 
-NameArgument = Annotated[str, typer.Argument(help="The target's name (see `kagsync notify list`).")]
+NameArgument = Annotated[str, typer.Argument(help="The target's name (see `kagsync notify list`).", metavar="NAME")]
 
 
 def _read_url(url: str) -> str:
@@ -71,12 +72,14 @@ def notify_add(
             show_default=False,
         ),
     ] = None,
-    top: Annotated[int, typer.Option("--top", help="N for 'top': entering or leaving the top N.", min=1)] = 10,
+    top: Annotated[
+        int, typer.Option("--top", help="N for 'top': entering or leaving the top N.", min=1, max=MAX_COUNT, metavar="N")
+    ] = 10,
     member_move: Annotated[
-        int, typer.Option("--member-move", help="K for 'member': a member's move of at least K places.", min=1)
+        int, typer.Option("--member-move", help="K for 'member': a member's move of at least K places.", min=1, max=MAX_COUNT, metavar="N")
     ] = 5,
     failing_ticks: Annotated[
-        int, typer.Option("--failing-ticks", help="N for 'failing': N failed syncs in a row.", min=1)
+        int, typer.Option("--failing-ticks", help="N for 'failing': N failed syncs in a row.", min=1, max=MAX_COUNT, metavar="N")
     ] = 3,
 ) -> None:
     """Add a notification target: one message per sync pass when the boards move.
@@ -111,7 +114,7 @@ def notify_list(ctx: typer.Context, json_output: JsonOption = False) -> None:
     Example:
       kagsync notify list --json
     """
-    targets = get_state(ctx).api(mode="read").notify_list()
+    targets: list[dict[str, Any]] = get_state(ctx).api(mode="read").notify_list()
     if json_output:
         print_json(targets)
         return

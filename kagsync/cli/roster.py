@@ -19,7 +19,7 @@ roster_app = new_app(
 )
 app.add_typer(roster_app, name="roster")
 
-EventArgument = Annotated[str, typer.Argument(help="Event slug.")]
+EventArgument = Annotated[str, typer.Argument(help="Event slug.", metavar="EVENT")]
 CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV (formula-safe) instead of a table.")]
 
 
@@ -110,7 +110,7 @@ def roster_list(
 def roster_add(
     ctx: typer.Context,
     event: EventArgument,
-    username: Annotated[str, typer.Argument(help="The member's Kaggle username (or profile URL).")],
+    username: Annotated[str, typer.Argument(help="The member's Kaggle username (or profile URL).", metavar="USERNAME")],
     name: Annotated[str | None, typer.Option("--name", help="Display name shown in standings.", metavar="NAME")] = None,
     group: Annotated[str | None, typer.Option("--group", help="Group (team, class, section...).", metavar="GROUP")] = None,
 ) -> None:
@@ -131,7 +131,7 @@ def roster_add(
 def roster_remove(
     ctx: typer.Context,
     event: EventArgument,
-    username: Annotated[str, typer.Argument(help="The member's Kaggle username (any case).")],
+    username: Annotated[str, typer.Argument(help="The member's Kaggle username (any case).", metavar="USERNAME")],
 ) -> None:
     """Remove a member from an event's roster.
 

@@ -457,7 +457,7 @@ def event_standings_command(
       kagsync event standings neural-night-2025 --scheme rank-sum
     """
     from kagsync.export import standings_fields, standings_records
-    from kagsync.standings import format_total, parse_scheme
+    from kagsync.standings import SCHEME_LABELS, format_total, parse_scheme
 
     one_format(json_output, csv_output)
     limit = board_limit(top, all_rows, machine=json_output or csv_output)
@@ -473,7 +473,7 @@ def event_standings_command(
         records = standings_records(standings)
         print_csv(standings_fields(standings), records if limit is None else itertools.islice(records, limit))
         return
-    label = {"points": "Points", "rank-sum": "Rank sum", "best-percentile": "Best pct"}[scheme]
+    label = SCHEME_LABELS[scheme]
     slugs = [c["slug"] for c in standings.competitions]
     caption = standings.method
     if any(row.by_team_name for row in standings.rows):
