@@ -29,6 +29,7 @@ from kagsync import db as dbmod
 from kagsync.club import ClubMixin
 from kagsync.errors import AlreadyExistsError, KagsyncError, ValidationError
 from kagsync.final import (
+    DETAIL_ONLY_COLUMNS,
     PrivateCheck,
     details_refresh_due,
     fetch_details,
@@ -63,10 +64,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Kagsync", "open"]
 
-# Competition columns that only Kaggle's details fill (not options of `competition add`).
-_DETAIL_ONLY_COLUMNS = (
-    "metric", "team_count", "max_team_size", "reward", "category", "merger_deadline", "details_fetched_at",
-)
 
 # JSON-ready rows as the views return them (column names as in the schema).
 Row = dict[str, object]
@@ -239,16 +236,20 @@ class Kagsync(ClubMixin):
         description: str | None = None,
         lower_is_better: bool | None = None,
         weight: float | None = None,
+        events: Sequence[str] = (),
     ) -> Saved:
         """Store a competition and (unless ``sync`` is False) sync its whole leaderboard now.
 
         Kaggle's details (title, dates, metric...) fill every field not given, unless
         the API is offline; the status, when not given, follows the dates. A slug
-        Kaggle does not know is refused and nothing is saved.
+        Kaggle does not know is refused and nothing is saved. ``event`` and ``events``
+        name the events it belongs to (``weight`` is its weight in each).
         """
+        names = list(dict.fromkeys([*([event] if event else []), *events]))
         saved = self._add_competition(
-            slug_or_url, sync=sync, title=title, event=event, status=status, start=start, end=end,
-            description=description, lower_is_better=lower_is_better, weight=weight,
+            slug_or_url, sync=sync, title=title, event=names[0] if names else None, status=status, start=start,
+            end=end, description=description, lower_is_better=lower_is_better, weight=weight,
+            more_events=names[1:],
         )
         self.after_pass(saved.syncs)
         return saved
@@ -266,6 +267,7 @@ class Kagsync(ClubMixin):
         description: str | None,
         lower_is_better: bool | None,
         weight: float | None,
+        more_events: Sequence[str],
     ) -> Saved:
         fields: dict[str, object] = {
             key: value
@@ -283,9 +285,9 @@ class Kagsync(ClubMixin):
         details, note = fetch_details(self.source, slug, offline=self.offline, known_slugs=known)
         fill = fill_from_details(fields, details)
         values = dict(fill.fields)
-        extra: dict[str, object] = {key: values.pop(key) for key in _DETAIL_ONLY_COLUMNS if key in values}
+        extra: dict[str, object] = {key: values.pop(key) for key in DETAIL_ONLY_COLUMNS if key in values}
         extra["user_fields"] = json.dumps(sorted(fields))
-        saved = repository.add_competition(slug, sync=sync, extra=extra, **values)
+        saved = repository.add_competition(slug, sync=sync, extra=extra, more_events=more_events, **values)
         saved.notes = ([note] if note else []) + fill.notes
         saved.filled = fill.filled
         if sync and saved.competition.status == "completed" and all(o.ok for o in saved.syncs):
@@ -391,12 +393,26 @@ class Kagsync(ClubMixin):
         description: str | None = None,
         lower_is_better: bool | None = None,
         weight: float | None = None,
+        add_events: Sequence[str] = (),
+        remove_events: Sequence[str] = (),
     ) -> Competition:
-        """Change the given fields (never syncs: only inserts and status changes do)."""
+        """Change the given fields (never syncs: only inserts and status changes do).
+
+        ``add_events``/``remove_events`` put it in more events or take it out of some;
+        ``weight`` is its weight in ``event`` (needed only when it is in several).
+        """
         return self.repository().edit_competition(
             slug_or_url, title=title, event=event, start=start, end=end, description=description,
-            lower_is_better=lower_is_better, weight=weight,
+            lower_is_better=lower_is_better, weight=weight, add_events=add_events, remove_events=remove_events,
         )
+
+    def competition_weights(self, slug_or_url: str) -> dict[str, float]:
+        """The competition's weight in each of its events (event slug -> weight)."""
+        return self.repository().competition_weights(self.competition(slug_or_url).slug)
+
+    def event_weights(self, event: str) -> dict[str, float]:
+        """The weight of each competition of an event (competition slug -> weight)."""
+        return self.repository().event_weights(event)
 
     def set_status(self, slug_or_url: str, status: str, *, sync: bool = True) -> Saved:
         """Change a competition's status; entering a sync status syncs it (see :func:`needs_sync`)."""

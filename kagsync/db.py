@@ -263,6 +263,68 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE competitions ADD COLUMN private_checked_at TEXT;
     """,
+    # 7: a competition belongs to any number of events (a practice night and a league,
+    # one per semester), with a weight per event. Every existing link and weight is
+    # kept; competitions lose their single event_id and weight columns.
+    """
+    CREATE TABLE event_competitions (
+        event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+        competition_id INTEGER NOT NULL REFERENCES competitions(id) ON DELETE CASCADE,
+        weight REAL NOT NULL DEFAULT 1.0,
+        added_at TEXT NOT NULL,
+        PRIMARY KEY (event_id, competition_id)
+    ) WITHOUT ROWID;
+    INSERT INTO event_competitions (event_id, competition_id, weight, added_at)
+        SELECT event_id, id, weight, created_at FROM competitions WHERE event_id IS NOT NULL;
+    CREATE INDEX event_competitions_competition ON event_competitions(competition_id);
+    CREATE TABLE competitions_v7 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        slug TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL,
+        description TEXT,
+        status TEXT NOT NULL DEFAULT 'upcoming'
+            CHECK (status IN ('upcoming', 'ongoing', 'completed')),
+        start TEXT,
+        "end" TEXT,
+        lower_is_better INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        last_synced_at TEXT,
+        last_attempt_at TEXT,
+        last_sync_status TEXT,
+        last_sync_error TEXT,
+        entry_count INTEGER,
+        metric TEXT,
+        team_count INTEGER,
+        max_team_size INTEGER,
+        reward TEXT,
+        category TEXT,
+        merger_deadline TEXT,
+        details_fetched_at TEXT,
+        private_released_at TEXT,
+        private_synced_at TEXT,
+        user_fields TEXT NOT NULL DEFAULT '[]',
+        private_checked_at TEXT
+    );
+    INSERT INTO competitions_v7 (id, slug, title, description, status, start, "end", lower_is_better,
+        created_at, updated_at, last_synced_at, last_attempt_at, last_sync_status, last_sync_error,
+        entry_count, metric, team_count, max_team_size, reward, category, merger_deadline,
+        details_fetched_at, private_released_at, private_synced_at, user_fields, private_checked_at)
+    SELECT id, slug, title, description, status, start, "end", lower_is_better, created_at, updated_at,
+        last_synced_at, last_attempt_at, last_sync_status, last_sync_error, entry_count, metric,
+        team_count, max_team_size, reward, category, merger_deadline, details_fetched_at,
+        private_released_at, private_synced_at, user_fields, private_checked_at
+    FROM competitions;
+    -- Keep AUTOINCREMENT's memory: an id used by a removed competition is never reused.
+    INSERT INTO sqlite_sequence (name, seq)
+        SELECT 'competitions_v7', seq FROM sqlite_sequence WHERE name = 'competitions'
+        AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'competitions_v7');
+    UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'competitions'), 0))
+        WHERE name = 'competitions_v7';
+    DROP TABLE competitions;
+    ALTER TABLE competitions_v7 RENAME TO competitions;
+    CREATE INDEX competitions_status ON competitions(status);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

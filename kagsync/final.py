@@ -43,6 +43,12 @@ DETAIL_COLUMNS: Mapping[str, str] = {
 }
 
 
+# Competition columns that only Kaggle's details fill (never an option or an import column).
+DETAIL_ONLY_COLUMNS = (
+    "metric", "team_count", "max_team_size", "reward", "category", "merger_deadline", "details_fetched_at",
+)
+
+
 @dataclass
 class DetailsFill:
     """What Kaggle's details add to a competition the user describes."""
@@ -188,6 +194,7 @@ def outcomes_of(checks: Sequence[PrivateCheck]) -> list[SyncOutcome]:
 
 __all__ = [
     "DETAIL_COLUMNS",
+    "DETAIL_ONLY_COLUMNS",
     "DetailsFill",
     "PrivateCheck",
     "Trigger",

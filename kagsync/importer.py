@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from kagsync.errors import KagsyncError, NotFoundError, UnknownCompetitionError, ValidationError
-from kagsync.final import fill_from_details
+from kagsync.final import DETAIL_ONLY_COLUMNS, fill_from_details
 from kagsync.models import DEFAULT_STATUS, DEFAULT_WEIGHT, Competition, Saved, SyncOutcome, needs_sync
 from kagsync.repository import Repository
 from kagsync.sources import Details
@@ -302,7 +302,7 @@ def _fill_from_details(name: str, rows: Sequence[RowChange], details_of: Details
         row.notes += fill.notes
         row.filled = dict(fill.filled)
         for key, value in fill.fields.items():
-            if (key not in given and key not in _USER_COLUMNS) or key in fill.filled:
+            if key in fill.filled or key in DETAIL_ONLY_COLUMNS:
                 row.record[key] = int(value) if isinstance(value, bool) else value
         row.record["user_fields"] = json.dumps(sorted(given))
     return problems
@@ -451,7 +451,7 @@ def _check_row(
     record = {key: value for key, value in record.items() if key in keep}
     if existing is None:
         return RowChange(line=0, slug=slug, action="new", record=record, would_sync=needs_sync(None, record.get("status", DEFAULT_STATUS)))
-    changes = _changes(existing, record, event_slugs)
+    changes = _changes(existing, record, event_slugs, repository.competition_weights(existing.slug))
     pending = existing.last_synced_at is None  # never synced: due again, as when new
     would_sync = needs_sync(
         None if pending else existing.status, record.get("status", existing.status), repository.sync_statuses
@@ -467,19 +467,26 @@ def _check_row(
     )
 
 
-def _changes(existing: Competition, record: dict[str, Any], event_slugs: dict[int, str]) -> dict[str, tuple[Any, Any]]:
-    """The fields of ``record`` that differ from the stored competition: name -> (old, new)."""
+def _changes(
+    existing: Competition, record: dict[str, Any], event_slugs: dict[int, str], weights: dict[str, float]
+) -> dict[str, tuple[Any, Any]]:
+    """The fields of ``record`` that differ from the stored competition: name -> (old, new).
+
+    An event the competition is not in yet is added (never removed from others); a
+    weight is compared with the competition's weight in the line's event.
+    """
     changes: dict[str, tuple[Any, Any]] = {}
+    event = record.get("event_slug") or event_slugs.get(record.get("event_id", -1))
     for key, value in record.items():
         if key == "slug":
             continue
-        if key == "event_slug":
-            if existing.event != value:
-                changes["event"] = (existing.event, value)
-        elif key == "event_id":
-            new_event = None if value is None else event_slugs.get(value, value)
-            if existing.event != new_event:
-                changes["event"] = (existing.event, new_event)
+        if key in ("event_slug", "event_id"):
+            if event is not None and event not in existing.events:
+                changes["events"] = (", ".join(existing.events) or None, ", ".join(sorted({*existing.events, event})))
+        elif key == "weight":
+            old = weights.get(event) if event else (next(iter(weights.values())) if len(weights) == 1 else None)
+            if old != value:
+                changes[key] = (old, value)
         elif key == "lower_is_better":
             if int(existing.lower_is_better) != value:
                 changes[key] = (existing.lower_is_better, bool(value))

@@ -151,12 +151,11 @@ class Competition:
     slug: str
     title: str
     description: str | None
-    event: str | None
+    events: tuple[str, ...]
     status: Status
     start: str | None
     end: str | None
     lower_is_better: bool
-    weight: float
     created_at: str
     updated_at: str
     last_synced_at: str | None
@@ -185,6 +184,7 @@ class Competition:
         values = {name: row[name] for name in _COMPETITION_FIELDS if name in row}
         values["lower_is_better"] = bool(values["lower_is_better"])
         values["user_fields"] = tuple(json.loads(str(row.get("user_fields") or "[]")))
+        values["events"] = tuple(json.loads(str(row.get("events") or "[]")))
         return cls(**values)  # type: ignore[arg-type]
 
     @property
@@ -203,6 +203,7 @@ class Competition:
         del data["id"]
         data["url"] = self.url
         data["user_fields"] = list(self.user_fields)
+        data["events"] = list(self.events)
         data["private_released"] = self.private_released
         return data
 

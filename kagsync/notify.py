@@ -454,11 +454,26 @@ class _Competition:
     id: int
     slug: str
     title: str
-    event_id: int | None
-    event: str | None
+    event_ids: tuple[int, ...]
+    events: tuple[str, ...]
     status: str
     start: str | None
     end: str | None
+
+    @property
+    def event(self) -> str | None:
+        """Its events, as one text for messages (a competition may be in several)."""
+        return ", ".join(self.events) or None
+
+    def in_event(self, event_id: int | None) -> bool:
+        """Whether a target of ``event_id`` (None: every event) covers this competition."""
+        return event_id is None or event_id in self.event_ids
+
+    def roster_event(self, event_id: int | None) -> int | None:
+        """Whose roster names its members: the target's event, else its first event."""
+        if event_id is not None:
+            return event_id
+        return self.event_ids[0] if self.event_ids else None
 
     @property
     def url(self) -> str:
@@ -501,12 +516,18 @@ class _Reader:
         self.want_members = any("member" in t.kinds for t in targets)
         self.competitions = {
             row["id"]: _Competition(
-                row["id"], row["slug"], row["title"], row["event_id"], row["event"], row["status"],
-                row["start"], row["end"],
+                row["id"], row["slug"], row["title"], tuple(json.loads(row["event_ids"])),
+                tuple(json.loads(row["events"])), row["status"], row["start"], row["end"],
             )
             for row in database.query(
-                """SELECT c.id, c.slug, c.title, c.event_id, e.slug AS event, c.status, c.start, c."end"
-                   FROM competitions c LEFT JOIN events e ON e.id = c.event_id"""
+                """SELECT c.id, c.slug, c.title, c.status, c.start, c."end",
+                          (SELECT json_group_array(id) FROM (
+                               SELECT e.id FROM event_competitions ec JOIN events e ON e.id = ec.event_id
+                               WHERE ec.competition_id = c.id ORDER BY e.slug)) AS event_ids,
+                          (SELECT json_group_array(slug) FROM (
+                               SELECT e.slug FROM event_competitions ec JOIN events e ON e.id = ec.event_id
+                               WHERE ec.competition_id = c.id ORDER BY e.slug)) AS events
+                   FROM competitions c"""
             )
         }
         self._rows: dict[int, list[_Row] | None] = {}
@@ -549,8 +570,12 @@ class _Reader:
                 self._rows[run.id] = None
             else:
                 competition = self.competitions[run.competition_id]
-                roster = self.roster(competition.event_id) if self.want_members else None
-                usernames = json.dumps([m.key for m in roster.members]) if roster else "[]"
+                # Every roster that may name a member of this board (it may be in several events).
+                keys: set[str] = set()
+                for event_id in competition.event_ids if self.want_members else ():
+                    roster = self.roster(event_id)
+                    keys.update(member.key for member in (roster.members if roster else ()))
+                usernames = json.dumps(sorted(keys))
                 rows = self.conn.execute(
                     """SELECT ch.team_id, ch.kind, ch.team_name, ch.rank, ch.previous_rank, ch.score, e.members
                        FROM entry_changes ch
@@ -563,7 +588,7 @@ class _Reader:
                                OR EXISTS (SELECT 1 FROM json_each(e.members) m
                                           WHERE lower(m.value) IN (SELECT value FROM json_each(:usernames))))))
                        ORDER BY ch.team_id""",
-                    {"board": run.board, "run": run.id, "top": self.widest_top, "roster": roster is not None,
+                    {"board": run.board, "run": run.id, "top": self.widest_top, "roster": bool(keys),
                      "usernames": usernames},
                 )
                 self._rows[run.id] = [
@@ -629,7 +654,7 @@ def _run_events(target: Target, reader: _Reader, run: _Run, competition: _Compet
     rows = reader.changes(run)
     if not rows:
         return []
-    roster = reader.roster(competition.event_id)
+    roster = reader.roster(competition.roster_event(target.event_id))
     base = {"board": run.board, "run_id": run.id, "at": run.finished_at}
     events: list[dict[str, Any]] = []
     leader_team: int | None = None
@@ -790,7 +815,7 @@ def _date_events(target: Target, reader: _Reader, now: str) -> list[dict[str, An
     """A start or end that passed since the target was added, once the status followed it."""
     events = []
     for competition in reader.competitions.values():
-        if target.event_id is not None and competition.event_id != target.event_id:
+        if not competition.in_event(target.event_id):
             continue
         start, end = competition.start, competition.end
         if start and target.created_at < start <= now and competition.status in ("ongoing", "completed"):
@@ -819,7 +844,7 @@ def find_changes(target: Target, reader: _Reader, runs: list[_Run], now: str) ->
     by_competition: dict[int, list[_Run]] = {}
     for run in runs:
         competition = reader.competitions.get(run.competition_id)
-        if competition is None or (target.event_id is not None and competition.event_id != target.event_id):
+        if competition is None or not competition.in_event(target.event_id):
             continue
         by_competition.setdefault(run.competition_id, []).append(run)
         if run.status != "ok":

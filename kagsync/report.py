@@ -125,6 +125,7 @@ def _build_report(
 ) -> str:
     found = repository.get_event(event)
     competitions = repository.list_competitions(event=found.slug)
+    weights = repository.event_weights(found.slug)
     standings = event_standings(repository, found.slug, scheme, everyone=everyone)
     generated = generated_at or now_iso()
     synced = [c.last_synced_at for c in competitions if c.last_synced_at]
@@ -164,7 +165,7 @@ def _build_report(
     parts.append("<main>")
     parts.append(_standings_section(standings, top))
     for competition in competitions:
-        parts.append(_competition_section(repository.db, competition, top, chart_teams))
+        parts.append(_competition_section(repository.db, competition, top, chart_teams, weights.get(competition.slug, 1.0)))
     parts.append("</main>")
     parts.append(
         '<footer><p class="note">Made with kagsync from the leaderboards stored in its database. '
@@ -238,7 +239,7 @@ def _standings_section(standings: Standings, top: int) -> str:
 # -- a competition --------------------------------------------------------------
 
 
-def _competition_section(database: Any, competition: Competition, top: int, chart_teams: int) -> str:
+def _competition_section(database: Any, competition: Competition, top: int, chart_teams: int, weight: float) -> str:
     board = final_board(competition)
     entries = leaderboard_entries(database, competition, top=top, board=board)
     basis = movement_basis(database, competition, board)
@@ -255,8 +256,8 @@ def _competition_section(database: Any, competition: Competition, top: int, char
         f"synced {_e(_time(synced))}",
         f"{'lower' if competition.lower_is_better else 'higher'} score is better",
     ]
-    if competition.weight != 1:
-        meta.append(f"weight {competition.weight:g}")
+    if weight != 1:
+        meta.append(f"weight {weight:g}")
     out.append(f'<p class="meta">{" · ".join(meta)}</p>')
     if competition.description:
         out.append(f"<p>{_e(competition.description)}</p>")

@@ -6,6 +6,7 @@ into a sync status" turns into a sync: see :meth:`Repository._sync_after_write`.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -40,12 +41,14 @@ SyncHook = Callable[[Sequence[tuple[Competition, Trigger]]], list[SyncOutcome]]
 
 # The columns a competition is read with: every stored field, its event's slug.
 _COMPETITION_SELECT = """
-    SELECT c.*, e.slug AS event
-    FROM competitions c LEFT JOIN events e ON e.id = c.event_id
+    SELECT c.*, (SELECT json_group_array(slug) FROM (
+                     SELECT e.slug FROM event_competitions ec JOIN events e ON e.id = ec.event_id
+                     WHERE ec.competition_id = c.id ORDER BY e.slug)) AS events
+    FROM competitions c
 """
 
 _EVENT_SELECT = """
-    SELECT e.*, (SELECT count(*) FROM competitions c WHERE c.event_id = e.id) AS competition_count
+    SELECT e.*, (SELECT count(*) FROM event_competitions ec WHERE ec.event_id = e.id) AS competition_count
     FROM events e
 """
 
@@ -135,26 +138,55 @@ class Repository:
             self._update("events", event.id, changes)
         return self.get_event(slug)
 
+    def check_remove_event(self, slug: str, *, cascade: bool = False) -> Event:
+        """Refuse (as :meth:`remove_event` would) to remove an event that still has
+        competitions, unless ``cascade``; writes nothing."""
+        event = self.get_event(slug)
+        if event.competition_count and not cascade:
+            raise ValidationError(
+                f"event {slug!r} still has {event.competition_count} competition(s): "
+                "remove them first or use --cascade"
+            )
+        return event
+
     def remove_event(self, slug: str, *, cascade: bool = False) -> int:
-        """Delete an event; with ``cascade`` its competitions (and their boards) too.
+        """Delete an event; with ``cascade`` also its competitions that belong to no other
+        event (with their boards). Competitions shared with other events stay there.
 
         Returns the number of competitions removed with it.
         """
-        event = self.get_event(slug)
         with write_transaction(self.db):
-            count = self.db.utils.table("competitions").count_where("event_id = ?", [event.id])
-            if count and not cascade:
-                raise ValidationError(
-                    f"event {slug!r} still has {count} competition(s): remove them first or use --cascade"
-                )
-            self.db.conn.execute("DELETE FROM competitions WHERE event_id = ?", (event.id,))
+            event = self.check_remove_event(slug, cascade=cascade)
+            removed = self.db.conn.execute(
+                """DELETE FROM competitions WHERE id IN (
+                       SELECT competition_id FROM event_competitions WHERE event_id = :event)
+                   AND NOT EXISTS (SELECT 1 FROM event_competitions other
+                                   WHERE other.competition_id = competitions.id AND other.event_id != :event)""",
+                {"event": event.id},
+            ).rowcount
             self.db.conn.execute("DELETE FROM events WHERE id = ?", (event.id,))
-        return count
+        return int(removed)
+
+    def event_weights(self, slug: str) -> dict[str, float]:
+        """The weight of each competition of an event (competition slug -> weight)."""
+        event = self.get_event(slug)
+        rows = self.db.conn.execute(
+            """SELECT c.slug, ec.weight FROM event_competitions ec JOIN competitions c ON c.id = ec.competition_id
+               WHERE ec.event_id = ?""",
+            (event.id,),
+        )
+        return {row[0]: float(row[1]) for row in rows}
 
     # -- competitions ---------------------------------------------------------
 
     def add_competition(
-        self, slug_or_url: str, *, sync: bool = True, extra: Mapping[str, object] | None = None, **fields: Any
+        self,
+        slug_or_url: str,
+        *,
+        sync: bool = True,
+        extra: Mapping[str, object] | None = None,
+        more_events: Sequence[str] = (),
+        **fields: Any,
     ) -> Saved:
         """Store a new competition, then sync it (unless ``sync`` is False or no hook is set).
 
@@ -163,8 +195,11 @@ class Repository:
         """
         record = self._competition_record(slug_or_url, **fields)
         record.update(extra or {})
+        others = [self.get_event(slug) for slug in more_events]
         with write_transaction(self.db):
-            self._insert_competition(record)
+            competition_id = self._insert_competition(record)
+            for other in others:
+                self._link(competition_id, other.id, weight=record.get("weight"))
         competition = self.get_competition(record["slug"])
         saved = Saved(competition, created=True, changed=True)
         if sync:
@@ -191,7 +226,7 @@ class Repository:
         where: list[str] = []
         params: list[object] = []
         if event is not None:
-            where.append("c.event_id = ?")
+            where.append("c.id IN (SELECT competition_id FROM event_competitions WHERE event_id = ?)")
             params.append(self.get_event(event).id)
         if status is not None:
             statuses = [status] if isinstance(status, str) else list(status)
@@ -215,19 +250,28 @@ class Repository:
         description: str | None = None,
         lower_is_better: bool | None = None,
         weight: float | None = None,
+        add_events: Sequence[str] = (),
+        remove_events: Sequence[str] = (),
     ) -> Competition:
-        """Change the given fields; ``event=""`` detaches it, empty start/end clear them.
+        """Change the given fields; empty start/end/description clear them.
 
-        Never triggers a sync: only inserts and status changes do.
+        ``add_events`` links the competition to more events, ``remove_events`` unlinks
+        it. ``weight`` is its weight in ``event`` (which may be omitted while the
+        competition is in one event only). Never triggers a sync: only inserts and
+        status changes do.
         """
         competition = self.get_competition(slug_or_url)
+        added = [self.get_event(slug) for slug in add_events]
+        for slug in remove_events:
+            self.get_event(slug)
+            if slug not in competition.events:
+                raise ValidationError(f"competition {competition.slug!r} is not in event {slug!r}")
+        weight_event = self._weight_event(competition, event, [e.slug for e in added]) if weight is not None else None
         changes: dict[str, Any] = {}
         if title is not None:
             if not title.strip():
                 raise ValidationError("competition title is empty")
             changes["title"] = title.strip()
-        if event is not None:
-            changes["event_id"] = self.get_event(event).id if event else None
         if start is not None:
             changes["start"] = parse_time(start, name="start") if start else None
         if end is not None:
@@ -236,12 +280,46 @@ class Repository:
             changes["description"] = description or None
         if lower_is_better is not None:
             changes["lower_is_better"] = int(lower_is_better)
-        if weight is not None:
-            changes["weight"] = parse_weight(weight)
         check_range(changes.get("start", competition.start), changes.get("end", competition.end))
-        if changes:
-            self._update("competitions", competition.id, changes)
+        with write_transaction(self.db):
+            if changes:
+                self._update("competitions", competition.id, changes, in_transaction=True)
+            for found in added:
+                self._link(competition.id, found.id)
+            for slug in remove_events:
+                self.db.conn.execute(
+                    "DELETE FROM event_competitions WHERE competition_id = ? AND event_id = ?",
+                    (competition.id, self.get_event(slug).id),
+                )
+            if weight is not None and weight_event is not None:
+                self._link(competition.id, weight_event, weight=parse_weight(weight))
         return self.get_competition(competition.slug)
+
+    def _weight_event(self, competition: Competition, event: str | None, adding: Sequence[str]) -> int:
+        """The event whose weight ``--weight`` sets: the one named, else the only one."""
+        events = sorted(set(competition.events) | set(adding))
+        if event is not None:
+            if event not in events:
+                raise ValidationError(f"competition {competition.slug!r} is not in event {event!r}")
+            return self.get_event(event).id
+        if len(events) == 1:
+            return self.get_event(events[0]).id
+        if not events:
+            raise ValidationError(f"competition {competition.slug!r} is in no event: a weight is per event")
+        raise ValidationError(
+            f"competition {competition.slug!r} is in {len(events)} events ({', '.join(events)}): "
+            "say which with --event"
+        )
+
+    def _link(self, competition_id: int, event_id: int, *, weight: float | None = None) -> None:
+        """Put a competition in an event (caller holds the transaction); with ``weight``, set it."""
+        self.db.conn.execute(
+            """INSERT INTO event_competitions (event_id, competition_id, weight, added_at)
+               VALUES (:event, :competition, coalesce(:weight, :default), :now)
+               ON CONFLICT (event_id, competition_id) DO UPDATE SET weight = coalesce(:weight, weight)""",
+            {"event": event_id, "competition": competition_id, "weight": weight, "default": DEFAULT_WEIGHT,
+             "now": now_iso()},
+        )
 
     def set_status(
         self,
@@ -335,7 +413,7 @@ class Repository:
                 changes = {
                     key: value
                     for key, value in record.items()
-                    if key != "slug" and self._stored(existing, key) != value
+                    if key != "slug" and self._stored(existing, key, record) != value
                 }
                 if changes:
                     self._update("competitions", existing.id, changes, in_transaction=True)
@@ -403,7 +481,7 @@ class Repository:
         end: str | None = None,
         description: str | None = None,
         lower_is_better: bool = False,
-        weight: float = DEFAULT_WEIGHT,
+        weight: float | None = None,
         known_events: set[str] | None = None,
     ) -> dict[str, Any]:
         slug = parse_competition_slug(slug_or_url)
@@ -418,52 +496,98 @@ class Repository:
             "start": start,
             "end": end,
             "lower_is_better": int(bool(lower_is_better)),
-            "weight": parse_weight(weight),
         }
+        if weight is not None:
+            record["weight"] = parse_weight(weight)
         if event:
             if known_events is not None and event in known_events:
                 record["event_slug"] = event
             else:
                 record["event_id"] = self.get_event(event).id
-        else:
-            record["event_id"] = None
         return record
 
-    def _insert_competition(self, record: Mapping[str, Any]) -> None:
+    def _insert_competition(self, record: Mapping[str, Any]) -> int:
         values = dict(record)
-        if "event_slug" in values:
-            values["event_id"] = self.get_event(values.pop("event_slug")).id
+        event_id = self._record_event(values)
+        weight = values.pop("weight", None)
         # A sparse record (an import line that gives only some columns) gets the
         # schema's defaults for the rest; only the title's default is the slug.
         values.setdefault("title", values["slug"])
         now = now_iso()
         values.update(created_at=now, updated_at=now)
         try:
-            self.db.utils.table("competitions").insert(values)
+            competition_id = self.db.utils.table("competitions").insert(values).last_rowid
         except sqlite3.IntegrityError:
             raise AlreadyExistsError(
                 f"competition {values['slug']!r} already exists (change it with `kagsync competition edit`)"
             ) from None
+        assert competition_id is not None
+        if event_id is not None:
+            self._link(competition_id, event_id, weight=weight)
+        return competition_id
 
-    def _stored(self, competition: Competition, key: str) -> object:
-        """A competition's stored value under its column name, for change detection."""
+    def _record_event(self, values: dict[str, Any]) -> int | None:
+        """Take the event of a record (by id, or by slug for an event created meanwhile)."""
+        if "event_slug" in values:
+            return self.get_event(values.pop("event_slug")).id
+        event_id = values.pop("event_id", None)
+        return int(event_id) if event_id is not None else None
+
+    def _stored(self, competition: Competition, key: str, record: Mapping[str, Any]) -> object:
+        """A competition's stored value under a record's key, for change detection.
+
+        An event is "stored" when the competition is already in it; a weight is the one
+        of the record's event (or of the competition's only event).
+        """
         if key == "event_slug":
-            return competition.event
+            return record[key] if record[key] in competition.events else None
         if key == "event_id":
-            return self.get_event(competition.event).id if competition.event else None
+            linked = {self.get_event(slug).id for slug in competition.events}
+            return record[key] if record[key] in linked else None
+        if key == "weight":
+            event = record.get("event_slug") or self._event_slug(record.get("event_id"))
+            weights = {slug: w for slug, w in self._competition_weights(competition.id).items()}
+            if event is None and len(weights) == 1:
+                return next(iter(weights.values()))
+            return weights.get(event) if event else None
         if key == "lower_is_better":
             return int(competition.lower_is_better)
         return getattr(competition, key)
+
+    def _event_slug(self, event_id: object) -> str | None:
+        row = self.db.conn.execute("SELECT slug FROM events WHERE id = ?", (event_id,)).fetchone()
+        return str(row[0]) if row else None
+
+    def competition_weights(self, slug: str) -> dict[str, float]:
+        """The competition's weight in each of its events (event slug -> weight)."""
+        return self._competition_weights(self.get_competition(slug).id)
+
+    def _competition_weights(self, competition_id: int) -> dict[str, float]:
+        rows = self.db.conn.execute(
+            """SELECT e.slug, ec.weight FROM event_competitions ec JOIN events e ON e.id = ec.event_id
+               WHERE ec.competition_id = ?""",
+            (competition_id,),
+        )
+        return {row[0]: float(row[1]) for row in rows}
 
     def _update(
         self, table: str, row_id: int, changes: Mapping[str, Any], *, in_transaction: bool = False
     ) -> None:
         values = dict(changes)
-        if "event_slug" in values:
-            values["event_id"] = self.get_event(values.pop("event_slug")).id
+        event_id = self._record_event(values) if table == "competitions" else None
+        weight = values.pop("weight", None) if table == "competitions" else None
         values["updated_at"] = now_iso()
-        if in_transaction:
+        with contextlib.ExitStack() as stack:
+            if not in_transaction:
+                stack.enter_context(write_transaction(self.db))
             self.db.utils.table(table).update(row_id, values)
-            return
-        with write_transaction(self.db):
-            self.db.utils.table(table).update(row_id, values)
+            if event_id is not None:
+                # An import adds to the event it names and never removes from others.
+                self._link(row_id, event_id, weight=weight)
+            elif weight is not None:
+                competition = self._competition_by_id(row_id)
+                self._link(row_id, self._weight_event(competition, None, ()), weight=weight)
+
+    def _competition_by_id(self, competition_id: int) -> Competition:
+        rows = self.db.query(_COMPETITION_SELECT + " WHERE c.id = ?", (competition_id,))
+        return Competition.from_row(rows[0])

@@ -45,11 +45,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from kagsync.errors import ValidationError
+from kagsync.models import DEFAULT_WEIGHT
 from kagsync.roster import RosterIndex, RosterMember, list_members
 
 SCHEMES = ("points", "rank-sum", "best-percentile")
@@ -492,10 +493,11 @@ def _members(text: str) -> tuple[str, ...]:
     return tuple(json.loads(text))
 
 
-def load_boards(database: Any, competitions: Iterable[Any]) -> list[Board]:
+def load_boards(database: Any, competitions: Iterable[Any], weights: Mapping[str, float] | None = None) -> list[Board]:
     """The stored boards (benchmarks excluded) of the given competitions.
 
     Each competition's private (final) board when it is stored, else its public one.
+    ``weights`` (competition slug -> weight in the event) default to 1.
     """
     boards = []
     for competition in competitions:
@@ -506,7 +508,8 @@ def load_boards(database: Any, competitions: Iterable[Any]) -> list[Board]:
             (competition.id, "private" if final else "public"),
         )
         entries = [BoardEntry(rank, name, _members(members)) for rank, name, members in rows]
-        boards.append(Board(competition.slug, competition.title, competition.weight, entries, final))
+        weight = (weights or {}).get(competition.slug, DEFAULT_WEIGHT)
+        boards.append(Board(competition.slug, competition.title, weight, entries, final))
     return boards
 
 
@@ -524,7 +527,8 @@ def event_standings(
     competitions = repository.list_competitions(event=found.slug)
     roster = list_members(repository.db, found.id)
     return compute_standings(
-        load_boards(repository.db, competitions), scheme, event=found.slug, roster=roster,
+        load_boards(repository.db, competitions, repository.event_weights(found.slug)), scheme, event=found.slug,
+        roster=roster,
         everyone=everyone, group=group,
     )
 

@@ -31,8 +31,8 @@ def test_newcomer_flow(cli):
 
     data = cli.json("competition", "list")
     assert [c["slug"] for c in data] == ["house-prices-advanced-regression-techniques", "titanic"]
-    assert data[0]["lower_is_better"] is True and data[0]["event"] == "neural-night-2025"
-    assert {"slug", "title", "status", "event", "start", "end", "lower_is_better", "entry_count",
+    assert data[0]["lower_is_better"] is True and data[0]["events"] == ["neural-night-2025"]
+    assert {"slug", "title", "status", "events", "start", "end", "lower_is_better", "entry_count",
             "last_synced_at", "last_sync_status"} <= set(data[0])
 
     events = cli.json("event", "list")
@@ -53,7 +53,8 @@ def test_edit_and_remove(cli):
     cli("competition", "add", "titanic", "--no-sync")
     assert cli("competition", "edit", "titanic", "--event", "night", "--lower-is-better", "--weight", "2").exit_code == 0
     shown = cli.json("competition", "show", "titanic")
-    assert (shown["event"], shown["lower_is_better"], shown["weight"]) == ("night", True, 2.0)
+    assert (shown["events"], shown["lower_is_better"]) == (["night"], True)
+    assert cli.json("event", "show", "night")["competitions"][0]["weight"] == 2.0
     assert cli("event", "edit", "night", "--title", "Club Night", "--description", "x").exit_code == 0
     assert cli.json("event", "show", "night")["title"] == "Club Night"
 
@@ -188,9 +189,10 @@ def test_values_that_overflow_are_refused(cli, args, fragment):
 
 
 def test_infinite_weight_is_refused(cli):
-    cli("competition", "add", "titanic", "--no-sync")
+    cli("event", "add", "Night", "--slug", "night")
+    cli("competition", "add", "titanic", "--event", "night", "--no-sync")
     one_line_error(cli("competition", "edit", "titanic", "--weight", "inf"), "got inf")
-    assert cli.json("competition", "show", "titanic")["weight"] == 1.0
+    assert cli.json("event", "show", "night")["competitions"][0]["weight"] == 1.0
 
 
 def test_markup_in_a_title_is_shown_as_written(cli):

@@ -109,7 +109,7 @@ def check_fits(result, width: int, expected: list[str]) -> list[str]:
 
 TABLES = {
     "competition list": (["competition", "list"],
-                         ["Slug", "Title", "Event", "Status", "Start", "End", "Better", "Entries", "Last synced", "Sync"]),
+                         ["Slug", "Title", "Events", "Status", "Start", "End", "Better", "Entries", "Last synced", "Sync"]),
     "event list": (["event", "list"], ["Slug", "Title", "Start", "End", "Competitions"]),
     "event show": (["event", "show", "neural-night-2025"], ["Field", "Value", "Slug", "Title", "Status", "Sync"]),
     "competition show": (["competition", "show", LONG], ["Field", "Value"]),
@@ -152,7 +152,7 @@ def test_import_dry_run_and_sync_summary_fit(club, tmp_path, width):
 def test_the_80_column_competition_list_says_what_it_left_out(club):
     result = club("competition", "list", env=tty(80))
     text = " ".join(result.stdout.split())
-    assert "Not shown at 80 columns: Event, Start, End, Better, Last synced" in text
+    assert "Not shown at 80 columns: Events, Start, End, Better, Last synced" in text
     assert f"{LONG[:22]}" in result.stdout  # the slug wraps at a hyphen, never mid-word
     wide = club("competition", "list", env=tty(200))
     assert LONG in wide.stdout and "Not shown" not in wide.stdout
@@ -226,7 +226,7 @@ def test_a_pipe_gets_tab_separated_text_with_every_row(club):
     assert all(line.count("\t") == 6 for line in lines)
     assert "…" not in result.stdout and "─" not in result.stdout
     listed = club("competition", "list").stdout.splitlines()
-    assert listed[0].startswith("Slug\tTitle\tEvent\tStatus")
+    assert listed[0].startswith("Slug\tTitle\tEvents\tStatus")
     assert len(listed) == 4
     assert any(line.startswith(f"{LONG}\tHouse Prices - Advanced Regression Techniques\t") for line in listed)
     standings = club("event", "standings", "neural-night-2025").stdout.splitlines()

@@ -52,7 +52,7 @@ def test_import_the_examples_creates_and_syncs_everything(cli):
     status = {c["slug"]: c["status"] for c in competitions}
     # The closed one's status follows its dates (from winter-cup-2026.json), and its final board is stored.
     assert status == {**{slug: "ongoing" for slug in EXAMPLE_SLUGS}, "winter-cup-2026": "completed"}
-    assert all(c["event"] == "neural-night-2025" for c in competitions)
+    assert all(c["events"] == ["neural-night-2025"] for c in competitions)
     assert all(c["last_sync_status"] == "ok" and c["entry_count"] > 0 for c in competitions)
     assert {c["slug"]: c["lower_is_better"] for c in competitions}["house-prices-advanced-regression-techniques"]
     assert {c["slug"]: c["private_released"] for c in competitions}["winter-cup-2026"]

@@ -25,8 +25,8 @@ def test_full_schema(database):
     assert tables == {
         "events": ["id", "slug", "title", "description", "start", "end", "created_at", "updated_at"],
         "competitions": [
-            "id", "slug", "title", "description", "event_id", "status", "start", "end",
-            "lower_is_better", "weight", "created_at", "updated_at", "last_synced_at",
+            "id", "slug", "title", "description", "status", "start", "end",
+            "lower_is_better", "created_at", "updated_at", "last_synced_at",
             "last_attempt_at", "last_sync_status", "last_sync_error", "entry_count", "metric",
             "team_count", "max_team_size", "reward", "category", "merger_deadline",
             "details_fetched_at", "private_released_at", "private_synced_at", "user_fields", "private_checked_at",
@@ -54,10 +54,12 @@ def test_full_schema(database):
         "notifications": [
             "id", "target_id", "change_key", "payload", "status", "attempts", "error", "created_at", "sent_at",
         ],
+        "event_competitions": ["event_id", "competition_id", "weight", "added_at"],
     }
     assert database.utils.view_names() == ["entry_members"]
     fks = {(fk.table, fk.column, fk.other_table) for name in tables for fk in database.utils[name].foreign_keys}
-    assert ("competitions", "event_id", "events") in fks
+    assert ("event_competitions", "event_id", "events") in fks
+    assert ("event_competitions", "competition_id", "competitions") in fks
     assert ("entries", "competition_id", "competitions") in fks
     assert ("sync_runs", "competition_id", "competitions") in fks
 
@@ -77,7 +79,9 @@ def test_migrates_an_existing_version_1_database_in_place(db_path):
 
     upgraded = dbmod.connect(db_path)
     assert dbmod.schema_version(upgraded) == dbmod.SCHEMA_VERSION
-    row = upgraded.conn.execute("SELECT slug, title, event_id, weight FROM competitions").fetchone()
+    row = upgraded.conn.execute(
+        "SELECT c.slug, c.title, ec.event_id, ec.weight FROM competitions c JOIN event_competitions ec ON ec.competition_id = c.id"
+    ).fetchone()
     assert row == ("titanic", "Titanic", 1, 1.0)
     assert "entries" in upgraded.utils.table_names()
 
@@ -212,3 +216,22 @@ def test_read_mode_cannot_write(database):
     assert reader.readonly
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         reader.conn.execute("INSERT INTO events (slug, title, created_at, updated_at) VALUES ('a', 'A', 't', 't')")
+
+
+def test_version_6_links_and_weights_become_event_competitions_and_ids_stay_unused(db_path):
+    db_path.parent.mkdir(parents=True)
+    old = dbmod.connect(db_path, migrate_schema=False)
+    dbmod.migrate(old, target=6)
+    conn = old.conn
+    conn.execute("INSERT INTO events (slug, title, created_at, updated_at) VALUES ('night', 'Night', 't', 't')")
+    for slug, event, weight in (("a", 1, 2.5), ("b", None, 1.0), ("gone", 1, 1.0)):
+        conn.execute("INSERT INTO competitions (slug, title, event_id, weight, created_at, updated_at)"
+                     " VALUES (?, ?, ?, ?, 't', 't')", (slug, slug, event, weight))
+    conn.execute("DELETE FROM competitions WHERE slug = 'gone'")  # its id (3) must never come back
+    conn.close()
+    upgraded = dbmod.connect(db_path)
+    links = upgraded.query("SELECT event_id, competition_id, weight FROM event_competitions ORDER BY competition_id")
+    assert links == [{"event_id": 1, "competition_id": 1, "weight": 2.5}]
+    now = "2026-01-01T00:00:00Z"
+    upgraded.conn.execute("INSERT INTO competitions (slug, title, created_at, updated_at) VALUES ('c', 'c', ?, ?)", (now, now))
+    assert upgraded.query("SELECT id FROM competitions WHERE slug = 'c'") == [{"id": 4}]

@@ -248,8 +248,8 @@ def test_private_check_pace():
     from kagsync.models import Competition
 
     def competition(**changes):
-        base = dict(id=1, slug="c", title="c", description=None, event=None, status="completed", start=None,
-                    end="2025-01-01T00:00:00Z", lower_is_better=False, weight=1.0, created_at="", updated_at="",
+        base = dict(id=1, slug="c", title="c", description=None, events=(), status="completed", start=None,
+                    end="2025-01-01T00:00:00Z", lower_is_better=False, created_at="", updated_at="",
                     last_synced_at=None, last_attempt_at=None, last_sync_status=None, last_sync_error=None,
                     entry_count=None)
         base.update(changes)

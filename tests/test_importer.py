@@ -134,7 +134,7 @@ def test_dry_run_writes_nothing_and_describes_each_line(repo, database, hook, tm
     assert (rows["new"].action, rows["new"].would_sync) == ("new", True)
     assert rows["old"].action == "updated" and rows["old"].would_sync
     assert rows["old"].changes == {
-        "title": ("Old", "Old renamed"), "event": (None, "night"), "status": ("upcoming", "ongoing")}
+        "title": ("Old", "Old renamed"), "events": (None, "night"), "status": ("upcoming", "ongoing")}
     assert (rows["same"].action, rows["same"].changes, rows["same"].would_sync) == ("unchanged", {}, False)
     assert result.plan.events_to_create == ["fresh"]
 
@@ -170,16 +170,17 @@ def test_update_touches_only_the_columns_and_cells_given(repo, hook, tmp_path):
     result = import_file(repo, path)
     assert result.plan.rows[0].record == {"slug": "titanic", "status": "ongoing"}
     c = repo.get_competition("titanic")
-    assert (c.title, c.event, c.start, c.end, c.description, c.lower_is_better, c.weight, c.status) == (
-        "Titanic", "night", "2025-03-01T00:00:00Z", "2025-03-09T00:00:00Z", "Warm-up", True, 2.0, "ongoing")
+    assert (c.title, c.events, c.start, c.end, c.description, c.lower_is_better, c.status) == (
+        "Titanic", ("night",), "2025-03-01T00:00:00Z", "2025-03-09T00:00:00Z", "Warm-up", True, "ongoing")
+    assert repo.competition_weights("titanic") == {"night": 2.0}
     assert hook.calls == [[("titanic", "import")]]  # status changed into a sync status
 
     # Empty cells leave stored values alone too; a given end is checked against the stored start.
     path = write(tmp_path, "slug,title,event,description,lower_is_better,end\ntitanic,,,,,2025-03-10\n")
     import_file(repo, path)
     c = repo.get_competition("titanic")
-    assert (c.title, c.event, c.description, c.lower_is_better, c.end) == (
-        "Titanic", "night", "Warm-up", True, "2025-03-10T00:00:00Z")
+    assert (c.title, c.events, c.description, c.lower_is_better, c.end) == (
+        "Titanic", ("night",), "Warm-up", True, "2025-03-10T00:00:00Z")
     path = write(tmp_path, "slug,end\ntitanic,2025-02-01\n")
     with pytest.raises(ImportValidationError, match="line 2: end 2025-02-01T00:00:00Z is before start"):
         import_file(repo, path)
@@ -199,8 +200,8 @@ def test_events_default_unknown_and_created(repo, database, tmp_path):
 
     result = import_file(repo, path, event="main", create_events=True, dry_run=False)
     assert sorted(result.events_created) == ["main", "other"]
-    assert {c.slug: c.event for c in repo.list_competitions()} == {
-        "titanic": "main", "spaceship-titanic": "other", "nlp": "night"}
+    assert {c.slug: c.events for c in repo.list_competitions()} == {
+        "titanic": ("main",), "spaceship-titanic": ("other",), "nlp": ("night",)}
     assert repo.get_event("other").title == "other"
 
     # --create-events never creates an event no line uses, and checks its slug.
@@ -226,10 +227,12 @@ def test_a_competition_added_meanwhile_keeps_what_the_file_does_not_give(repo, t
     plan = read_import(path, repo)
     assert plan.rows[0].action == "new"
     # Another process adds it between the check and the write.
-    repo.add_competition("titanic", title="Titanic!", weight=3, lower_is_better=True, sync=False)
+    repo.add_event("Night", slug="night")
+    repo.add_competition("titanic", title="Titanic!", event="night", weight=3, lower_is_better=True, sync=False)
     apply_import(repo, plan, sync=False)
     stored = repo.get_competition("titanic")
-    assert (stored.title, stored.weight, stored.lower_is_better, stored.status) == ("Titanic!", 3.0, True, "ongoing")
+    assert (stored.title, stored.lower_is_better, stored.status) == ("Titanic!", True, "ongoing")
+    assert repo.competition_weights("titanic") == {"night": 3.0}
 
 
 def test_reimport_finishes_the_syncs_an_interrupted_import_never_did(repo, database, hook, tmp_path):

@@ -493,7 +493,7 @@ def test_apprise_targets(club, monkeypatch):
 def many_events(competitions=15, per=30):
     return [
         notify._event(
-            "top", f"top:c{c}:{i}", notify._Competition(c, f"c{c}", f"Competition {c} " + "x" * 300, None, None,
+            "top", f"top:c{c}:{i}", notify._Competition(c, f"c{c}", f"Competition {c} " + "x" * 300, (), (),
                                                         "ongoing", None, None),
             f"@everyone **Team {i}** entered the top 10 at #{i} " + "y" * 200,
         )

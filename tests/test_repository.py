@@ -33,16 +33,34 @@ def test_remove_event_refuses_with_competitions_unless_cascade(repo):
     repo.add_competition("titanic", event="night", sync=False)
     with pytest.raises(ValidationError, match="still has 1 competition"):
         repo.remove_event("night")
-    assert repo.get_competition("titanic").event == "night"
+    assert repo.get_competition("titanic").events == ("night",)
     assert repo.remove_event("night", cascade=True) == 1
     assert repo.list_competitions() == []
+
+
+def test_a_competition_in_several_events_with_a_weight_in_each(repo):
+    repo.add_event("Practice", slug="practice")
+    repo.add_event("League", slug="league")
+    repo.add_competition("titanic", event="practice", sync=False)
+    both = repo.edit_competition("titanic", add_events=["league"])
+    assert both.events == ("league", "practice")
+    with pytest.raises(ValidationError, match="in 2 events"):
+        repo.edit_competition("titanic", weight=2)
+    repo.edit_competition("titanic", event="league", weight=2)
+    assert repo.competition_weights("titanic") == {"league": 2.0, "practice": 1.0}
+    assert repo.event_weights("league") == {"titanic": 2.0}
+    # Removing one event keeps the competition in the other; cascade removes only what is left alone.
+    assert repo.remove_event("practice", cascade=True) == 0
+    assert repo.get_competition("titanic").events == ("league",)
+    repo.edit_competition("titanic", remove_events=["league"])
+    assert repo.get_competition("titanic").events == ()
 
 
 def test_competition_add_from_url_and_defaults(repo):
     saved = repo.add_competition("https://www.kaggle.com/competitions/spaceship-titanic", sync=False)
     c = saved.competition
-    assert (c.slug, c.title, c.status, c.event, c.lower_is_better, c.weight) == (
-        "spaceship-titanic", "spaceship-titanic", "upcoming", None, False, 1.0)
+    assert (c.slug, c.title, c.status, c.events, c.lower_is_better) == (
+        "spaceship-titanic", "spaceship-titanic", "upcoming", (), False)
     assert saved.created
 
 
@@ -75,9 +93,9 @@ def test_edit_competition(repo):
     repo.add_event("A", slug="a")
     repo.add_competition("titanic", event="a", sync=False)
     edited = repo.edit_competition("titanic", title="Titanic", lower_is_better=True, weight=2, start="2025-01-01")
-    assert (edited.title, edited.lower_is_better, edited.weight, edited.start) == (
-        "Titanic", True, 2.0, "2025-01-01T00:00:00Z")
-    assert repo.edit_competition("titanic", event="").event is None
+    assert (edited.title, edited.lower_is_better, edited.start) == ("Titanic", True, "2025-01-01T00:00:00Z")
+    assert repo.competition_weights("titanic") == {"a": 2.0}
+    assert repo.edit_competition("titanic", remove_events=["a"]).events == ()
     with pytest.raises(ValidationError, match="weight"):
         repo.edit_competition("titanic", weight=-1)
 
@@ -142,7 +160,7 @@ def test_set_status_only_if_is_checked_on_the_fresh_row(repo, hook):
 def test_import_creates_new_events_in_the_same_transaction(repo):
     record = repo.validate_competition("titanic", event="night", known_events=["night"])
     [saved] = repo.import_competitions([record], new_events=["night"], sync=False)
-    assert saved.competition.event == "night"
+    assert saved.competition.events == ("night",)
     assert repo.get_event("night").title == "night"
     with pytest.raises(ValidationError):
         repo.import_competitions([repo.validate_competition("other")], new_events=["Bad Slug"])

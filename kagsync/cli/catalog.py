@@ -147,7 +147,8 @@ def event_show(
         found = ks.event(event)
         competitions = ks.competitions(event=event)
     if json_output:
-        print_json({**found.to_dict(), "competitions": [c.to_dict() for c in competitions]})
+        weights = ks.event_weights(found.slug)
+        print_json({**found.to_dict(), "competitions": [{**c.to_dict(), "weight": weights[c.slug]} for c in competitions]})
         return
     table(
         f"Event {found.slug}",
@@ -215,7 +216,7 @@ FIELD_COLUMNS = [Col("Field", 0, "short"), Col("Value", 0, "long")]
 COMPETITION_COLUMNS = [
     Col("Slug", 0, "key"),
     Col("Title", 2),
-    Col("Event", 2),
+    Col("Events", 2),
     Col("Status", 0, "short"),
     Col("Start", 4, "time"),
     Col("End", 4, "time"),
@@ -234,7 +235,7 @@ def _competition_table(competitions: list[Competition], *, title: str = "Competi
             (
                 c.slug,
                 c.title,
-                c.event,
+                ", ".join(c.events),
                 c.status,
                 c.start,
                 c.end,
@@ -255,9 +256,12 @@ def competition_add(
         str, typer.Argument(help="Kaggle slug or any Kaggle URL of the competition.", metavar="SLUG", show_default=False)
     ],
     title: Annotated[str | None, typer.Option("--title", help="Title (default: the slug).", metavar="TEXT")] = None,
-    event: Annotated[
-        str | None,
-        typer.Option("--event", help="Event slug it belongs to.", metavar="EVENT", autocompletion=complete_event),
+    events: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--event", help="An event it belongs to (repeat for several).", metavar="EVENT",
+            autocompletion=complete_event, show_default=False,
+        ),
     ] = None,
     status: Annotated[
         str | None,
@@ -297,7 +301,7 @@ def competition_add(
             slug_or_url,
             sync=not no_sync,  # the status is checked by the library, like every value
             title=title,
-            event=event,
+            events=events or [],
             status=status,
             start=start,
             end=end,
@@ -356,7 +360,9 @@ def competition_show(
     Example:
       kagsync competition show titanic --json
     """
-    c = get_state(ctx).api(mode="read").competition(slug)
+    ks = get_state(ctx).api(mode="read")
+    c = ks.competition(slug)
+    weights = ks.competition_weights(c.slug)
     if json_output:
         print_json(c.to_dict())
         return
@@ -366,12 +372,14 @@ def competition_show(
         [
             ("title", c.title),
             ("url", c.url),
-            ("event", c.event),
+            ("events", ", ".join(c.events)),
             ("status", c.status),
             ("start", c.start),
             ("end", c.end),
             ("better", "lower" if c.lower_is_better else "higher"),
-            ("weight", f"{c.weight:g}"),
+            ("weights", ", ".join(f"{event} {weight:g}" for event, weight in sorted(weights.items()))),
+            ("metric", c.metric),
+            ("final board", c.private_synced_at or ("released" if c.private_released else None)),
             ("description", c.description),
             ("entries", c.entry_count),
             ("last synced", c.last_synced_at),
@@ -387,10 +395,18 @@ def competition_edit(
     ctx: typer.Context,
     slug: SlugArgument,
     title: Annotated[str | None, typer.Option("--title", help="New title.", metavar="TEXT")] = None,
-    event: Annotated[
-        str | None,
+    events: Annotated[
+        list[str] | None,
         typer.Option(
-            "--event", help="Move to this event ('' detaches it).", metavar="EVENT", autocompletion=complete_event
+            "--event", help="Put it in this event too (repeatable); with --weight: the event the weight is for.",
+            metavar="EVENT", autocompletion=complete_event, show_default=False,
+        ),
+    ] = None,
+    remove_events: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--remove-event", help="Take it out of this event (repeatable).", metavar="EVENT",
+            autocompletion=complete_event, show_default=False,
         ),
     ] = None,
     start: StartOption = None,
@@ -401,19 +417,26 @@ def competition_edit(
         typer.Option("--lower-is-better/--higher-is-better", help="Score direction.", show_default=False),
     ] = None,
     weight: Annotated[
-        float | None, typer.Option("--weight", help="Weight in event standings (default 1).", metavar="NUMBER")
+        float | None,
+        typer.Option(
+            "--weight", help="Weight in the event's standings (default 1); name the event with --event when it is in several.",
+            metavar="NUMBER",
+        ),
     ] = None,
 ) -> None:
     """Change a competition's fields (does not sync; use set-status or sync).
 
     \b
     Example:
-      kagsync competition edit house-prices --lower-is-better --weight 2
+      kagsync competition edit house-prices --event spring-league --weight 2
     """
+    named = events or []
     updated = get_state(ctx).api().edit_competition(
         slug,
         title=title,
-        event=event,
+        event=named[0] if weight is not None and len(named) == 1 else None,
+        add_events=named,
+        remove_events=remove_events or [],
         start=start,
         end=end,
         description=description,
