@@ -217,7 +217,8 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT entries.competition_id, entries.board, entries.team_id, entries.team_name,
                json_each.value AS username
         FROM entries, json_each(entries.members);
-    """,    # 5: which competition fields the user set (a refresh from Kaggle updates only the
+    """,
+    # 5: which competition fields the user set (a refresh from Kaggle updates only the
     # others); an event's roster of members; notification targets and the delivery
     # record that makes each change announced once.
     """
@@ -258,7 +259,8 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (target_id, change_key)
     );
     CREATE INDEX notifications_pending ON notifications(status) WHERE status != 'sent';
-    """,    # 6: when the private board was last looked for, so that `watch --once` from cron
+    """,
+    # 6: when the private board was last looked for, so that `watch --once` from cron
     # asks Kaggle at most once per private_check_interval.
     """
     ALTER TABLE competitions ADD COLUMN private_checked_at TEXT;
