@@ -566,11 +566,21 @@ class Kagsync(ClubMixin):
 
         return movement_basis(self.database, self.competition(slug), board or self.default_board(slug))
 
-    def history(self, slug: str) -> list[Row]:
-        """The board at each successful sync, oldest first."""
+    def history(
+        self, slug: str, *, board: Board | None = None, limit: int | None = None, every_sync: bool = False
+    ) -> list[Row]:
+        """The board at each successful sync where it changed, newest first.
+
+        A sync that changed nothing (a quiet board re-synced by ``watch``) is left out
+        unless ``every_sync``; ``limit`` keeps the newest ones.
+        """
         from kagsync.views import board_history
 
-        return board_history(self.database, self.competition(slug))
+        syncs = board_history(self.database, self.competition(slug), board or self.default_board(slug))
+        if not every_sync:
+            syncs = [s for s in syncs if s["created"] or s["updated"] or s["removed"]]
+        syncs.reverse()
+        return syncs if limit is None else syncs[:limit]
 
     def team_history(self, slug: str, team: str) -> Row:
         """One team's rank and score at every sync where either changed."""

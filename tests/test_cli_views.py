@@ -94,11 +94,16 @@ def test_history_of_a_digit_like_name_is_not_a_crash(synced):
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
 
 
-def test_history(synced):
+def test_history(synced, tmp_path):
     board = synced.json("history", "comp")
     assert [(s["synced_at"], s["entries"], s["top_score"]) for s in board["syncs"]] == [
-        (SYNC_TIMES[0], 4, "0.91000"), (SYNC_TIMES[1], 4, "0.92500"), (SYNC_TIMES[2], 6, "0.95000"),
-    ]
+        (SYNC_TIMES[2], 6, "0.95000"), (SYNC_TIMES[1], 4, "0.92500"), (SYNC_TIMES[0], 4, "0.91000"),
+    ]  # newest first
+    assert len(synced.json("history", "comp", "--limit", "1")["syncs"]) == 1
+    # A sync that changed nothing (watch re-syncing a quiet board) is not history.
+    same = write_zip(tmp_path / "same.zip", csv_c(BOARD_3), slug="comp")
+    assert synced("sync", "comp", "--from", str(same)).exit_code == 0
+    assert len(synced.json("history", "comp")["syncs"]) == 3
     team = synced.json("history", "comp", "--team", "alpha")
     assert [(c["rank"], c["score"]) for c in team["changes"]] == [(1, "0.91000"), (2, "0.91000"), (3, "0.91000")]
     result = synced("history", "comp", "--team", "Gamma, Inc", env=TTY)

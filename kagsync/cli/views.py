@@ -38,6 +38,9 @@ from kagsync.cli.render import (
 from kagsync.errors import KagsyncError, NotFoundError, ValidationError
 from kagsync.models import MAX_COUNT
 
+# `history` on a terminal shows the newest syncs only (--limit N, --all).
+HISTORY_LIMIT = 20
+
 if TYPE_CHECKING:
     from kagsync.api import Kagsync
 
@@ -245,14 +248,21 @@ def history_command(
         str | None,
         typer.Option("--team", help="A team id or name: its rank and score at each sync where they changed.", metavar="TEAM"),
     ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", help="The newest N syncs (default: 20 on a terminal, all otherwise).",
+                     min=1, max=MAX_COUNT, metavar="N", show_default=False),
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every sync where the board changed.")] = False,
     json_output: JsonOption = False,
     csv_output: CsvOption = False,
 ) -> None:
-    """Show a board's history: its size and top score per sync, or one team's ranks.
+    """Show a board's history: its size and top score at each sync where it changed, or one team's ranks.
 
-    Only syncs where something changed are kept for a team, so the list stays short
-    even for a board synced every few minutes. A name matching several teams is an
-    error: give the team id (see `kagsync leaderboard SLUG --team NAME`).
+    Newest first; syncs that changed nothing (a quiet board re-synced by watch) are left
+    out, so the list stays short even for a board synced every few minutes. A name
+    matching several teams is an error: give the team id (see `kagsync leaderboard SLUG
+    --team NAME`).
 
     \b
     Example:
@@ -264,7 +274,8 @@ def history_command(
     ks = _reading(ctx)
     competition = ks.competition(slug)
     if team is None:
-        syncs: list[dict[str, Any]] = ks.history(competition.slug)
+        shown = None if every or (limit is None and not is_terminal()) else (limit or HISTORY_LIMIT)
+        syncs: list[dict[str, Any]] = ks.history(competition.slug, limit=shown)
         if json_output:
             print_json({"competition": competition.slug, "syncs": syncs})
             return
@@ -272,7 +283,7 @@ def history_command(
             print_csv(list(syncs[0]) if syncs else HISTORY_CSV_FIELDS, syncs)
             return
         table(
-            f"{competition.title}: the board at each sync",
+            f"{competition.title}: the board at each sync where it changed, newest first",
             BOARD_HISTORY_COLUMNS,
             [(s["synced_at"], s["entries"], s["top_score"], s["created"], s["updated"], s["removed"]) for s in syncs],
             caption=None if syncs else "No successful sync yet.",
