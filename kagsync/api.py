@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from kagsync import db as dbmod
 from kagsync.club import ClubMixin
-from kagsync.errors import AlreadyExistsError, KagsyncError, ValidationError
+from kagsync.errors import AlreadyExistsError, KagsyncError, NoBoardError, ValidationError
 from kagsync.final import (
     DETAIL_ONLY_COLUMNS,
     PrivateCheck,
@@ -368,7 +368,7 @@ class Kagsync(ClubMixin):
         """Public rank → private rank of every team on both boards, and the shake-up figures."""
         from kagsync.views import shakeup
 
-        return shakeup(self.database, self.competition(slug), top=top)
+        return shakeup(self.database, self.require_board(slug), top=top)
 
     def default_board(self, slug: str) -> Board:
         """The board shown by default: the private (final) one once stored, else the public one."""
@@ -556,9 +556,23 @@ class Kagsync(ClubMixin):
         """
         from kagsync.views import leaderboard_entries
 
+        competition = self.require_board(slug)
         return leaderboard_entries(
-            self.database, self.competition(slug), top=top, team=team, user=user, board=board or self.default_board(slug)
+            self.database, competition, top=top, team=team, user=user, board=board or self.default_board(slug)
         )
+
+    def require_board(self, slug: str) -> Competition:
+        """The competition, or :class:`NoBoardError` when no board of it was ever stored.
+
+        ``leaderboard``, ``movers``, ``history`` and ``shakeup`` all need one, and all
+        say so the same way.
+        """
+        competition = self.competition(slug)
+        if competition.last_synced_at is None and competition.private_synced_at is None:
+            raise NoBoardError(
+                f"{competition.slug} has no stored leaderboard yet: run kagsync sync {competition.slug}"
+            )
+        return competition
 
     def movement_basis(self, slug: str, *, board: Board | None = None) -> Row:
         """Which syncs the board's movement compares (the latest and the one before)."""
@@ -576,7 +590,7 @@ class Kagsync(ClubMixin):
         """
         from kagsync.views import board_history
 
-        syncs = board_history(self.database, self.competition(slug), board or self.default_board(slug))
+        syncs = board_history(self.database, self.require_board(slug), board or self.default_board(slug))
         if not every_sync:
             syncs = [s for s in syncs if s["created"] or s["updated"] or s["removed"]]
         syncs.reverse()
@@ -592,7 +606,7 @@ class Kagsync(ClubMixin):
         """Climbers, fallers, new and departed teams since the previous sync (or ``since``)."""
         from kagsync.views import movers
 
-        return movers(self.database, self.competition(slug), since=since, limit=limit)
+        return movers(self.database, self.require_board(slug), since=since, limit=limit)
 
     def standings(
         self, event: str, *, scheme: str | None = None, everyone: bool = False, group: str | None = None

@@ -149,3 +149,9 @@ class UnknownCompetitionError(ValidationError):
     """Kaggle has no competition with this slug: nothing is saved."""
 
     kind: ErrorKind = "not_found"
+
+
+class NoBoardError(KagsyncError):
+    """A view that needs a stored board, of a competition never synced successfully."""
+
+    kind: ErrorKind = "not_found"

@@ -140,7 +140,8 @@ def test_movers(synced):
     once = synced("movers", "solo", env=TTY)
     assert once.exit_code == 0 and "nothing to compare yet" in once.stdout
     assert synced("competition", "add", "fresh", "--no-sync").exit_code == 0
-    one_line_error(synced("movers", "fresh"), 1, "fresh has no successful sync yet")
+    for command in ("movers", "leaderboard", "history", "shakeup"):  # one message, one exit code for all
+        one_line_error(synced(command, "fresh"), 1, "fresh has no stored leaderboard yet: run kagsync sync fresh")
 
 
 def test_movers_bad_since(synced):

@@ -381,8 +381,6 @@ def movers_command(
     ks = _reading(ctx)
     competition = ks.competition(slug)
     result: dict[str, Any] = ks.movers(competition.slug, since=since_iso, limit=limit)
-    if result["latest"] is None:
-        raise KagsyncError(f"{competition.slug} has no successful sync yet: run kagsync sync {competition.slug}")
     if json_output:
         print_json(result)
         return
