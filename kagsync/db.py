@@ -7,7 +7,7 @@ This module owns the schema. Each migration upgrades an existing database in pla
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -327,9 +327,140 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE competitions_v7 RENAME TO competitions;
     CREATE INDEX competitions_status ON competitions(status);
     """,
+    # 8: history that costs what changed (see kagsync/history.py). entry_changes keeps
+    # what a team did itself (appeared after the board's first sync, left, changed its
+    # score, name or submission count), with its previous name; every rank, including
+    # those that moved only because others passed, is kept in rank_frames. Rows of
+    # teams that only moved (passive = 1) are kept for each board's latest run only,
+    # for notifications. Existing change records are converted by replaying them
+    # (_convert_history, run next).
+    """
+    ALTER TABLE entry_changes ADD COLUMN previous_team_name TEXT;
+    ALTER TABLE entry_changes ADD COLUMN submission_count INTEGER;
+    ALTER TABLE entry_changes ADD COLUMN passive INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE rank_frames (
+        run_id INTEGER PRIMARY KEY REFERENCES sync_runs(id) ON DELETE CASCADE,
+        competition_id INTEGER NOT NULL REFERENCES competitions(id) ON DELETE CASCADE,
+        board TEXT NOT NULL CHECK (board IN ('public', 'private')),
+        teams INTEGER NOT NULL,
+        delta BLOB,
+        keyframe BLOB,
+        CHECK (delta IS NOT NULL OR keyframe IS NOT NULL)
+    );
+    CREATE INDEX rank_frames_board ON rank_frames(competition_id, board, run_id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _convert_history(conn: sqlite3.Connection) -> None:
+    """Migration 8's data step: rebuild every board's history in the new form.
+
+    Each board's ok runs are replayed in order from their change records (which held
+    every rank change): the ranks after each run become its frame; records of a rank
+    that moved only because others passed are dropped, as are the 'new' records of a
+    board's first sync (its keyframe lists those teams); a record whose team changed
+    its name gets the previous one. The stored board is the truth for the ranks after
+    the last run.
+    """
+    from kagsync import history
+
+    boards = conn.execute(
+        "SELECT DISTINCT competition_id, board FROM sync_runs WHERE status = 'ok' ORDER BY competition_id, board"
+    ).fetchall()
+    for competition_id, board in boards:
+        _convert_board(conn, history, competition_id, board)
+
+
+def _convert_board(conn: sqlite3.Connection, history: Any, competition_id: int, board: str) -> None:  # noqa: C901
+    runs = [row[0] for row in conn.execute(
+        "SELECT id FROM sync_runs WHERE competition_id = ? AND board = ? AND status = 'ok' ORDER BY id",
+        (competition_id, board),
+    )]
+    records: dict[int, list[tuple[Any, ...]]] = {}
+    for row in conn.execute(
+        """SELECT ch.run_id, ch.team_id, ch.kind, ch.team_name, ch.rank, ch.score, ch.previous_score
+           FROM entry_changes ch JOIN sync_runs r ON r.id = ch.run_id
+           WHERE ch.competition_id = ? AND r.board = ? ORDER BY ch.run_id, ch.team_id""",
+        (competition_id, board),
+    ):
+        records.setdefault(row[0], []).append(row[1:])
+    stored = dict(conn.execute(
+        "SELECT team_id, rank FROM entries WHERE competition_id = ? AND board = ?", (competition_id, board)
+    ))
+    state: dict[int, int] = {}
+    names: dict[int, str] = {}
+    drop: list[tuple[int, int]] = []
+    moved_only: dict[int, list[tuple[int, int]]] = {}
+    renamed: list[tuple[str, int, int]] = []
+    last_frame = 0
+    since_keyframe = keyframe_size = deltas = 0
+    for index, run_id in enumerate(runs):
+        was_empty = not state
+        after = dict(state)
+        movers: list[int] = []
+        for team_id, kind, name, rank, score, previous_score in records.get(run_id, []):
+            if kind == "removed":
+                after.pop(team_id, None)
+                names.setdefault(team_id, name)
+                continue
+            after[team_id] = rank
+            previous_name = names.get(team_id)
+            names[team_id] = name
+            if kind == "new":
+                if was_empty:
+                    drop.append((run_id, team_id))
+                continue
+            if score != previous_score:
+                movers.append(team_id)
+            if previous_name is not None and previous_name != name:
+                renamed.append((previous_name, run_id, team_id))
+            elif score == previous_score:
+                moved_only.setdefault(run_id, []).append((run_id, team_id))
+        if index == len(runs) - 1:
+            after = stored
+        if after == state:
+            continue
+        added = {team: rank for team, rank in after.items() if team not in state}
+        removed = {team: rank for team, rank in state.items() if team not in after}
+        moved = {team: (state[team], rank) for team, rank in after.items() if team in state and state[team] != rank}
+        before = state
+
+        def old_order(lo: int, hi: int, before: dict[int, int] = before) -> list[tuple[int, int]]:
+            return [(team, rank) for rank, team in sorted((r, t) for t, r in before.items() if lo <= r <= hi)]
+
+        delta = None
+        if not was_empty:
+            delta = history.encode_delta(history.build_delta(
+                added=added, removed=removed, moved=moved, movers=movers, old_order=old_order,
+            ))
+        keyframe = None
+        if after and (
+            delta is None or deltas + 1 >= history.KEYFRAME_MAX_DELTAS or since_keyframe + len(delta) >= keyframe_size
+        ):
+            keyframe = history.encode_keyframe(sorted(after.items()))
+            since_keyframe, keyframe_size, deltas = 0, len(keyframe), 0
+        elif delta is not None:
+            since_keyframe += len(delta)
+            deltas += 1
+        conn.execute(
+            "INSERT INTO rank_frames (run_id, competition_id, board, teams, delta, keyframe) VALUES (?, ?, ?, ?, ?, ?)",
+            (run_id, competition_id, board, len(after), delta, keyframe),
+        )
+        state = after
+        last_frame = run_id
+    for run_id, rows in moved_only.items():
+        if run_id == last_frame:
+            conn.executemany("UPDATE entry_changes SET passive = 1 WHERE run_id = ? AND team_id = ?", rows)
+        else:
+            drop.extend(rows)
+    conn.executemany("DELETE FROM entry_changes WHERE run_id = ? AND team_id = ?", drop)
+    conn.executemany("UPDATE entry_changes SET previous_team_name = ? WHERE run_id = ? AND team_id = ?", renamed)
+
+
+# Steps that need more than SQL, run right after the migration of the same number.
+_DATA_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {8: _convert_history}
 
 
 OpenMode = Literal["read", "write", "create"]
@@ -519,6 +650,8 @@ def migrate(db: Database, *, target: int = SCHEMA_VERSION) -> int:
                 for statement in _split_statements(MIGRATIONS[version]):
                     db.conn.execute(statement)
                 version += 1
+                if version in _DATA_STEPS:
+                    _DATA_STEPS[version](db.conn)
                 db.conn.execute(f"PRAGMA user_version = {version}")
             problems = db.conn.execute("PRAGMA foreign_key_check").fetchall()
             if problems:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import logging
 import os
 import shutil
@@ -25,18 +26,21 @@ import stat
 import tempfile
 import threading
 import time
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from kagsync import db as dbmod
+from kagsync import history
 from kagsync.db import Database
 from kagsync.errors import (
     CompetitionRemovedError,
     KagsyncError,
     LeaderboardFormatError,
     SourceError,
+    StoreError,
     SuspectBoardError,
     SyncBusyError,
     SyncInterruptedError,
@@ -45,6 +49,7 @@ from kagsync.leaderboard import (
     DEFAULT_MAX_COMPRESSION_RATIO,
     DEFAULT_MAX_UNCOMPRESSED_BYTES,
     iter_leaderboard_rows,
+    open_leaderboard_file,
 )
 from kagsync.models import (
     DEFAULT_JOBS,
@@ -217,6 +222,12 @@ def lock_dir(db_path: Path) -> Path:
 # -- writing a board ----------------------------------------------------------
 
 
+PARSER_VERSION = 1
+"""Part of each applied board's content key (``sync_runs.content_digest``): bump it
+whenever the same file would now be parsed into different rows, so that a board
+downloaded unchanged is parsed again once after an upgrade."""
+
+
 @dataclass
 class BoardChanges:
     """Counts of one board write."""
@@ -228,16 +239,37 @@ class BoardChanges:
     top_score: str | None
 
 
+class _Timings:
+    """Wall-clock seconds of a sync's stages, logged at its end (the benchmark reads them)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._clock = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        """Close ``stage``: the time since the previous lap is added to it."""
+        now = time.perf_counter()
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - self._clock
+        self._clock = now
+
+    def text(self) -> str:
+        return ", ".join(f"{stage} {seconds:.3f} s" for stage, seconds in self.seconds.items())
+
+
 # Page caches of the sync connection (it is closed after one sync). SQLite's default,
 # 2 MB per schema, is far smaller than a big board: staging 100,000 teams in TeamId
 # order (random in the file) then misses the cache on nearly every row, and so do the
 # diff's lookups in ``entries``. Pages are allocated as they are used, so a small board
-# costs no more than before; a million teams stay well under 300 MB of RSS.
+# costs no more than before; a million teams stay under 200 MB of RSS.
 _STAGING_CACHE_KIB = 64 * 1024
 _MAIN_CACHE_KIB = 64 * 1024
 
 
 _CHECK_EVERY_ROWS = 1 << 14
+
+# SQLite's primary result codes for "disk full" and "I/O error".
+_SQLITE_FULL = 13
+_SQLITE_IOERR = 10
 
 
 def _checked(rows: Iterable[tuple[object, ...]], stop: StopFlag | None) -> Iterator[tuple[object, ...]]:
@@ -251,6 +283,40 @@ def _checked(rows: Iterable[tuple[object, ...]], stop: StopFlag | None) -> Itera
         yield row
 
 
+def sqlite_temp_dir() -> str:
+    """The folder where SQLite puts its temporary files (as its Unix VFS picks it)."""
+    for candidate in (os.environ.get("SQLITE_TMPDIR"), os.environ.get("TMPDIR"), "/var/tmp", "/usr/tmp", "/tmp"):
+        if candidate and os.path.isdir(candidate) and os.access(candidate, os.W_OK | os.X_OK):
+            return candidate
+    return "."
+
+
+def _storage_error(exc: sqlite3.Error, where: str) -> KagsyncError | None:
+    """A one-line error for a full or failing disk, or None for any other SQLite error.
+
+    ``where``: ``temp`` (the staging copy, in SQLite's temporary folder) or a database path.
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    text = str(exc)
+    full = primary == _SQLITE_FULL or "database or disk is full" in text
+    failing = primary == _SQLITE_IOERR or "disk I/O error" in text
+    if not (full or failing):
+        return None
+    if where == "temp":
+        folder = sqlite_temp_dir()
+        if full:
+            return StoreError(
+                f"disk full: the temporary copy of the board does not fit in {folder} "
+                "(set SQLITE_TMPDIR or TMPDIR to a folder with more room); the stored board is unchanged"
+            )
+        return StoreError(f"cannot write the temporary copy of the board in {folder} ({text}); the stored board is unchanged")
+    folder = str(Path(where).parent)
+    if full:
+        return StoreError(f"disk full: cannot write the database in {folder}; the stored board is unchanged")
+    return StoreError(f"cannot write the database in {folder} ({text}); the stored board is unchanged")
+
+
 def _stage_entries(
     conn: sqlite3.Connection,
     path: Path,
@@ -258,18 +324,28 @@ def _stage_entries(
     lower_is_better: bool,
     stop: StopFlag | None = None,
     limits: SyncLimits | None = None,
+    keyed: bool = True,
 ) -> int:
-    """Parse the file into TEMP.staging_entries; returns the number of teams."""
+    """Parse the file into TEMP.staging_entries; returns the number of teams.
+
+    ``keyed``: the table's key is the TeamId, the order of ``entries``' key, so that the
+    diff against a stored board reads both in sequence. A first sync has nothing to
+    diff: its rows are appended in file order (about twice as fast at a million teams)
+    and sorted once when they are written. A full temporary folder is a one-line
+    :class:`StoreError`; nothing in the shared database has changed then.
+    """
     conn.execute(f"PRAGMA temp.cache_size = -{_STAGING_CACHE_KIB}")
     conn.execute(f"PRAGMA main.cache_size = -{_MAIN_CACHE_KIB}")
     conn.execute("DROP TABLE IF EXISTS temp.staging_entries")
+    key = "team_id INTEGER PRIMARY KEY" if keyed else "team_id INTEGER NOT NULL"
     conn.execute(
-        """CREATE TEMP TABLE staging_entries (
-            team_id INTEGER PRIMARY KEY, rank INTEGER NOT NULL, team_name TEXT NOT NULL,
+        f"""CREATE TEMP TABLE staging_entries (
+            {key}, rank INTEGER NOT NULL, team_name TEXT NOT NULL,
             score TEXT NOT NULL, score_value REAL, last_submission TEXT,
             submission_count INTEGER NOT NULL, members TEXT NOT NULL, is_benchmark INTEGER NOT NULL
         )"""
     )
+    limits = limits or SyncLimits()
     # Only the temp schema is written here, so this transaction takes no lock on the
     # shared database: other processes keep writing while a big board is parsed.
     conn.execute("BEGIN")
@@ -283,19 +359,25 @@ def _stage_entries(
             _checked(
                 iter_leaderboard_rows(
                     path, lower_is_better=lower_is_better,
-                    max_uncompressed_bytes=(limits or SyncLimits()).max_uncompressed_bytes,
-                    max_compression_ratio=(limits or SyncLimits()).max_compression_ratio,
+                    max_uncompressed_bytes=limits.max_uncompressed_bytes,
+                    max_compression_ratio=limits.max_compression_ratio,
                 ),
                 stop,
             ),
         )
-    except sqlite3.IntegrityError:
-        conn.execute("ROLLBACK")
-        raise LeaderboardFormatError(f"{path.name}: the same TeamId appears twice") from None
-    except BaseException:
-        conn.execute("ROLLBACK")
+        conn.execute("COMMIT")
+    except BaseException as exc:
+        # SQLite rolls back by itself after some errors (a full disk among them):
+        # a second ROLLBACK would fail with "no transaction is active" and hide why.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.IntegrityError):
+            raise LeaderboardFormatError(f"{path.name}: the same TeamId appears twice") from None
+        if isinstance(exc, sqlite3.Error):
+            problem = _storage_error(exc, "temp")
+            if problem is not None:
+                raise problem from None
         raise
-    conn.execute("COMMIT")
     return int(conn.execute("SELECT count(*) FROM temp.staging_entries").fetchone()[0])
 
 
@@ -306,75 +388,188 @@ _S_COLUMNS = ", ".join(f"s.{col}" for col in _ENTRY_COLUMNS)
 _ASSIGNMENTS = ", ".join(f"{col} = excluded.{col}" for col in _ENTRY_COLUMNS[1:])
 
 
-def _write_board(conn: sqlite3.Connection, competition_id: int, run_id: int, board: Board = "public") -> BoardChanges:
-    """Apply TEMP.staging_entries to the competition's board; caller holds the transaction.
+@dataclass
+class _Plan:
+    """What applying the staged board will write, prepared before the write lock."""
 
-    Staged rows are visited in TeamId order (the staging table's key), the order of
-    ``entries``' and ``entry_changes``' keys, so their B-trees are filled or read in
-    sequence. A first sync writes every team once plus its 'new' change record. A
-    re-sync makes one pass comparing every staged team with its stored row and keeps
-    only the new or different ones (TEMP.staging_diff); the change records and the
-    upsert then touch those rows alone, so an identical board writes no entry row.
+    first: bool
+    """Nothing stored: every staged team is inserted, no diff, no change records."""
+    entries: int
+    created: int = 0
+    delta: bytes | None = None
+    keyframe: bytes | None = None
+    frame: bool = False
+    passive: bool = False
+    """Write rows for teams that only moved (notification targets exist to read them)."""
+
+
+def _prepare_board(
+    conn: sqlite3.Connection, competition_id: int, board: Board, entries: int, *, keyed: bool
+) -> _Plan:
+    """Diff the staged board against the stored one, outside any write transaction.
+
+    This sync holds the competition's claim, so nothing else writes this board until
+    it is applied (a removal of the competition is caught inside the write). Leaves
+    TEMP.staging_diff (new and differing teams, with their stored values),
+    TEMP.staging_removed and TEMP.staging_changes (the change records), and the rank
+    frame in the plan. A first sync writes no change records: its keyframe says which
+    teams the board started with.
     """
-    params: dict[str, object] = {"cid": competition_id, "run": run_id, "board": board}
+    params: dict[str, object] = {"cid": competition_id, "board": board}
     stored = conn.execute(
         "SELECT 1 FROM entries WHERE competition_id = :cid AND board = :board LIMIT 1", params
     ).fetchone()
     if stored is None:
-        # Nothing stored yet: every staged team is new; nothing to compare or remove.
-        created = conn.execute(
-            """INSERT INTO entry_changes (run_id, competition_id, team_id, kind, team_name,
-                                          rank, score)
-               SELECT :run, :cid, team_id, 'new', team_name, rank, score
-               FROM temp.staging_entries""",
-            params,
-        ).rowcount
-        conn.execute(
-            f"""INSERT INTO entries (competition_id, board, {_COLUMNS})
-                SELECT :cid, :board, {_COLUMNS} FROM temp.staging_entries""",
-            params,
-        )
-        updated = removed = 0
-    else:
-        conn.execute("DROP TABLE IF EXISTS temp.staging_diff")
+        plan = _Plan(first=True, entries=entries, created=entries, frame=entries > 0)
+        if plan.frame:
+            plan.keyframe = history.encode_keyframe(
+                conn.execute("SELECT team_id, rank FROM temp.staging_entries ORDER BY team_id")
+            )
+        return plan
+    if not keyed:  # (not reached: a board is staged keyed whenever one is stored)
+        conn.execute("CREATE INDEX temp.staging_entries_team ON staging_entries(team_id)")
+    for name in ("staging_diff", "staging_removed", "staging_changes", "staging_passive"):
+        conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
+    passive = conn.execute("SELECT 1 FROM notify_targets LIMIT 1").fetchone() is not None
+    conn.execute("BEGIN")
+    try:
         # New teams (no stored row) and teams whose stored row differs in any column,
-        # with the stored rank and score the change records need.
+        # with the stored values the change records need.
         conn.execute(
             f"""CREATE TEMP TABLE staging_diff AS
-                SELECT s.team_id AS team_id, e.team_id IS NULL AS is_new,
-                       e.rank AS previous_rank, e.score AS previous_score
+                SELECT s.team_id AS team_id, e.team_id IS NULL AS is_new, e.rank AS previous_rank,
+                       e.score AS previous_score, e.team_name AS previous_name,
+                       e.submission_count AS previous_count
                 FROM temp.staging_entries s
                 LEFT JOIN entries e ON e.competition_id = :cid AND e.board = :board AND e.team_id = s.team_id
                 WHERE e.team_id IS NULL OR {_STAGED_DIFFERS}""",
             params,
         )
         conn.execute(
-            """INSERT INTO entry_changes (run_id, competition_id, team_id, kind, team_name,
-                                          rank, previous_rank, score, previous_score)
-               SELECT :run, :cid, s.team_id, CASE WHEN d.is_new THEN 'new' ELSE 'changed' END,
-                      s.team_name, s.rank, d.previous_rank, s.score, d.previous_score
-               FROM temp.staging_diff d CROSS JOIN temp.staging_entries s
-               WHERE s.team_id = d.team_id
-                 AND (d.is_new OR d.previous_rank IS NOT s.rank OR d.previous_score IS NOT s.score)""",
-            params,
-        )
-        created = conn.execute(
-            "SELECT count(*) FROM temp.staging_diff WHERE is_new"
-        ).fetchone()[0]
-        conn.execute(
-            """INSERT INTO entry_changes (run_id, competition_id, team_id, kind, team_name,
-                                          previous_rank, previous_score)
-               SELECT :run, :cid, e.team_id, 'removed', e.team_name, e.rank, e.score
+            """CREATE TEMP TABLE staging_removed AS
+               SELECT e.team_id AS team_id, e.rank AS rank, e.score AS score, e.team_name AS team_name
                FROM entries e
                WHERE e.competition_id = :cid AND e.board = :board
                  AND NOT EXISTS (SELECT 1 FROM temp.staging_entries s WHERE s.team_id = e.team_id)""",
             params,
         )
-        # The teams just recorded as removed: this run's own change records, found by
-        # their key instead of a second pass over the board.
+        # What each team did itself: appeared, or changed its score, name or submission
+        # count; left. A rank that moved only because others passed is in the frame.
+        conn.execute(
+            """CREATE TEMP TABLE staging_changes AS
+               SELECT s.team_id AS team_id, CASE WHEN d.is_new THEN 'new' ELSE 'changed' END AS kind,
+                      s.team_name AS team_name,
+                      CASE WHEN d.previous_name IS NOT s.team_name THEN d.previous_name END AS previous_team_name,
+                      s.rank AS rank, d.previous_rank AS previous_rank, s.score AS score,
+                      d.previous_score AS previous_score, s.submission_count AS submission_count
+               FROM temp.staging_diff d CROSS JOIN temp.staging_entries s
+               WHERE s.team_id = d.team_id
+                 AND (d.is_new OR d.previous_score IS NOT s.score OR d.previous_name IS NOT s.team_name
+                      OR d.previous_count IS NOT s.submission_count)
+               UNION ALL
+               SELECT team_id, 'removed', team_name, NULL, NULL, rank, NULL, score, NULL
+               FROM temp.staging_removed"""
+        )
+        # Teams that only moved because others passed them: kept for this board's latest
+        # run only, marked passive, when notification targets exist to read them.
+        conn.execute(
+            f"""CREATE TEMP TABLE staging_passive AS
+               SELECT s.team_id AS team_id, s.team_name AS team_name, s.rank AS rank,
+                      d.previous_rank AS previous_rank, s.score AS score, s.submission_count AS submission_count
+               FROM temp.staging_diff d CROSS JOIN temp.staging_entries s
+               WHERE s.team_id = d.team_id AND NOT d.is_new AND d.previous_rank IS NOT s.rank
+                 AND d.previous_score IS s.score AND d.previous_name IS s.team_name
+                 AND d.previous_count IS s.submission_count AND {int(passive)}"""
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    added = dict(conn.execute(
+        "SELECT d.team_id, s.rank FROM temp.staging_diff d CROSS JOIN temp.staging_entries s"
+        " WHERE s.team_id = d.team_id AND d.is_new"
+    ))
+    removed = dict(conn.execute("SELECT team_id, rank FROM temp.staging_removed"))
+    moved: dict[int, tuple[int, int]] = {}
+    movers: list[int] = []
+    for team_id, before, after, own in conn.execute(
+        """SELECT d.team_id, d.previous_rank, s.rank, d.previous_score IS NOT s.score
+           FROM temp.staging_diff d CROSS JOIN temp.staging_entries s
+           WHERE s.team_id = d.team_id AND NOT d.is_new AND d.previous_rank IS NOT s.rank"""
+    ):
+        moved[team_id] = (before, after)
+        if own:
+            movers.append(team_id)
+    created = len(added)
+    plan = _Plan(first=False, entries=entries, created=created)
+    if not (added or removed or moved):
+        return plan
+
+    def old_order(lo: int, hi: int) -> Iterator[tuple[int, int]]:
+        return conn.execute(
+            """SELECT team_id, rank FROM entries WHERE competition_id = ? AND board = ?
+               AND rank BETWEEN ? AND ? ORDER BY rank, team_id""",
+            (competition_id, board, lo, hi),
+        )
+
+    delta = history.build_delta(added=added, removed=removed, moved=moved, movers=movers, old_order=old_order)
+    plan.frame = True
+    plan.passive = passive
+    plan.delta = history.encode_delta(delta)
+    if entries and history.keyframe_due(conn, competition_id, board, len(plan.delta)):
+        plan.keyframe = history.encode_keyframe(
+            conn.execute("SELECT team_id, rank FROM temp.staging_entries ORDER BY team_id")
+        )
+    return plan
+
+
+def _write_board(
+    conn: sqlite3.Connection, competition_id: int, run_id: int, board: Board, plan: _Plan
+) -> BoardChanges:
+    """Apply the prepared board; the caller holds the write transaction.
+
+    A first sync inserts every team in TeamId order, the order of ``entries``' key. A
+    re-sync writes this run's change records, deletes the teams that left and upserts
+    only the new or differing teams (TEMP.staging_diff): an identical board writes no
+    entry row. The rank frame goes in last.
+    """
+    params: dict[str, object] = {"cid": competition_id, "run": run_id, "board": board}
+    created = updated = removed = 0
+    if plan.first:
+        created = conn.execute(
+            f"""INSERT INTO entries (competition_id, board, {_COLUMNS})
+                SELECT :cid, :board, {_COLUMNS} FROM temp.staging_entries ORDER BY team_id""",
+            params,
+        ).rowcount
+    else:
+        conn.execute(
+            """INSERT INTO entry_changes (run_id, competition_id, team_id, kind, team_name,
+                   previous_team_name, rank, previous_rank, score, previous_score, submission_count)
+               SELECT :run, :cid, team_id, kind, team_name, previous_team_name, rank, previous_rank,
+                      score, previous_score, submission_count
+               FROM temp.staging_changes ORDER BY team_id""",
+            params,
+        )
+        if plan.frame:
+            # The passive rows of the board's previous latest run give way to this run's.
+            conn.execute(
+                """DELETE FROM entry_changes WHERE passive AND run_id =
+                       (SELECT max(run_id) FROM rank_frames WHERE competition_id = :cid AND board = :board)""",
+                params,
+            )
+        if plan.frame and plan.passive:
+            conn.execute(
+                """INSERT INTO entry_changes (run_id, competition_id, team_id, kind, team_name, rank,
+                       previous_rank, score, previous_score, submission_count, passive)
+                   SELECT :run, :cid, team_id, 'changed', team_name, rank, previous_rank, score, score,
+                          submission_count, 1
+                   FROM temp.staging_passive ORDER BY team_id""",
+                params,
+            )
         removed = conn.execute(
-            """DELETE FROM entries WHERE competition_id = :cid AND board = :board AND team_id IN
-                   (SELECT team_id FROM entry_changes WHERE run_id = :run AND kind = 'removed')""",
+            """DELETE FROM entries WHERE competition_id = :cid AND board = :board
+                   AND team_id IN (SELECT team_id FROM temp.staging_removed)""",
             params,
         ).rowcount
         # "WHERE ..." rather than "JOIN ... ON": SQLite's parser would read ON CONFLICT
@@ -389,16 +584,102 @@ def _write_board(conn: sqlite3.Connection, competition_id: int, run_id: int, boa
                 WHERE {_DIFFERS}""",
             params,
         ).rowcount
+        created = plan.created
         updated = upserted - created
-        conn.execute("DROP TABLE temp.staging_diff")
-    entries = int(conn.execute("SELECT count(*) FROM temp.staging_entries").fetchone()[0])
+    if plan.frame:
+        conn.execute(
+            """INSERT INTO rank_frames (run_id, competition_id, board, teams, delta, keyframe)
+               VALUES (:run, :cid, :board, :teams, :delta, :keyframe)""",
+            {**params, "teams": plan.entries, "delta": plan.delta, "keyframe": plan.keyframe},
+        )
     # The board now equals the staged rows: its rank index finds the top at once.
     top = conn.execute(
         """SELECT score FROM entries WHERE competition_id = :cid AND board = :board AND rank >= 1
            ORDER BY rank, team_id LIMIT 1""",
         params,
     ).fetchone()
-    return BoardChanges(entries, created, updated, removed, top[0] if top else None)
+    return BoardChanges(plan.entries, created, updated, removed, top[0] if top else None)
+
+
+def _drop_staging(conn: sqlite3.Connection) -> None:
+    for name in ("staging_entries", "staging_diff", "staging_removed", "staging_changes", "staging_passive"):
+        conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
+
+
+# -- the content key of a download ------------------------------------------------
+
+
+def content_key(digest: str, lower_is_better: bool) -> str:
+    """What makes two downloads parse into the same board: the CSV's SHA-256, the
+    parser's version and the metric direction (shapes A and B rank by it)."""
+    return f"sha256:{digest};parser:{PARSER_VERSION};{'lower' if lower_is_better else 'higher'}"
+
+
+def _key_part(stored: str | None) -> str | None:
+    return stored.split(";member:", 1)[0] if stored else None
+
+
+def _member_part(stored: str | None) -> str | None:
+    return stored.split(";member:", 1)[1] if stored and ";member:" in stored else None
+
+
+def _zip_member_fingerprint(path: Path) -> str | None:
+    """CRC-32 and size of the zip's one CSV from its directory (no decompression), as a
+    cheap first test of "unchanged"; None for a plain CSV or an unusual zip."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [
+                info for info in archive.infolist()
+                if info.filename.lower().endswith(".csv") and not info.filename.startswith("__MACOSX/")
+            ]
+    except (OSError, zipfile.BadZipFile, ValueError, NotImplementedError, EOFError):
+        return None
+    if len(members) != 1:
+        return None
+    return f"{members[0].CRC:08x}/{members[0].file_size}"
+
+
+def _csv_digest(path: Path, limits: SyncLimits) -> str | None:
+    """SHA-256 of the CSV's bytes (a zip's leaderboard member, or the file itself);
+    None when the file cannot be read (the parser then says why)."""
+    try:
+        _, stream = open_leaderboard_file(
+            path, max_uncompressed_bytes=limits.max_uncompressed_bytes,
+            max_compression_ratio=limits.max_compression_ratio,
+        )
+    except (OSError, KagsyncError, ValueError):
+        return None
+    digest = hashlib.sha256()
+    try:
+        with stream:
+            binary = stream.buffer  # the CSV bytes under the text layer
+            while chunk := binary.read(1 << 20):
+                digest.update(chunk)
+    except Exception:  # noqa: BLE001 - a damaged file: no key, the parser reports it
+        return None
+    return digest.hexdigest()
+
+
+def _stored_key(key: str | None, member: str | None) -> str | None:
+    """What ``sync_runs.content_digest`` holds: the content key, then the zip member's
+    CRC-32 and size when the download was a zip."""
+    if key is None:
+        return None
+    return f"{key};member:{member}" if member else key
+
+
+class _DigestThread(threading.Thread):
+    """Computes a file's CSV digest beside the parse (inflating and hashing mostly
+    release the GIL, so on two cores it costs the sync little wall time)."""
+
+    def __init__(self, path: Path, limits: SyncLimits) -> None:
+        super().__init__(name="kagsync-digest", daemon=True)
+        self.path = path
+        self.limits = limits
+        self.result: str | None = None
+
+    def run(self) -> None:
+        self.result = _csv_digest(self.path, self.limits)
 
 
 def _join_public_details(conn: sqlite3.Connection, competition_id: int) -> None:
@@ -635,6 +916,56 @@ class Syncer:
     def _sync_claimed(self, attempt: _Attempt, workdir: Path, *, force: bool) -> SyncOutcome:
         slug = attempt.slug
         competition_id = attempt.competition.id
+        timings = _Timings()
+        path = self._fetch(attempt, workdir)
+        timings.lap("download")
+        self.stop.check()
+        with _connection(self.db_path) as database:
+            conn = database.conn
+            # The competition may have been edited (direction) since it was queued.
+            row = conn.execute(
+                "SELECT lower_is_better, entry_count FROM competitions WHERE id = ?", (competition_id,)
+            ).fetchone()
+            if row is None:
+                raise CompetitionRemovedError(f"competition {slug!r} was removed during the sync")
+            lower = bool(row[0])
+            previous: int | None = row[1]
+            last = conn.execute(
+                """SELECT id, content_digest, entries, top_score FROM sync_runs
+                   WHERE competition_id = ? AND board = ? AND status = 'ok' ORDER BY id DESC LIMIT 1""",
+                (competition_id, attempt.board),
+            ).fetchone()
+            member = _zip_member_fingerprint(path)
+            key: str | None = None
+            # The same content as the board applied last: nothing to parse. The zip's
+            # directory tells a changed CSV at once; an equal CRC is confirmed by SHA-256.
+            if (
+                not force and attempt.board == "public" and last is not None and last[1]
+                and (member is None or member == _member_part(last[1]))
+            ):
+                digest = _csv_digest(path, self.limits)
+                key = content_key(digest, lower) if digest else None
+                timings.lap("digest")
+                if key is not None and key == _key_part(last[1]):
+                    return self._record_unchanged(database, attempt, last, key, member, previous, timings)
+            changes, finished_at = self._apply(
+                database, attempt, path, lower=lower, force=force, key=key, member=member, timings=timings,
+            )
+        log.info(
+            "%s: database update created=%d updated=%d removed=%d",
+            slug, changes.created, changes.updated, changes.removed,
+        )
+        log.info("%s: timings: %s", slug, timings.text())
+        outcome = attempt.outcome(
+            "ok", finished_at, entries=changes.entries, created=changes.created,
+            updated=changes.updated, removed=changes.removed, previous_entries=previous,
+        )
+        log.info("%s: sync complete, %d entries in %.2f s", slug, changes.entries, outcome.seconds)
+        self.observer.stage(slug, "ok", f"{changes.entries} entries")
+        return outcome
+
+    def _fetch(self, attempt: _Attempt, workdir: Path) -> Path:
+        slug = attempt.slug
         self.observer.stage(slug, "downloading", attempt.source)
         log.info("%s: downloading from %s", slug, attempt.source)
 
@@ -648,36 +979,42 @@ class Syncer:
             private = self.source.fetch_private(slug, workdir)
             if private is None:
                 raise SourceError(f"the private leaderboard of {slug!r} is not released yet")
-            path = private
-        else:
-            path = self.source.fetch(slug, workdir, progress)
-        self.stop.check()
+            return private
+        return self.source.fetch(slug, workdir, progress)
+
+    def _apply(
+        self, database: Database, attempt: _Attempt, path: Path, *, lower: bool, force: bool,
+        key: str | None, member: str | None, timings: _Timings,
+    ) -> tuple[BoardChanges, str]:
+        """Parse, check and diff the download outside any lock, then apply it in one write."""
+        conn = database.conn
+        slug = attempt.slug
+        competition_id = attempt.competition.id
+        stored = conn.execute(
+            "SELECT 1 FROM entries WHERE competition_id = ? AND board = ? LIMIT 1", (competition_id, attempt.board)
+        ).fetchone() is not None
+        digester = _DigestThread(path, self.limits) if key is None else None
+        if digester is not None:
+            digester.start()
         self.observer.stage(slug, "parsing", path.name)
-        with _connection(self.db_path) as database:
-            conn = database.conn
-            # The competition may have been edited (direction) since it was queued.
-            row = conn.execute(
-                "SELECT lower_is_better, entry_count FROM competitions WHERE id = ?", (competition_id,)
-            ).fetchone()
-            if row is None:
-                raise CompetitionRemovedError(f"competition {slug!r} was removed during the sync")
-            lower_is_better, previous = row
+        try:
             try:
-                count = _stage_entries(
-                    conn, path, lower_is_better=bool(lower_is_better), stop=self.stop,
-                    limits=self.limits,
-                )
-                log.info("%s: downloaded %d entries", slug, count)
-                if attempt.board == "private":
-                    _join_public_details(conn, competition_id)
-                elif not force:
-                    self._check_still_public(conn, attempt)
-                if not force:
-                    reason = _suspect_reason(conn, competition_id, attempt.board, count, self.limits.max_board_shrink)
-                    if reason is not None:
-                        raise SuspectBoardError(f"held back: {reason}; the stored board is kept (apply it with: kagsync sync {slug} --force)")
-                self.stop.check()
-                self.observer.stage(slug, "writing", f"{count} entries")
+                count = self._stage_checked(conn, attempt, path, lower=lower, force=force, keyed=stored)
+                timings.lap("parse")
+                plan = _prepare_board(conn, competition_id, attempt.board, count, keyed=stored)
+                timings.lap("prepare")
+            except sqlite3.Error as exc:
+                problem = _storage_error(exc, "temp")
+                if problem is not None:
+                    raise problem from None
+                raise
+            if digester is not None:
+                digester.join()
+                key = content_key(digester.result, lower) if digester.result else None
+                timings.lap("digest")
+            self.stop.check()
+            self.observer.stage(slug, "writing", f"{count} entries")
+            try:
                 with dbmod.write_transaction(database):
                     # Checked inside the write: a competition removed (and maybe another
                     # added) meanwhile must not receive this board. Ids are never reused.
@@ -685,37 +1022,95 @@ class Syncer:
                         raise CompetitionRemovedError(f"competition {slug!r} was removed during the sync")
                     finished_at = now_iso()
                     assert attempt.run_id is not None
-                    changes = _write_board(conn, competition_id, attempt.run_id, attempt.board)
-                    conn.execute(
-                        """UPDATE sync_runs SET status = 'ok', finished_at = ?, entries = ?, created = ?,
-                               updated = ?, removed = ?, top_score = ? WHERE id = ?""",
-                        (finished_at, changes.entries, changes.created, changes.updated, changes.removed,
-                         changes.top_score, attempt.run_id),
-                    )
-                    if attempt.board == "private":
-                        conn.execute(
-                            """UPDATE competitions SET private_synced_at = ?,
-                                   private_released_at = coalesce(private_released_at, ?) WHERE id = ?""",
-                            (finished_at, finished_at, competition_id),
-                        )
-                    else:
-                        conn.execute(
-                            """UPDATE competitions SET last_synced_at = ?, last_sync_status = 'ok',
-                                   last_sync_error = NULL, entry_count = ? WHERE id = ?""",
-                            (finished_at, changes.entries, competition_id),
-                        )
-            finally:
-                conn.execute("DROP TABLE IF EXISTS temp.staging_entries")
-        log.info(
-            "%s: database update created=%d updated=%d removed=%d",
-            slug, changes.created, changes.updated, changes.removed,
+                    changes = _write_board(conn, competition_id, attempt.run_id, attempt.board, plan)
+                    self._finish_ok(conn, attempt, finished_at, changes, _stored_key(key, member))
+            except sqlite3.Error as exc:
+                problem = _storage_error(exc, str(self.db_path))
+                if problem is not None:
+                    raise problem from None
+                raise
+            timings.lap("write")
+        finally:
+            if digester is not None:
+                digester.join()
+            with contextlib.suppress(sqlite3.Error):
+                _drop_staging(conn)
+        return changes, finished_at
+
+    def _stage_checked(
+        self, conn: sqlite3.Connection, attempt: _Attempt, path: Path, *, lower: bool, force: bool, keyed: bool
+    ) -> int:
+        """Stage the file and hold it back if it looks suspect; returns the number of teams."""
+        competition_id = attempt.competition.id
+        count = _stage_entries(conn, path, lower_is_better=lower, stop=self.stop, limits=self.limits, keyed=keyed)
+        log.info("%s: downloaded %d entries", attempt.slug, count)
+        if attempt.board == "private":
+            _join_public_details(conn, competition_id)
+        elif not force:
+            self._check_still_public(conn, attempt)
+        if not force:
+            reason = _suspect_reason(conn, competition_id, attempt.board, count, self.limits.max_board_shrink)
+            if reason is not None:
+                raise SuspectBoardError(
+                    f"held back: {reason}; the stored board is kept (apply it with: kagsync sync {attempt.slug} --force)"
+                )
+        self.stop.check()
+        return count
+
+    def _finish_ok(
+        self, conn: sqlite3.Connection, attempt: _Attempt, finished_at: str, changes: BoardChanges, digest: str | None
+    ) -> None:
+        """Mark the run ok and the competition synced; inside the write transaction."""
+        conn.execute(
+            """UPDATE sync_runs SET status = 'ok', finished_at = ?, entries = ?, created = ?,
+                   updated = ?, removed = ?, top_score = ?, content_digest = ? WHERE id = ?""",
+            (finished_at, changes.entries, changes.created, changes.updated, changes.removed,
+             changes.top_score, digest, attempt.run_id),
         )
+        if attempt.board == "private":
+            conn.execute(
+                """UPDATE competitions SET private_synced_at = ?,
+                       private_released_at = coalesce(private_released_at, ?) WHERE id = ?""",
+                (finished_at, finished_at, attempt.competition.id),
+            )
+        else:
+            conn.execute(
+                """UPDATE competitions SET last_synced_at = ?, last_sync_status = 'ok',
+                       last_sync_error = NULL, entry_count = ? WHERE id = ?""",
+                (finished_at, changes.entries, attempt.competition.id),
+            )
+
+    def _record_unchanged(
+        self, database: Database, attempt: _Attempt, last: tuple[int, str, int | None, str | None],
+        key: str, member: str | None, previous: int | None, timings: _Timings,
+    ) -> SyncOutcome:
+        """The download has the content of the board applied last: an ok run, no changes."""
+        slug = attempt.slug
+        conn = database.conn
+        self.stop.check()
+        self.observer.stage(slug, "writing", "unchanged")
+        changes = BoardChanges(last[2] or 0, 0, 0, 0, last[3])
+        try:
+            with dbmod.write_transaction(database):
+                if conn.execute(
+                    "SELECT 1 FROM competitions WHERE id = ? AND slug = ?", (attempt.competition.id, slug)
+                ).fetchone() is None:
+                    raise CompetitionRemovedError(f"competition {slug!r} was removed during the sync")
+                finished_at = now_iso()
+                self._finish_ok(conn, attempt, finished_at, changes, _stored_key(key, member))
+        except sqlite3.Error as exc:
+            problem = _storage_error(exc, str(self.db_path))
+            if problem is not None:
+                raise problem from None
+            raise
+        timings.lap("write")
+        log.info("%s: unchanged since run %d (same content): not parsed", slug, last[0])
+        log.info("%s: timings: %s", slug, timings.text())
         outcome = attempt.outcome(
-            "ok", finished_at, entries=changes.entries, created=changes.created,
-            updated=changes.updated, removed=changes.removed, previous_entries=previous,
+            "ok", finished_at, entries=changes.entries, created=0, updated=0, removed=0, previous_entries=previous,
         )
         log.info("%s: sync complete, %d entries in %.2f s", slug, changes.entries, outcome.seconds)
-        self.observer.stage(slug, "ok", f"{changes.entries} entries")
+        self.observer.stage(slug, "ok", f"{changes.entries} entries (unchanged)")
         return outcome
 
     def _check_still_public(self, conn: sqlite3.Connection, attempt: _Attempt) -> None:

@@ -3,20 +3,25 @@
 Every function here is a pure query: a database and a competition in, plain data
 (dicts, lists, numbers, strings) out. Nothing is printed and nothing is written.
 
-History comes from ``entry_changes``: each ok sync run records one row per team whose
-rank or score changed (``new``, ``changed`` or ``removed``). A team without a row in
-a run did not move in that run, so a team's rank at any past run is its latest change
-record at or before that run.
+History comes from two records that every ok sync keeps (see :mod:`kagsync.history`):
+``entry_changes``, one row per team that changed itself in the run (appeared, left,
+or changed its score, name or submission count, with the values before), and
+``rank_frames``, how the ranks of the whole board moved in the run. A team's rank at
+any past run is rebuilt from the frames (backward from the stored board, or forward
+from a keyframe); its score and name at a past run are those of its first change
+record after that run (the values before it), else the stored ones.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from kagsync import history
 from kagsync.db import Database
 from kagsync.errors import NotFoundError, ValidationError
 from kagsync.models import Board, Competition, RunRecord
@@ -137,7 +142,7 @@ def iter_leaderboard_entries(
     conn = _prepare(database.conn)
     basis = movement_basis(database, competition, board)
     where = ["e.competition_id = :cid", "e.board = :board"]
-    params: dict[str, Any] = {"cid": competition.id, "run": basis["run_id"] or 0, "board": board}
+    params: dict[str, Any] = {"cid": competition.id, "board": board}
     if team is not None:
         where.append("instr(kagsync_fold(e.team_name), :team) > 0")
         params["team"] = _fold(team)
@@ -146,12 +151,12 @@ def iter_leaderboard_entries(
             "EXISTS (SELECT 1 FROM json_each(e.members) m WHERE kagsync_fold(m.value) = :user)"
         )
         params["user"] = _fold(user.strip().lstrip("@"))
-    select = f"""SELECT {_ENTRY_COLUMNS}, ch.kind, ch.previous_rank
+    select = f"""SELECT {_ENTRY_COLUMNS}
                  FROM entries e
-                 LEFT JOIN entry_changes ch ON ch.run_id = :run AND ch.team_id = e.team_id
                  WHERE {' AND '.join(where)}"""
+    move = _movement(conn, competition, basis, board)
     benchmarks = [
-        _entry(row, basis)
+        _entry(row, basis, move)
         for row in conn.execute(select + " AND e.rank = 0 ORDER BY e.team_id", params)
     ]
     queue = sorted(
@@ -163,7 +168,7 @@ def iter_leaderboard_entries(
         params["top"] = top
     shown = teams = 0
     for row in conn.execute(teams_sql, params):
-        entry = _entry(row, basis)
+        entry = _entry(row, basis, move)
         teams += 1
         while queue and queue[0][0] < entry["rank"]:
             if top is not None and shown >= top:
@@ -183,17 +188,31 @@ def iter_leaderboard_entries(
         shown += 1
 
 
-def _entry(row: tuple[Any, ...], basis: dict[str, Any]) -> dict[str, Any]:
-    (rank, team_id, team_name, score, score_value, submissions, last, members, bench, kind, prev) = row
-    movement: int | None = None
-    is_new = False
-    if basis["previous_run_id"] is not None:
-        if kind == "new":
-            is_new = True
-        elif kind == "changed" and prev is not None:
-            movement = prev - rank
-        else:
-            movement = 0
+_Movement = Callable[[int, int], tuple[int | None, bool]]
+
+
+def _movement(conn: sqlite3.Connection, competition: Competition, basis: dict[str, Any], board: Board) -> _Movement:
+    """(movement, is_new) of a team from its id and current rank: the latest run's frame
+    says where each team was at the run before (no frame: nothing moved)."""
+    if basis["previous_run_id"] is None:
+        return lambda team_id, rank: (None, False)
+    row = conn.execute("SELECT delta FROM rank_frames WHERE run_id = ?", (basis["run_id"],)).fetchone()
+    if row is None:
+        return lambda team_id, rank: (0, False)
+    if row[0] is None:  # the board was empty before the latest sync: every team is new
+        return lambda team_id, rank: (None, True)
+    delta = history.decode_delta(row[0])
+
+    def move(team_id: int, rank: int) -> tuple[int | None, bool]:
+        before = delta.before(team_id, rank)
+        return (None, True) if before is None else (before - rank, False)
+
+    return move
+
+
+def _entry(row: tuple[Any, ...], basis: dict[str, Any], move: _Movement) -> dict[str, Any]:
+    (rank, team_id, team_name, score, score_value, submissions, last, members, bench) = row
+    movement, is_new = move(team_id, rank)
     return {
         "rank": rank,
         "team_id": team_id,
@@ -280,10 +299,17 @@ def resolve_team(database: Any, competition: Competition, text: str, board: Boar
     folded = _fold(value)
     for where in (
         "SELECT team_id, team_name FROM entries WHERE competition_id = ? AND board = ? AND kagsync_fold(team_name) = ?",
-        f"SELECT DISTINCT team_id, team_name FROM entry_changes WHERE competition_id = ? AND {_OF_BOARD} AND kagsync_fold(team_name) = ?",
+        f"""SELECT DISTINCT team_id, name FROM (
+                SELECT team_id, team_name AS name FROM entry_changes WHERE competition_id = ? AND {_OF_BOARD}
+                UNION ALL
+                SELECT team_id, previous_team_name FROM entry_changes WHERE competition_id = ? AND {_OF_BOARD}
+                    AND previous_team_name IS NOT NULL)
+            WHERE kagsync_fold(name) = ?""",
         "SELECT team_id, team_name FROM entries WHERE competition_id = ? AND board = ? AND instr(kagsync_fold(team_name), ?) > 0",
     ):
-        params: tuple[object, ...] = (cid, cid, board, folded) if "entry_changes" in where else (cid, board, folded)
+        params: tuple[object, ...] = (
+            (cid, cid, board, cid, cid, board, folded) if "entry_changes" in where else (cid, board, folded)
+        )
         rows = conn.execute(where + " ORDER BY team_id LIMIT 201", params).fetchall()
         ids = sorted({row[0] for row in rows})
         if len(ids) == 1:
@@ -344,6 +370,103 @@ def board_history(database: Any, competition: Competition, board: Board = "publi
     ]
 
 
+class _Values:
+    """A team's own values (score, name) at any run, from its change records.
+
+    A record holds the values after its run and, for a team already on the board,
+    those before it; between records nothing changed. So the values at a run are the
+    "before" values of the first record after it, else the stored ones.
+    """
+
+    def __init__(self, records: list[tuple[int, str, str, str | None, str | None, str | None]],
+                 stored: tuple[str | None, str] | None) -> None:
+        # records: (run_id, kind, team_name, previous_team_name, score, previous_score), oldest first
+        self.records = records
+        self.runs = [record[0] for record in records]
+        self.stored = stored
+
+    def at(self, run_id: int) -> tuple[str | None, str | None]:
+        """(score, team name) after the run (score None when off the board then)."""
+        index = bisect_right(self.runs, run_id)
+        if index < len(self.records):
+            _, kind, name, previous_name, _, previous_score = self.records[index]
+            return (None if kind == "new" else previous_score), (previous_name or name)
+        if self.stored is not None:
+            return self.stored
+        if self.records:  # off the board since its last record (it left)
+            return None, self.records[-1][2]
+        return None, None
+
+
+def _team_points(
+    conn: sqlite3.Connection, competition: Competition, board: Board, team_ids: list[int],
+) -> dict[int, list[dict[str, Any]]]:
+    """For each team, its rank and score at every ok run where either changed, oldest first."""
+    cid = competition.id
+    out: dict[int, list[dict[str, Any]]] = {team_id: [] for team_id in team_ids}
+    if not team_ids:
+        return out
+    marks = ", ".join("?" for _ in team_ids)
+    stored = {
+        row[0]: (row[1], row[2], row[3])
+        for row in conn.execute(
+            f"""SELECT team_id, rank, score, team_name FROM entries
+                WHERE competition_id = ? AND board = ? AND team_id IN ({marks})""",
+            (cid, board, *team_ids),
+        )
+    }
+    records: dict[int, list[tuple[int, str, str, str | None, str | None, str | None]]] = {t: [] for t in team_ids}
+    for team_id, *record in conn.execute(
+        f"""SELECT team_id, run_id, kind, team_name, previous_team_name, score, previous_score
+            FROM entry_changes WHERE competition_id = ? AND {_OF_BOARD} AND team_id IN ({marks}) AND NOT passive
+            ORDER BY run_id""",
+        (cid, cid, board, *team_ids),
+    ):
+        records[team_id].append(tuple(record))
+    ranks = history.rank_changes(
+        conn, cid, board, team_ids, {team_id: stored[team_id][0] if team_id in stored else None for team_id in team_ids}
+    )
+    runs = dict(conn.execute(
+        "SELECT id, finished_at FROM sync_runs WHERE competition_id = ? AND board = ? AND status = 'ok'", (cid, board)
+    ))
+    for team_id in team_ids:
+        now = stored.get(team_id)
+        values = _Values(records[team_id], (now[1], now[2]) if now is not None else None)
+        moves = {run_id: (before, after) for run_id, before, after in ranks[team_id]}
+        scored = {
+            record[0] for record in records[team_id]
+            if record[1] != "changed" or record[4] != record[5]
+        }
+        rank_runs = [run_id for run_id, _, _ in ranks[team_id]]
+        for run_id in sorted(set(moves) | scored):
+            if run_id not in runs:
+                continue
+            if run_id in moves:
+                previous_rank, rank = moves[run_id]
+            else:
+                index = bisect_right(rank_runs, run_id)
+                if index:
+                    rank = previous_rank = ranks[team_id][index - 1][2]
+                elif rank_runs:
+                    rank = previous_rank = ranks[team_id][0][1]
+                else:
+                    rank = previous_rank = now[0] if now is not None else None
+            score, name = values.at(run_id)
+            previous_score, _ = values.at(run_id - 1) if previous_rank is not None else (None, None)
+            kind = "new" if previous_rank is None else "removed" if rank is None else "changed"
+            out[team_id].append({
+                "run_id": run_id,
+                "synced_at": runs[run_id],
+                "kind": kind,
+                "rank": rank,
+                "previous_rank": previous_rank,
+                "score": score if rank is not None else None,
+                "previous_score": previous_score,
+                "team_name": name,
+            })
+    return out
+
+
 def team_history(database: Any, competition: Competition, team: str, board: Board = "public") -> dict[str, Any]:
     """One team's rank and score at every sync where either changed, oldest first.
 
@@ -352,23 +475,13 @@ def team_history(database: Any, competition: Competition, team: str, board: Boar
     removed), the previous ones, and ``movement`` (positive = climbed).
     """
     found = resolve_team(database, competition, team, board)
-    cursor = database.conn.execute(
-        """SELECT ch.run_id, r.finished_at AS synced_at, ch.kind, ch.rank, ch.previous_rank,
-                  ch.score, ch.previous_score, ch.team_name
-           FROM entry_changes ch JOIN sync_runs r ON r.id = ch.run_id
-           WHERE ch.competition_id = ? AND ch.team_id = ? AND r.board = ? ORDER BY ch.run_id""",
-        (competition.id, found["team_id"], board),
-    )
-    names = [d[0] for d in cursor.description]
-    changes = []
-    for row in cursor:
-        change = dict(zip(names, row, strict=False))
+    changes = _team_points(database.conn, competition, board, [found["team_id"]])[found["team_id"]]
+    for change in changes:
         change["movement"] = (
             change["previous_rank"] - change["rank"]
             if change["kind"] == "changed" and change["rank"] is not None and change["previous_rank"] is not None
             else None
         )
-        changes.append(change)
     return {"competition": competition.slug, "board": board, "team": found, "changes": changes}
 
 
@@ -380,19 +493,98 @@ def rank_series(
     A rank of None means the team left the board at that sync. Between two points the
     rank held (a step function), up to the latest sync.
     """
-    series: dict[int, list[tuple[int, str, int | None]]] = {team_id: [] for team_id in team_ids}
-    if not team_ids:
-        return series
-    marks = ", ".join("?" for _ in team_ids)
-    rows = database.conn.execute(
-        f"""SELECT ch.team_id, ch.run_id, r.finished_at, ch.rank
-            FROM entry_changes ch JOIN sync_runs r ON r.id = ch.run_id
-            WHERE ch.competition_id = ? AND r.board = ? AND ch.team_id IN ({marks}) ORDER BY ch.run_id""",
-        (competition.id, board, *team_ids),
-    )
-    for team_id, run_id, synced_at, rank in rows:
-        series[team_id].append((run_id, synced_at, rank))
-    return series
+    points = _team_points(database.conn, competition, board, list(dict.fromkeys(team_ids)))
+    return {
+        team_id: [(p["run_id"], p["synced_at"], p["rank"]) for p in points.get(team_id, [])]
+        for team_id in team_ids
+    }
+
+
+def run_changes(database: Any, run_id: int) -> list[dict[str, Any]]:
+    """Every team whose rank or score changed in one ok run, as the change records of
+    schema 7 and before listed them: ``team_id``, ``kind`` (new, changed, removed),
+    ``team_name``, ``rank``, ``previous_rank``, ``score``, ``previous_score``; by team id.
+
+    Built from the run's frame and change records, so it is exact for any run (the
+    passive rows of ``entry_changes`` are kept for a board's latest run only).
+    """
+    conn = database.conn
+    run = conn.execute(
+        "SELECT competition_id, board FROM sync_runs WHERE id = ? AND status = 'ok'", (run_id,)
+    ).fetchone()
+    if run is None:
+        return []
+    cid, board = run
+    frame = conn.execute("SELECT delta FROM rank_frames WHERE run_id = ?", (run_id,)).fetchone()
+    own = {
+        row[0]: row[1:]
+        for row in conn.execute(
+            """SELECT team_id, kind, team_name, rank, previous_rank, score, previous_score FROM entry_changes
+               WHERE run_id = ? AND NOT passive""",
+            (run_id,),
+        )
+    }
+    out: dict[int, dict[str, Any]] = {}
+    if frame is not None:
+        after = history.ranks_at(conn, cid, board, run_id)
+        before = history.decode_delta(frame[0]).backward(after) if frame[0] is not None else {}
+        moved = [team for team in after.keys() | before.keys() if after.get(team) != before.get(team)]
+        later = _first_records_after(conn, cid, board, run_id, moved)
+        stored = {
+            row[0]: row[1:]
+            for row in conn.execute(
+                "SELECT team_id, team_name, score FROM entries WHERE competition_id = ? AND board = ?", (cid, board)
+            )
+        } if moved else {}
+        for team in moved:
+            if team in own:
+                continue
+            name, score = _values_at(later.get(team), stored.get(team))
+            rank, previous = after.get(team), before.get(team)
+            kind = "new" if previous is None else "removed" if rank is None else "changed"
+            out[team] = {
+                "team_id": team, "kind": kind, "team_name": name, "rank": rank, "previous_rank": previous,
+                "score": score if rank is not None else None, "previous_score": score if previous is not None else None,
+            }
+    for team, (kind, name, rank, previous_rank, score, previous_score) in own.items():
+        if kind == "changed" and rank == previous_rank and score == previous_score:
+            continue  # a new name or submission count alone: not a rank or score change
+        out[team] = {
+            "team_id": team, "kind": kind, "team_name": name, "rank": rank, "previous_rank": previous_rank,
+            "score": score, "previous_score": previous_score,
+        }
+    return [out[team] for team in sorted(out)]
+
+
+def _first_records_after(
+    conn: sqlite3.Connection, cid: int, board: Board, run_id: int, teams: Iterable[int] | None = None,
+) -> dict[int, tuple[str, str, str | None, str | None]]:
+    """Each team's first change record after a run: (kind, team_name, previous_team_name,
+    previous_score); all teams when ``teams`` is None."""
+    wanted = None if teams is None else set(teams)
+    first: dict[int, tuple[str, str, str | None, str | None]] = {}
+    for team_id, kind, name, previous_name, previous_score in conn.execute(
+        f"""SELECT team_id, kind, team_name, previous_team_name, previous_score FROM entry_changes
+            WHERE competition_id = ? AND run_id > ? AND {_OF_BOARD} AND NOT passive ORDER BY run_id DESC""",
+        (cid, run_id, cid, board),
+    ):
+        if wanted is None or team_id in wanted:
+            first[team_id] = (kind, name, previous_name, previous_score)
+    return first
+
+
+def _values_at(
+    later: tuple[str, str, str | None, str | None] | None, stored: tuple[str, str] | None,
+) -> tuple[str | None, str | None]:
+    """(team name, score) at a run, from the team's first record after it, else its stored row."""
+    if later is not None:
+        kind, name, previous_name, previous_score = later
+        if kind == "new":
+            return None, None
+        return previous_name or name, previous_score
+    if stored is not None:
+        return stored[0], stored[1]
+    return None, None
 
 
 # -- movers -------------------------------------------------------------------
@@ -406,9 +598,9 @@ def movers(
 
     The baseline is the previous ok sync by default, or with ``since`` (an ISO time)
     the latest ok sync finished at or before it (none before the first sync: then
-    every team on the board is new). A team's rank at the baseline is its latest
-    change record at or before the baseline run. Benchmarks are left out. Each list
-    holds at most ``limit`` teams; ``totals`` counts them all.
+    every team on the board is new). A team's rank at the baseline is rebuilt from the
+    rank frames; its score and name then from its change records. Benchmarks are left
+    out. Each list holds at most ``limit`` teams; ``totals`` counts them all.
     """
     conn = database.conn
     runs = _last_ok_runs(conn, competition.id, 2, board)
@@ -442,52 +634,47 @@ def movers(
         baseline_id = row[0] if row else 0
         result["baseline"] = {"run_id": row[0], "synced_at": row[1]} if row else None
     result["compared"] = True
-    params = {"cid": competition.id, "base": baseline_id, "board": board}
-    of_board = "run_id IN (SELECT id FROM sync_runs WHERE competition_id = :cid AND board = :board)"
-    moved = f"SELECT team_id FROM entry_changes WHERE competition_id = :cid AND run_id > :base AND {of_board}"
-    before = {
-        team_id: (kind, rank, score, name)
-        for team_id, _, kind, rank, score, name in conn.execute(
-            f"""SELECT team_id, max(run_id), kind, rank, score, team_name FROM entry_changes
-                WHERE competition_id = :cid AND run_id <= :base AND {of_board} AND team_id IN ({moved})
-                GROUP BY team_id""",
-            params,
-        )
-    }
-    now = {
-        team_id: (rank, score, name, bool(bench))
-        for team_id, rank, score, name, bench in conn.execute(
-            f"""SELECT team_id, rank, score, team_name, is_benchmark FROM entries
-                WHERE competition_id = :cid AND board = :board AND team_id IN ({moved})""",
-            params,
-        )
-    }
     lists: dict[str, list[dict[str, Any]]] = {"climbers": [], "fallers": [], "new": [], "departed": []}
-    for team_id in set(before) | set(now):
-        old = before.get(team_id)
-        old_rank = old[1] if old is not None and old[0] != "removed" else None
-        current = now.get(team_id)
-        if (current is not None and current[3]) or old_rank == 0:
-            continue  # a benchmark
-        item = {
-            "team_id": team_id,
-            "team_name": current[2] if current else old[3],  # type: ignore[index]
-            "rank": current[0] if current else None,
-            "previous_rank": old_rank,
-            "movement": None,
-            "score": current[1] if current else None,
-            "previous_score": old[2] if old_rank is not None else None,  # type: ignore[index]
+    changed = conn.execute(
+        "SELECT 1 FROM rank_frames WHERE competition_id = ? AND board = ? AND run_id > ? LIMIT 1",
+        (competition.id, board, baseline_id),
+    ).fetchone()
+    if changed is not None:
+        now = {
+            row[0]: row[1:]
+            for row in conn.execute(
+                """SELECT team_id, rank, score, team_name, is_benchmark FROM entries
+                   WHERE competition_id = ? AND board = ?""",
+                (competition.id, board),
+            )
         }
-        if current is not None and old_rank is not None:
-            item["movement"] = old_rank - current[0]
-            if item["movement"] > 0:
-                lists["climbers"].append(item)
-            elif item["movement"] < 0:
-                lists["fallers"].append(item)
-        elif current is not None:
-            lists["new"].append(item)
-        elif old_rank is not None:
-            lists["departed"].append(item)
+        then = history.ranks_at(conn, competition.id, board, baseline_id, {t: v[0] for t, v in now.items()})
+        later = _first_records_after(conn, competition.id, board, baseline_id)
+        for team_id in now.keys() | then.keys():
+            old_rank = then.get(team_id)
+            current = now.get(team_id)
+            if (current is not None and current[3]) or old_rank == 0:
+                continue  # a benchmark
+            if current is not None and old_rank == current[0]:
+                continue
+            before = _values_at(later.get(team_id), (current[2], current[1]) if current is not None else None)
+            item: dict[str, Any] = {
+                "team_id": team_id,
+                "team_name": current[2] if current is not None else before[0],
+                "rank": current[0] if current is not None else None,
+                "previous_rank": old_rank,
+                "movement": None,
+                "score": current[1] if current is not None else None,
+                "previous_score": before[1] if old_rank is not None else None,
+            }
+            if current is not None and old_rank is not None:
+                movement = old_rank - current[0]
+                item["movement"] = movement
+                lists["climbers" if movement > 0 else "fallers"].append(item)
+            elif current is not None:
+                lists["new"].append(item)
+            else:
+                lists["departed"].append(item)
     orders = {
         "climbers": lambda i: (-i["movement"], i["rank"], i["team_id"]),
         "fallers": lambda i: (i["movement"], i["rank"], i["team_id"]),

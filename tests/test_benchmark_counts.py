@@ -56,7 +56,11 @@ def test_one_percent_changed_resync_writes_only_the_changed_rows(
     sync = Syncer(db_path, FileSource(board.zip)).sync
     first = sync(comp, "manual")
     assert first.ok, first.error
-    assert written(database, first.run_id) == (3000, 0, 0, {"new": 3000})
+    # A first sync writes no change records: its keyframe says which teams it started with.
+    assert written(database, first.run_id) == (3000, 0, 0, {})
+    assert database.conn.execute(
+        "SELECT teams, delta IS NULL, keyframe IS NOT NULL FROM rank_frames WHERE run_id = ?", (first.run_id,)
+    ).fetchone() == (3000, 1, 1)
     # Several members per team, stored as JSON arrays.
     assert database.conn.execute(
         "SELECT count(*) FROM entries WHERE json_array_length(members) > 1"
@@ -65,17 +69,23 @@ def test_one_percent_changed_resync_writes_only_the_changed_rows(
     same = sync(comp, "manual")
     assert same.ok, same.error
     assert written(database, same.run_id) == (0, 0, 0, {})
+    assert database.conn.execute("SELECT count(*) FROM rank_frames WHERE run_id = ?", (same.run_id,)).fetchone() == (0,)
 
     changed = Syncer(db_path, FileSource(board.changed_zip)).sync(comp, "manual")
     assert changed.ok, changed.error
-    assert written(database, changed.run_id) == (
-        0, board.changed, 0, {"changed": board.rank_or_score_changed},
-    )
-    # Only scores moved between their neighbours: no team's rank changed.
+    # Each changed team changed itself (name, submission count or score): one change
+    # record each; only scores moved between their neighbours, so no rank changed and
+    # the run has no rank frame.
+    assert written(database, changed.run_id) == (0, board.changed, 0, {"changed": board.changed})
+    assert database.conn.execute(
+        "SELECT count(*) FROM entry_changes WHERE run_id = ? AND score IS NOT previous_score",
+        (changed.run_id,),
+    ).fetchone()[0] == board.rank_or_score_changed
     assert database.conn.execute(
         "SELECT count(*) FROM entry_changes WHERE run_id = ? AND rank IS NOT previous_rank",
         (changed.run_id,),
     ).fetchone()[0] == 0
+    assert database.conn.execute("SELECT count(*) FROM rank_frames WHERE run_id = ?", (changed.run_id,)).fetchone() == (0,)
 
 
 def test_generated_boards_are_deterministic(bench, tmp_path):

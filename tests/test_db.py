@@ -42,8 +42,9 @@ def test_full_schema(database):
         ],
         "entry_changes": [
             "run_id", "competition_id", "team_id", "kind", "team_name", "rank", "previous_rank",
-            "score", "previous_score",
+            "score", "previous_score", "previous_team_name", "submission_count", "passive",
         ],
+        "rank_frames": ["run_id", "competition_id", "board", "teams", "delta", "keyframe"],
         "roster_members": [
             "id", "event_id", "username", "name", "member_group", "extra", "created_at", "updated_at",
         ],
@@ -62,6 +63,7 @@ def test_full_schema(database):
     assert ("event_competitions", "competition_id", "competitions") in fks
     assert ("entries", "competition_id", "competitions") in fks
     assert ("sync_runs", "competition_id", "competitions") in fks
+    assert ("rank_frames", "run_id", "sync_runs") in fks
 
 
 def test_migrates_an_existing_version_1_database_in_place(db_path):
@@ -154,7 +156,9 @@ def test_version_3_database_with_boards_and_runs_is_upgraded_keeping_every_row(d
     upgraded = dbmod.connect(db_path)
     rows = upgraded.query("SELECT board, team_id FROM entries ORDER BY team_id")
     assert rows == [{"board": "public", "team_id": 1}, {"board": "public", "team_id": 2}]
-    assert upgraded.query("SELECT count(*) AS n FROM entry_changes") == [{"n": 2}]
+    # Migration 8: the 'new' records of a board's first sync became its keyframe.
+    assert upgraded.query("SELECT count(*) AS n FROM entry_changes") == [{"n": 0}]
+    assert upgraded.query("SELECT run_id, teams FROM rank_frames") == [{"run_id": 1, "teams": 2}]
     competition = upgraded.query("SELECT last_synced_at, last_attempt_at, last_sync_status FROM competitions")[0]
     # last_synced_at now means the last successful sync; the old value was the last attempt.
     assert competition == {
