@@ -403,7 +403,9 @@ def _convert_board(conn: sqlite3.Connection, history: Any, competition_id: int, 
         for team_id, kind, name, rank, score, previous_score in records.get(run_id, []):
             if kind == "removed":
                 after.pop(team_id, None)
-                names.setdefault(team_id, name)
+                if names.get(team_id) not in (None, name):
+                    renamed.append((names[team_id], run_id, team_id))
+                names[team_id] = name
                 continue
             after[team_id] = rank
             previous_name = names.get(team_id)
@@ -450,8 +452,21 @@ def _convert_board(conn: sqlite3.Connection, history: Any, competition_id: int, 
         )
         state = after
         last_frame = run_id
+    # A rename that no record saw (the team's rank and score never changed after it):
+    # its last record, even a dropped one, is the only witness of its earlier name.
+    stored_names = dict(conn.execute(
+        "SELECT team_id, team_name FROM entries WHERE competition_id = ? AND board = ?", (competition_id, board)
+    ))
+    last_record = {team_id: run_id for run_id, rows in records.items() for team_id, *_ in rows}
+    witnesses = {
+        (last_record[team], team) for team, name in stored_names.items()
+        if team in last_record and names.get(team) not in (None, name)
+    }
+    drop = [key for key in drop if key not in witnesses]
+    moved_only = {run: [key for key in rows if key not in witnesses] for run, rows in moved_only.items()}
+    listened = conn.execute("SELECT 1 FROM notify_targets LIMIT 1").fetchone() is not None
     for run_id, rows in moved_only.items():
-        if run_id == last_frame:
+        if run_id == last_frame and listened:
             conn.executemany("UPDATE entry_changes SET passive = 1 WHERE run_id = ? AND team_id = ?", rows)
         else:
             drop.extend(rows)

@@ -386,16 +386,23 @@ class _Values:
         self.stored = stored
 
     def at(self, run_id: int) -> tuple[str | None, str | None]:
-        """(score, team name) after the run (score None when off the board then)."""
+        """(score, team name) after the run (score None when off the board then).
+
+        The values after the team's latest record at or before the run, else the
+        values before its first record after it, else the stored ones. (A database
+        converted from schema 7 may lack a rename's own record: the latest record
+        before a run is then the better witness of its name.)
+        """
         index = bisect_right(self.runs, run_id)
+        if index:
+            _, kind, name, _, score, _ = self.records[index - 1]
+            return (None if kind == "removed" else score), name
         if index < len(self.records):
             _, kind, name, previous_name, _, previous_score = self.records[index]
-            return (None if kind == "new" else previous_score), (previous_name or name)
-        if self.stored is not None:
-            return self.stored
-        if self.records:  # off the board since its last record (it left)
-            return None, self.records[-1][2]
-        return None, None
+            if kind == "new":
+                return None, None
+            return previous_score, previous_name or name
+        return self.stored if self.stored is not None else (None, None)
 
 
 def _team_points(
