@@ -22,7 +22,6 @@ import logging
 import os
 import shutil
 import sqlite3
-import stat
 import tempfile
 import threading
 import time
@@ -30,7 +29,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from kagsync import db as dbmod
 from kagsync import history
@@ -64,6 +63,9 @@ from kagsync.models import (
 )
 from kagsync.sources import LeaderboardSource, PrivateBoardSource
 from kagsync.values import now_iso
+
+if TYPE_CHECKING:
+    import filelock
 
 log = logging.getLogger("kagsync.sync")
 
@@ -148,19 +150,20 @@ class _SilentObserver:
 class CompetitionLock:
     """An exclusive claim on one competition's sync, shared by every process.
 
-    It is an ``flock`` on ``<database>.locks/<slug>.lock``: the kernel releases it
-    when its holder exits or crashes, so a dead holder's claim can never outlive it,
-    and two syncs in one process (threads) exclude each other too, since each opens
-    its own file description. The folder is created private (0700) and the file is
-    opened without following a symlink and without truncating, so a link planted in
-    the folder cannot make kagsync overwrite another file.
+    It is a :class:`filelock.FileLock` on ``<database>.locks/<slug>.lock`` (``flock`` on
+    POSIX, ``LockFileEx`` on Windows): the operating system releases it when its holder
+    exits or crashes, so a dead holder's claim can never outlive it, and two syncs in
+    one process (threads) exclude each other too, since each lock object opens its own
+    file. The folder is created private (0700); filelock (4.3 and later) opens the file
+    without following a symlink and without truncating, so a link planted in the folder
+    cannot make kagsync overwrite another file.
     """
 
     POLL_SECONDS = 0.1
 
     def __init__(self, db_path: Path, slug: str) -> None:
         self.path = lock_dir(db_path) / f"{slug}.lock"
-        self._fd: int | None = None
+        self._lock: filelock.BaseFileLock | None = None
 
     def acquire(
         self,
@@ -172,46 +175,41 @@ class CompetitionLock:
 
         A stop request while waiting raises :class:`SyncInterruptedError`.
         """
-        import fcntl  # POSIX only: imported here so that the package imports anywhere
+        import filelock  # imported by syncs only: it costs ~40 ms that other commands skip
 
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise SyncBusyError(f"{self.path}: is a symbolic link; remove it (kagsync never follows one)") from None
-            raise SyncBusyError(f"{self.path}: cannot open the lock file ({exc.strerror})") from None
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            os.close(fd)
+        if self.path.is_symlink():
+            raise SyncBusyError(f"{self.path}: is a symbolic link; remove it (kagsync never follows one)")
+        if self.path.exists() and not self.path.is_file():
             raise SyncBusyError(f"{self.path}: is not a regular file; remove it")
+        lock = filelock.FileLock(str(self.path), thread_local=False)
         deadline = time.monotonic() + timeout
         waited = False
         while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+                lock.acquire(timeout=0)
+            except filelock.Timeout:
                 if stop is not None and stop.stopping:
-                    os.close(fd)
                     raise SyncInterruptedError("interrupted while waiting for another sync of this competition") from None
                 if time.monotonic() >= deadline:
-                    os.close(fd)
                     return False
                 if not waited and on_wait is not None:
                     on_wait()
                 waited = True
                 time.sleep(self.POLL_SECONDS)
                 continue
-            self._fd = fd
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    raise SyncBusyError(f"{self.path}: is a symbolic link; remove it (kagsync never follows one)") from None
+                raise SyncBusyError(f"{self.path}: cannot open the lock file ({exc.strerror})") from None
+            self._lock = lock
             return True
 
     def release(self) -> None:
         """Give the claim back."""
-        if self._fd is not None:
-            import fcntl
-
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
 
 def lock_dir(db_path: Path) -> Path:
@@ -258,11 +256,16 @@ class _Timings:
 
 # Page caches of the sync connection (it is closed after one sync). SQLite's default,
 # 2 MB per schema, is far smaller than a big board: staging 100,000 teams in TeamId
-# order (random in the file) then misses the cache on nearly every row, and so do the
-# diff's lookups in ``entries``. Pages are allocated as they are used, so a small board
-# costs no more than before; a million teams stay under 200 MB of RSS.
+# order (random in the file) for a re-sync then misses the cache on nearly every row,
+# and so do the diff's lookups in ``entries``. Pages are allocated as they are used, so
+# a small board costs no more than before; a million teams stay under 200 MB of RSS.
 _STAGING_CACHE_KIB = 64 * 1024
 _MAIN_CACHE_KIB = 64 * 1024
+# A first sync appends in file order (little cache needed) and sorts once when it
+# writes, with the main cache's size as the sorter's working memory: smaller caches
+# keep a million-team first sync near 140 MB instead of 240 MB, at the same speed.
+_APPEND_CACHE_KIB = 16 * 1024
+_FIRST_MAIN_CACHE_KIB = 32 * 1024
 
 
 _CHECK_EVERY_ROWS = 1 << 14
@@ -334,8 +337,10 @@ def _stage_entries(
     and sorted once when they are written. A full temporary folder is a one-line
     :class:`StoreError`; nothing in the shared database has changed then.
     """
-    conn.execute(f"PRAGMA temp.cache_size = -{_STAGING_CACHE_KIB}")
-    conn.execute(f"PRAGMA main.cache_size = -{_MAIN_CACHE_KIB}")
+    # Appending in file order needs little cache; the sort that writes it uses the main
+    # cache's size as its working memory.
+    conn.execute(f"PRAGMA temp.cache_size = -{_STAGING_CACHE_KIB if keyed else _APPEND_CACHE_KIB}")
+    conn.execute(f"PRAGMA main.cache_size = -{_MAIN_CACHE_KIB if keyed else _FIRST_MAIN_CACHE_KIB}")
     conn.execute("DROP TABLE IF EXISTS temp.staging_entries")
     key = "team_id INTEGER PRIMARY KEY" if keyed else "team_id INTEGER NOT NULL"
     conn.execute(
@@ -421,10 +426,8 @@ def _prepare_board(
     ).fetchone()
     if stored is None:
         plan = _Plan(first=True, entries=entries, created=entries, frame=entries > 0)
-        if plan.frame:
-            plan.keyframe = history.encode_keyframe(
-                conn.execute("SELECT team_id, rank FROM temp.staging_entries ORDER BY team_id")
-            )
+        if plan.frame:  # in file order: no sort needed
+            plan.keyframe = history.encode_keyframe(conn.execute("SELECT team_id, rank FROM temp.staging_entries"))
         return plan
     if not keyed:  # (not reached: a board is staged keyed whenever one is stored)
         conn.execute("CREATE INDEX temp.staging_entries_team ON staging_entries(team_id)")
@@ -1199,6 +1202,9 @@ class _connection:
 
 
 def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs on this machine."""
+    if os.name == "nt":
+        return _alive_on_windows(pid)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -1208,6 +1214,21 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return True
+
+
+def _alive_on_windows(pid: int) -> bool:
+    # os.kill(pid, 0) would *terminate* the process on Windows: ask the kernel instead.
+    import ctypes
+
+    synchronize, wait_timeout = 0x00100000, 0x00000102
+    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined,unused-ignore]
+    handle = kernel32.OpenProcess(synchronize, False, pid)
+    if not handle:
+        return False
+    try:
+        return bool(kernel32.WaitForSingleObject(handle, 0) == wait_timeout)
+    finally:
+        kernel32.CloseHandle(handle)
 
 
 def recover_interrupted(database: Database) -> int:
