@@ -134,10 +134,11 @@ def _pager_command() -> list[str] | None:
             if not value or value == "cat":
                 return None
             try:
-                return shlex.split(value)
+                return shlex.split(value, posix=os.name != "nt")
             except ValueError:
                 return None
-    return ["less"]
+    # Windows has no `less`: there, a pager is used only when one is named.
+    return ["less"] if os.name != "nt" else None
 
 
 def _run_pager(text: str) -> bool:
