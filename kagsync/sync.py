@@ -22,6 +22,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import struct
 import tempfile
 import threading
 import time
@@ -135,12 +136,19 @@ class SyncObserver(Protocol):
         """Bytes received so far for a download."""
         ...
 
+    def parse_progress(self, slug: str, rows: int, fraction: float | None) -> None:
+        """Rows parsed so far (every 16,384 rows); ``fraction`` of the file when known."""
+        ...
+
 
 class _SilentObserver:
     def stage(self, slug: str, stage: str, detail: str = "") -> None:
         pass
 
     def download_progress(self, slug: str, received: int, total: int | None) -> None:
+        pass
+
+    def parse_progress(self, slug: str, rows: int, fraction: float | None) -> None:
         pass
 
 
@@ -275,14 +283,20 @@ _SQLITE_FULL = 13
 _SQLITE_IOERR = 10
 
 
-def _checked(rows: Iterable[tuple[object, ...]], stop: StopFlag | None) -> Iterator[tuple[object, ...]]:
-    """The rows, with an abort check every few thousand (a big board parses for seconds)."""
-    if stop is None:
+def _checked(
+    rows: Iterable[tuple[object, ...]], stop: StopFlag | None, on_rows: Callable[[int], None] | None = None
+) -> Iterator[tuple[object, ...]]:
+    """The rows, with an abort check (and a progress report) every few thousand: a big
+    board parses for seconds."""
+    if stop is None and on_rows is None:
         yield from rows
         return
     for number, row in enumerate(rows):
         if not number & (_CHECK_EVERY_ROWS - 1):
-            stop.check()
+            if stop is not None:
+                stop.check()
+            if on_rows is not None and number:
+                on_rows(number)
         yield row
 
 
@@ -328,6 +342,7 @@ def _stage_entries(
     stop: StopFlag | None = None,
     limits: SyncLimits | None = None,
     keyed: bool = True,
+    on_rows: Callable[[int], None] | None = None,
 ) -> int:
     """Parse the file into TEMP.staging_entries; returns the number of teams.
 
@@ -368,6 +383,7 @@ def _stage_entries(
                     max_compression_ratio=limits.max_compression_ratio,
                 ),
                 stop,
+                on_rows,
             ),
         )
         conn.execute("COMMIT")
@@ -618,6 +634,13 @@ def content_key(digest: str, lower_is_better: bool) -> str:
     return f"sha256:{digest};parser:{PARSER_VERSION};{'lower' if lower_is_better else 'higher'}"
 
 
+def _rekeyed(key: str | None, lower_is_better: bool) -> str | None:
+    """The key of the same CSV under today's parser version and direction."""
+    if not key or not key.startswith("sha256:"):
+        return None
+    return content_key(key.split(";", 1)[0][len("sha256:"):], lower_is_better)
+
+
 def _key_part(stored: str | None) -> str | None:
     return stored.split(";member:", 1)[0] if stored else None
 
@@ -626,20 +649,48 @@ def _member_part(stored: str | None) -> str | None:
     return stored.split(";member:", 1)[1] if stored and ";member:" in stored else None
 
 
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # a zip member's local file header
+
+
 def _zip_member_fingerprint(path: Path) -> str | None:
-    """CRC-32 and size of the zip's one CSV from its directory (no decompression), as a
-    cheap first test of "unchanged"; None for a plain CSV or an unusual zip."""
+    """The zip's one CSV as its directory and compressed bytes give it, without
+    decompressing: ``crc32/size/method/sha256 of the compressed bytes``.
+
+    Equal fingerprints mean equal content (the same compressed bytes inflate to the
+    same CSV), so an unchanged download is told at the cost of hashing the zip. Only
+    an equal CRC and size with other compressed bytes needs the CSV's own digest.
+    None for a plain CSV or a zip that is not one CSV (the CSV digest decides then).
+    """
     try:
         with zipfile.ZipFile(path) as archive:
             members = [
                 info for info in archive.infolist()
                 if info.filename.lower().endswith(".csv") and not info.filename.startswith("__MACOSX/")
             ]
-    except (OSError, zipfile.BadZipFile, ValueError, NotImplementedError, EOFError):
+            if len(members) != 1:
+                return None
+            info = members[0]
+            with open(path, "rb") as raw:
+                raw.seek(info.header_offset)
+                header = _LOCAL_HEADER.unpack(raw.read(_LOCAL_HEADER.size))
+                if header[0] != b"PK\x03\x04":
+                    return None
+                raw.seek(header[-2] + header[-1], os.SEEK_CUR)  # the name and extra fields
+                digest = hashlib.sha256()
+                left = info.compress_size
+                while left > 0 and (chunk := raw.read(min(left, 1 << 20))):
+                    digest.update(chunk)
+                    left -= len(chunk)
+    except (OSError, zipfile.BadZipFile, ValueError, NotImplementedError, EOFError, struct.error):
         return None
-    if len(members) != 1:
-        return None
-    return f"{members[0].CRC:08x}/{members[0].file_size}"
+    return f"{info.CRC:08x}/{info.file_size}/{info.compress_type}/{digest.hexdigest()}"
+
+
+def _same_crc(member: str | None, stored: str | None) -> bool:
+    """Whether two fingerprints name the same CRC-32 and size (or cannot tell)."""
+    if member is None or stored is None:
+        return True
+    return member.split("/")[:2] == stored.split("/")[:2]
 
 
 def _csv_digest(path: Path, limits: SyncLimits) -> str | None:
@@ -940,16 +991,18 @@ class Syncer:
             ).fetchone()
             member = _zip_member_fingerprint(path)
             key: str | None = None
-            # The same content as the board applied last: nothing to parse. The zip's
-            # directory tells a changed CSV at once; an equal CRC is confirmed by SHA-256.
-            if (
-                not force and attempt.board == "public" and last is not None and last[1]
-                and (member is None or member == _member_part(last[1]))
-            ):
-                digest = _csv_digest(path, self.limits)
-                key = content_key(digest, lower) if digest else None
+            # The same content as the board applied last: nothing to parse. The same
+            # compressed bytes are the same content; another CRC-32 or size is another
+            # content; an equal CRC is confirmed by the CSV's SHA-256.
+            if not force and attempt.board == "public" and last is not None and last[1]:
+                stored_key, stored_member = _key_part(last[1]), _member_part(last[1])
+                if member is not None and member == stored_member and stored_key == _rekeyed(stored_key, lower):
+                    key = stored_key
+                elif _same_crc(member, stored_member):
+                    digest = _csv_digest(path, self.limits)
+                    key = content_key(digest, lower) if digest else None
                 timings.lap("digest")
-                if key is not None and key == _key_part(last[1]):
+                if key is not None and key == stored_key:
                     return self._record_unchanged(database, attempt, last, key, member, previous, timings)
             changes, finished_at = self._apply(
                 database, attempt, path, lower=lower, force=force, key=key, member=member, timings=timings,
@@ -1045,7 +1098,12 @@ class Syncer:
     ) -> int:
         """Stage the file and hold it back if it looks suspect; returns the number of teams."""
         competition_id = attempt.competition.id
-        count = _stage_entries(conn, path, lower_is_better=lower, stop=self.stop, limits=self.limits, keyed=keyed)
+        # Observers written before parse progress existed simply do not get it.
+        report = getattr(self.observer, "parse_progress", None)
+        count = _stage_entries(
+            conn, path, lower_is_better=lower, stop=self.stop, limits=self.limits, keyed=keyed,
+            on_rows=(lambda rows: report(attempt.slug, rows, None)) if report is not None else None,
+        )
         log.info("%s: downloaded %d entries", attempt.slug, count)
         if attempt.board == "private":
             _join_public_details(conn, competition_id)

@@ -349,3 +349,26 @@ def test_an_abort_request_interrupts_a_running_sync_and_keeps_the_board(db_path,
     assert (outcome.status, outcome.error_kind) == ("interrupted", "interrupted")
     assert board(database) == stored
     assert list(private_tmp.iterdir()) == []
+
+
+def test_parsing_reports_rows_read_to_the_observer(db_path, database, comp, tmp_path, private_tmp):
+    from tests.kaggle_standin import build_leaderboard_zip, make_board
+
+    class Observer:
+        def __init__(self):
+            self.rows = []
+
+        def stage(self, slug, stage, detail=""):
+            pass
+
+        def download_progress(self, slug, received, total):
+            pass
+
+        def parse_progress(self, slug, rows, fraction):
+            self.rows.append(rows)
+
+    path = tmp_path / "big.zip"
+    path.write_bytes(build_leaderboard_zip(make_board(40_000, seed=3), slug="comp"))
+    observer = Observer()
+    assert Syncer(db_path, FileSource(path), observer=observer).sync(comp, "manual").ok
+    assert observer.rows == [16384, 32768]
