@@ -230,6 +230,7 @@ class SyncOutcome:
     created: int = 0
     updated: int = 0
     removed: int = 0
+    top_score: str | None = None
     previous_entries: int | None = None
     error: str | None = None
     error_kind: ErrorKind | None = None

@@ -1014,7 +1014,7 @@ class Syncer:
         log.info("%s: timings: %s", slug, timings.text())
         outcome = attempt.outcome(
             "ok", finished_at, entries=changes.entries, created=changes.created,
-            updated=changes.updated, removed=changes.removed, previous_entries=previous,
+            updated=changes.updated, removed=changes.removed, previous_entries=previous, top_score=changes.top_score,
         )
         log.info("%s: sync complete, %d entries in %.2f s", slug, changes.entries, outcome.seconds)
         self.observer.stage(slug, "ok", f"{changes.entries} entries")
@@ -1169,6 +1169,7 @@ class Syncer:
         log.info("%s: timings: %s", slug, timings.text())
         outcome = attempt.outcome(
             "ok", finished_at, entries=changes.entries, created=0, updated=0, removed=0, previous_entries=previous,
+            top_score=changes.top_score,
         )
         log.info("%s: sync complete, %d entries in %.2f s", slug, changes.entries, outcome.seconds)
         self.observer.stage(slug, "ok", f"{changes.entries} entries (unchanged)")
