@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import signal
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -64,6 +65,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Kagsync", "open"]
 
+log = logging.getLogger("kagsync.api")
+
 
 # JSON-ready rows as the views return them (column names as in the schema).
 Row = dict[str, object]
@@ -102,6 +105,10 @@ class Kagsync(ClubMixin):
     def database(self) -> dbmod.Database:
         """The open database (opened on first use)."""
         if self._database is None:
+            log.debug(
+                "opening %s (%s); settings: %s", self.settings.db, self.mode,
+                ", ".join(f"{key}={value} ({origin})" for key, value, origin, _ in self.settings.describe()),
+            )
             self._database = dbmod.connect(self.settings.db, mode=self.mode)
             if not self._database.readonly:
                 # A kagsync killed mid-sync left its run 'running' and its temp folder.

@@ -915,6 +915,7 @@ class Syncer:
         workdir: Path | None = None
         claimed = False
         try:
+            log.debug("%s: claiming %s (waiting up to %g s)", slug, claim.path, self.lock_timeout)
             claimed = claim.acquire(self.lock_timeout, on_wait=waiting, stop=self.stop)
             if not claimed:
                 error = SyncBusyError(f"another sync of {slug!r} was still running after {self.lock_timeout:g} s")

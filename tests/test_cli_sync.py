@@ -220,3 +220,15 @@ def test_one_competition_named_twice_syncs_once(cli, tmp_path):
     result = cli("--source", str(folder), "sync", "comp", "https://www.kaggle.com/c/comp", "comp")
     assert result.exit_code == 0, result.output
     assert len(cli.json("runs", "comp")) == 1
+
+
+def test_verbose_puts_debug_lines_in_the_log_file(cli, db_path, tmp_path):
+    folder = tmp_path / "boards"
+    folder.mkdir()
+    (folder / "comp.csv").write_text(csv_c(BOARD_1), encoding="utf-8")
+    assert cli("--offline", "--source", str(folder), "competition", "add", "comp").exit_code == 0
+    log = db_path.parent / "kagsync.log"
+    assert " DEBUG " not in log.read_text(encoding="utf-8")
+    assert cli("-v", "--source", str(folder), "sync", "comp").exit_code == 0
+    text = log.read_text(encoding="utf-8")
+    assert " DEBUG " in text and "claiming" in text and "settings:" in text
