@@ -155,6 +155,27 @@ def _read_text(path: Path) -> str:
         ) from None
 
 
+def table_lines(
+    name: str, records: Iterator[tuple[int, list[str] | None, str | None]], width: int, problems: list[str]
+) -> Iterator[tuple[int, list[str]]]:
+    """The data lines after the header: (line number, cells), blank lines skipped.
+
+    A line with the wrong number of cells is a problem (and skipped); a CSV error is a
+    problem and ends the file. Shared by the competition and the roster import.
+    """
+    for line, cells, csv_error in records:
+        if csv_error is not None:
+            problems.append(f"{name} line {line}: {csv_error}")
+            return
+        assert cells is not None
+        if all(not cell.strip() for cell in cells):
+            continue
+        if len(cells) != width:
+            problems.append(f"{name} line {line}: {len(cells)} values, but the header has {width} columns")
+            continue
+        yield line, cells
+
+
 def _records(text: str) -> Iterator[tuple[int, list[str] | None, str | None]]:
     """(first line number, cells, csv error) for each record of the file."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -225,18 +246,7 @@ def read_import(
 
     rows: list[RowChange] = []
     seen: dict[str, int] = {}
-    for line, cells, csv_error in records:
-        if csv_error is not None:
-            problems.append(f"{name} line {line}: {csv_error}")
-            break
-        assert cells is not None
-        if all(not cell.strip() for cell in cells):
-            continue  # blank line
-        if len(cells) != len(columns):
-            problems.append(
-                f"{name} line {line}: {len(cells)} values, but the header has {len(columns)} columns"
-            )
-            continue
+    for line, cells in table_lines(name, records, len(columns), problems):
         values = {column: cell.strip() for column, cell in zip(columns, cells, strict=True)}
         reasons: list[str] = []
         row = _check_row(values, repository, default_event if default_event_ok else None,

@@ -30,7 +30,7 @@ from urllib.parse import urlparse
 
 from kagsync.db import Database, write_transaction
 from kagsync.errors import NotFoundError, ValidationError
-from kagsync.importer import ImportValidationError, _read_text, _records
+from kagsync.importer import ImportValidationError, _read_text, _records, table_lines
 from kagsync.values import now_iso, quote
 
 __all__ = [
@@ -231,16 +231,7 @@ def read_roster(path: Path | str) -> list[RosterLine]:
         raise RosterValidationError(problems)
     lines: list[RosterLine] = []
     seen: dict[str, int] = {}
-    for line, cells, csv_error in records:
-        if csv_error is not None:
-            problems.append(f"{name} line {line}: {csv_error}")
-            break
-        assert cells is not None
-        if all(not cell.strip() for cell in cells):
-            continue  # a blank line
-        if len(cells) != len(columns):
-            problems.append(f"{name} line {line}: {len(cells)} values, but the header has {len(columns)} columns")
-            continue
+    for line, cells in table_lines(name, records, len(columns), problems):
         reasons: list[str] = []
         member = _check_line(columns, cells, reasons)
         if member is not None:
