@@ -26,13 +26,14 @@ not explicit, in (rank before, team id) order, ranks after strictly increase (or
 equal for teams that were tied before and after), so neither the ranges' spans before
 the run nor their images after it overlap.
 
-Blobs are ``b"K1"`` or ``b"D1"`` followed by a zlib stream of integer arrays (count,
+Blobs are ``b"K1"``, ``b"K2"`` or ``b"D1"`` followed by a zlib stream of integer arrays (count,
 element width, little-endian unsigned values; ids as gaps from the previous one,
 signed values zigzag-encoded).
 """
 
 from __future__ import annotations
 
+import operator
 import sqlite3
 import struct
 import sys
@@ -41,12 +42,14 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, chain, islice
+from operator import itemgetter
 
 ABSENT = -1
 """A rank that means: the team was not on the board."""
 
 _KEYFRAME = b"K1"
+_KEYFRAME_ANY = b"K2"
 _DELTA = b"D1"
 _WIDTHS = (("B", 0xFF), ("H", 0xFFFF), ("I", 0xFFFFFFFF), ("Q", 0xFFFFFFFFFFFFFFFF))
 
@@ -79,23 +82,29 @@ def _gaps(sorted_values: Sequence[int]) -> list[int]:
     return out
 
 
+def _differences(values: array[int]) -> array[int]:
+    """values[0], values[1] - values[0], ... (C-level loops: a keyframe may hold a million)."""
+    return array("q", map(operator.sub, values, chain((0,), values)))
+
+
 def _pack(arrays: Sequence[Sequence[int]], magic: bytes) -> bytes:
     parts = [struct.pack("<B", len(arrays))]
     for values in arrays:
         top = max(values, default=0)
         code = next(code for code, limit in _WIDTHS if top <= limit)
-        packed = array(code, values)
+        packed = values if isinstance(values, array) and values.typecode == code else array(code, values)
         if sys.byteorder == "big":
+            packed = array(code, packed)
             packed.byteswap()
         parts.append(struct.pack("<cQ", code.encode(), len(packed)))
         parts.append(packed.tobytes())
     body = b"".join(parts)
-    return magic + zlib.compress(body, 6 if len(body) < (16 << 20) else 1)
+    return magic + zlib.compress(body, 6 if len(body) < (1 << 20) else 1)
 
 
 def _unpack(blob: bytes, magic: bytes) -> list[array[int]]:
     if blob[:2] != magic:
-        raise ValueError(f"not a rank {'keyframe' if magic == _KEYFRAME else 'delta'} (format {blob[:2]!r})")
+        raise ValueError(f"not a rank {'delta' if magic == _DELTA else 'keyframe'} (format {blob[:2]!r})")
     body = zlib.decompress(blob[2:])
     (count,) = struct.unpack_from("<B", body, 0)
     offset = 1
@@ -117,17 +126,34 @@ def _unpack(blob: bytes, magic: bytes) -> list[array[int]]:
 
 
 def encode_keyframe(ranks: Iterable[tuple[int, int]]) -> bytes:
-    """Every team's rank, from (team id, rank) pairs in team id order."""
-    teams: list[int] = []
-    values: list[int] = []
-    for team, rank in ranks:
-        teams.append(team)
-        values.append(rank)
-    return _pack([_gaps(teams), values], _KEYFRAME)
+    """Every team's rank, from (team id, rank) pairs in any order.
+
+    Pairs in team id order are stored as id gaps and ranks (``K1``); pairs in another
+    order, say a board in rank order, as ids and rank differences (``K2``). Either
+    compresses to about 2-3 bytes a team.
+    """
+    teams: array[int] = array("q")
+    values: array[int] = array("q")
+    pairs = iter(ranks)
+    while chunk := list(islice(pairs, 1 << 16)):
+        teams.extend(map(itemgetter(0), chunk))
+        values.extend(map(itemgetter(1), chunk))
+    if all(map(operator.lt, teams, islice(teams, 1, None))):
+        return _pack([_differences(teams), values], _KEYFRAME)
+    steps = _differences(values)
+    if min(steps, default=0) < 0:
+        steps = array("Q", [_zigzag(step) for step in steps])
+        return _pack([teams, steps, [1]], _KEYFRAME_ANY)
+    return _pack([teams, steps, [0]], _KEYFRAME_ANY)
 
 
 def decode_keyframe(blob: bytes) -> dict[int, int]:
     """team id -> rank."""
+    if blob[:2] == _KEYFRAME_ANY:
+        teams, steps, (zigzagged,) = _unpack(blob, _KEYFRAME_ANY)
+        if zigzagged:
+            steps = array("q", [_unzigzag(step) for step in steps])
+        return dict(zip(teams, accumulate(steps), strict=True))
     gaps, ranks = _unpack(blob, _KEYFRAME)
     return dict(zip(accumulate(gaps), ranks, strict=True))
 

@@ -126,6 +126,9 @@ def test_keyframe_round_trip():
     board = {5: 0, 7: 3, 10**15: 2, 11: (1 << 63) - 1}
     assert history.decode_keyframe(history.encode_keyframe(sorted(board.items()))) == board
     assert history.decode_keyframe(history.encode_keyframe([])) == {}
+    # In another order (a board in rank order), ranks going down as well as up.
+    pairs = [(11, (1 << 63) - 1), (5, 0), (7, 3), (10**15, 2), (3, 3)]
+    assert history.decode_keyframe(history.encode_keyframe(pairs)) == dict(pairs)
 
 
 def test_a_blob_of_the_wrong_kind_is_refused():
