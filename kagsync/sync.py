@@ -368,38 +368,58 @@ def _stage_entries(
     limits = limits or SyncLimits()
     # Only the temp schema is written here, so this transaction takes no lock on the
     # shared database: other processes keep writing while a big board is parsed.
-    conn.execute("BEGIN")
-    try:
-        # Plain tuples of exact ints/floats/strings: sqlite3 binds them without its
-        # per-value adapter lookup (see iter_leaderboard_rows).
-        conn.executemany(
-            "INSERT INTO temp.staging_entries (rank, team_id, team_name, score, score_value,"
-            " last_submission, submission_count, members, is_benchmark)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            _checked(
-                iter_leaderboard_rows(
-                    path, lower_is_better=lower_is_better,
-                    max_uncompressed_bytes=limits.max_uncompressed_bytes,
-                    max_compression_ratio=limits.max_compression_ratio,
+    with _parsing_turn(stop):
+        conn.execute("BEGIN")
+        try:
+            # Plain tuples of exact ints/floats/strings: sqlite3 binds them without its
+            # per-value adapter lookup (see iter_leaderboard_rows).
+            conn.executemany(
+                "INSERT INTO temp.staging_entries (rank, team_id, team_name, score, score_value,"
+                " last_submission, submission_count, members, is_benchmark)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _checked(
+                    iter_leaderboard_rows(
+                        path, lower_is_better=lower_is_better,
+                        max_uncompressed_bytes=limits.max_uncompressed_bytes,
+                        max_compression_ratio=limits.max_compression_ratio,
+                    ),
+                    stop,
+                    on_rows,
                 ),
-                stop,
-                on_rows,
-            ),
-        )
-        conn.execute("COMMIT")
-    except BaseException as exc:
-        # SQLite rolls back by itself after some errors (a full disk among them):
-        # a second ROLLBACK would fail with "no transaction is active" and hide why.
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        if isinstance(exc, sqlite3.IntegrityError):
-            raise LeaderboardFormatError(f"{path.name}: the same TeamId appears twice") from None
-        if isinstance(exc, sqlite3.Error):
-            problem = _storage_error(exc, "temp")
-            if problem is not None:
-                raise problem from None
-        raise
+            )
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            # SQLite rolls back by itself after some errors (a full disk among them):
+            # a second ROLLBACK would fail with "no transaction is active" and hide why.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.IntegrityError):
+                raise LeaderboardFormatError(f"{path.name}: the same TeamId appears twice") from None
+            if isinstance(exc, sqlite3.Error):
+                problem = _storage_error(exc, "temp")
+                if problem is not None:
+                    raise problem from None
+            raise
     return int(conn.execute("SELECT count(*) FROM temp.staging_entries").fetchone()[0])
+
+
+_PARSING = threading.Lock()
+
+
+@contextlib.contextmanager
+def _parsing_turn(stop: StopFlag | None) -> Iterator[None]:
+    """One parse at a time in a process. Parsing is Python holding the GIL, and the
+    staging insert gives the GIL up and takes it back for every row: two threads
+    parsing at once hand it back and forth, which cost twice the CPU (and more wall
+    time on two cores) than taking turns. Downloads and the SQL of other syncs still
+    run beside a parse."""
+    while not _PARSING.acquire(timeout=0.1):
+        if stop is not None:
+            stop.check()
+    try:
+        yield
+    finally:
+        _PARSING.release()
 
 
 _DIFFERS = " OR ".join(f"entries.{col} IS NOT excluded.{col}" for col in _ENTRY_COLUMNS[1:])
@@ -1058,7 +1078,8 @@ class Syncer:
             try:
                 count = self._stage_checked(conn, attempt, path, lower=lower, force=force, keyed=stored)
                 timings.lap("parse")
-                plan = _prepare_board(conn, competition_id, attempt.board, count, keyed=stored)
+                with _parsing_turn(self.stop):  # its Python loops over rows too
+                    plan = _prepare_board(conn, competition_id, attempt.board, count, keyed=stored)
                 timings.lap("prepare")
             except sqlite3.Error as exc:
                 problem = _storage_error(exc, "temp")
