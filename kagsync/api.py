@@ -106,7 +106,9 @@ class Kagsync(ClubMixin):
         """The open database (opened on first use)."""
         if self._database is None:
             log.debug(
-                "opening %s (%s); settings: %s", self.settings.db, self.mode,
+                "opening %s (%s); settings: %s",
+                self.settings.db,
+                self.mode,
                 ", ".join(f"{key}={value} ({origin})" for key, value, origin, _ in self.settings.describe()),
             )
             self._database = dbmod.connect(self.settings.db, mode=self.mode)
@@ -132,7 +134,9 @@ class Kagsync(ClubMixin):
         """Where boards come from: the given source, else ``settings.source``, else Kaggle."""
         if self._source is None:
             self._source = choose_source(
-                self.settings.source, max_bytes=self.settings.max_download_bytes, deadline=self.settings.download_deadline
+                self.settings.source,
+                max_bytes=self.settings.max_download_bytes,
+                deadline=self.settings.download_deadline,
             )
         return self._source
 
@@ -254,8 +258,16 @@ class Kagsync(ClubMixin):
         """
         names = list(dict.fromkeys([*([event] if event else []), *events]))
         saved = self._add_competition(
-            slug_or_url, sync=sync, title=title, event=names[0] if names else None, status=status, start=start,
-            end=end, description=description, lower_is_better=lower_is_better, weight=weight,
+            slug_or_url,
+            sync=sync,
+            title=title,
+            event=names[0] if names else None,
+            status=status,
+            start=start,
+            end=end,
+            description=description,
+            lower_is_better=lower_is_better,
+            weight=weight,
             more_events=names[1:],
         )
         self.after_pass(saved.syncs)
@@ -279,8 +291,14 @@ class Kagsync(ClubMixin):
         fields: dict[str, object] = {
             key: value
             for key, value in {
-                "title": title, "event": event, "status": status, "start": start, "end": end,
-                "description": description, "lower_is_better": lower_is_better, "weight": weight,
+                "title": title,
+                "event": event,
+                "status": status,
+                "start": start,
+                "end": end,
+                "description": description,
+                "lower_is_better": lower_is_better,
+                "weight": weight,
             }.items()
             if value is not None
         }
@@ -313,7 +331,9 @@ class Kagsync(ClubMixin):
         refreshed = []
         for competition in chosen:
             if self.offline or not isinstance(self.source, DetailsSource):
-                raise ValidationError("competition details come from Kaggle (or DIR/<slug>.json with --source): not available offline")
+                raise ValidationError(
+                    "competition details come from Kaggle (or DIR/<slug>.json with --source): not available offline"
+                )
             details = self.source.details(competition.slug)
             if details is None:
                 raise ValidationError(f"{competition.slug}: the source has no details for it")
@@ -409,8 +429,16 @@ class Kagsync(ClubMixin):
         ``weight`` is its weight in ``event`` (needed only when it is in several).
         """
         return self.repository().edit_competition(
-            slug_or_url, title=title, event=event, start=start, end=end, description=description,
-            lower_is_better=lower_is_better, weight=weight, add_events=add_events, remove_events=remove_events,
+            slug_or_url,
+            title=title,
+            event=event,
+            start=start,
+            end=end,
+            description=description,
+            lower_is_better=lower_is_better,
+            weight=weight,
+            add_events=add_events,
+            remove_events=remove_events,
         )
 
     def competition_weights(self, slug_or_url: str) -> dict[str, float]:
@@ -497,7 +525,12 @@ class Kagsync(ClubMixin):
         repository = self.repository(sync=sync, jobs=jobs)
         known = [c.slug for c in repository.list_competitions()]
         result = import_file(
-            repository, path, event=event, create_events=create_events, dry_run=dry_run, sync=sync,
+            repository,
+            path,
+            event=event,
+            create_events=create_events,
+            dry_run=dry_run,
+            sync=sync,
             details_of=lambda slug: fetch_details(self.source, slug, offline=self.offline, known_slugs=known),
         )
         if not dry_run:
@@ -576,9 +609,7 @@ class Kagsync(ClubMixin):
         """
         competition = self.competition(slug)
         if competition.last_synced_at is None and competition.private_synced_at is None:
-            raise NoBoardError(
-                f"{competition.slug} has no stored leaderboard yet: run kagsync sync {competition.slug}"
-            )
+            raise NoBoardError(f"{competition.slug} has no stored leaderboard yet: run kagsync sync {competition.slug}")
         return competition
 
     def movement_basis(self, slug: str, *, board: Board | None = None) -> Row:
@@ -644,15 +675,25 @@ class Kagsync(ClubMixin):
                 competitions = self.competitions(event=found.slug)
                 standings = self.standings(found.slug, scheme=scheme, everyone=everyone)
                 count = export(
-                    self.database, fmt=fmt, out=out, competitions=competitions,
-                    event=found, standings=standings, standings_out=standings_out,
+                    self.database,
+                    fmt=fmt,
+                    out=out,
+                    competitions=competitions,
+                    event=found,
+                    standings=standings,
+                    standings_out=standings_out,
                 )
                 return ExportSummary(count, len(competitions), len(standings.rows))
             count = export(self.database, fmt=fmt, out=out, competitions=[self.competition(competition or "")])
             return ExportSummary(count, 1)
 
     def report(
-        self, event: str, *, scheme: str | None = None, top: int | None = None, chart_teams: int | None = None,
+        self,
+        event: str,
+        *,
+        scheme: str | None = None,
+        top: int | None = None,
+        chart_teams: int | None = None,
         everyone: bool = False,
     ) -> str:
         """The results page of an event as one self-contained HTML document."""
@@ -660,8 +701,12 @@ class Kagsync(ClubMixin):
         from kagsync.standings import DEFAULT_SCHEME
 
         return build_report(
-            self.repository(), event, scheme=scheme or DEFAULT_SCHEME, top=top or DEFAULT_TOP,
-            chart_teams=chart_teams or DEFAULT_CHART_TEAMS, everyone=everyone,
+            self.repository(),
+            event,
+            scheme=scheme or DEFAULT_SCHEME,
+            top=top or DEFAULT_TOP,
+            chart_teams=chart_teams or DEFAULT_CHART_TEAMS,
+            everyone=everyone,
         )
 
     # -- added for the CLI (issue 13) -------------------------------------------------

@@ -165,8 +165,15 @@ class ClubMixin:
 
         event_id = self._event(event).id if event else None
         return add_target(
-            self.database, url, event_id=event_id, kinds=on, name=name, fmt=format, top_n=top,
-            member_move=member_move, failing_ticks=failing_ticks,
+            self.database,
+            url,
+            event_id=event_id,
+            kinds=on,
+            name=name,
+            fmt=format,
+            top_n=top,
+            member_move=member_move,
+            failing_ticks=failing_ticks,
         )
 
     def notify_list(self) -> list[dict[str, object]]:

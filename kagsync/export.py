@@ -46,6 +46,7 @@ ENTRY_FIELDS = (
     "board",
 )
 
+
 def parse_format(text: str) -> str:
     """One of :data:`FORMATS`."""
     value = text.strip().lower()

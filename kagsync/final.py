@@ -45,7 +45,13 @@ DETAIL_COLUMNS: Mapping[str, str] = {
 
 # Competition columns that only Kaggle's details fill (never an option or an import column).
 DETAIL_ONLY_COLUMNS = (
-    "metric", "team_count", "max_team_size", "reward", "category", "merger_deadline", "details_fetched_at",
+    "metric",
+    "team_count",
+    "max_team_size",
+    "reward",
+    "category",
+    "merger_deadline",
+    "details_fetched_at",
 )
 
 

@@ -61,7 +61,6 @@ COLUMN_ALIASES = {"kaggle_id": "slug", "kaggle_competition_id": "slug"}
 """Other names accepted for a column."""
 
 
-
 class ImportValidationError(ValidationError):
     """An import file with problems; :attr:`problems` holds one line per problem.
 
@@ -150,9 +149,7 @@ def _read_text(path: Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise ImportValidationError(
-            [f"{path.name} line {line}: not UTF-8 text (save the file as CSV UTF-8)"]
-        ) from None
+        raise ImportValidationError([f"{path.name} line {line}: not UTF-8 text (save the file as CSV UTF-8)"]) from None
 
 
 def table_lines(
@@ -249,8 +246,15 @@ def read_import(
     for line, cells in table_lines(name, records, len(columns), problems):
         values = {column: cell.strip() for column, cell in zip(columns, cells, strict=True)}
         reasons: list[str] = []
-        row = _check_row(values, repository, default_event if default_event_ok else None,
-                         event_problem, reasons, to_create, event_slugs)
+        row = _check_row(
+            values,
+            repository,
+            default_event if default_event_ok else None,
+            event_problem,
+            reasons,
+            to_create,
+            event_slugs,
+        )
         slug = _slug_or_none(values.get("slug", ""))
         if slug is not None and slug in seen:
             reasons.append(f"competition {slug!r} is already on line {seen[slug]}")
@@ -319,7 +323,9 @@ def _fill_from_details(name: str, rows: Sequence[RowChange], details_of: Details
 
 
 # The columns a line can give (the user's, which Kaggle's details never overwrite).
-_USER_COLUMNS = frozenset({"title", "status", "start", "end", "description", "lower_is_better", "weight", "event_id", "event_slug"})
+_USER_COLUMNS = frozenset(
+    {"title", "status", "start", "end", "description", "lower_is_better", "weight", "event_id", "event_slug"}
+)
 
 
 class _EventCheck:
@@ -460,7 +466,13 @@ def _check_row(
         keep |= {"event_id", "event_slug"}
     record = {key: value for key, value in record.items() if key in keep}
     if existing is None:
-        return RowChange(line=0, slug=slug, action="new", record=record, would_sync=needs_sync(None, record.get("status", DEFAULT_STATUS)))
+        return RowChange(
+            line=0,
+            slug=slug,
+            action="new",
+            record=record,
+            would_sync=needs_sync(None, record.get("status", DEFAULT_STATUS)),
+        )
     changes = _changes(existing, record, event_slugs, repository.competition_weights(existing.slug))
     pending = existing.last_synced_at is None  # never synced: due again, as when new
     would_sync = needs_sync(

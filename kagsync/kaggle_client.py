@@ -859,9 +859,7 @@ class _Session:
             except (UnicodeDecodeError, ValueError):
                 data = None
             if not isinstance(data, dict):
-                raise KaggleError(
-                    self.scrub(f"Kaggle answered {op.what} with something other than a JSON object.")
-                )
+                raise KaggleError(self.scrub(f"Kaggle answered {op.what} with something other than a JSON object."))
             return data
 
         return self.request(op, request, handle)
@@ -1223,9 +1221,7 @@ def fetch_competition_details(
         KaggleServerError, KaggleConnectionError, KaggleError, ValidationError: as
         :func:`download_leaderboard`.
     """
-    with _session(
-        slug, credentials=credentials, endpoint=endpoint, max_attempts=max_attempts, sleep=sleep
-    ) as session:
+    with _session(slug, credentials=credentials, endpoint=endpoint, max_attempts=max_attempts, sleep=sleep) as session:
         from kagglesdk.competitions.types.competition_api_service import (
             ApiGetCompetitionRequest,
             ApiListCompetitionsRequest,
@@ -1431,9 +1427,7 @@ def fetch_leaderboard_page(
     public one. ``page_size`` is 1..200. Retries and errors as
     :func:`download_leaderboard` (no size cap or deadline).
     """
-    with _session(
-        slug, credentials=credentials, endpoint=endpoint, max_attempts=max_attempts, sleep=sleep
-    ) as session:
+    with _session(slug, credentials=credentials, endpoint=endpoint, max_attempts=max_attempts, sleep=sleep) as session:
         return _board_page(session, override_public=override_public, page_token=page_token, page_size=page_size)
 
 
@@ -1447,9 +1441,7 @@ def private_board_released(
 ) -> bool:
     """Whether Kaggle shows a private board for ``slug``: the first page without
     ``overridePublic`` differs from the first page with it (two requests)."""
-    with _session(
-        slug, credentials=credentials, endpoint=endpoint, max_attempts=max_attempts, sleep=sleep
-    ) as session:
+    with _session(slug, credentials=credentials, endpoint=endpoint, max_attempts=max_attempts, sleep=sleep) as session:
         default_rows, _ = _board_page(session, override_public=False)
         public_rows, _ = _board_page(session, override_public=True)
         return _differ(default_rows, public_rows)
@@ -1477,9 +1469,7 @@ def fetch_private_board(
         the errors of :func:`fetch_leaderboard_page` otherwise.
     """
     _check_max_pages(max_pages)
-    with _session(
-        slug, credentials=credentials, endpoint=endpoint, max_attempts=max_attempts, sleep=sleep
-    ) as session:
+    with _session(slug, credentials=credentials, endpoint=endpoint, max_attempts=max_attempts, sleep=sleep) as session:
         private_rows, token = _board_page(session, override_public=False)
         public_rows, _ = _board_page(session, override_public=True)
         if not _differ(private_rows, public_rows):
@@ -1503,9 +1493,7 @@ def fetch_public_view(
     errors as :func:`fetch_private_board`.
     """
     _check_max_pages(max_pages)
-    with _session(
-        slug, credentials=credentials, endpoint=endpoint, max_attempts=max_attempts, sleep=sleep
-    ) as session:
+    with _session(slug, credentials=credentials, endpoint=endpoint, max_attempts=max_attempts, sleep=sleep) as session:
         rows, token = _board_page(session, override_public=True)
         return _rest_of_board(session, rows, token, override_public=True, max_pages=max_pages)
 

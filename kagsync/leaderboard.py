@@ -278,9 +278,7 @@ def _parse_count(text: str, column: str, name: str, line: int) -> int:
         significant = text.lstrip("0") or "0"
         if len(significant) <= _INT64_DIGITS and int(significant) <= _INT64_MAX:
             return int(significant)
-        raise _error(
-            name, line, f"{column} {_show(text)} is too large (at most {_INT64_MAX})"
-        )
+        raise _error(name, line, f"{column} {_show(text)} is too large (at most {_INT64_MAX})")
     if text[:1] == "-" and text[1:].isascii() and text[1:].isdigit() and text.strip("-0"):
         raise _error(name, line, f"{column} {_show(text)} is negative")
     raise _error(name, line, f"{column} {_show(text)} is not an integer")
@@ -334,8 +332,7 @@ def _check_size(name: str, size: int, limits: _Limits) -> None:
         raise _error(
             name,
             None,
-            f"the CSV is too large: {size:,} bytes, more than the limit of "
-            f"{limits.max_uncompressed_bytes:,}",
+            f"the CSV is too large: {size:,} bytes, more than the limit of {limits.max_uncompressed_bytes:,}",
         )
 
 
@@ -354,8 +351,7 @@ def _check_member(name: str, member: zipfile.ZipInfo, limits: _Limits) -> None:
         raise _error(
             name,
             None,
-            f"compressed {ratio:,.0f} to 1, more than the limit of "
-            f"{limits.max_compression_ratio:g} to 1 (a zip bomb?)",
+            f"compressed {ratio:,.0f} to 1, more than the limit of {limits.max_compression_ratio:g} to 1 (a zip bomb?)",
         )
 
 
@@ -438,8 +434,7 @@ def _pick_member(archive: zipfile.ZipFile, zip_name: str) -> zipfile.ZipInfo:
     raise _error(
         zip_name,
         None,
-        f"{len(csvs)} CSV files inside and {len(boards) or 'none'} named like a "
-        f"leaderboard: {listed}",
+        f"{len(csvs)} CSV files inside and {len(boards) or 'none'} named like a leaderboard: {listed}",
     )
 
 
@@ -748,9 +743,7 @@ def _entries(
         if opened is not None and opened.is_zip:
             damage = _zip_damage(opened)
             if damage is not None:
-                raise _error(
-                    opened.file_name, None, f"truncated or corrupt zip ({damage})"
-                ) from None
+                raise _error(opened.file_name, None, f"truncated or corrupt zip ({damage})") from None
         if isinstance(exc, LeaderboardFormatError):
             raise
         if isinstance(exc, csv.Error):

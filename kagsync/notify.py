@@ -305,9 +305,16 @@ APPRISE_MISSING = "apprise URLs need the optional extra: pip install 'kagsync[no
 
 def _target(row: Mapping[str, Any]) -> Target:
     return Target(
-        id=row["id"], name=row["name"], url=row["url"], format=row["format"], event=row["event"],
-        kinds=tuple(k for k in row["kinds"].split(",") if k), top_n=row["top_n"],
-        member_move=row["member_move"], failing_ticks=row["failing_ticks"], created_at=row["created_at"],
+        id=row["id"],
+        name=row["name"],
+        url=row["url"],
+        format=row["format"],
+        event=row["event"],
+        kinds=tuple(k for k in row["kinds"].split(",") if k),
+        top_n=row["top_n"],
+        member_move=row["member_move"],
+        failing_ticks=row["failing_ticks"],
+        created_at=row["created_at"],
         event_id=row["event_id"],
     )
 
@@ -516,8 +523,14 @@ class _Reader:
         self.want_members = any("member" in t.kinds for t in targets)
         self.competitions = {
             row["id"]: _Competition(
-                row["id"], row["slug"], row["title"], tuple(json.loads(row["event_ids"])),
-                tuple(json.loads(row["events"])), row["status"], row["start"], row["end"],
+                row["id"],
+                row["slug"],
+                row["title"],
+                tuple(json.loads(row["event_ids"])),
+                tuple(json.loads(row["events"])),
+                row["status"],
+                row["start"],
+                row["end"],
             )
             for row in database.query(
                 """SELECT c.id, c.slug, c.title, c.status, c.start, c."end",
@@ -588,8 +601,13 @@ class _Reader:
                                OR EXISTS (SELECT 1 FROM json_each(e.members) m
                                           WHERE lower(m.value) IN (SELECT value FROM json_each(:usernames))))))
                        ORDER BY ch.team_id""",
-                    {"board": run.board, "run": run.id, "top": self.widest_top, "roster": bool(keys),
-                     "usernames": usernames},
+                    {
+                        "board": run.board,
+                        "run": run.id,
+                        "top": self.widest_top,
+                        "roster": bool(keys),
+                        "usernames": usernames,
+                    },
                 )
                 self._rows[run.id] = [
                     _Row(tid, kind, name, rank, prev, score, tuple(json.loads(members)) if members else ())
@@ -667,12 +685,23 @@ def _run_events(target: Target, reader: _Reader, run: _Run, competition: _Compet
                 was = f"was #{row.previous_rank}" if row.previous_rank else "new team"
                 text = f"{_team(row.team_name, who)} took the lead with {row.score} ({was}"
                 text += f"; before: {old.team_name})" if old else ")"
-                events.append(_event(
-                    "leader", f"leader:{competition.slug}:{run.board}:{run.id}", competition, text, **base,
-                    team_id=row.team_id, team_name=row.team_name, members=list(row.members), roster=who,
-                    score=row.score, rank=1, previous_rank=row.previous_rank,
-                    previous_leader=old.team_name if old else None,
-                ))
+                events.append(
+                    _event(
+                        "leader",
+                        f"leader:{competition.slug}:{run.board}:{run.id}",
+                        competition,
+                        text,
+                        **base,
+                        team_id=row.team_id,
+                        team_name=row.team_name,
+                        members=list(row.members),
+                        roster=who,
+                        score=row.score,
+                        rank=1,
+                        previous_rank=row.previous_rank,
+                        previous_leader=old.team_name if old else None,
+                    )
+                )
     if "top" in target.kinds:
         n = target.top_n
         for row in rows:
@@ -687,12 +716,24 @@ def _run_events(target: Target, reader: _Reader, run: _Run, competition: _Compet
             else:
                 now = "left the board" if row.kind == "removed" or not row.rank else f"now #{row.rank}"
                 text = f"{_team(row.team_name, who)} left the top {n} ({now})"
-            events.append(_event(
-                "top", f"top:{competition.slug}:{run.board}:{run.id}:{row.team_id}:{'in' if is_in else 'out'}",
-                competition, text, **base, team_id=row.team_id, team_name=row.team_name,
-                members=list(row.members), roster=who, rank=row.rank if row.kind != "removed" else None,
-                previous_rank=row.previous_rank, direction="in" if is_in else "out", top_n=n, score=row.score,
-            ))
+            events.append(
+                _event(
+                    "top",
+                    f"top:{competition.slug}:{run.board}:{run.id}:{row.team_id}:{'in' if is_in else 'out'}",
+                    competition,
+                    text,
+                    **base,
+                    team_id=row.team_id,
+                    team_name=row.team_name,
+                    members=list(row.members),
+                    roster=who,
+                    rank=row.rank if row.kind != "removed" else None,
+                    previous_rank=row.previous_rank,
+                    direction="in" if is_in else "out",
+                    top_n=n,
+                    score=row.score,
+                )
+            )
     if "member" in target.kinds and roster is not None:
         events += _member_events(target, roster, rows, competition, base)
     return events
@@ -717,12 +758,25 @@ def _member_events(
                 assert movement is not None
                 verb = "climbed" if movement > 0 else "fell"
                 text = f"{_label(member)} {verb} {abs(movement)} places to #{row.rank} (was #{row.previous_rank})"
-            events.append(_event(
-                "member", f"member:{competition.slug}:{base['board']}:{base['run_id']}:{member.key}", competition,
-                text, **base, username=member.username, name=member.name, group=member.group,
-                team_id=row.team_id, team_name=row.team_name, rank=row.rank, previous_rank=row.previous_rank,
-                movement=movement, first=first, score=row.score,
-            ))
+            events.append(
+                _event(
+                    "member",
+                    f"member:{competition.slug}:{base['board']}:{base['run_id']}:{member.key}",
+                    competition,
+                    text,
+                    **base,
+                    username=member.username,
+                    name=member.name,
+                    group=member.group,
+                    team_id=row.team_id,
+                    team_name=row.team_name,
+                    rank=row.rank,
+                    previous_rank=row.previous_rank,
+                    movement=movement,
+                    first=first,
+                    score=row.score,
+                )
+            )
     return events
 
 
@@ -754,11 +808,7 @@ def _final_event(reader: _Reader, run: _Run, competition: _Competition) -> dict[
         for rank, tid, name, score, _ in top10[:3]
     ]
     kept = sum(1 for tid in ids if public.get(tid) is not None and 1 <= public[tid] <= 10)
-    climbs = [
-        (public[tid] - rank, name, public[tid], rank)
-        for rank, tid, name, _, _ in top10
-        if public.get(tid)
-    ]
+    climbs = [(public[tid] - rank, name, public[tid], rank) for rank, tid, name, _, _ in top10 if public.get(tid)]
     best = max(climbs, default=None)
     parts = [
         f"{p['rank']}. {p['team_name']}" + (f" (public #{p['public_rank']})" if p["public_rank"] else "")
@@ -768,13 +818,24 @@ def _final_event(reader: _Reader, run: _Run, competition: _Competition) -> dict[
     if best is not None and best[0] > 0:
         text += f"; biggest climb: {best[1]}, #{best[2]} → #{best[3]}"
     return _event(
-        "final", f"final:{competition.slug}", competition, text, board="private", run_id=run.id,
-        at=run.finished_at, podium=podium, kept_in_top10=kept,
-        biggest_climb=None if best is None or best[0] <= 0 else {"team_name": best[1], "public_rank": best[2], "rank": best[3]},
+        "final",
+        f"final:{competition.slug}",
+        competition,
+        text,
+        board="private",
+        run_id=run.id,
+        at=run.finished_at,
+        podium=podium,
+        kept_in_top10=kept,
+        biggest_climb=None
+        if best is None or best[0] <= 0
+        else {"team_name": best[1], "public_rank": best[2], "rank": best[3]},
     )
 
 
-def _failing_events(target: Target, reader: _Reader, window: list[_Run], competition: _Competition) -> list[dict[str, Any]]:
+def _failing_events(
+    target: Target, reader: _Reader, window: list[_Run], competition: _Competition
+) -> list[dict[str, Any]]:
     """``failing`` once per streak of failed syncs at least ``failing_ticks`` long, and the recovery."""
     recent = reader.recent_runs(competition.id)
     events = []
@@ -788,26 +849,46 @@ def _failing_events(target: Target, reader: _Reader, window: list[_Run], competi
     if len(streak) >= n and any(run.id in in_window for run in streak):
         first, last = streak[-1], streak[0]
         error = (last.error or "").splitlines()[0][:200] if last.error else ""
-        text = f"sync failed {len(streak)} times in a row since {first.finished_at or '?'}: {last.error_kind or 'error'}"
+        text = (
+            f"sync failed {len(streak)} times in a row since {first.finished_at or '?'}: {last.error_kind or 'error'}"
+        )
         text += f" ({error})" if error else ""
-        events.append(_event(
-            "failing", f"failing:{competition.slug}:{first.id}", competition, text, board="public",
-            run_id=last.id, at=last.finished_at, failures=len(streak), error_kind=last.error_kind, error=error or None,
-        ))
+        events.append(
+            _event(
+                "failing",
+                f"failing:{competition.slug}:{first.id}",
+                competition,
+                text,
+                board="public",
+                run_id=last.id,
+                at=last.finished_at,
+                failures=len(streak),
+                error_kind=last.error_kind,
+                error=error or None,
+            )
+        )
     for position, run in enumerate(recent):
         if run.status != "ok" or run.id not in in_window:
             continue
         before = 0
-        for older in recent[position + 1:]:
+        for older in recent[position + 1 :]:
             if older.status == "ok":
                 break
             before += 1
         if before >= n:
-            events.append(_event(
-                "failing", f"recovered:{competition.slug}:{run.id}", competition,
-                f"syncing again after {before} failed syncs", board="public", run_id=run.id,
-                at=run.finished_at, failures=before, recovered=True,
-            ))
+            events.append(
+                _event(
+                    "failing",
+                    f"recovered:{competition.slug}:{run.id}",
+                    competition,
+                    f"syncing again after {before} failed syncs",
+                    board="public",
+                    run_id=run.id,
+                    at=run.finished_at,
+                    failures=before,
+                    recovered=True,
+                )
+            )
     return events
 
 
@@ -819,15 +900,29 @@ def _date_events(target: Target, reader: _Reader, now: str) -> list[dict[str, An
             continue
         start, end = competition.start, competition.end
         if start and target.created_at < start <= now and competition.status in ("ongoing", "completed"):
-            events.append(_event(
-                "dates", f"dates:{competition.slug}:start:{start}", competition, f"has started ({_when(start)})",
-                what="start", time=start, at=now,
-            ))
+            events.append(
+                _event(
+                    "dates",
+                    f"dates:{competition.slug}:start:{start}",
+                    competition,
+                    f"has started ({_when(start)})",
+                    what="start",
+                    time=start,
+                    at=now,
+                )
+            )
         if end and target.created_at < end <= now and competition.status == "completed":
-            events.append(_event(
-                "dates", f"dates:{competition.slug}:end:{end}", competition, f"has ended ({_when(end)})",
-                what="end", time=end, at=now,
-            ))
+            events.append(
+                _event(
+                    "dates",
+                    f"dates:{competition.slug}:end:{end}",
+                    competition,
+                    f"has ended ({_when(end)})",
+                    what="end",
+                    time=end,
+                    at=now,
+                )
+            )
     return events
 
 
@@ -924,8 +1019,10 @@ def headline(events: Sequence[Mapping[str, Any]]) -> str:
         title = event.get("title")
         return f"{title}: {event.get('text', '')}" if title else str(event.get("text", ""))
     competitions = {e.get("competition") for e in events if e.get("competition")}
-    where = f" on {len(competitions)} competitions" if len(competitions) > 1 else (
-        f" on {events[0].get('title')}" if competitions else ""
+    where = (
+        f" on {len(competitions)} competitions"
+        if len(competitions) > 1
+        else (f" on {events[0].get('title')}" if competitions else "")
     )
     return f"kagsync: {len(events)} changes{where}"
 
@@ -969,7 +1066,10 @@ def slack_payload(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = []
     if len(events) > 1:
         blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": "*" + _slack_escape(_cut(headline(events), 2_000)) + "*"}}
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": "*" + _slack_escape(_cut(headline(events), 2_000)) + "*"},
+            }
         )
     groups = _groups(events)
     for title, url, items in groups[:_SLACK_BLOCKS]:
@@ -982,9 +1082,12 @@ def slack_payload(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             body += f"\n… and {len(items) - _MAX_LINES} more"
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _cut(head + body, _SLACK_SECTION)}})
     if len(groups) > _SLACK_BLOCKS:
-        blocks.append({"type": "context", "elements": [
-            {"type": "mrkdwn", "text": f"… and {len(groups) - _SLACK_BLOCKS} more competitions"}
-        ]})
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": f"… and {len(groups) - _SLACK_BLOCKS} more competitions"}],
+            }
+        )
     return {"text": plain_text(events, limit=3_000), "blocks": blocks}
 
 
@@ -1030,7 +1133,9 @@ def json_payload(events: Sequence[Mapping[str, Any]], *, target: str, sent_at: s
     }
 
 
-def build_payload(fmt: str, events: Sequence[Mapping[str, Any]], *, target: str = "", sent_at: str | None = None) -> Any:
+def build_payload(
+    fmt: str, events: Sequence[Mapping[str, Any]], *, target: str = "", sent_at: str | None = None
+) -> Any:
     """The message for ``events`` in ``fmt`` (apprise: ``{"title", "body"}``)."""
     if fmt == "slack":
         return slack_payload(events)
@@ -1087,7 +1192,9 @@ def _retry_after(headers: Any, body: bytes) -> float | None:
 
 def _post_once(url: str, body: bytes, timeout: float) -> Delivery:
     request = urllib.request.Request(
-        url, data=body, method="POST",
+        url,
+        data=body,
+        method="POST",
         headers={"Content-Type": "application/json", "User-Agent": f"kagsync/{__version__}"},
     )
     try:
@@ -1189,7 +1296,9 @@ def send_all(jobs: Sequence[tuple[Target, Any]], *, budget: float = TARGET_DEADL
 def send_test(target: Target) -> Delivery:
     """Send a test message to one target now (recorded nowhere)."""
     event = _event(
-        "test", "test", None,
+        "test",
+        "test",
+        None,
         f"Test message from kagsync: notifications to {target.name} ({target.format}) work.",
         at=now_iso(),
     )

@@ -120,7 +120,12 @@ def build_report(
 
 
 def _build_report(
-    repository: Any, event: str, scheme: str, top: int, chart_teams: int, generated_at: str | None,
+    repository: Any,
+    event: str,
+    scheme: str,
+    top: int,
+    chart_teams: int,
+    generated_at: str | None,
     everyone: bool = False,
 ) -> str:
     found = repository.get_event(event)
@@ -136,7 +141,7 @@ def _build_report(
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         (
-            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
             "style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'\">"
         ),
         '<meta name="generator" content="kagsync">',
@@ -165,7 +170,9 @@ def _build_report(
     parts.append("<main>")
     parts.append(_standings_section(standings, top))
     for competition in competitions:
-        parts.append(_competition_section(repository.db, competition, top, chart_teams, weights.get(competition.slug, 1.0)))
+        parts.append(
+            _competition_section(repository.db, competition, top, chart_teams, weights.get(competition.slug, 1.0))
+        )
     parts.append("</main>")
     parts.append(
         '<footer><p class="note">Made with kagsync from the leaderboards stored in its database. '
@@ -217,9 +224,7 @@ def _standings_section(standings: Standings, top: int) -> str:
             ]
             for competition in standings.competitions:
                 result = row.results.get(competition["slug"])
-                cells.append(
-                    f'<td class="num comp-rank">{result.rank if result else "–"}</td>'
-                )
+                cells.append(f'<td class="num comp-rank">{result.rank if result else "–"}</td>')
             cells.append(f'<td class="num wide">{row.entered}</td>')
             out.append('<tr class="standing">' + "".join(cells) + "</tr>")
         out.append("</tbody></table></div>")
@@ -251,7 +256,7 @@ def _competition_section(database: Any, competition: Competition, top: int, char
     synced = competition.private_synced_at if board == "private" else competition.last_synced_at
     meta = [
         f'<a href="{_e(competition.url)}" rel="noreferrer">{_e(competition.slug)}</a>',
-        '<strong>final</strong> (private board)' if board == "private" else "provisional (public board)",
+        "<strong>final</strong> (private board)" if board == "private" else "provisional (public board)",
         f"{total:,} teams" if synced else "not synced yet",
         f"synced {_e(_time(synced))}",
         f"{'lower' if competition.lower_is_better else 'higher'} score is better",
@@ -282,7 +287,15 @@ def _competition_section(database: Any, competition: Competition, top: int, char
         bench = entry["is_benchmark"]
         rank = "bench" if bench else str(entry["rank"])
         move = movement_text(entry)
-        style = "new" if entry["is_new"] else "up" if (entry["movement"] or 0) > 0 else "down" if (entry["movement"] or 0) < 0 else ""
+        style = (
+            "new"
+            if entry["is_new"]
+            else "up"
+            if (entry["movement"] or 0) > 0
+            else "down"
+            if (entry["movement"] or 0) < 0
+            else ""
+        )
         out.append(
             f'<tr class="entry{" benchmark" if bench else ""}" data-team-id="{entry["team_id"]}">'
             f'<td class="num rank">{rank}</td>'
@@ -328,7 +341,7 @@ def _shakeup_section(database: Any, competition: Competition, shown: int = 10) -
     left = ", ".join(_e(m["team_name"]) for m in result["left_top"]) or "nobody"
     return (
         f'<h3>Shake-up</h3><p class="meta">{result["teams"]:,} teams on both boards · shake-up '
-        f'{result["shakeup"]:.4f} · top 10%: {result["shakeup_top10pct"]:.4f}</p>'
+        f"{result['shakeup']:.4f} · top 10%: {result['shakeup_top10pct']:.4f}</p>"
         '<div class="scroll"><table class="shakeup"><thead><tr><th>Team</th><th class="num">Public</th>'
         f'<th class="num">Final</th><th class="num">Move</th></tr></thead><tbody>{rows}</tbody></table></div>'
         f'<p class="note">Entered the top {shown}: {entered}. Left it: {left}.</p>'
@@ -390,9 +403,7 @@ def _chart(database: Any, competition: Competition, team_ids: list[int], entries
             )
             last = [p[2] for p in series[team_id] if p[2] is not None]
             if last:
-                svg.append(
-                    f'<circle cx="{end_x:.1f}" cy="{y_of(last[-1]):.1f}" r="3.5" fill="{colour}"/>'
-                )
+                svg.append(f'<circle cx="{end_x:.1f}" cy="{y_of(last[-1]):.1f}" r="3.5" fill="{colour}"/>')
         legend.append(f'<li><span class="swatch" style="background:{colour}"></span>{name}</li>')
     svg.append("</svg>")
     axis = "time of sync" if by_time else "sync number"
@@ -408,9 +419,7 @@ def _short_time(iso: str) -> str:
     return to_datetime(iso).strftime("%m-%d %H:%M")
 
 
-def _step_path(
-    points: Sequence[tuple[int, str, int | None]], x_of: Any, y_of: Any, end_x: float
-) -> str:
+def _step_path(points: Sequence[tuple[int, str, int | None]], x_of: Any, y_of: Any, end_x: float) -> str:
     """An SVG path holding each rank until the next change; a gap while off the board."""
     commands: list[str] = []
     current: int | None = None

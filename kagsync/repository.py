@@ -90,8 +90,15 @@ class Repository:
         end = parse_time(end, name="end") if end else None
         check_range(start, end)
         now = now_iso()
-        record = {"slug": slug, "title": title.strip(), "description": description, "start": start,
-                  "end": end, "created_at": now, "updated_at": now}
+        record = {
+            "slug": slug,
+            "title": title.strip(),
+            "description": description,
+            "start": start,
+            "end": end,
+            "created_at": now,
+            "updated_at": now,
+        }
         with write_transaction(self.db):
             try:
                 self.db.utils.table("events").insert(record)
@@ -144,8 +151,7 @@ class Repository:
         event = self.get_event(slug)
         if event.competition_count and not cascade:
             raise ValidationError(
-                f"event {slug!r} still has {event.competition_count} competition(s): "
-                "remove them first or use --cascade"
+                f"event {slug!r} still has {event.competition_count} competition(s): remove them first or use --cascade"
             )
         return event
 
@@ -307,8 +313,7 @@ class Repository:
         if not events:
             raise ValidationError(f"competition {competition.slug!r} is in no event: a weight is per event")
         raise ValidationError(
-            f"competition {competition.slug!r} is in {len(events)} events ({', '.join(events)}): "
-            "say which with --event"
+            f"competition {competition.slug!r} is in {len(events)} events ({', '.join(events)}): say which with --event"
         )
 
     def _link(self, competition_id: int, event_id: int, *, weight: float | None = None) -> None:
@@ -317,8 +322,13 @@ class Repository:
             """INSERT INTO event_competitions (event_id, competition_id, weight, added_at)
                VALUES (:event, :competition, coalesce(:weight, :default), :now)
                ON CONFLICT (event_id, competition_id) DO UPDATE SET weight = coalesce(:weight, weight)""",
-            {"event": event_id, "competition": competition_id, "weight": weight, "default": DEFAULT_WEIGHT,
-             "now": now_iso()},
+            {
+                "event": event_id,
+                "competition": competition_id,
+                "weight": weight,
+                "default": DEFAULT_WEIGHT,
+                "now": now_iso(),
+            },
         )
 
     def set_status(
@@ -401,7 +411,12 @@ class Repository:
             now = now_iso()
             for event_slug in new_events:
                 self.db.utils.table("events").insert(
-                    {"slug": validate_event_slug(event_slug), "title": event_slug, "created_at": now, "updated_at": now},
+                    {
+                        "slug": validate_event_slug(event_slug),
+                        "title": event_slug,
+                        "created_at": now,
+                        "updated_at": now,
+                    },
                     ignore=True,
                 )
             for record in records:
@@ -570,9 +585,7 @@ class Repository:
         )
         return {row[0]: float(row[1]) for row in rows}
 
-    def _update(
-        self, table: str, row_id: int, changes: Mapping[str, Any], *, in_transaction: bool = False
-    ) -> None:
+    def _update(self, table: str, row_id: int, changes: Mapping[str, Any], *, in_transaction: bool = False) -> None:
         values = dict(changes)
         event_id = self._record_event(values) if table == "competitions" else None
         weight = values.pop("weight", None) if table == "competitions" else None

@@ -225,7 +225,9 @@ def read_roster(path: Path | str) -> list[RosterLine]:
     if csv_error is not None:
         raise RosterValidationError([f"{name} line {header_line}: {csv_error}"])
     if not header or all(not cell.strip() for cell in header):
-        raise RosterValidationError([f"{name}: no header line (the first line must name the columns, e.g. kaggle,name,group)"])
+        raise RosterValidationError(
+            [f"{name}: no header line (the first line must name the columns, e.g. kaggle,name,group)"]
+        )
     columns, problems = _header(name, header_line, header)
     if problems:
         raise RosterValidationError(problems)
@@ -357,7 +359,9 @@ def _upsert(
     result.updated.append(line.username)
 
 
-def import_roster(database: Database, event_id: int, lines: Sequence[RosterLine], *, replace: bool = False) -> RosterImport:
+def import_roster(
+    database: Database, event_id: int, lines: Sequence[RosterLine], *, replace: bool = False
+) -> RosterImport:
     """Write checked lines in one transaction: add new members, update the others.
 
     Importing the same file twice changes nothing the second time. ``replace`` makes
@@ -523,20 +527,32 @@ def check_roster(event: str, index: RosterIndex, boards: Iterable[BoardLike]) ->
                     seen.append(board.slug)
             if via_name:
                 member = found[0]
-                name_matches.append({
-                    "competition": board.slug, "rank": entry.rank, "team_name": entry.team_name,
-                    "username": member.username, "name": member.name,
-                    "matched": "username" if _fold(entry.team_name) == _fold(member.username) else "name",
-                })
+                name_matches.append(
+                    {
+                        "competition": board.slug,
+                        "rank": entry.rank,
+                        "team_name": entry.team_name,
+                        "username": member.username,
+                        "name": member.name,
+                        "matched": "username" if _fold(entry.team_name) == _fold(member.username) else "name",
+                    }
+                )
             elif not entry.members and _fold(entry.team_name) in index.ambiguous:
-                ambiguous.append({
-                    "competition": board.slug, "rank": entry.rank, "team_name": entry.team_name,
-                    "candidates": [m.username for m in index.ambiguous[_fold(entry.team_name)]],
-                })
+                ambiguous.append(
+                    {
+                        "competition": board.slug,
+                        "rank": entry.rank,
+                        "team_name": entry.team_name,
+                        "candidates": [m.username for m in index.ambiguous[_fold(entry.team_name)]],
+                    }
+                )
     members = [
         {
-            "username": m.username, "name": m.name, "group": m.group,
-            "boards": by_username[m.key], "by_team_name": by_name[m.key],
+            "username": m.username,
+            "name": m.name,
+            "group": m.group,
+            "boards": by_username[m.key],
+            "by_team_name": by_name[m.key],
         }
         for m in index.members
     ]

@@ -156,9 +156,7 @@ def _parse_statuses(value: Any, name: str) -> tuple[str, ...]:
     statuses = tuple(str(item).strip() for item in items if str(item).strip())
     for status in statuses:
         if status not in STATUSES:
-            raise ConfigError(
-                f"{name}: unknown status {status!r} (choose from {', '.join(STATUSES)})"
-            )
+            raise ConfigError(f"{name}: unknown status {status!r} (choose from {', '.join(STATUSES)})")
     return statuses
 
 
@@ -190,14 +188,24 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("log_file", _parse_path, "log file (default: beside the database)"),
     _Spec("follow_dates", _parse_bool, "watch moves statuses when start/end pass"),
     _Spec("lock_timeout", _seconds(MAX_SECONDS), "seconds to wait for another sync of the same competition"),
-    _Spec("max_board_shrink", _fraction, "hold a new board back as suspect when it loses more than this fraction of the stored teams"),
+    _Spec(
+        "max_board_shrink",
+        _fraction,
+        "hold a new board back as suspect when it loses more than this fraction of the stored teams",
+    ),
     _Spec("max_download_bytes", _whole(MAX_SIZE_BYTES), "largest leaderboard download, in bytes"),
     _Spec("download_deadline", _seconds(MAX_DOWNLOAD_DEADLINE), "seconds one leaderboard download may take in all"),
     _Spec("max_uncompressed_bytes", _whole(MAX_SIZE_BYTES), "largest leaderboard once unzipped, in bytes"),
     _Spec("max_compression_ratio", _ratio, "refuse a zip that unpacks to more than this many times its size"),
     _Spec("details_refresh", _seconds(MAX_DETAILS_REFRESH), "seconds before a competition's details are fetched again"),
-    _Spec("private_check_interval", _seconds(MAX_PRIVATE_CHECK_INTERVAL), "seconds between checks for the private leaderboard of an ended competition"),
-    _Spec("private_wait", _seconds(MAX_PRIVATE_WAIT), "seconds after the end to keep checking for the private leaderboard"),
+    _Spec(
+        "private_check_interval",
+        _seconds(MAX_PRIVATE_CHECK_INTERVAL),
+        "seconds between checks for the private leaderboard of an ended competition",
+    ),
+    _Spec(
+        "private_wait", _seconds(MAX_PRIVATE_WAIT), "seconds after the end to keep checking for the private leaderboard"
+    ),
     _Spec("log_max_bytes", _whole(MAX_LOG_MAX_BYTES), "log file size, in bytes, at which it is rotated"),
     _Spec("log_backups", _whole(MAX_LOG_BACKUPS), "rotated log files kept"),
 )
@@ -276,9 +284,7 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         data = {**{k: v for k, v in data.items() if k != "kagsync"}, **data["kagsync"]}
     unknown = sorted(set(data) - set(SETTING_KEYS))
     if unknown:
-        raise ConfigError(
-            f"{path}: unknown setting {unknown[0]!r} (known: {', '.join(SETTING_KEYS)})"
-        )
+        raise ConfigError(f"{path}: unknown setting {unknown[0]!r} (known: {', '.join(SETTING_KEYS)})")
     return data
 
 

@@ -80,9 +80,13 @@ def write_board_rows(rows: Sequence[Mapping[str, object]], path: Path) -> Path:
     """
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["Rank", "TeamId", "TeamName", "LastSubmissionDate", "Score", "SubmissionCount", "TeamMemberUserNames"])
+        writer.writerow(
+            ["Rank", "TeamId", "TeamName", "LastSubmissionDate", "Score", "SubmissionCount", "TeamMemberUserNames"]
+        )
         for rank, row in enumerate(rows, start=1):
-            writer.writerow([rank, row["team_id"], row["team_name"], row.get("submission_date") or "", row["score"], 0, ""])
+            writer.writerow(
+                [rank, row["team_id"], row["team_name"], row.get("submission_date") or "", row["score"], 0, ""]
+            )
     return path
 
 
@@ -121,7 +125,11 @@ class KaggleSource:
         if self.deadline is not None:
             limits["deadline"] = self.deadline
         return kaggle_client.download_leaderboard(
-            slug, workdir, endpoint=self.endpoint, on_progress=on_progress, max_attempts=self.max_attempts,
+            slug,
+            workdir,
+            endpoint=self.endpoint,
+            on_progress=on_progress,
+            max_attempts=self.max_attempts,
             **limits,  # type: ignore[arg-type]
         )
 
@@ -216,9 +224,7 @@ class FolderSource:
             raise SourceError(f"{self.folder}: source folder does not exist")
         found = self._find(slug)
         if found is None:
-            raise SourceError(
-                f"no leaderboard for {slug!r} in {self.folder} (expected {slug}.zip or {slug}.csv)"
-            )
+            raise SourceError(f"no leaderboard for {slug!r} in {self.folder} (expected {slug}.zip or {slug}.csv)")
         return found
 
 

@@ -163,8 +163,13 @@ class Standing:
             "entered": self.entered,
             "by_team_name": self.by_team_name,
             "results": {
-                slug: None if r is None else {
-                    "rank": r.rank, "team_name": r.team_name, "team_size": r.team_size, "value": r.value,
+                slug: None
+                if r is None
+                else {
+                    "rank": r.rank,
+                    "team_name": r.team_name,
+                    "team_size": r.team_size,
+                    "value": r.value,
                 }
                 for slug, r in self.results.items()
             },
@@ -256,9 +261,7 @@ def parse_scheme(text: str) -> str:
 
 def kaggle_points(rank: int, teams: int, team_size: int = 1, weight: float = 1.0) -> float:
     """Kaggle's ranking points for one result, without the time decay."""
-    return float(
-        100000 / math.sqrt(max(team_size, 1)) * rank ** -0.75 * math.log10(1 + math.log10(teams)) * weight
-    )
+    return float(100000 / math.sqrt(max(team_size, 1)) * rank**-0.75 * math.log10(1 + math.log10(teams)) * weight)
 
 
 def _value(scheme: str, board: Board, entry: BoardEntry, size: int) -> float:
@@ -387,8 +390,7 @@ def compute_standings(
         scheme=scheme,
         method=method,
         competitions=[
-            {"slug": b.slug, "title": b.title, "weight": b.weight, "teams": b.teams, "final": b.final}
-            for b in counted
+            {"slug": b.slug, "title": b.title, "weight": b.weight, "teams": b.teams, "final": b.final} for b in counted
         ],
         left_out=left_out,
         rows=rows,
@@ -437,8 +439,17 @@ def _not_entered(scheme: str, counted: list[Board], members: list[RosterMember])
     total = (min(values) if values else 1.0) if scheme == "best-percentile" else math.fsum(values)
     return [
         Standing(
-            place=None, key=m.key, name=m.display, kind="member", total=round(total, 6), best_rank=None,
-            entered=0, results={b.slug: None for b in counted}, username=m.username, group=m.group, member=True,
+            place=None,
+            key=m.key,
+            name=m.display,
+            kind="member",
+            total=round(total, 6),
+            best_rank=None,
+            entered=0,
+            results={b.slug: None for b in counted},
+            username=m.username,
+            group=m.group,
+            member=True,
         )
         for m in sorted(members, key=lambda m: (m.display.casefold(), m.key))
     ]
@@ -527,9 +538,12 @@ def event_standings(
     competitions = repository.list_competitions(event=found.slug)
     roster = list_members(repository.db, found.id)
     return compute_standings(
-        load_boards(repository.db, competitions, repository.event_weights(found.slug)), scheme, event=found.slug,
+        load_boards(repository.db, competitions, repository.event_weights(found.slug)),
+        scheme,
+        event=found.slug,
         roster=roster,
-        everyone=everyone, group=group,
+        everyone=everyone,
+        group=group,
     )
 
 

@@ -68,9 +68,7 @@ def quote(value: object) -> str:
 def _check_slug(value: str, what: str, given: str) -> str:
     """``value`` when it is a valid slug; errors name the field (``what``) and the text as ``given``."""
     if len(value) > MAX_SLUG_LENGTH:
-        raise ValidationError(
-            f"{what} {quote(given)} is too long: {len(value)} characters, at most {MAX_SLUG_LENGTH}"
-        )
+        raise ValidationError(f"{what} {quote(given)} is too long: {len(value)} characters, at most {MAX_SLUG_LENGTH}")
     if not _SLUG.fullmatch(value):
         raise ValidationError(f"invalid {what} {quote(given)}: use lowercase letters, digits and hyphens")
     return value
@@ -95,8 +93,7 @@ def parse_competition_slug(text: str) -> str:
         parts = [part for part in url.path.split("/") if part]
         if len(parts) < 2 or parts[0].lower() not in ("c", "competitions"):
             raise ValidationError(
-                f"not a Kaggle competition URL: {quote(text)} "
-                "(expected https://www.kaggle.com/competitions/SLUG)"
+                f"not a Kaggle competition URL: {quote(text)} (expected https://www.kaggle.com/competitions/SLUG)"
             )
         given = parts[1]
     # Errors quote the slug as typed (the user can find it in a file); the result is lowercase.
@@ -301,9 +298,7 @@ def parse_int_text(text: str, *, name: str) -> int:
     too_long = len(text.lstrip("-").lstrip("0")) > len(str(SQLITE_MAX_INT))
     number = 0 if too_long else int(text)
     if too_long or not SQLITE_MIN_INT <= number <= SQLITE_MAX_INT:
-        raise ValidationError(
-            f"{name}: {quote(text)} is out of range ({SQLITE_MIN_INT} to {SQLITE_MAX_INT})"
-        )
+        raise ValidationError(f"{name}: {quote(text)} is out of range ({SQLITE_MIN_INT} to {SQLITE_MAX_INT})")
     return number
 
 
@@ -319,9 +314,7 @@ def parse_bool_text(text: str, *, name: str) -> bool:
             return True
         if word in _FALSE:
             return False
-    raise ValidationError(
-        f"{name}: expected true or false (or yes/no, 1/0, on/off), got {quote(text)}"
-    )
+    raise ValidationError(f"{name}: expected true or false (or yes/no, 1/0, on/off), got {quote(text)}")
 
 
 def check_range(start: str | None, end: str | None) -> None:

@@ -64,6 +64,7 @@ log = logging.getLogger("kagsync.watch")
 MAX_BACKOFF = 8.0
 """After repeated rate limiting the interval grows up to this many times the base."""
 
+
 def is_rate_limited(outcome: SyncOutcome) -> bool:
     """True when a sync failed with an error kind that calls for backing off (HTTP 429)."""
     return not outcome.ok and outcome.error_kind in BACKOFF_KINDS
@@ -280,7 +281,8 @@ class Watcher:
             self._factor = min(self._factor * 2, self.max_backoff)
             log.warning(
                 "watch: rate limited by Kaggle; next tick in %g s instead of %g s",
-                self.current_interval, self.interval,
+                self.current_interval,
+                self.interval,
             )
         elif report.error is None:
             self._factor = 1.0
@@ -378,15 +380,22 @@ class Watcher:
             if check.outcome is not None:
                 report.outcomes.append(check.outcome)
 
-    def _follow_dates(self, report: TickReport, competition: Competition, now: datetime, ending: dict[str, Competition]) -> None:
+    def _follow_dates(
+        self, report: TickReport, competition: Competition, now: datetime, ending: dict[str, Competition]
+    ) -> None:
         if competition.status == "upcoming" and _started(competition, now):
             # Re-checked inside the write: someone may have edited it meanwhile.
             saved = self.repository.set_status(
-                competition.slug, "ongoing", sync=False, trigger="watch",
+                competition.slug,
+                "ongoing",
+                sync=False,
+                trigger="watch",
                 only_if=lambda fresh: fresh.status == "upcoming" and _started(fresh, now),
             )
             if saved.changed:
-                self._transition(report, Transition(competition.slug, "upcoming", "ongoing", f"start {competition.start} passed"))
+                self._transition(
+                    report, Transition(competition.slug, "upcoming", "ongoing", f"start {competition.start} passed")
+                )
                 competition = saved.competition
         if competition.status == "ongoing" and _ended(competition, now):
             ending[competition.slug] = competition
@@ -395,7 +404,10 @@ class Watcher:
         # The sync took a while: complete it only if it is still ongoing and ended
         # (its end may have been extended, or its status changed, meanwhile).
         saved = self.repository.set_status(
-            slug, "completed", sync=False, trigger="watch",
+            slug,
+            "completed",
+            sync=False,
+            trigger="watch",
             only_if=lambda fresh: fresh.status == "ongoing" and _ended(fresh, now),
         )
         if saved.changed:
@@ -470,9 +482,7 @@ class Watcher:
 
 
 @contextmanager
-def stop_on_signals(
-    watcher: Watcher, signals: Sequence[int] = (signal.SIGINT, signal.SIGTERM)
-) -> Iterator[None]:
+def stop_on_signals(watcher: Watcher, signals: Sequence[int] = (signal.SIGINT, signal.SIGTERM)) -> Iterator[None]:
     """While inside, the first SIGINT/SIGTERM stops ``watcher``; a second one raises
     KeyboardInterrupt in the main thread. Previous handlers are restored on exit.
 

@@ -121,7 +121,9 @@ def screen() -> Screen:
     size = shutil.get_terminal_size((80, 24))
     width = (_env_number(FORCE_TTY_ENV) if not real else None) or _env_number("COLUMNS") or size.columns
     height = _env_number("LINES") or size.lines
-    return Screen(terminal=True, width=max(width, 20), height=max(height, 5), color=real and not os.environ.get("NO_COLOR"))
+    return Screen(
+        terminal=True, width=max(width, 20), height=max(height, 5), color=real and not os.environ.get("NO_COLOR")
+    )
 
 
 def _pager_command() -> list[str] | None:
@@ -208,7 +210,9 @@ def _guard(function: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(function)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         # The command's context (typer passes click's own Context class, not typer.Context).
-        context = next((value for value in (*args, *kwargs.values()) if callable(getattr(value, "find_root", None))), None)
+        context = next(
+            (value for value in (*args, *kwargs.values()) if callable(getattr(value, "find_root", None))), None
+        )
         state = get_state(context) if context is not None else None
         try:
             try:

@@ -28,7 +28,7 @@ from kagsync.models import Competition, Event
 
 event_app = new_app(
     "Create and manage events (groups of competitions).\n\n"
-    "\b\nExample:\n  kagsync event add \"Neural Night 2025\" --start 2025-03-01"
+    '\b\nExample:\n  kagsync event add "Neural Night 2025" --start 2025-03-01'
 )
 competition_app = new_app(
     "Create and manage competitions; adding one syncs its leaderboard.\n\n"
@@ -44,9 +44,7 @@ StartOption = Annotated[
 EndOption = Annotated[str | None, typer.Option("--end", help="End: a date or date-time.", metavar="TIME")]
 DescriptionOption = Annotated[str | None, typer.Option("--description", help="Free text.", metavar="TEXT")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-NoSyncOption = Annotated[
-    bool, typer.Option("--no-sync", help="Only store; do not sync the leaderboard now.")
-]
+NoSyncOption = Annotated[bool, typer.Option("--no-sync", help="Only store; do not sync the leaderboard now.")]
 EventArgument = Annotated[
     str, typer.Argument(help="Event slug.", metavar="EVENT", autocompletion=complete_event, show_default=False)
 ]
@@ -124,8 +122,13 @@ def event_list(ctx: typer.Context, json_output: JsonOption = False, csv_output: 
         return
     table(
         "Events",
-        [Col("Slug", 0, "key"), Col("Title", 1), Col("Start", 2, "time"), Col("End", 3, "time"),
-         Col("Competitions", 0, "num")],
+        [
+            Col("Slug", 0, "key"),
+            Col("Title", 1),
+            Col("Start", 2, "time"),
+            Col("End", 3, "time"),
+            Col("Competitions", 0, "num"),
+        ],
         [(e.slug, e.title, e.start, e.end, e.competition_count) for e in events],
     )
 
@@ -148,7 +151,9 @@ def event_show(
         competitions = ks.competitions(event=event)
     if json_output:
         weights = ks.event_weights(found.slug)
-        print_json({**found.to_dict(), "competitions": [{**c.to_dict(), "weight": weights[c.slug]} for c in competitions]})
+        print_json(
+            {**found.to_dict(), "competitions": [{**c.to_dict(), "weight": weights[c.slug]} for c in competitions]}
+        )
         return
     table(
         f"Event {found.slug}",
@@ -179,9 +184,7 @@ def event_edit(
     Example:
       kagsync event edit neural-night-2025 --end "2025-03-02 23:00"
     """
-    updated = get_state(ctx).api().edit_event(
-        event, title=title, start=start, end=end, description=description
-    )
+    updated = get_state(ctx).api().edit_event(event, title=title, start=start, end=end, description=description)
     say(get_state(ctx), f"Updated event [bold]{updated.slug}[/]")
 
 
@@ -253,20 +256,26 @@ def _competition_table(competitions: list[Competition], *, title: str = "Competi
 def competition_add(
     ctx: typer.Context,
     slug_or_url: Annotated[
-        str, typer.Argument(help="Kaggle slug or any Kaggle URL of the competition.", metavar="SLUG", show_default=False)
+        str,
+        typer.Argument(help="Kaggle slug or any Kaggle URL of the competition.", metavar="SLUG", show_default=False),
     ],
     title: Annotated[str | None, typer.Option("--title", help="Title (default: the slug).", metavar="TEXT")] = None,
     events: Annotated[
         list[str] | None,
         typer.Option(
-            "--event", help="An event it belongs to (repeat for several).", metavar="EVENT",
-            autocompletion=complete_event, show_default=False,
+            "--event",
+            help="An event it belongs to (repeat for several).",
+            metavar="EVENT",
+            autocompletion=complete_event,
+            show_default=False,
         ),
     ] = None,
     status: Annotated[
         str | None,
         typer.Option(
-            "--status", help="upcoming, ongoing or completed (default: from Kaggle's dates).", metavar="STATUS",
+            "--status",
+            help="upcoming, ongoing or completed (default: from Kaggle's dates).",
+            metavar="STATUS",
             show_default=False,
         ),
     ] = None,
@@ -398,15 +407,21 @@ def competition_edit(
     events: Annotated[
         list[str] | None,
         typer.Option(
-            "--event", help="Put it in this event too (repeatable); with --weight: the event the weight is for.",
-            metavar="EVENT", autocompletion=complete_event, show_default=False,
+            "--event",
+            help="Put it in this event too (repeatable); with --weight: the event the weight is for.",
+            metavar="EVENT",
+            autocompletion=complete_event,
+            show_default=False,
         ),
     ] = None,
     remove_events: Annotated[
         list[str] | None,
         typer.Option(
-            "--remove-event", help="Take it out of this event (repeatable).", metavar="EVENT",
-            autocompletion=complete_event, show_default=False,
+            "--remove-event",
+            help="Take it out of this event (repeatable).",
+            metavar="EVENT",
+            autocompletion=complete_event,
+            show_default=False,
         ),
     ] = None,
     start: StartOption = None,
@@ -419,7 +434,8 @@ def competition_edit(
     weight: Annotated[
         float | None,
         typer.Option(
-            "--weight", help="Weight in the event's standings (default 1); name the event with --event when it is in several.",
+            "--weight",
+            help="Weight in the event's standings (default 1); name the event with --event when it is in several.",
             metavar="NUMBER",
         ),
     ] = None,
@@ -431,17 +447,21 @@ def competition_edit(
       kagsync competition edit house-prices --event spring-league --weight 2
     """
     named = events or []
-    updated = get_state(ctx).api().edit_competition(
-        slug,
-        title=title,
-        event=named[0] if weight is not None and len(named) == 1 else None,
-        add_events=named,
-        remove_events=remove_events or [],
-        start=start,
-        end=end,
-        description=description,
-        lower_is_better=lower_is_better,
-        weight=weight,
+    updated = (
+        get_state(ctx)
+        .api()
+        .edit_competition(
+            slug,
+            title=title,
+            event=named[0] if weight is not None and len(named) == 1 else None,
+            add_events=named,
+            remove_events=remove_events or [],
+            start=start,
+            end=end,
+            description=description,
+            lower_is_better=lower_is_better,
+            weight=weight,
+        )
     )
     say(get_state(ctx), f"Updated competition [bold]{updated.slug}[/]")
 

@@ -16,7 +16,9 @@ from kagsync.models import MAX_COUNT
 @competition_app.command("refresh")
 def competition_refresh(
     ctx: typer.Context,
-    slugs: Annotated[list[str] | None, typer.Argument(help="Competition slugs or URLs.", metavar="SLUG", show_default=False)] = None,
+    slugs: Annotated[
+        list[str] | None, typer.Argument(help="Competition slugs or URLs.", metavar="SLUG", show_default=False)
+    ] = None,
     all_competitions: Annotated[bool, typer.Option("--all", help="Refresh every competition.")] = False,
 ) -> None:
     """Re-read competitions' details from Kaggle (title, dates, metric...); fields you set stay.
@@ -31,15 +33,20 @@ def competition_refresh(
     state = get_state(ctx)
     refreshed = state.api().refresh_competitions(slugs or [], all_competitions=all_competitions)
     for competition in refreshed:
-        say(state, f"Refreshed [bold]{competition.slug}[/]: {escape(competition.title)}, "
-                   f"{competition.start or '?'} → {competition.end or '?'}, metric {escape(competition.metric or '?')}")
+        say(
+            state,
+            f"Refreshed [bold]{competition.slug}[/]: {escape(competition.title)}, "
+            f"{competition.start or '?'} → {competition.end or '?'}, metric {escape(competition.metric or '?')}",
+        )
 
 
 @app.command("shakeup")
 def shakeup_command(
     ctx: typer.Context,
     slug: Annotated[str, typer.Argument(help="Competition slug or URL.", metavar="SLUG")],
-    top: Annotated[int, typer.Option("--top", help="Who entered and left the top N.", min=1, max=MAX_COUNT, metavar="N")] = 10,
+    top: Annotated[
+        int, typer.Option("--top", help="Who entered and left the top N.", min=1, max=MAX_COUNT, metavar="N")
+    ] = 10,
     json_output: JsonOption = False,
 ) -> None:
     """How the final (private) board moved against the public one: each team's move and the shake-up.
@@ -64,7 +71,10 @@ def shakeup_command(
         ["Team", "Public", "Private", "Move"],
         [(m["team_name"], m["public_rank"], m["private_rank"], f"{m['move']:+d}") for m in biggest],
         caption=(
-            f"Entered the top {top}: " + (", ".join(m["team_name"] for m in result["entered_top"]) or "nobody")
-            + ". Left it: " + (", ".join(m["team_name"] for m in result["left_top"]) or "nobody") + "."
+            f"Entered the top {top}: "
+            + (", ".join(m["team_name"] for m in result["entered_top"]) or "nobody")
+            + ". Left it: "
+            + (", ".join(m["team_name"] for m in result["left_top"]) or "nobody")
+            + "."
         ),
     )

@@ -73,13 +73,24 @@ def notify_add(
         ),
     ] = None,
     top: Annotated[
-        int, typer.Option("--top", help="N for 'top': entering or leaving the top N.", min=1, max=MAX_COUNT, metavar="N")
+        int,
+        typer.Option("--top", help="N for 'top': entering or leaving the top N.", min=1, max=MAX_COUNT, metavar="N"),
     ] = 10,
     member_move: Annotated[
-        int, typer.Option("--member-move", help="K for 'member': a member's move of at least K places.", min=1, max=MAX_COUNT, metavar="N")
+        int,
+        typer.Option(
+            "--member-move",
+            help="K for 'member': a member's move of at least K places.",
+            min=1,
+            max=MAX_COUNT,
+            metavar="N",
+        ),
     ] = 5,
     failing_ticks: Annotated[
-        int, typer.Option("--failing-ticks", help="N for 'failing': N failed syncs in a row.", min=1, max=MAX_COUNT, metavar="N")
+        int,
+        typer.Option(
+            "--failing-ticks", help="N for 'failing': N failed syncs in a row.", min=1, max=MAX_COUNT, metavar="N"
+        ),
     ] = 3,
 ) -> None:
     """Add a notification target: one message per sync pass when the boards move.
@@ -95,7 +106,13 @@ def notify_add(
     """
     state = get_state(ctx)
     target = state.api(mode="create").notify_add(
-        _read_url(url), event=event, on=on, name=name, format=fmt, top=top, member_move=member_move,
+        _read_url(url),
+        event=event,
+        on=on,
+        name=name,
+        format=fmt,
+        top=top,
+        member_move=member_move,
         failing_ticks=failing_ticks,
     )
     scope = f"event {escape(target.event)}" if target.event else "every event"
@@ -123,8 +140,18 @@ def notify_list(ctx: typer.Context, json_output: JsonOption = False) -> None:
         ["Name", "Format", "URL", "Event", "On", "Top", "Move", "Failing", "Sent", "Pending", "Failed", "Last error"],
         [
             (
-                t["name"], t["format"], t["url"], t["event"] or "all", ",".join(t["on"]), t["top"], t["member_move"],
-                t["failing_ticks"], t["sent"], t["pending"], t["failed"], t["last_error"],
+                t["name"],
+                t["format"],
+                t["url"],
+                t["event"] or "all",
+                ",".join(t["on"]),
+                t["top"],
+                t["member_move"],
+                t["failing_ticks"],
+                t["sent"],
+                t["pending"],
+                t["failed"],
+                t["last_error"],
             )
             for t in targets
         ],

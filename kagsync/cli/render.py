@@ -140,8 +140,24 @@ def echo(text: str = "") -> None:
 Kind = Literal["key", "text", "long", "line", "num", "time", "short"]
 
 _NUMERIC_COLUMNS = {
-    "rank", "entries", "created", "updated", "removed", "subs", "teams", "#", "points", "move",
-    "line", "was", "entered", "competitions", "new", "changed", "rank sum", "best pct",
+    "rank",
+    "entries",
+    "created",
+    "updated",
+    "removed",
+    "subs",
+    "teams",
+    "#",
+    "points",
+    "move",
+    "line",
+    "was",
+    "entered",
+    "competitions",
+    "new",
+    "changed",
+    "rank sum",
+    "best pct",
 }
 _TIME_COLUMNS = {"start", "end", "last synced", "started", "finished", "last submission", "synced", "time"}
 
@@ -644,8 +660,5 @@ def summary_table(outcomes: Sequence[Any]) -> None:
     table(
         None,
         SUMMARY_COLUMNS,
-        [
-            (o.competition, o.entries, o.created, o.updated, o.removed, o.status, o.error)
-            for o in outcomes
-        ],
+        [(o.competition, o.entries, o.created, o.updated, o.removed, o.status, o.error) for o in outcomes],
     )

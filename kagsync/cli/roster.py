@@ -42,7 +42,9 @@ def roster_import(
     ],
     replace: Annotated[
         bool,
-        typer.Option("--replace", help="Make the roster exactly the file: remove members not in it; empty cells clear fields."),
+        typer.Option(
+            "--replace", help="Make the roster exactly the file: remove members not in it; empty cells clear fields."
+        ),
     ] = False,
 ) -> None:
     """Add and update an event's members from a CSV file.
@@ -112,7 +114,9 @@ def roster_add(
     event: EventArgument,
     username: Annotated[str, typer.Argument(help="The member's Kaggle username (or profile URL).", metavar="USERNAME")],
     name: Annotated[str | None, typer.Option("--name", help="Display name shown in standings.", metavar="NAME")] = None,
-    group: Annotated[str | None, typer.Option("--group", help="Group (team, class, section...).", metavar="GROUP")] = None,
+    group: Annotated[
+        str | None, typer.Option("--group", help="Group (team, class, section...).", metavar="GROUP")
+    ] = None,
 ) -> None:
     """Add a member to an event's roster (or change the name and group of one).
 

@@ -81,7 +81,10 @@ def import_command(
     event: Annotated[
         str | None,
         typer.Option(
-            "--event", help="Event of the lines that name none.", show_default=False, metavar="EVENT",
+            "--event",
+            help="Event of the lines that name none.",
+            show_default=False,
+            metavar="EVENT",
             autocompletion=complete_event,
         ),
     ] = None,
@@ -129,8 +132,14 @@ def import_command(
     if result.dry_run:
         table(
             f"Import {plan.path.name} (dry run)",
-            [Col("Line", 0, "num"), Col("Competition", 0, "key"), Col("Action", 0, "short"),
-             Col("Changes", 1, "long"), Col("Sync", 0, "short"), Col("Pending", 2, "short")],
+            [
+                Col("Line", 0, "num"),
+                Col("Competition", 0, "key"),
+                Col("Action", 0, "short"),
+                Col("Changes", 1, "long"),
+                Col("Sync", 0, "short"),
+                Col("Pending", 2, "short"),
+            ],
             [
                 (
                     row.line,
@@ -238,9 +247,7 @@ class WatchDisplay:
         if self.live_mode:
             from rich.live import Live  # only a live terminal display needs it
 
-            self._live = Live(
-                get_renderable=self._render, console=stderr, refresh_per_second=4, transient=False
-            )
+            self._live = Live(get_renderable=self._render, console=stderr, refresh_per_second=4, transient=False)
             self._live.start()
         return self
 
@@ -408,15 +415,17 @@ class WatchDisplay:
                     outcome_style = {"ok": "green", "failed": "red", "skipped": "yellow", "held": "yellow"}.get(
                         row.outcome or ""
                     )
-                rows.append((
-                    row.slug,
-                    row.status,
-                    _clock_time(row.last_synced),
-                    outcome,
-                    f"{row.entries:,}" if row.entries is not None else None,
-                    row.change,
-                    row.error,
-                ))
+                rows.append(
+                    (
+                        row.slug,
+                        row.status,
+                        _clock_time(row.last_synced),
+                        outcome,
+                        f"{row.entries:,}" if row.entries is not None else None,
+                        row.change,
+                        row.error,
+                    )
+                )
                 styles.append((None, None, None, outcome_style, None, None, "red" if row.error else None))
             grid, hidden = build_table(WATCH_COLUMNS, rows, width=width, styles=styles)
             notes = [Text(note, style="dim") for note in self._notes]
@@ -463,7 +472,9 @@ def watch_command(
     jobs: JobsOption = None,
     max_ticks: Annotated[
         int | None,
-        typer.Option("--max-ticks", help="Stop after this many ticks.", min=1, max=MAX_COUNT, show_default=False, metavar="N"),
+        typer.Option(
+            "--max-ticks", help="Stop after this many ticks.", min=1, max=MAX_COUNT, show_default=False, metavar="N"
+        ),
     ] = None,
     json_output: Annotated[
         bool,

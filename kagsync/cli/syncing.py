@@ -30,8 +30,13 @@ from kagsync.models import MAX_COUNT, MAX_JOBS, RunRecord
 JobsOption = Annotated[
     int | None,
     typer.Option(
-        "--jobs", "-j", help="Parallel syncs (default: the jobs setting, 4).", min=1, max=MAX_JOBS,
-        metavar="N", show_default=False,
+        "--jobs",
+        "-j",
+        help="Parallel syncs (default: the jobs setting, 4).",
+        min=1,
+        max=MAX_JOBS,
+        metavar="N",
+        show_default=False,
     ),
 ]
 
@@ -42,7 +47,9 @@ def sync_command(
     slugs: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Competition slugs or URLs.", metavar="SLUG...", show_default=False,
+            help="Competition slugs or URLs.",
+            metavar="SLUG...",
+            show_default=False,
             autocompletion=complete_competition,
         ),
     ] = None,
@@ -135,7 +142,9 @@ def runs_command(
     slug: Annotated[
         str | None,
         typer.Argument(
-            help="Only this competition's runs.", metavar="SLUG", show_default=False,
+            help="Only this competition's runs.",
+            metavar="SLUG",
+            show_default=False,
             autocompletion=complete_competition,
         ),
     ] = None,
@@ -163,8 +172,18 @@ def runs_command(
         "Sync runs",
         RUN_COLUMNS,
         [
-            (r["competition"], r["trigger"], r["status"], r["started_at"], r["finished_at"], r["entries"],
-             r["created"], r["updated"], r["removed"], r["error"])
+            (
+                r["competition"],
+                r["trigger"],
+                r["status"],
+                r["started_at"],
+                r["finished_at"],
+                r["entries"],
+                r["created"],
+                r["updated"],
+                r["removed"],
+                r["error"],
+            )
             for r in runs
         ],
     )

@@ -117,8 +117,10 @@ def leaderboard_command(
     board: Annotated[
         str | None,
         typer.Option(
-            "--board", help="public or private (default: the final private board once stored, else public).",
-            metavar="BOARD", show_default=False,
+            "--board",
+            help="public or private (default: the final private board once stored, else public).",
+            metavar="BOARD",
+            show_default=False,
         ),
     ] = None,
     event: Annotated[
@@ -161,8 +163,13 @@ def leaderboard_command(
     counted = team is None and user is None and chosen == "public" and not members_only
     if event is not None:
         entries: list[dict[str, Any]] = ks.roster_leaderboard(
-            competition.slug, event, top=limit if counted or members_only else None, team=team, user=user,
-            members_only=members_only, board=chosen,
+            competition.slug,
+            event,
+            top=limit if counted or members_only else None,
+            team=team,
+            user=user,
+            members_only=members_only,
+            board=chosen,
         )
     else:
         entries = ks.leaderboard(competition.slug, top=limit if counted else None, team=team, user=user, board=chosen)
@@ -201,7 +208,8 @@ def leaderboard_command(
         [
             (
                 "bench" if e["is_benchmark"] else e["rank"],
-                e["team_name"] + (" (benchmark)" if e["is_benchmark"] else "")
+                e["team_name"]
+                + (" (benchmark)" if e["is_benchmark"] else "")
                 + (" ★ " + ", ".join(m["name"] or m["username"] for m in e["roster"]) if e.get("roster") else ""),
                 ", ".join(e["members"]),
                 e["score"],
@@ -236,7 +244,15 @@ TEAM_HISTORY_COLUMNS = [
 ]
 HISTORY_CSV_FIELDS = ("run_id", "synced_at", "entries", "top_score", "created", "updated", "removed")
 TEAM_HISTORY_CSV_FIELDS = (
-    "run_id", "synced_at", "kind", "rank", "previous_rank", "movement", "score", "previous_score", "team_name",
+    "run_id",
+    "synced_at",
+    "kind",
+    "rank",
+    "previous_rank",
+    "movement",
+    "score",
+    "previous_score",
+    "team_name",
 )
 
 
@@ -246,12 +262,20 @@ def history_command(
     slug: SlugArgument,
     team: Annotated[
         str | None,
-        typer.Option("--team", help="A team id or name: its rank and score at each sync where they changed.", metavar="TEAM"),
+        typer.Option(
+            "--team", help="A team id or name: its rank and score at each sync where they changed.", metavar="TEAM"
+        ),
     ] = None,
     limit: Annotated[
         int | None,
-        typer.Option("--limit", help="The newest N syncs (default: 20 on a terminal, all otherwise).",
-                     min=1, max=MAX_COUNT, metavar="N", show_default=False),
+        typer.Option(
+            "--limit",
+            help="The newest N syncs (default: 20 on a terminal, all otherwise).",
+            min=1,
+            max=MAX_COUNT,
+            metavar="N",
+            show_default=False,
+        ),
     ] = None,
     every: Annotated[bool, typer.Option("--all", help="Every sync where the board changed.")] = False,
     json_output: JsonOption = False,
@@ -329,10 +353,20 @@ def history_command(
 
 MOVERS_SECTIONS = ("climbers", "fallers", "new", "departed")
 MOVERS_CSV_FIELDS = (
-    "section", "team_id", "team_name", "rank", "previous_rank", "movement", "score", "previous_score",
+    "section",
+    "team_id",
+    "team_name",
+    "rank",
+    "previous_rank",
+    "movement",
+    "score",
+    "previous_score",
 )
 _MOVE_COLUMNS = [
-    Col("Rank", 0, "num"), Col("Team", 0, "text"), Col("Move", 0, "short"), Col("Was", 1, "num"),
+    Col("Rank", 0, "num"),
+    Col("Team", 0, "text"),
+    Col("Move", 0, "short"),
+    Col("Was", 1, "num"),
     Col("Score", 2, "short"),
 ]
 
@@ -393,8 +427,15 @@ def movers_command(
             None,
             ["Section", "Rank", "Was", "Move", "Team", "Score", "Previous score"],
             [
-                (r["section"], r["rank"], r["previous_rank"], movement_text(r), r["team_name"], r["score"],
-                 r["previous_score"])
+                (
+                    r["section"],
+                    r["rank"],
+                    r["previous_rank"],
+                    movement_text(r),
+                    r["team_name"],
+                    r["score"],
+                    r["previous_score"],
+                )
                 for r in records
             ],
         )
@@ -414,14 +455,30 @@ def movers_command(
     echo(f"{competition.title}: changes from {start} to the latest sync ({cell_text(result['latest']['synced_at'])})")
     totals = result["totals"]
     sections = (
-        ("climbers", "Climbers", _MOVE_COLUMNS,
-         lambda i: (i["rank"], i["team_name"], movement_text(i), i["previous_rank"], i["score"])),
-        ("fallers", "Fallers", _MOVE_COLUMNS,
-         lambda i: (i["rank"], i["team_name"], movement_text(i), i["previous_rank"], i["score"])),
-        ("new", "New teams", [Col("Rank", 0, "num"), Col("Team", 0, "text"), Col("Score", 1, "short")],
-         lambda i: (i["rank"], i["team_name"], i["score"])),
-        ("departed", "Departed teams", [Col("Was", 0, "num"), Col("Team", 0, "text"), Col("Score", 1, "short")],
-         lambda i: (i["previous_rank"], i["team_name"], i["previous_score"])),
+        (
+            "climbers",
+            "Climbers",
+            _MOVE_COLUMNS,
+            lambda i: (i["rank"], i["team_name"], movement_text(i), i["previous_rank"], i["score"]),
+        ),
+        (
+            "fallers",
+            "Fallers",
+            _MOVE_COLUMNS,
+            lambda i: (i["rank"], i["team_name"], movement_text(i), i["previous_rank"], i["score"]),
+        ),
+        (
+            "new",
+            "New teams",
+            [Col("Rank", 0, "num"), Col("Team", 0, "text"), Col("Score", 1, "short")],
+            lambda i: (i["rank"], i["team_name"], i["score"]),
+        ),
+        (
+            "departed",
+            "Departed teams",
+            [Col("Was", 0, "num"), Col("Team", 0, "text"), Col("Score", 1, "short")],
+            lambda i: (i["previous_rank"], i["team_name"], i["previous_score"]),
+        ),
     )
     for key, title, columns, row in sections:
         items = result[key]
@@ -516,8 +573,14 @@ def event_standings_command(
     if standings.groups:
         table(
             f"Groups of {event}, by their best member",
-            [Col("#", 0, "num"), Col("Group", 0, "text"), Col("Best", 0, "num"), Col("Best member", 1, "text"),
-             Col("Members", 2, "num"), Col("Entered", 2, "num")],
+            [
+                Col("#", 0, "num"),
+                Col("Group", 0, "text"),
+                Col("Best", 0, "num"),
+                Col("Best member", 1, "text"),
+                Col("Members", 2, "num"),
+                Col("Entered", 2, "num"),
+            ],
             [(g.place, g.group, g.best_place, g.best_member, g.members, g.entered) for g in standings.groups],
         )
 
@@ -559,14 +622,18 @@ def export_command(
     event: Annotated[
         str | None,
         typer.Option(
-            "--event", help="Export every board of this event, and its standings.", metavar="EVENT",
+            "--event",
+            help="Export every board of this event, and its standings.",
+            metavar="EVENT",
             autocompletion=complete_event,
         ),
     ] = None,
     competition: Annotated[
         str | None,
         typer.Option(
-            "--competition", help="Export this competition's board.", metavar="SLUG",
+            "--competition",
+            help="Export this competition's board.",
+            metavar="SLUG",
             autocompletion=complete_competition,
         ),
     ] = None,
@@ -574,7 +641,8 @@ def export_command(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o",
+            "--output",
+            "-o",
             help="Write to FILE instead of stdout (- is stdout; an event's CSV also writes FILE-standings.csv).",
             metavar="FILE",
         ),
@@ -603,9 +671,7 @@ def export_command(
     scheme = parse_scheme(scheme)
     to_stdout = _is_stdout(output)
     if event is not None and fmt == "csv" and to_stdout:
-        raise ValidationError(
-            "a CSV export of an event is two files (boards and standings): give -o FILE"
-        )
+        raise ValidationError("a CSV export of an event is two files (boards and standings): give -o FILE")
     state = get_state(ctx)
     ks = state.api(mode="read")
     with _output(output, bom=fmt == "csv" and not to_stdout) as out, contextlib.ExitStack() as stack:
@@ -613,7 +679,12 @@ def export_command(
         if event is not None and fmt == "csv" and output is not None:
             standings_out = stack.enter_context(_output(standings_path(output), bom=True))
         summary = ks.export(
-            out, fmt=fmt, competition=competition, event=event, scheme=scheme, standings_out=standings_out,
+            out,
+            fmt=fmt,
+            competition=competition,
+            event=event,
+            scheme=scheme,
+            standings_out=standings_out,
             everyone=everyone,
         )
     if output is not None and not to_stdout:
@@ -622,7 +693,10 @@ def export_command(
             extra = f" and {summary.standings_rows:,} standings"
             if fmt == "csv":
                 extra += f" (in {escape(str(standings_path(output)))})"
-        say(state, f"Wrote {summary.entries:,} entries of {summary.competitions} competition(s){extra} to {escape(str(output))}")
+        say(
+            state,
+            f"Wrote {summary.entries:,} entries of {summary.competitions} competition(s){extra} to {escape(str(output))}",
+        )
 
 
 # -- report ------------------------------------------------------------------------------
@@ -638,7 +712,9 @@ def report_command(
     scheme: SchemeOption = "points",
     top: Annotated[
         int,
-        typer.Option("--top", help="Rows per board (and of the standings) on the page.", min=1, max=MAX_COUNT, metavar="N"),
+        typer.Option(
+            "--top", help="Rows per board (and of the standings) on the page.", min=1, max=MAX_COUNT, metavar="N"
+        ),
     ] = 100,
     chart_teams: Annotated[
         int, typer.Option("--chart-teams", help="Teams drawn in each rank-over-time chart.", min=1, max=8, metavar="N")
