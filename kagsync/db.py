@@ -374,10 +374,13 @@ def _convert_history(conn: sqlite3.Connection) -> None:
 
 
 def _convert_board(conn: sqlite3.Connection, history: Any, competition_id: int, board: str) -> None:  # noqa: C901
-    runs = [row[0] for row in conn.execute(
-        "SELECT id FROM sync_runs WHERE competition_id = ? AND board = ? AND status = 'ok' ORDER BY id",
-        (competition_id, board),
-    )]
+    runs = [
+        row[0]
+        for row in conn.execute(
+            "SELECT id FROM sync_runs WHERE competition_id = ? AND board = ? AND status = 'ok' ORDER BY id",
+            (competition_id, board),
+        )
+    ]
     records: dict[int, list[tuple[Any, ...]]] = {}
     for row in conn.execute(
         """SELECT ch.run_id, ch.team_id, ch.kind, ch.team_name, ch.rank, ch.score, ch.previous_score
@@ -386,9 +389,11 @@ def _convert_board(conn: sqlite3.Connection, history: Any, competition_id: int, 
         (competition_id, board),
     ):
         records.setdefault(row[0], []).append(row[1:])
-    stored = dict(conn.execute(
-        "SELECT team_id, rank FROM entries WHERE competition_id = ? AND board = ?", (competition_id, board)
-    ))
+    stored = dict(
+        conn.execute(
+            "SELECT team_id, rank FROM entries WHERE competition_id = ? AND board = ?", (competition_id, board)
+        )
+    )
     state: dict[int, int] = {}
     names: dict[int, str] = {}
     drop: list[tuple[int, int]] = []
@@ -434,9 +439,15 @@ def _convert_board(conn: sqlite3.Connection, history: Any, competition_id: int, 
 
         delta = None
         if not was_empty:
-            delta = history.encode_delta(history.build_delta(
-                added=added, removed=removed, moved=moved, movers=movers, old_order=old_order,
-            ))
+            delta = history.encode_delta(
+                history.build_delta(
+                    added=added,
+                    removed=removed,
+                    moved=moved,
+                    movers=movers,
+                    old_order=old_order,
+                )
+            )
         keyframe = None
         if after and (
             delta is None or deltas + 1 >= history.KEYFRAME_MAX_DELTAS or since_keyframe + len(delta) >= keyframe_size
@@ -454,12 +465,15 @@ def _convert_board(conn: sqlite3.Connection, history: Any, competition_id: int, 
         last_frame = run_id
     # A rename that no record saw (the team's rank and score never changed after it):
     # its last record, even a dropped one, is the only witness of its earlier name.
-    stored_names = dict(conn.execute(
-        "SELECT team_id, team_name FROM entries WHERE competition_id = ? AND board = ?", (competition_id, board)
-    ))
+    stored_names = dict(
+        conn.execute(
+            "SELECT team_id, team_name FROM entries WHERE competition_id = ? AND board = ?", (competition_id, board)
+        )
+    )
     last_record = {team_id: run_id for run_id, rows in records.items() for team_id, *_ in rows}
     witnesses = {
-        (last_record[team], team) for team, name in stored_names.items()
+        (last_record[team], team)
+        for team, name in stored_names.items()
         if team in last_record and names.get(team) not in (None, name)
     }
     drop = [key for key in drop if key not in witnesses]
@@ -592,14 +606,18 @@ def connect(path: Path | str, *, mode: OpenMode = "create", migrate_schema: bool
 def _connect_readonly(path: Path) -> Database:
     uri = "file:" + quote(str(path.absolute())) + "?mode=ro"
     try:
-        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(
+            uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+        )
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.OperationalError:
         # A WAL database on read-only media cannot create its -shm file, so mode=ro
         # fails there; immutable=1 reads the file as it is, without any locking.
         conn = sqlite3.connect(
             "file:" + quote(str(path.absolute())) + "?immutable=1",
-            uri=True, isolation_level=None, check_same_thread=False,
+            uri=True,
+            isolation_level=None,
+            check_same_thread=False,
         )
     except sqlite3.DatabaseError as exc:
         raise _damaged(path, exc) from None

@@ -237,7 +237,9 @@ class Delta:
         return out
 
 
-def _mover(starts: Sequence[int], ends: Sequence[int], shifts: Sequence[int], ranks: Iterable[int]) -> Callable[[int], int]:
+def _mover(
+    starts: Sequence[int], ends: Sequence[int], shifts: Sequence[int], ranks: Iterable[int]
+) -> Callable[[int], int]:
     """rank -> rank + the shift of the range holding it (0 outside every range)."""
     if not starts:
         return int
@@ -435,7 +437,8 @@ def frames(
 ) -> list[Frame]:
     """The board's frames of runs ``after < run_id <= upto``, oldest first."""
     sql = (
-        "SELECT run_id, teams, delta, " + ("keyframe" if keyframes else "NULL")
+        "SELECT run_id, teams, delta, "
+        + ("keyframe" if keyframes else "NULL")
         + " FROM rank_frames WHERE competition_id = ? AND board = ? AND run_id > ?"
     )
     params: list[object] = [competition_id, board, after]
@@ -447,13 +450,18 @@ def frames(
 
 def current_ranks(conn: sqlite3.Connection, competition_id: int, board: str) -> dict[int, int]:
     """team id -> rank of the stored board."""
-    return dict(conn.execute(
-        "SELECT team_id, rank FROM entries WHERE competition_id = ? AND board = ?", (competition_id, board)
-    ))
+    return dict(
+        conn.execute(
+            "SELECT team_id, rank FROM entries WHERE competition_id = ? AND board = ?", (competition_id, board)
+        )
+    )
 
 
 def ranks_at(
-    conn: sqlite3.Connection, competition_id: int, board: str, run_id: int,
+    conn: sqlite3.Connection,
+    competition_id: int,
+    board: str,
+    run_id: int,
     current: Mapping[int, int] | None = None,
 ) -> dict[int, int]:
     """Every team's rank after the ok run ``run_id`` (team id -> rank).
@@ -493,7 +501,10 @@ def ranks_at(
 
 
 def rank_changes(
-    conn: sqlite3.Connection, competition_id: int, board: str, team_ids: Iterable[int],
+    conn: sqlite3.Connection,
+    competition_id: int,
+    board: str,
+    team_ids: Iterable[int],
     current: Mapping[int, int | None] | None = None,
 ) -> dict[int, list[tuple[int, int | None, int | None]]]:
     """For each team, (run id, rank before, rank after) at each run that changed its rank
@@ -504,10 +515,12 @@ def rank_changes(
         return out
     if current is None:
         marks = ",".join("?" for _ in wanted)
-        found = dict(conn.execute(
-            f"SELECT team_id, rank FROM entries WHERE competition_id = ? AND board = ? AND team_id IN ({marks})",
-            (competition_id, board, *wanted),
-        ))
+        found = dict(
+            conn.execute(
+                f"SELECT team_id, rank FROM entries WHERE competition_id = ? AND board = ? AND team_id IN ({marks})",
+                (competition_id, board, *wanted),
+            )
+        )
         current = {team: found.get(team) for team in wanted}
     now: dict[int, int | None] = {team: current.get(team) for team in wanted}
     for frame in reversed(frames(conn, competition_id, board, keyframes=False)):

@@ -198,7 +198,9 @@ class CompetitionLock:
                 lock.acquire(timeout=0)
             except filelock.Timeout:
                 if stop is not None and stop.stopping:
-                    raise SyncInterruptedError("interrupted while waiting for another sync of this competition") from None
+                    raise SyncInterruptedError(
+                        "interrupted while waiting for another sync of this competition"
+                    ) from None
                 if time.monotonic() >= deadline:
                     return False
                 if not waited and on_wait is not None:
@@ -208,7 +210,9 @@ class CompetitionLock:
                 continue
             except OSError as exc:
                 if exc.errno == errno.ELOOP:
-                    raise SyncBusyError(f"{self.path}: is a symbolic link; remove it (kagsync never follows one)") from None
+                    raise SyncBusyError(
+                        f"{self.path}: is a symbolic link; remove it (kagsync never follows one)"
+                    ) from None
                 raise SyncBusyError(f"{self.path}: cannot open the lock file ({exc.strerror})") from None
             self._lock = lock
             return True
@@ -324,7 +328,9 @@ def _storage_error(exc: sqlite3.Error, where: str) -> KagsyncError | None:
                 f"disk full: the temporary copy of the board does not fit in {folder} "
                 "(set SQLITE_TMPDIR or TMPDIR to a folder with more room); the stored board is unchanged"
             )
-        return StoreError(f"cannot write the temporary copy of the board in {folder} ({text}); the stored board is unchanged")
+        return StoreError(
+            f"cannot write the temporary copy of the board in {folder} ({text}); the stored board is unchanged"
+        )
     folder = str(Path(where).parent)
     if full:
         return StoreError(f"disk full: cannot write the database in {folder}; the stored board is unchanged")
@@ -375,7 +381,8 @@ def _stage_entries(
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 _checked(
                     iter_leaderboard_rows(
-                        path, lower_is_better=lower_is_better,
+                        path,
+                        lower_is_better=lower_is_better,
                         max_uncompressed_bytes=limits.max_uncompressed_bytes,
                         max_compression_ratio=limits.max_compression_ratio,
                     ),
@@ -521,10 +528,12 @@ def _prepare_board(
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    added = dict(conn.execute(
-        "SELECT d.team_id, s.rank FROM temp.staging_diff d CROSS JOIN temp.staging_entries s"
-        " WHERE s.team_id = d.team_id AND d.is_new"
-    ))
+    added = dict(
+        conn.execute(
+            "SELECT d.team_id, s.rank FROM temp.staging_diff d CROSS JOIN temp.staging_entries s"
+            " WHERE s.team_id = d.team_id AND d.is_new"
+        )
+    )
     removed = dict(conn.execute("SELECT team_id, rank FROM temp.staging_removed"))
     moved: dict[int, tuple[int, int]] = {}
     movers: list[int] = []
@@ -579,9 +588,7 @@ def _key_staging(conn: sqlite3.Connection) -> None:
         raise
 
 
-def _write_board(
-    conn: sqlite3.Connection, competition_id: int, run_id: int, board: Board, plan: _Plan
-) -> BoardChanges:
+def _write_board(conn: sqlite3.Connection, competition_id: int, run_id: int, board: Board, plan: _Plan) -> BoardChanges:
     """Apply the prepared board; the caller holds the write transaction.
 
     A first sync inserts every team in TeamId order, the order of ``entries``' key. A
@@ -674,7 +681,7 @@ def _rekeyed(key: str | None, lower_is_better: bool) -> str | None:
     """The key of the same CSV under today's parser version and direction."""
     if not key or not key.startswith("sha256:"):
         return None
-    return content_key(key.split(";", 1)[0][len("sha256:"):], lower_is_better)
+    return content_key(key.split(";", 1)[0][len("sha256:") :], lower_is_better)
 
 
 def _key_part(stored: str | None) -> str | None:
@@ -700,7 +707,8 @@ def _zip_member_fingerprint(path: Path) -> str | None:
     try:
         with zipfile.ZipFile(path) as archive:
             members = [
-                info for info in archive.infolist()
+                info
+                for info in archive.infolist()
                 if info.filename.lower().endswith(".csv") and not info.filename.startswith("__MACOSX/")
             ]
             if len(members) != 1:
@@ -734,7 +742,8 @@ def _csv_digest(path: Path, limits: SyncLimits) -> str | None:
     None when the file cannot be read (the parser then says why)."""
     try:
         _, stream = open_leaderboard_file(
-            path, max_uncompressed_bytes=limits.max_uncompressed_bytes,
+            path,
+            max_uncompressed_bytes=limits.max_uncompressed_bytes,
             max_compression_ratio=limits.max_compression_ratio,
         )
     except (OSError, KagsyncError, ValueError):
@@ -781,16 +790,20 @@ def _join_public_details(conn: sqlite3.Connection, competition_id: int) -> None:
 # -- suspect boards -------------------------------------------------------------
 
 
-def _suspect_reason(conn: sqlite3.Connection, competition_id: int, board: Board, staged: int, max_shrink: float) -> str | None:
+def _suspect_reason(
+    conn: sqlite3.Connection, competition_id: int, board: Board, staged: int, max_shrink: float
+) -> str | None:
     """Why a staged board should not replace the stored one, or None when it may.
 
     Kaggle has served empty boards and boards with one score for every team (kaggle-cli
     issue 584); a cut download can look like a shorter board. Each would wipe a good
     board, so such a board is held until ``sync --force`` applies it.
     """
-    stored = int(conn.execute(
-        "SELECT count(*) FROM entries WHERE competition_id = ? AND board = ?", (competition_id, board)
-    ).fetchone()[0])
+    stored = int(
+        conn.execute(
+            "SELECT count(*) FROM entries WHERE competition_id = ? AND board = ?", (competition_id, board)
+        ).fetchone()[0]
+    )
     if stored == 0:
         return None
     if staged == 0:
@@ -834,9 +847,16 @@ class _Attempt:
     def outcome(self, status: RunStatus, finished_at: str, **details: object) -> SyncOutcome:
         """The outcome of this attempt, timed from its start."""
         return SyncOutcome(
-            competition=self.slug, trigger=self.trigger, source=self.source, status=status,
-            started_at=self.started_at, finished_at=finished_at,
-            seconds=time.monotonic() - self.clock, run_id=self.run_id, board=self.board, **details,  # type: ignore[arg-type]
+            competition=self.slug,
+            trigger=self.trigger,
+            source=self.source,
+            status=status,
+            started_at=self.started_at,
+            finished_at=finished_at,
+            seconds=time.monotonic() - self.clock,
+            run_id=self.run_id,
+            board=self.board,
+            **details,  # type: ignore[arg-type]
         )
 
 
@@ -913,7 +933,9 @@ class Syncer:
             raise failures[0]
         return [outcome for outcome in outcomes if outcome is not None]
 
-    def sync(self, competition: Competition, trigger: Trigger, *, force: bool = False, board: Board = "public") -> SyncOutcome:
+    def sync(
+        self, competition: Competition, trigger: Trigger, *, force: bool = False, board: Board = "public"
+    ) -> SyncOutcome:
         """Sync one competition; never raises for a sync problem, returns the outcome.
 
         ``force`` applies a board that would be held back as suspect.
@@ -925,8 +947,13 @@ class Syncer:
         if self.stop.stopping:
             self.observer.stage(slug, "interrupted", "not started: stopping")
             log.info("%s: not started, stopping", slug)
-            return attempt.outcome("interrupted", attempt.started_at, error=NOT_STARTED, error_kind="interrupted",
-                                   previous_entries=competition.entry_count)
+            return attempt.outcome(
+                "interrupted",
+                attempt.started_at,
+                error=NOT_STARTED,
+                error_kind="interrupted",
+                previous_entries=competition.entry_count,
+            )
         log.info("%s: sync started (trigger %s, source %s)", slug, trigger, attempt.source)
         claim = CompetitionLock(self.db_path, slug)
 
@@ -985,10 +1012,18 @@ class Syncer:
             attempt.run_id = conn.execute(
                 """INSERT INTO sync_runs (competition_id, board, trigger, source, started_at, status, pid)
                    VALUES (?, ?, ?, ?, ?, 'running', ?)""",
-                (attempt.competition.id, attempt.board, attempt.trigger, attempt.source, attempt.started_at, os.getpid()),
+                (
+                    attempt.competition.id,
+                    attempt.board,
+                    attempt.trigger,
+                    attempt.source,
+                    attempt.started_at,
+                    os.getpid(),
+                ),
             ).lastrowid
-            conn.execute("UPDATE competitions SET last_attempt_at = ? WHERE id = ?",
-                         (attempt.started_at, attempt.competition.id))
+            conn.execute(
+                "UPDATE competitions SET last_attempt_at = ? WHERE id = ?", (attempt.started_at, attempt.competition.id)
+            )
 
     def _sync_claimed(self, attempt: _Attempt, workdir: Path, *, force: bool) -> SyncOutcome:
         slug = attempt.slug
@@ -1028,16 +1063,32 @@ class Syncer:
                 if key is not None and key == stored_key:
                     return self._record_unchanged(database, attempt, last, key, member, previous, timings)
             changes, finished_at = self._apply(
-                database, attempt, path, lower=lower, force=force, key=key, member=member, timings=timings,
+                database,
+                attempt,
+                path,
+                lower=lower,
+                force=force,
+                key=key,
+                member=member,
+                timings=timings,
             )
         log.info(
             "%s: database update created=%d updated=%d removed=%d",
-            slug, changes.created, changes.updated, changes.removed,
+            slug,
+            changes.created,
+            changes.updated,
+            changes.removed,
         )
         log.info("%s: timings: %s", slug, timings.text())
         outcome = attempt.outcome(
-            "ok", finished_at, entries=changes.entries, created=changes.created,
-            updated=changes.updated, removed=changes.removed, previous_entries=previous, top_score=changes.top_score,
+            "ok",
+            finished_at,
+            entries=changes.entries,
+            created=changes.created,
+            updated=changes.updated,
+            removed=changes.removed,
+            previous_entries=previous,
+            top_score=changes.top_score,
         )
         log.info("%s: sync complete, %d entries in %.2f s", slug, changes.entries, outcome.seconds)
         self.observer.stage(slug, "ok", f"{changes.entries} entries")
@@ -1062,8 +1113,16 @@ class Syncer:
         return self.source.fetch(slug, workdir, progress)
 
     def _apply(
-        self, database: Database, attempt: _Attempt, path: Path, *, lower: bool, force: bool,
-        key: str | None, member: str | None, timings: _Timings,
+        self,
+        database: Database,
+        attempt: _Attempt,
+        path: Path,
+        *,
+        lower: bool,
+        force: bool,
+        key: str | None,
+        member: str | None,
+        timings: _Timings,
     ) -> tuple[BoardChanges, str]:
         """Parse, check and diff the download outside any lock, then apply it in one write."""
         conn = database.conn
@@ -1100,7 +1159,12 @@ class Syncer:
                 with dbmod.write_transaction(database):
                     # Checked inside the write: a competition removed (and maybe another
                     # added) meanwhile must not receive this board. Ids are never reused.
-                    if conn.execute("SELECT 1 FROM competitions WHERE id = ? AND slug = ?", (competition_id, slug)).fetchone() is None:
+                    if (
+                        conn.execute(
+                            "SELECT 1 FROM competitions WHERE id = ? AND slug = ?", (competition_id, slug)
+                        ).fetchone()
+                        is None
+                    ):
                         raise CompetitionRemovedError(f"competition {slug!r} was removed during the sync")
                     finished_at = now_iso()
                     assert attempt.run_id is not None
@@ -1125,7 +1189,12 @@ class Syncer:
         # Observers written before parse progress existed simply do not get it.
         report = getattr(self.observer, "parse_progress", None)
         count = _stage_entries(
-            conn, path, lower_is_better=lower, stop=self.stop, limits=self.limits, keyed=keyed,
+            conn,
+            path,
+            lower_is_better=lower,
+            stop=self.stop,
+            limits=self.limits,
+            keyed=keyed,
             on_rows=(lambda rows: report(attempt.slug, rows, None)) if report is not None else None,
         )
         log.info("%s: downloaded %d entries", attempt.slug, count)
@@ -1149,8 +1218,16 @@ class Syncer:
         conn.execute(
             """UPDATE sync_runs SET status = 'ok', finished_at = ?, entries = ?, created = ?,
                    updated = ?, removed = ?, top_score = ?, content_digest = ? WHERE id = ?""",
-            (finished_at, changes.entries, changes.created, changes.updated, changes.removed,
-             changes.top_score, digest, attempt.run_id),
+            (
+                finished_at,
+                changes.entries,
+                changes.created,
+                changes.updated,
+                changes.removed,
+                changes.top_score,
+                digest,
+                attempt.run_id,
+            ),
         )
         if attempt.board == "private":
             conn.execute(
@@ -1166,8 +1243,14 @@ class Syncer:
             )
 
     def _record_unchanged(
-        self, database: Database, attempt: _Attempt, last: tuple[int, str, int | None, str | None],
-        key: str, member: str | None, previous: int | None, timings: _Timings,
+        self,
+        database: Database,
+        attempt: _Attempt,
+        last: tuple[int, str, int | None, str | None],
+        key: str,
+        member: str | None,
+        previous: int | None,
+        timings: _Timings,
     ) -> SyncOutcome:
         """The download has the content of the board applied last: an ok run, no changes."""
         slug = attempt.slug
@@ -1177,9 +1260,12 @@ class Syncer:
         changes = BoardChanges(last[2] or 0, 0, 0, 0, last[3])
         try:
             with dbmod.write_transaction(database):
-                if conn.execute(
-                    "SELECT 1 FROM competitions WHERE id = ? AND slug = ?", (attempt.competition.id, slug)
-                ).fetchone() is None:
+                if (
+                    conn.execute(
+                        "SELECT 1 FROM competitions WHERE id = ? AND slug = ?", (attempt.competition.id, slug)
+                    ).fetchone()
+                    is None
+                ):
                     raise CompetitionRemovedError(f"competition {slug!r} was removed during the sync")
                 finished_at = now_iso()
                 self._finish_ok(conn, attempt, finished_at, changes, _stored_key(key, member))
@@ -1192,7 +1278,13 @@ class Syncer:
         log.info("%s: unchanged since run %d (same content): not parsed", slug, last[0])
         log.info("%s: timings: %s", slug, timings.text())
         outcome = attempt.outcome(
-            "ok", finished_at, entries=changes.entries, created=0, updated=0, removed=0, previous_entries=previous,
+            "ok",
+            finished_at,
+            entries=changes.entries,
+            created=0,
+            updated=0,
+            removed=0,
+            previous_entries=previous,
             top_score=changes.top_score,
         )
         log.info("%s: sync complete, %d entries in %.2f s", slug, changes.entries, outcome.seconds)
@@ -1215,9 +1307,12 @@ class Syncer:
         expected = self.source.public_top(attempt.slug)
         if not expected:
             return
-        staged = [row[0] for row in conn.execute(
-            "SELECT team_id FROM temp.staging_entries WHERE rank > 0 ORDER BY rank LIMIT ?", (len(expected),)
-        )]
+        staged = [
+            row[0]
+            for row in conn.execute(
+                "SELECT team_id FROM temp.staging_entries WHERE rank > 0 ORDER BY rank LIMIT ?", (len(expected),)
+            )
+        ]
         # The same board lists its teams in the same order in both calls.
         if staged != expected[: len(staged)]:
             raise SuspectBoardError(
@@ -1241,8 +1336,14 @@ class Syncer:
                         attempt.run_id = conn.execute(
                             """INSERT INTO sync_runs (competition_id, board, trigger, source, started_at, status, pid)
                                VALUES (?, ?, ?, ?, ?, 'running', ?)""",
-                            (attempt.competition.id, attempt.board, attempt.trigger, attempt.source,
-                             attempt.started_at, os.getpid()),
+                            (
+                                attempt.competition.id,
+                                attempt.board,
+                                attempt.trigger,
+                                attempt.source,
+                                attempt.started_at,
+                                os.getpid(),
+                            ),
                         ).lastrowid
                     conn.execute(
                         """UPDATE sync_runs SET status = ?, finished_at = ?, error = ?, error_kind = ?
@@ -1261,7 +1362,11 @@ class Syncer:
         log.warning("%s: sync %s: %s", slug, status, message)
         self.observer.stage(slug, status, message)
         return attempt.outcome(
-            status, finished_at, error=message, error_kind=kind, previous_entries=attempt.competition.entry_count,
+            status,
+            finished_at,
+            error=message,
+            error_kind=kind,
+            previous_entries=attempt.competition.entry_count,
         )
 
 
@@ -1347,6 +1452,6 @@ def _remove_dead_temp_folders() -> None:
     base = Path(tempfile.gettempdir())
     with contextlib.suppress(OSError):
         for folder in base.glob(f"{TEMP_PREFIX}*-*"):
-            pid_text = folder.name[len(TEMP_PREFIX):].split("-", 1)[0]
+            pid_text = folder.name[len(TEMP_PREFIX) :].split("-", 1)[0]
             if pid_text.isascii() and pid_text.isdigit() and not _alive(int(pid_text)) and folder.is_dir():
                 shutil.rmtree(folder, ignore_errors=True)

@@ -147,21 +147,16 @@ def iter_leaderboard_entries(
         where.append("instr(kagsync_fold(e.team_name), :team) > 0")
         params["team"] = _fold(team)
     if user is not None:
-        where.append(
-            "EXISTS (SELECT 1 FROM json_each(e.members) m WHERE kagsync_fold(m.value) = :user)"
-        )
+        where.append("EXISTS (SELECT 1 FROM json_each(e.members) m WHERE kagsync_fold(m.value) = :user)")
         params["user"] = _fold(user.strip().lstrip("@"))
     select = f"""SELECT {_ENTRY_COLUMNS}
                  FROM entries e
-                 WHERE {' AND '.join(where)}"""
+                 WHERE {" AND ".join(where)}"""
     move = _movement(conn, competition, basis, board)
     benchmarks = [
-        _entry(row, basis, move)
-        for row in conn.execute(select + " AND e.rank = 0 ORDER BY e.team_id", params)
+        _entry(row, basis, move) for row in conn.execute(select + " AND e.rank = 0 ORDER BY e.team_id", params)
     ]
-    queue = sorted(
-        ((_benchmark_place(conn, competition, b, board), b) for b in benchmarks), key=lambda p: p[0]
-    )
+    queue = sorted(((_benchmark_place(conn, competition, b, board), b) for b in benchmarks), key=lambda p: p[0])
     teams_sql = select + " AND e.rank > 0 ORDER BY e.rank, e.team_id"
     if top is not None:
         teams_sql += " LIMIT :top"
@@ -378,8 +373,11 @@ class _Values:
     "before" values of the first record after it, else the stored ones.
     """
 
-    def __init__(self, records: list[tuple[int, str, str, str | None, str | None, str | None]],
-                 stored: tuple[str | None, str] | None) -> None:
+    def __init__(
+        self,
+        records: list[tuple[int, str, str, str | None, str | None, str | None]],
+        stored: tuple[str | None, str] | None,
+    ) -> None:
         # records: (run_id, kind, team_name, previous_team_name, score, previous_score), oldest first
         self.records = records
         self.runs = [record[0] for record in records]
@@ -406,7 +404,10 @@ class _Values:
 
 
 def _team_points(
-    conn: sqlite3.Connection, competition: Competition, board: Board, team_ids: list[int],
+    conn: sqlite3.Connection,
+    competition: Competition,
+    board: Board,
+    team_ids: list[int],
 ) -> dict[int, list[dict[str, Any]]]:
     """For each team, its rank and score at every ok run where either changed, oldest first."""
     cid = competition.id
@@ -433,17 +434,17 @@ def _team_points(
     ranks = history.rank_changes(
         conn, cid, board, team_ids, {team_id: stored[team_id][0] if team_id in stored else None for team_id in team_ids}
     )
-    runs = dict(conn.execute(
-        "SELECT id, finished_at FROM sync_runs WHERE competition_id = ? AND board = ? AND status = 'ok'", (cid, board)
-    ))
+    runs = dict(
+        conn.execute(
+            "SELECT id, finished_at FROM sync_runs WHERE competition_id = ? AND board = ? AND status = 'ok'",
+            (cid, board),
+        )
+    )
     for team_id in team_ids:
         now = stored.get(team_id)
         values = _Values(records[team_id], (now[1], now[2]) if now is not None else None)
         moves = {run_id: (before, after) for run_id, before, after in ranks[team_id]}
-        scored = {
-            record[0] for record in records[team_id]
-            if record[1] != "changed" or record[4] != record[5]
-        }
+        scored = {record[0] for record in records[team_id] if record[1] != "changed" or record[4] != record[5]}
         rank_runs = [run_id for run_id, _, _ in ranks[team_id]]
         for run_id in sorted(set(moves) | scored):
             if run_id not in runs:
@@ -461,16 +462,18 @@ def _team_points(
             score, name = values.at(run_id)
             previous_score, _ = values.at(run_id - 1) if previous_rank is not None else (None, None)
             kind = "new" if previous_rank is None else "removed" if rank is None else "changed"
-            out[team_id].append({
-                "run_id": run_id,
-                "synced_at": runs[run_id],
-                "kind": kind,
-                "rank": rank,
-                "previous_rank": previous_rank,
-                "score": score if rank is not None else None,
-                "previous_score": previous_score,
-                "team_name": name,
-            })
+            out[team_id].append(
+                {
+                    "run_id": run_id,
+                    "synced_at": runs[run_id],
+                    "kind": kind,
+                    "rank": rank,
+                    "previous_rank": previous_rank,
+                    "score": score if rank is not None else None,
+                    "previous_score": previous_score,
+                    "team_name": name,
+                }
+            )
     return out
 
 
@@ -502,8 +505,7 @@ def rank_series(
     """
     points = _team_points(database.conn, competition, board, list(dict.fromkeys(team_ids)))
     return {
-        team_id: [(p["run_id"], p["synced_at"], p["rank"]) for p in points.get(team_id, [])]
-        for team_id in team_ids
+        team_id: [(p["run_id"], p["synced_at"], p["rank"]) for p in points.get(team_id, [])] for team_id in team_ids
     }
 
 
@@ -537,12 +539,16 @@ def run_changes(database: Any, run_id: int) -> list[dict[str, Any]]:
         before = history.decode_delta(frame[0]).backward(after) if frame[0] is not None else {}
         moved = [team for team in after.keys() | before.keys() if after.get(team) != before.get(team)]
         later = _first_records_after(conn, cid, board, run_id, moved)
-        stored = {
-            row[0]: row[1:]
-            for row in conn.execute(
-                "SELECT team_id, team_name, score FROM entries WHERE competition_id = ? AND board = ?", (cid, board)
-            )
-        } if moved else {}
+        stored = (
+            {
+                row[0]: row[1:]
+                for row in conn.execute(
+                    "SELECT team_id, team_name, score FROM entries WHERE competition_id = ? AND board = ?", (cid, board)
+                )
+            }
+            if moved
+            else {}
+        )
         for team in moved:
             if team in own:
                 continue
@@ -550,21 +556,35 @@ def run_changes(database: Any, run_id: int) -> list[dict[str, Any]]:
             rank, previous = after.get(team), before.get(team)
             kind = "new" if previous is None else "removed" if rank is None else "changed"
             out[team] = {
-                "team_id": team, "kind": kind, "team_name": name, "rank": rank, "previous_rank": previous,
-                "score": score if rank is not None else None, "previous_score": score if previous is not None else None,
+                "team_id": team,
+                "kind": kind,
+                "team_name": name,
+                "rank": rank,
+                "previous_rank": previous,
+                "score": score if rank is not None else None,
+                "previous_score": score if previous is not None else None,
             }
     for team, (kind, name, rank, previous_rank, score, previous_score) in own.items():
         if kind == "changed" and rank == previous_rank and score == previous_score:
             continue  # a new name or submission count alone: not a rank or score change
         out[team] = {
-            "team_id": team, "kind": kind, "team_name": name, "rank": rank, "previous_rank": previous_rank,
-            "score": score, "previous_score": previous_score,
+            "team_id": team,
+            "kind": kind,
+            "team_name": name,
+            "rank": rank,
+            "previous_rank": previous_rank,
+            "score": score,
+            "previous_score": previous_score,
         }
     return [out[team] for team in sorted(out)]
 
 
 def _first_records_after(
-    conn: sqlite3.Connection, cid: int, board: Board, run_id: int, teams: Iterable[int] | None = None,
+    conn: sqlite3.Connection,
+    cid: int,
+    board: Board,
+    run_id: int,
+    teams: Iterable[int] | None = None,
 ) -> dict[int, tuple[str, str, str | None, str | None]]:
     """Each team's first change record after a run: (kind, team_name, previous_team_name,
     previous_score); all teams when ``teams`` is None."""
@@ -581,7 +601,8 @@ def _first_records_after(
 
 
 def _values_at(
-    later: tuple[str, str, str | None, str | None] | None, stored: tuple[str, str] | None,
+    later: tuple[str, str, str | None, str | None] | None,
+    stored: tuple[str, str] | None,
 ) -> tuple[str | None, str | None]:
     """(team name, score) at a run, from the team's first record after it, else its stored row."""
     if later is not None:
@@ -598,7 +619,11 @@ def _values_at(
 
 
 def movers(
-    database: Any, competition: Competition, *, since: str | None = None, limit: int | None = 10,
+    database: Any,
+    competition: Competition,
+    *,
+    since: str | None = None,
+    limit: int | None = 10,
     board: Board = "public",
 ) -> dict[str, Any]:
     """Climbers, fallers, new and departed teams between a baseline sync and now.
@@ -740,7 +765,13 @@ def shakeup(database: Any, competition: Competition, *, top: int = 10) -> dict[s
     ).fetchall()
     teams = len(rows)
     moves = [
-        {"team_id": team_id, "team_name": name, "public_rank": public, "private_rank": private, "move": public - private}
+        {
+            "team_id": team_id,
+            "team_name": name,
+            "public_rank": public,
+            "private_rank": private,
+            "move": public - private,
+        }
         for team_id, name, public, private in rows
     ]
     cut = -(-teams // 10)  # ceil(N / 10)
