@@ -271,12 +271,15 @@ class _Timings:
 # the main cache's size as the sorter's working memory; after that every pass reads
 # in sequence. A million-team sync stays near 110-140 MB.
 _STAGING_CACHE_KIB = 16 * 1024
+_KEYED_CACHE_KIB = 40 * 1024
 _MAIN_CACHE_KIB = 32 * 1024
-# Below this many stored teams, a re-sync stages straight into a table keyed by TeamId
-# (it fits the cache); above it, appending and sorting once is faster (see _key_staging).
-_KEYED_STAGING_LIMIT = 100_000
+# A CSV of at most this many bytes is staged straight into a table keyed by TeamId (it
+# fits the cache: no sort needed later); a bigger one is appended and sorted once,
+# which is faster (see _key_staging).
+_KEYED_STAGING_BYTES = 24 << 20
 
 
+_SAMPLE_EVERY_ROWS = 1 << 9
 _CHECK_EVERY_ROWS = 1 << 14
 
 # SQLite's primary result codes for "disk full" and "I/O error".
@@ -284,20 +287,76 @@ _SQLITE_FULL = 13
 _SQLITE_IOERR = 10
 
 
+class _ParseProgress:
+    """Rows parsed so far, with an estimate of the share of the file they make.
+
+    The parser does not say how many bytes it has read: the share is estimated from the
+    size of the CSV and the mean size of the rows seen at each report (one row in
+    16,384, so the hot loop pays nothing).
+    """
+
+    def __init__(self, slug: str, path: Path, report: Callable[[str, int, float | None], None]) -> None:
+        self.slug = slug
+        self.report = report
+        self.total = _csv_bytes(path)
+        self.sampled = 0
+        self.sample_bytes = 0
+
+    def sample(self, row: tuple[object, ...]) -> None:
+        """Measure one row: about its text in the file (its fields, not the float kagsync
+        adds nor the JSON brackets around the members, joined by commas, the date quoted)."""
+        rank, team_id, name, score, _, last, count, members, _ = row
+        self.sample_bytes += (
+            len(str(rank))
+            + len(str(team_id))
+            + len(str(name))
+            + len(str(score))
+            + len(str(last or ""))
+            + 2
+            + len(str(count))
+            + max(0, len(str(members)) - 2)
+            + 7
+        )
+        self.sampled += 1
+
+    def __call__(self, rows: int) -> None:
+        fraction = None
+        if self.total and self.sampled:
+            fraction = min(0.99, rows * (self.sample_bytes / self.sampled) / self.total)
+        self.report(self.slug, rows, fraction)
+
+
+def _csv_bytes(path: Path) -> int | None:
+    """The size of the leaderboard's CSV text (inside its zip, for a zip), or None."""
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                sizes = [info.file_size for info in archive.infolist() if info.filename.lower().endswith(".csv")]
+            return max(sizes) if sizes else None
+        return path.stat().st_size
+    except (OSError, zipfile.BadZipFile):
+        return None
+
+
 def _checked(
-    rows: Iterable[tuple[object, ...]], stop: StopFlag | None, on_rows: Callable[[int], None] | None = None
+    rows: Iterable[tuple[object, ...]],
+    stop: StopFlag | None,
+    progress: _ParseProgress | None = None,
 ) -> Iterator[tuple[object, ...]]:
     """The rows, with an abort check (and a progress report) every few thousand: a big
-    board parses for seconds."""
-    if stop is None and on_rows is None:
+    board parses for seconds. One row in 512 is measured for the progress estimate."""
+    if stop is None and progress is None:
         yield from rows
         return
     for number, row in enumerate(rows):
-        if not number & (_CHECK_EVERY_ROWS - 1):
-            if stop is not None:
-                stop.check()
-            if on_rows is not None and number:
-                on_rows(number)
+        if not number & (_SAMPLE_EVERY_ROWS - 1):
+            if progress is not None:
+                progress.sample(row)
+            if not number & (_CHECK_EVERY_ROWS - 1):
+                if stop is not None:
+                    stop.check()
+                if progress is not None and number:
+                    progress(number)
         yield row
 
 
@@ -351,7 +410,7 @@ def _stage_entries(
     lower_is_better: bool,
     stop: StopFlag | None = None,
     limits: SyncLimits | None = None,
-    on_rows: Callable[[int], None] | None = None,
+    progress: _ParseProgress | None = None,
     keyed: bool = False,
 ) -> int:
     """Parse the file into TEMP.staging_entries; returns the number of teams.
@@ -363,7 +422,7 @@ def _stage_entries(
     when they are written or diffed. A full temporary folder is a one-line
     :class:`StoreError`; nothing in the shared database has changed then.
     """
-    conn.execute(f"PRAGMA temp.cache_size = -{_STAGING_CACHE_KIB}")
+    conn.execute(f"PRAGMA temp.cache_size = -{_KEYED_CACHE_KIB if keyed else _STAGING_CACHE_KIB}")
     conn.execute(f"PRAGMA main.cache_size = -{_MAIN_CACHE_KIB}")
     conn.execute("DROP TABLE IF EXISTS temp.staging_entries")
     conn.execute(_STAGING_TABLE.format(key="team_id INTEGER PRIMARY KEY" if keyed else "team_id INTEGER NOT NULL"))
@@ -387,7 +446,7 @@ def _stage_entries(
                         max_compression_ratio=limits.max_compression_ratio,
                     ),
                     stop,
-                    on_rows,
+                    progress,
                 ),
             )
             conn.execute("COMMIT")
@@ -728,6 +787,17 @@ def _zip_member_fingerprint(path: Path) -> str | None:
     except (OSError, zipfile.BadZipFile, ValueError, NotImplementedError, EOFError, struct.error):
         return None
     return f"{info.CRC:08x}/{info.file_size}/{info.compress_type}/{digest.hexdigest()}"
+
+
+def _csv_size(path: Path, member: str | None) -> int:
+    """The CSV's size: a zip member's from its fingerprint, a plain file's own."""
+    if member is not None:
+        return int(member.split("/")[1])
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return 0
+    return size if not zipfile.is_zipfile(path) else size * 3  # an unusual zip: deflate ~3:1
 
 
 def _same_crc(member: str | None, stored: str | None) -> bool:
@@ -1128,11 +1198,7 @@ class Syncer:
         conn = database.conn
         slug = attempt.slug
         competition_id = attempt.competition.id
-        stored = conn.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM entries WHERE competition_id = ? AND board = ? LIMIT ?)",
-            (competition_id, attempt.board, _KEYED_STAGING_LIMIT),
-        ).fetchone()[0]
-        keyed = 0 < stored < _KEYED_STAGING_LIMIT
+        keyed = _csv_size(path, member) <= _KEYED_STAGING_BYTES
         if key is None:
             # Not beside the parse in a thread: the parse gives the GIL up and takes it
             # back for every row, and a second thread wanting it made a million-team
@@ -1195,7 +1261,7 @@ class Syncer:
             stop=self.stop,
             limits=self.limits,
             keyed=keyed,
-            on_rows=(lambda rows: report(attempt.slug, rows, None)) if report is not None else None,
+            progress=_ParseProgress(attempt.slug, path, report) if report is not None else None,
         )
         log.info("%s: downloaded %d entries", attempt.slug, count)
         if attempt.board == "private":

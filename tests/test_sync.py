@@ -357,6 +357,7 @@ def test_parsing_reports_rows_read_to_the_observer(db_path, database, comp, tmp_
     class Observer:
         def __init__(self):
             self.rows = []
+            self.fractions = []
 
         def stage(self, slug, stage, detail=""):
             pass
@@ -366,9 +367,13 @@ def test_parsing_reports_rows_read_to_the_observer(db_path, database, comp, tmp_
 
         def parse_progress(self, slug, rows, fraction):
             self.rows.append(rows)
+            self.fractions.append(fraction)
 
     path = tmp_path / "big.zip"
     path.write_bytes(build_leaderboard_zip(make_board(40_000, seed=3), slug="comp"))
     observer = Observer()
     assert Syncer(db_path, FileSource(path), observer=observer).sync(comp, "manual").ok
     assert observer.rows == [16384, 32768]
+    # The estimated share of the file read: growing, about 16384/40000 then 32768/40000.
+    first, second = observer.fractions
+    assert abs(first - 16384 / 40000) < 0.15 and abs(second - 32768 / 40000) < 0.15 and first < second
