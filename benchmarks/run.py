@@ -421,10 +421,13 @@ def last_run(db: Path) -> dict[str, int]:
         if status != "ok":
             raise SystemExit(f"sync failed: {error}")
         changes = conn.execute("SELECT count(*) FROM entry_changes WHERE run_id = ?", (run_id,)).fetchone()[0]
-        frame = conn.execute(
-            "SELECT coalesce(length(delta), 0) + coalesce(length(keyframe), 0) FROM rank_frames WHERE run_id = ?",
-            (run_id,),
-        ).fetchone()
+        try:
+            frame = conn.execute(
+                "SELECT coalesce(length(delta), 0) + coalesce(length(keyframe), 0) FROM rank_frames WHERE run_id = ?",
+                (run_id,),
+            ).fetchone()
+        except sqlite3.OperationalError:  # a kagsync before schema 8 (--kagsync)
+            frame = None
     finally:
         conn.close()
     return {
