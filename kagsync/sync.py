@@ -273,9 +273,9 @@ class _Timings:
 _STAGING_CACHE_KIB = 16 * 1024
 _KEYED_CACHE_KIB = 40 * 1024
 _MAIN_CACHE_KIB = 32 * 1024
-# A CSV of at most this many bytes is staged straight into a table keyed by TeamId (it
-# fits the cache: no sort needed later); a bigger one is appended and sorted once,
-# which is faster (see _key_staging).
+# For a re-sync, a CSV of at most this many bytes is staged straight into a table
+# keyed by TeamId (it fits the cache: no sort needed later); a bigger one, and any
+# first sync, is appended and sorted once, which is faster (see _key_staging).
 _KEYED_STAGING_BYTES = 24 << 20
 
 
@@ -1198,7 +1198,11 @@ class Syncer:
         conn = database.conn
         slug = attempt.slug
         competition_id = attempt.competition.id
-        keyed = _csv_size(path, member) <= _KEYED_STAGING_BYTES
+        # A first sync has nothing to diff: append, and sort once when writing.
+        stored = conn.execute(
+            "SELECT 1 FROM entries WHERE competition_id = ? AND board = ? LIMIT 1", (competition_id, attempt.board)
+        ).fetchone()
+        keyed = stored is not None and _csv_size(path, member) <= _KEYED_STAGING_BYTES
         if key is None:
             # Not beside the parse in a thread: the parse gives the GIL up and takes it
             # back for every row, and a second thread wanting it made a million-team
