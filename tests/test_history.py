@@ -576,3 +576,40 @@ def test_the_parser_error_for_a_duplicate_team_is_kept(db_path, database, comp, 
     assert outcome.status == "failed" and "duplicate TeamId" in outcome.error
     with pytest.raises(LeaderboardFormatError):
         list(syncmod.iter_leaderboard_rows(path, lower_is_better=False))
+
+
+# -- boards of one competition ---------------------------------------------------------------
+
+
+def test_the_private_board_has_its_own_history(db_path, database, comp, tmp_path):
+    from kagsync.sources import FolderSource
+
+    folder = tmp_path / "boards"
+    folder.mkdir()
+    public = make_boards(11, syncs=3)
+    private = make_boards(12, syncs=2)
+    syncer = Syncer(db_path, FolderSource(folder))
+    for index, board in enumerate(public):
+        zip_of(board, folder / "comp.zip")
+        assert syncer.sync(comp, "manual").ok
+        if index < len(private):
+            zip_of(private[index], folder / "comp.private.zip")
+            outcome = syncer.sync(comp, "manual", board="private")
+            assert outcome.ok, outcome.error
+    runs = {
+        board: [row[0] for row in database.conn.execute(
+            "SELECT id FROM sync_runs WHERE board = ? AND status = 'ok' ORDER BY id", (board,))]
+        for board in ("public", "private")
+    }
+    for board, boards in (("public", public), ("private", private)):
+        for run_id, expected in zip(runs[board], boards, strict=True):
+            assert history.ranks_at(database.conn, comp.id, board, run_id) == {t: r.rank for t, r in expected.items()}
+        team = next(iter(boards[-1]))
+        got = team_history(database, comp, str(team), board=board)["changes"]
+        assert [c["rank"] for c in got] == [
+            p[3] for p in expected_history(boards, team, runs[board])
+        ]
+        moved = movers(database, comp, board=board, limit=None)
+        assert moved["board"] == board and moved["compared"]
+        expected_moves = expected_movers(boards, len(boards) - 2)
+        assert sorted(i["team_id"] for i in moved["climbers"]) == [i[0] for i in expected_moves["climbers"]]
