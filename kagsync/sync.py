@@ -930,6 +930,15 @@ class _Attempt:
         )
 
 
+def _insert_running_run(conn: sqlite3.Connection, attempt: _Attempt) -> int | None:
+    """Record the attempt as a ``running`` run (caller holds the write transaction)."""
+    return conn.execute(
+        """INSERT INTO sync_runs (competition_id, board, trigger, source, started_at, status, pid)
+           VALUES (?, ?, ?, ?, ?, 'running', ?)""",
+        (attempt.competition.id, attempt.board, attempt.trigger, attempt.source, attempt.started_at, os.getpid()),
+    ).lastrowid
+
+
 class Syncer:
     """Syncs competitions from one source into one database file.
 
@@ -1079,18 +1088,7 @@ class Syncer:
             ).fetchone()
             if row is None:
                 raise CompetitionRemovedError(f"competition {attempt.slug!r} was removed before its sync started")
-            attempt.run_id = conn.execute(
-                """INSERT INTO sync_runs (competition_id, board, trigger, source, started_at, status, pid)
-                   VALUES (?, ?, ?, ?, ?, 'running', ?)""",
-                (
-                    attempt.competition.id,
-                    attempt.board,
-                    attempt.trigger,
-                    attempt.source,
-                    attempt.started_at,
-                    os.getpid(),
-                ),
-            ).lastrowid
+            attempt.run_id = _insert_running_run(conn, attempt)
             conn.execute(
                 "UPDATE competitions SET last_attempt_at = ? WHERE id = ?", (attempt.started_at, attempt.competition.id)
             )
@@ -1403,18 +1401,7 @@ class Syncer:
                 ).fetchone()
                 if exists is not None:
                     if attempt.run_id is None:
-                        attempt.run_id = conn.execute(
-                            """INSERT INTO sync_runs (competition_id, board, trigger, source, started_at, status, pid)
-                               VALUES (?, ?, ?, ?, ?, 'running', ?)""",
-                            (
-                                attempt.competition.id,
-                                attempt.board,
-                                attempt.trigger,
-                                attempt.source,
-                                attempt.started_at,
-                                os.getpid(),
-                            ),
-                        ).lastrowid
+                        attempt.run_id = _insert_running_run(conn, attempt)
                     conn.execute(
                         """UPDATE sync_runs SET status = ?, finished_at = ?, error = ?, error_kind = ?
                            WHERE id = ?""",
