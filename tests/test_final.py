@@ -282,3 +282,13 @@ def test_watch_follows_a_moved_deadline_at_most_once_per_details_refresh(cli, ka
     time.sleep(1.1)
     assert cli("watch", "--once").exit_code == 0
     assert cli.json("competition", "show", "titanic")["end"] == FUTURE
+
+
+def test_sync_private_that_cannot_even_look_exits_3(cli, kaggle_standin, monkeypatch):
+    kaggle_standin.serve_zip("cup", build_leaderboard_zip(make_board(5), slug="cup"))
+    assert cli("competition", "add", "cup", "--no-sync").exit_code == 0
+    monkeypatch.delenv("KAGGLE_USERNAME")
+    monkeypatch.delenv("KAGGLE_KEY")
+    result = cli("sync", "cup", "--private")
+    assert result.exit_code == 3
+    assert "private board not checked" in result.stderr

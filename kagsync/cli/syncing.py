@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from kagsync.cli.app import State, app, get_state
+from kagsync.cli.app import EXIT_SYNC_FAILED, State, app, get_state
 from kagsync.cli.render import (
     Col,
     CsvOption,
@@ -134,6 +134,8 @@ def _sync_private(state: State, slugs: list[str], *, json_output: bool) -> None:
     if not json_output:
         report_outcomes(state, outcomes)
     exit_for(outcomes)
+    if any(check.error for check in checks):  # not even looked for (credentials, network...)
+        raise typer.Exit(EXIT_SYNC_FAILED)
 
 
 @app.command("runs")
