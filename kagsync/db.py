@@ -349,6 +349,14 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX rank_frames_board ON rank_frames(competition_id, board, run_id);
     """,
+    # 9: where a board's direction came from ('user', 'metric', 'file order', 'default'),
+    # and when Kaggle's details may be asked for again after a failed fetch (a back-off
+    # per competition, so a stalled GetCompetition never delays a board sync).
+    """
+    ALTER TABLE competitions ADD COLUMN direction_source TEXT;
+    ALTER TABLE competitions ADD COLUMN details_failures INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE competitions ADD COLUMN details_retry_at TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

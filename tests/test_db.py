@@ -29,7 +29,7 @@ def test_full_schema(database):
             "lower_is_better", "created_at", "updated_at", "last_synced_at",
             "last_attempt_at", "last_sync_status", "last_sync_error", "entry_count", "metric",
             "team_count", "max_team_size", "reward", "category", "merger_deadline",
-            "details_fetched_at", "private_released_at", "private_synced_at", "user_fields", "private_checked_at",
+            "details_fetched_at", "private_released_at", "private_synced_at", "user_fields", "private_checked_at", "direction_source", "details_failures", "details_retry_at",
         ],
         "entries": [
             "competition_id", "board", "team_id", "rank", "team_name", "score", "score_value",
