@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import csv
 import json
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from kagsync.errors import SourceError
 
-# Competition details as kaggle_client returns them (snake_case keys of ApiCompetition).
+# Competition details as kagsync.kaggle returns them (snake_case keys of ApiCompetition).
 Details = dict[str, object]
 
 # (bytes received so far, total bytes or None when unknown)
@@ -95,6 +96,9 @@ class KaggleSource:
 
     ``max_bytes`` and ``deadline`` cap each download's size and overall time;
     ``max_attempts`` bounds the retries of 429, 5xx and network failures.
+    ``details_deadline`` caps the seconds one competition's details may take (10 s by
+    default; details are a nicety). ``stop``, once set (by the first Ctrl-C or
+    SIGTERM), ends every retry wait at once and abandons a details request in flight.
     """
 
     def __init__(
@@ -104,60 +108,64 @@ class KaggleSource:
         max_bytes: int | None = None,
         deadline: float | None = None,
         max_attempts: int = 4,
+        details_deadline: float | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.max_bytes = max_bytes
         self.deadline = deadline
         self.max_attempts = max_attempts
+        self.details_deadline = details_deadline
+        self.stop = stop
 
     def describe(self, slug: str) -> str:
-        # kaggle_client imports kagglesdk only inside its functions: this stays cheap.
-        from kagsync.kaggle_client import describe_endpoint
+        # kagsync.kaggle imports requests only inside its calls: this stays cheap.
+        from kagsync.kaggle import describe_endpoint
 
         return describe_endpoint(self.endpoint)
 
     def fetch(self, slug: str, workdir: Path, on_progress: ProgressCallback | None = None) -> Path:
-        from kagsync import kaggle_client
+        from kagsync.kaggle import DEFAULT_DEADLINE, DEFAULT_MAX_BYTES, download_leaderboard
 
-        limits: dict[str, float] = {}
-        if self.max_bytes is not None:
-            limits["max_bytes"] = self.max_bytes
-        if self.deadline is not None:
-            limits["deadline"] = self.deadline
-        return kaggle_client.download_leaderboard(
+        return download_leaderboard(
             slug,
             workdir,
             endpoint=self.endpoint,
             on_progress=on_progress,
             max_attempts=self.max_attempts,
-            **limits,  # type: ignore[arg-type]
+            max_bytes=DEFAULT_MAX_BYTES if self.max_bytes is None else self.max_bytes,
+            deadline=DEFAULT_DEADLINE if self.deadline is None else self.deadline,
+            stop=self.stop,
         )
 
     def details(self, slug: str) -> Details | None:
-        from kagsync import kaggle_client
+        from kagsync.kaggle.details import DETAILS_DEADLINE, fetch_competition_details
 
-        return kaggle_client.fetch_competition_details(slug, endpoint=self.endpoint, max_attempts=self.max_attempts)
+        deadline = DETAILS_DEADLINE if self.details_deadline is None else self.details_deadline
+        return fetch_competition_details(
+            slug, endpoint=self.endpoint, max_attempts=self.max_attempts, deadline=deadline, stop=self.stop
+        )
 
     def private_released(self, slug: str) -> bool:
-        from kagsync import kaggle_client
+        from kagsync.kaggle import private_board_released
 
-        return kaggle_client.private_board_released(slug, endpoint=self.endpoint, max_attempts=self.max_attempts)
+        return private_board_released(slug, endpoint=self.endpoint, max_attempts=self.max_attempts, stop=self.stop)
 
     def fetch_private(self, slug: str, workdir: Path) -> Path | None:
-        from kagsync import kaggle_client
+        from kagsync.kaggle import fetch_private_board
 
-        rows = kaggle_client.fetch_private_board(slug, endpoint=self.endpoint, max_attempts=self.max_attempts)
+        rows = fetch_private_board(slug, endpoint=self.endpoint, max_attempts=self.max_attempts, stop=self.stop)
         if rows is None:
             return None
         return write_board_rows(rows, workdir / f"{slug}.private.csv")
 
     def public_top(self, slug: str) -> list[int] | None:
-        from kagsync import kaggle_client
+        from kagsync.kaggle import fetch_leaderboard_page
 
-        rows, _ = kaggle_client.fetch_leaderboard_page(
-            slug, override_public=True, endpoint=self.endpoint, max_attempts=self.max_attempts
+        rows, _ = fetch_leaderboard_page(
+            slug, override_public=True, endpoint=self.endpoint, max_attempts=self.max_attempts, stop=self.stop
         )
-        return [int(str(row["team_id"])) for row in rows]
+        return [row["team_id"] for row in rows]
 
 
 class FileSource:
@@ -201,7 +209,7 @@ class FolderSource:
             raise SourceError(f"{path}: not readable competition details ({exc})") from None
         if not isinstance(data, dict):
             raise SourceError(f"{path}: not readable competition details (expected a JSON object)")
-        from kagsync.kaggle_client import competition_details_from_api
+        from kagsync.kaggle.details import competition_details_from_api
 
         return competition_details_from_api(data, slug)
 
@@ -234,10 +242,12 @@ def choose_source(
     *,
     max_bytes: int | None = None,
     deadline: float | None = None,
+    stop: threading.Event | None = None,
 ) -> LeaderboardSource:
-    """The source for this invocation: an explicit file, else a folder, else Kaggle."""
+    """The source for this invocation: an explicit file, else a folder, else Kaggle
+    (whose waits and details requests end when ``stop`` is set)."""
     if from_file is not None:
         return FileSource(from_file)
     if folder is not None:
         return FolderSource(folder)
-    return KaggleSource(max_bytes=max_bytes, deadline=deadline)
+    return KaggleSource(max_bytes=max_bytes, deadline=deadline, stop=stop)

@@ -8,7 +8,7 @@ Usage in a test module::
         rows = make_board(50, seed=1)
         kaggle_standin.serve_zip("titanic", build_leaderboard_zip(rows, slug="titanic"))
         kaggle_standin.serve_error("titanic", 429, headers={"Retry-After": "3"}, times=1)
-        ...  # code under test calls kagsync.kaggle_client.download_leaderboard("titanic", ...)
+        ...  # code under test calls kagsync.kaggle.download_leaderboard("titanic", ...)
         assert kaggle_standin.download_count("titanic") == 2
         assert kaggle_standin.max_in_flight("titanic") == 1
 
@@ -26,7 +26,7 @@ and removes ``KAGGLE_API_TOKEN``, ``KAGGLE_API_ENVIRONMENT``, ``KAGGLE_KERNEL_RU
 ``KAGGLE_API_V1_TOKEN``, ``KAGGLE_DATA_PROXY_URL``, ``XDG_CONFIG_HOME``. Tests that want
 another credential set the variables themselves with ``monkeypatch``.
 
-The server answers what kagglesdk sends: ``POST
+The server answers what Kaggle's clients send: ``POST
 /api/v1/competitions.CompetitionApiService/<RPC>`` with a JSON body, for four RPCs:
 
 - ``DownloadLeaderboard`` ``{"competitionName"}``: the served zip
@@ -94,7 +94,7 @@ __all__ = [
 ]
 
 API_PREFIX = "/api/v1/competitions.CompetitionApiService/"
-"""Where kagglesdk posts its competition RPCs when its endpoint is not production."""
+"""Where competition RPCs are posted when the endpoint is not production."""
 DOWNLOAD_PATH = API_PREFIX + "DownloadLeaderboard"
 GET_LEADERBOARD_PATH = API_PREFIX + "GetLeaderboard"
 GET_COMPETITION_PATH = API_PREFIX + "GetCompetition"

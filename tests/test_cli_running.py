@@ -119,7 +119,7 @@ def test_dry_run_shows_the_changes_and_writes_nothing(cli, tmp_path, kaggle_stan
 
 
 def test_import_syncs_in_parallel(cli, tmp_path, kaggle_standin):
-    import kagsync.kaggle_client  # noqa: F401  (loaded before timing, as a warm process would have it)
+    import kagsync.kaggle.download  # noqa: F401  (loaded before timing, as a warm process would have it)
 
     slugs = ["slow-one", "slow-two", "slow-three"]
     for slug in slugs:

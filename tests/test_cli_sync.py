@@ -71,7 +71,7 @@ def test_auto_sync_off(cli, kaggle_standin):
     ],
 )
 def test_kaggle_faults_keep_the_competition_and_say_why(cli, kaggle_standin, monkeypatch, status, body, fragment):
-    import kagsync.kaggle_client as kc
+    import kagsync.retry as kc
 
     monkeypatch.setattr(kc, "MAX_BACKOFF", 0.01)
     monkeypatch.setattr(kc, "MAX_RETRY_AFTER", 0.01)

@@ -70,7 +70,7 @@ def test_a_slug_kaggle_does_not_know_is_refused_and_nothing_is_saved(cli, kaggle
 
 
 def test_details_that_cannot_be_fetched_never_stop_the_add(cli, kaggle_standin, monkeypatch):
-    import kagsync.kaggle_client as kc
+    import kagsync.retry as kc
 
     monkeypatch.setattr(kc, "MAX_BACKOFF", 0.01)
     kaggle_standin.serve_error("titanic", 503, rpc="GetCompetition")

@@ -1,4 +1,4 @@
-"""kagsync.kaggle_client against the local Kaggle stand-in, through the real HTTP path."""
+"""kagsync.kaggle against the local Kaggle stand-in, through the real HTTP path."""
 
 # The imported pytest fixture `kaggle_standin` is "redefined" by each test parameter.
 # ruff: noqa: F811
@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import base64
-import inspect
 import json
 import os
 import socket
@@ -20,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from kagsync import kaggle_client
 from kagsync.errors import (
     CredentialsError,
     DownloadLimitError,
@@ -31,9 +29,10 @@ from kagsync.errors import (
     KaggleNotFoundError,
     KaggleRateLimitError,
     KaggleServerError,
+    KagsyncError,
     ValidationError,
 )
-from kagsync.kaggle_client import (
+from kagsync.kaggle import (
     KaggleCredentials,
     describe_endpoint,
     download_leaderboard,
@@ -44,6 +43,7 @@ from kagsync.kaggle_client import (
     find_credentials,
     private_board_released,
 )
+from kagsync.kaggle import http as kaggle_http
 from tests.kaggle_standin import (
     AUTHORIZATION_MARKER,
     DEFAULT_KEY,
@@ -143,14 +143,14 @@ def test_download_bearer_token_from_env(
     assert request.bearer_token == TOKEN
 
 
-def test_explicit_credentials_win_over_kagglesdk_own_lookup(
+def test_explicit_credentials_win_over_the_environment(
     kaggle_standin: KaggleStandin,
     board_zip: bytes,
     dest: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Stock kagglesdk would prefer KAGGLE_API_TOKEN / ~/.kaggle/access_token over the
-    # username and key it is given, and would demand an IAP token for STAGING.
+    # username and key it is given, and would demand an IAP token for STAGING: we do neither.
     monkeypatch.setenv("KAGGLE_API_TOKEN", TOKEN)
     monkeypatch.setenv("KAGGLE_API_ENVIRONMENT", "STAGING")
     home = Path(os.environ["HOME"])
@@ -375,7 +375,7 @@ def test_read_timeout_retried(
     dest: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(kaggle_client, "READ_TIMEOUT", 0.2)
+    monkeypatch.setattr(kaggle_http, "READ_TIMEOUT", 0.2)
     kaggle_standin.serve_zip(SLUG, board_zip)
     kaggle_standin.set_delay(SLUG, 0.6)
     with pytest.raises(KaggleConnectionError) as info:
@@ -602,8 +602,8 @@ def test_credentials_repr_hides_secrets() -> None:
 
 def test_import_is_free() -> None:
     code = (
-        "import kagsync.kaggle_client, sys; "
-        "assert kagsync.kaggle_client.describe_endpoint('http://u:p@h:1/?q') == 'kaggle:http://h:1'; "
+        "import kagsync.kaggle, sys; "
+        "assert kagsync.kaggle.describe_endpoint('http://u:p@h:1/?q') == 'kaggle:http://h:1'; "
         "assert 'kagglesdk' not in sys.modules and 'requests' not in sys.modules and 'kaggle' not in sys.modules"
     )
     root = Path(__file__).resolve().parents[1]
@@ -623,9 +623,10 @@ def test_never_imports_kaggle_package(
     kaggle_standin: KaggleStandin, board_zip: bytes, dest: Path
 ) -> None:
     code = (
-        "import sys, pathlib; from kagsync.kaggle_client import download_leaderboard; "
+        "import sys, pathlib; from kagsync.kaggle import download_leaderboard; "
         f"download_leaderboard({SLUG!r}, pathlib.Path(sys.argv[1])); "
-        "assert 'kaggle' not in sys.modules, 'kaggle imported'"
+        "assert 'kaggle' not in sys.modules, 'kaggle imported'; "
+        "assert 'kagglesdk' not in sys.modules, 'kagglesdk imported'"
     )
     kaggle_standin.serve_zip(SLUG, board_zip)
     root = Path(__file__).resolve().parents[1]
@@ -810,12 +811,12 @@ def test_two_line_access_token_never_reaches_requests(
     ],
 )
 def test_describe_endpoint(endpoint: str | None, expected: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(kaggle_client.ENDPOINT_ENV, raising=False)
+    monkeypatch.delenv(kaggle_http.ENDPOINT_ENV, raising=False)
     assert describe_endpoint(endpoint) == expected
 
 
 def test_describe_endpoint_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(kaggle_client.ENDPOINT_ENV, "http://u:secret-pw@127.0.0.1:9/?k=v")
+    monkeypatch.setenv(kaggle_http.ENDPOINT_ENV, "http://u:secret-pw@127.0.0.1:9/?k=v")
     assert describe_endpoint(None) == "kaggle:http://127.0.0.1:9"
     assert describe_endpoint("http://other:1") == "kaggle:http://other:1"  # the argument wins
 
@@ -895,15 +896,17 @@ def test_no_secret_in_any_error_after_a_series_of_faults(
     kaggle_standin.serve_error(SLUG, 502, f"upstream http://bob:pw-in-url@x/ said {AUTHORIZATION_MARKER}", rpc="*", echo_authorization=True)
     userinfo_url = kaggle_standin.url.replace("http://", "http://bob:pw-in-url@")
     collect(download_leaderboard, SLUG, dest, credentials=key_creds, endpoint=userinfo_url, max_attempts=1)
-    monkeypatch.setenv(kaggle_client.ENDPOINT_ENV, userinfo_url)
+    monkeypatch.setenv(kaggle_http.ENDPOINT_ENV, userinfo_url)
     collect(fetch_leaderboard_page, SLUG, override_public=True, credentials=token_creds, max_attempts=1)
-    collect(kaggle_client._resolve_endpoint, "ftp://bob:pw-in-url@host")
+    collect(kaggle_http.resolve_endpoint, "ftp://bob:pw-in-url@host")
 
     # Something unexpected from deep inside requests quoting the header.
-    def broken_call(self, method, request, timeout):
+    def broken_post(self, url, **kwargs):
         raise ValueError(f"Invalid header value b'Bearer {TOKEN}\\n{OLD_TOKEN}'")
 
-    monkeypatch.setattr(kaggle_client._Client, "call", broken_call)
+    import requests
+
+    monkeypatch.setattr(requests.Session, "post", broken_post)
     collect(download_leaderboard, SLUG, dest, credentials=token_creds)
 
     assert len(errors) == 44
@@ -912,7 +915,7 @@ def test_no_secret_in_any_error_after_a_series_of_faults(
         for secret in secrets:
             assert secret not in shown, f"{secret!r} leaked by {type(exc).__name__}: {exc}"
         assert "\n" not in str(exc), str(exc)
-    assert all(isinstance(exc, kaggle_client.KagsyncError) for exc in errors), [type(e) for e in errors]
+    assert all(isinstance(exc, KagsyncError) for exc in errors), [type(e) for e in errors]
     # The servers really did echo the secrets (so the test tested something).
     echoed = [r for r in kaggle_standin.requests if r.authorization]
     assert echoed
@@ -1028,80 +1031,6 @@ def test_limit_arguments_checked(kwargs: dict, dest: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------
-# kagglesdk private members we depend on
-# --------------------------------------------------------------------------------------
-
-
-def test_kagglesdk_still_has_the_private_members_we_override() -> None:
-    """Fails loudly when a kagglesdk release renames or removes what kaggle_client relies on."""
-    import kagglesdk
-    from kagglesdk.kaggle_env import KaggleEnv
-    from kagglesdk.kaggle_http_client import KaggleHttpClient
-
-    version = getattr(kagglesdk, "__version__", "?")
-    where = f"kagglesdk {version}: kagsync/kaggle_client.py (_sdk_client_class) relies on"
-    for name, parameters in kaggle_client._KAGGLESDK_PRIVATE_MEMBERS.items():
-        if parameters is None:
-            continue
-        member = getattr(KaggleHttpClient, name, None)
-        assert callable(member), f"{where} KaggleHttpClient.{name}(), which no longer exists"
-        found = tuple(inspect.signature(member).parameters)
-        assert found == parameters, f"{where} KaggleHttpClient.{name}{parameters}, now {name}{found}"
-    init = tuple(inspect.signature(KaggleHttpClient.__init__).parameters)
-    missing = set(kaggle_client._KAGGLESDK_INIT_PARAMETERS) - set(init)
-    assert not missing, f"{where} KaggleHttpClient.__init__ taking {sorted(missing)}; it now takes {init}"
-    assert isinstance(getattr(KaggleHttpClient, "BearerAuth", None), type), f"{where} KaggleHttpClient.BearerAuth"
-
-    stock = KaggleHttpClient(env=KaggleEnv.LOCAL, verbose=False, username="u", password="p", user_agent="t")
-    for name, parameters in kaggle_client._KAGGLESDK_PRIVATE_MEMBERS.items():
-        if parameters is None:
-            assert hasattr(stock, name), f"{where} the attribute KaggleHttpClient().{name}, which is gone"
-    # What they mean: _session is None until _init_session(); _get_request_url uses _endpoint.
-    assert stock._session is None, f"{where} KaggleHttpClient()._session being None before _init_session()"
-    stock._endpoint = "http://example.invalid:1"
-    url = stock._get_request_url("svc", "Method")
-    assert url == "http://example.invalid:1/api/v1/svc/Method", f"{where} _get_request_url() using _endpoint; got {url}"
-
-    # Our subclass overrides no other private member than those listed.
-    ours = kaggle_client._sdk_client_class()
-    overridden = {n for n in vars(ours) if n.startswith("_") and not n.startswith("__")}
-    listed = {n for n, p in kaggle_client._KAGGLESDK_PRIVATE_MEMBERS.items() if p is not None}
-    assert overridden <= listed, f"kaggle_client overrides {sorted(overridden - listed)} without listing them"
-    for name in overridden:
-        assert name in vars(KaggleHttpClient), f"{where} KaggleHttpClient.{name} existing to be overridden"
-
-
-def test_kagglesdk_request_classes_and_serialisation() -> None:
-    from kagglesdk.competitions.services.competition_api_service import CompetitionApiClient
-    from kagglesdk.competitions.types.competition_api_service import (
-        ApiDownloadLeaderboardRequest,
-        ApiGetCompetitionRequest,
-        ApiGetLeaderboardRequest,
-        ApiListCompetitionsRequest,
-    )
-
-    for method in ("download_leaderboard", "get_leaderboard", "get_competition", "list_competitions"):
-        assert callable(getattr(CompetitionApiClient, method, None)), f"CompetitionApiClient.{method} is gone"
-    request = ApiGetLeaderboardRequest()
-    request.competition_name = "x"
-    assert request.to_dict() == {"competitionName": "x"}
-    request.override_public = False  # why kaggle_client sets it only when True:
-    assert request.to_dict() == {"competitionName": "x", "overridePublic": False}
-    request.override_public = True
-    request.page_size = 200
-    request.page_token = "t"
-    assert request.to_dict() == {"competitionName": "x", "overridePublic": True, "pageSize": 200, "pageToken": "t"}
-    for cls in (ApiDownloadLeaderboardRequest, ApiGetCompetitionRequest):
-        one = cls()
-        one.competition_name = "x"
-        assert one.to_dict() == {"competitionName": "x"}
-    search = ApiListCompetitionsRequest()
-    search.search = "x"
-    search.page_token = "p"
-    assert search.to_dict() == {"search": "x", "pageToken": "p"}
-
-
-# --------------------------------------------------------------------------------------
 # Competition details
 # --------------------------------------------------------------------------------------
 
@@ -1148,6 +1077,7 @@ def test_details_from_get_competition(kaggle_standin: KaggleStandin) -> None:
         "reward": "Knowledge",
         "category": "Getting Started",
         "host_name": None,
+        "notes": [],
     }
     [request] = kaggle_standin.requests
     assert request.path == GET_COMPETITION_PATH
