@@ -28,16 +28,14 @@ from typing import TYPE_CHECKING, TextIO
 
 from kagsync import db as dbmod
 from kagsync.club import ClubMixin
+from kagsync.details import apply_details, fetch_details, refresh_if_due
 from kagsync.errors import AlreadyExistsError, KagsyncError, NoBoardError, ValidationError
 from kagsync.final import (
     DETAIL_ONLY_COLUMNS,
     PrivateCheck,
-    details_refresh_due,
-    fetch_details,
     fill_from_details,
     outcomes_of,
     private_check_due,
-    refreshed_fields,
     supports_private,
 )
 from kagsync.models import (
@@ -137,6 +135,7 @@ class Kagsync(ClubMixin):
                 self.settings.source,
                 max_bytes=self.settings.max_download_bytes,
                 deadline=self.settings.download_deadline,
+                stop=self.stop.event,
             )
         return self._source
 
@@ -337,18 +336,12 @@ class Kagsync(ClubMixin):
             details = self.source.details(competition.slug)
             if details is None:
                 raise ValidationError(f"{competition.slug}: the source has no details for it")
-            refreshed.append(repository.update_details(competition.slug, refreshed_fields(competition, details)))
+            refreshed.append(apply_details(repository, competition, details, now=now_iso()))
         return refreshed
 
     def refresh_details_if_due(self, competition: Competition, now: str) -> None:
         """``watch``: re-read a competition's details at most once per ``details_refresh``."""
-        if self.offline or not isinstance(self.source, DetailsSource):
-            return
-        if not details_refresh_due(competition, now, interval=self.settings.details_refresh):
-            return
-        details = self.source.details(competition.slug)
-        if details is not None:
-            self.repository().update_details(competition.slug, refreshed_fields(competition, details, now=now))
+        refresh_if_due(self.repository(), self.source, competition, now, interval=self.settings.details_refresh, offline=self.offline)
 
     # -- the private (final) board ----------------------------------------------------
 

@@ -171,6 +171,9 @@ class Competition:
     category: str | None = None
     merger_deadline: str | None = None
     details_fetched_at: str | None = None
+    # watch's back-off after failed details fetches (kagsync.details).
+    details_failures: int = 0
+    details_retry_at: str | None = None
     # Kaggle's private (final) board: when it was seen released, when it was stored.
     private_released_at: str | None = None
     private_synced_at: str | None = None

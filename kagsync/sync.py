@@ -28,7 +28,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -103,12 +103,15 @@ class StopFlag:
 
     stopping: bool = False
     aborting: bool = False
+    # Set with the first request: ends Kaggle retry waits and details calls at once.
+    event: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
 
     def request(self) -> None:
         """Stop on the first call, abort on the second."""
         if self.stopping:
             self.aborting = True
         self.stopping = True
+        self.event.set()
 
     def check(self) -> None:
         """Raise :class:`SyncInterruptedError` once an abort was requested."""

@@ -306,8 +306,6 @@ class Watcher:
         ending: dict[str, Competition] = {}
         failed: dict[str, SyncOutcome] = {}
         now = self.clock()
-        if self.final is not None:
-            self._refresh_details(repository.list_competitions(), format_time(now))
         competitions_now = repository.list_competitions()
         if self.follow_dates:
             for competition in competitions_now:
@@ -335,6 +333,8 @@ class Watcher:
         completed = self._finish_ending(report, ending, now)
         if self.final is not None and not self.stopping:
             self._private_checks(report, completed, format_time(now))
+        if self.final is not None:  # after every board sync: details never delay one
+            self._refresh_details(repository.list_competitions(), format_time(now))
 
     def _finish_ending(self, report: TickReport, ending: dict[str, Competition], now: datetime) -> list[str]:
         """Mark completed the ended competitions whose final sync succeeded; returns their slugs."""
@@ -355,7 +355,7 @@ class Watcher:
     def _refresh_details(self, competitions: Sequence[Competition], now: str) -> None:
         assert self.final is not None
         for competition in competitions:
-            if competition.status == "completed":
+            if competition.status == "completed" or self.stopping:
                 continue
             try:
                 self.final.refresh_details_if_due(competition, now)
