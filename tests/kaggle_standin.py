@@ -268,6 +268,7 @@ class _SlugState:
     content_type: str = "application/zip"
     faults: list[_Fault] = field(default_factory=list)
     delay: float = 0.0
+    delay_rpcs: frozenset[str] | None = None
     in_flight: int = 0
     max_in_flight: int = 0
     public_rows: list[dict[str, Any]] | None = None
@@ -512,6 +513,7 @@ class KaggleStandin:
         forever: bool = False,
         content_length: int | None | Literal["auto"] = "auto",
         times: int | None = None,
+        rpc: str | Iterable[str] = "DownloadLeaderboard",
     ) -> None:
         """Answer downloads of ``slug`` with 200 and send the body slowly: ``chunk_size``
         bytes, then a pause of ``interval`` seconds, and so on (a server that never times
@@ -521,7 +523,8 @@ class KaggleStandin:
         ``forever=True`` repeats them without end (until the client hangs up, or 30 s).
         ``content_length``: ``"auto"`` sends ``len(body)`` (none when ``forever``), None
         sends no ``Content-Length`` (the body ends when the connection closes), an int
-        announces that many bytes whatever is sent. ``times`` as in :meth:`serve_error`.
+        announces that many bytes whatever is sent. ``times`` and ``rpc`` as in
+        :meth:`serve_error` (a body must then be given for other RPCs).
         """
         if chunk_size < 1:
             raise ValueError("chunk_size must be at least 1")
@@ -530,7 +533,7 @@ class KaggleStandin:
                 _Fault(
                     "trickle",
                     times,
-                    rpcs=frozenset({"DownloadLeaderboard"}),
+                    rpcs=_rpc_set(rpc),
                     trickle_body=None if body is None else bytes(body),
                     chunk_size=chunk_size,
                     interval=float(interval),
@@ -539,11 +542,14 @@ class KaggleStandin:
                 )
             )
 
-    def set_delay(self, slug: str, seconds: float) -> None:
+    def set_delay(self, slug: str, seconds: float, *, rpc: str | Iterable[str] = "*") -> None:
         """Hold every request for ``slug`` ``seconds`` before answering (a slow download);
-        the request counts as in flight meanwhile."""
+        the request counts as in flight meanwhile. ``rpc`` limits the delay to some RPCs
+        (e.g. ``"GetCompetition"``: a hanging details call), as in :meth:`serve_error`."""
         with self._lock:
-            self._state(slug).delay = float(seconds)
+            state = self._state(slug)
+            state.delay = float(seconds)
+            state.delay_rpcs = _rpc_set(rpc)
 
     # -- configuration: the paged view and competition details -------------------------
 
@@ -837,7 +843,7 @@ class _Handler(BaseHTTPRequestHandler):
         download = rpc == "DownloadLeaderboard"
         state = self.standin._enter(key) if download else self.standin._state_locked(key)
         try:
-            if state.delay > 0:
+            if state.delay > 0 and (state.delay_rpcs is None or rpc in state.delay_rpcs):
                 time.sleep(state.delay)
             fault, body, content_type = self.standin._pick(key, rpc)
             if fault is not None and fault.kind == "error":
