@@ -350,8 +350,9 @@ class KaggleStandin:
         username, key: the credentials :meth:`env` hands out (the fixture sets them).
     """
 
-    def __init__(self, *, username: str = DEFAULT_USERNAME, key: str = DEFAULT_KEY) -> None:
+    def __init__(self, *, username: str = DEFAULT_USERNAME, key: str = DEFAULT_KEY, port: int = 0) -> None:
         self.username = username
+        self.wanted_port = port  # 0: chosen by the OS
         self.key = key
         self._lock = threading.Lock()
         self._slugs: dict[str, _SlugState] = {}
@@ -367,7 +368,7 @@ class KaggleStandin:
 
     def start(self) -> Self:
         handler = type("_BoundHandler", (_Handler,), {"standin": self})
-        server = _QuietServer(("127.0.0.1", 0), handler)
+        server = _QuietServer(("127.0.0.1", self.wanted_port), handler)
         self._server = server
         self.url = f"http://127.0.0.1:{server.server_address[1]}"
         self._thread = threading.Thread(
