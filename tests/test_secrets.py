@@ -1,5 +1,8 @@
 """No Kaggle secret ever reaches the terminal, the log or the database, whatever fails."""
 
+# The imported pytest fixture `kaggle_standin` is "redefined" by each test parameter.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import base64
@@ -71,3 +74,49 @@ def test_credentials_in_the_endpoint_url_and_echoed_by_the_server_are_scrubbed(c
     log = (db_path.parent / "kagsync.log").read_text(encoding="utf-8")
     assert_no_secret(*outputs, log, everything_stored(db_path))
     assert "kaggle:http://127.0.0.1" in everything_stored(db_path)  # the source, without its user-info
+
+
+# -- kagsync.secrets, the one home for scrubbing -------------------------------------------
+
+
+def test_scrubber_removes_every_form_of_a_secret():
+    from urllib.parse import quote
+
+    from kagsync.secrets import Scrubber, basic_auth_forms
+
+    scrub = Scrubber([KEY, *basic_auth_forms(USER, KEY)], urls=[f"http://bob:{URL_PASSWORD}@host:1/x"])
+    basic = base64.b64encode(f"{USER}:{KEY}".encode()).decode()
+    text = (
+        f"key {KEY}, pair {USER}:{KEY}, basic {basic}, quoted {quote(KEY + '/x', safe='')}, "
+        f"url http://bob:{URL_PASSWORD}@host:1/x, other https://eve:pw@elsewhere/\nsecond line"
+    )
+    clean = scrub(text)
+    assert_no_secret(clean)
+    assert "eve:pw" not in clean and "\n" not in clean
+    assert scrub.leaks(text) and not scrub.leaks(clean)
+    assert scrub("abc") == "abc"  # nothing to hide: unchanged
+
+
+def test_short_secrets_are_not_scrubbed_everywhere():
+    from kagsync.secrets import Scrubber
+
+    assert Scrubber(["abc"])("abcdef abc") == "abcdef abc"
+
+
+def test_safe_url_and_header_problems():
+    from kagsync.secrets import header_value_problem, safe_url, split_userinfo
+
+    assert safe_url("http://u:p@w@h:1/path?q=1#f") == "http://h:1/path"
+    assert split_userinfo("https://h/x") == ("https://h/x", None)
+    assert header_value_problem("KGAT_abc") is None
+    assert "control character" in header_value_problem("a\nb")
+    assert "ASCII" in header_value_problem("clé")
+
+
+def test_webhook_urls_are_masked_to_their_host():
+    from kagsync.secrets import mask_url, url_secrets
+
+    url = "https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXX"
+    assert mask_url(url) == "https://hooks.slack.com/serv…"
+    assert mask_url("tgram://123456:TOKEN/chat") == "tgram://123…"
+    assert "XXXXSECRETXXXX" in url_secrets(url)

@@ -441,7 +441,7 @@ class Session:
         )
 
     def interrupted(self, op: Op) -> SyncInterruptedError:
-        return SyncInterruptedError(f"Stopped {op.what}: kagsync was interrupted.")
+        return SyncInterruptedError(f"Gave up on {op.what}: kagsync was interrupted.")
 
     def too_large(self, op: Op, max_bytes: int, how: str) -> DownloadLimitError:
         return DownloadLimitError(
