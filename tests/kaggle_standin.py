@@ -997,9 +997,7 @@ def kaggle_standin(
             monkeypatch.setenv(name, value)
         for name in ("NO_PROXY", "no_proxy"):
             current = os.environ.get(name, "")
-            monkeypatch.setenv(
-                name, ",".join(p for p in (current, "127.0.0.1", "localhost") if p)
-            )
+            monkeypatch.setenv(name, ",".join(p for p in (current, "127.0.0.1", "localhost") if p))
         yield standin
 
 
@@ -1027,16 +1025,10 @@ _DEFAULTS = {
 }
 
 
-def leaderboard_csv_name(
-    slug: str, timestamp: str | None = "2026-05-05T15:36:33"
-) -> str:
+def leaderboard_csv_name(slug: str, timestamp: str | None = "2026-05-05T15:36:33") -> str:
     """``<slug>-publicleaderboard-<timestamp>.csv``, or the older ``<slug>-publicleaderboard.csv``
     when ``timestamp`` is None."""
-    return (
-        f"{slug}-publicleaderboard.csv"
-        if timestamp is None
-        else f"{slug}-publicleaderboard-{timestamp}.csv"
-    )
+    return f"{slug}-publicleaderboard.csv" if timestamp is None else f"{slug}-publicleaderboard-{timestamp}.csv"
 
 
 def _text(value: Any) -> str:
@@ -1056,27 +1048,19 @@ def _quote(text: str, always: bool) -> str:
     return text
 
 
-def _row_values(
-    row: Mapping[str, Any] | Sequence[Any], header: tuple[str, ...], position: int
-) -> list[str]:
+def _row_values(row: Mapping[str, Any] | Sequence[Any], header: tuple[str, ...], position: int) -> list[str]:
     if isinstance(row, Mapping):
         values: dict[str, Any] = {}
         for name, value in row.items():
             column = (
                 _ALIASES.get(name, name)
                 if name != "date"
-                else (
-                    "LastSubmissionDate"
-                    if "LastSubmissionDate" in header
-                    else "SubmissionDate"
-                )
+                else ("LastSubmissionDate" if "LastSubmissionDate" in header else "SubmissionDate")
             )
             values[column] = value
         unknown = set(values) - set(header)
         if unknown:
-            raise ValueError(
-                f"unknown leaderboard column(s) {sorted(unknown)} for header {header}"
-            )
+            raise ValueError(f"unknown leaderboard column(s) {sorted(unknown)} for header {header}")
         out = []
         for column in header:
             if column in values:
@@ -1090,9 +1074,7 @@ def _row_values(
         return out
     items = list(row)
     if len(items) != len(header):
-        raise ValueError(
-            f"leaderboard row {position} has {len(items)} values, the header {len(header)}"
-        )
+        raise ValueError(f"leaderboard row {position} has {len(items)} values, the header {len(header)}")
     return [_text(v) for v in items]
 
 
@@ -1149,9 +1131,7 @@ def build_leaderboard_zip(
     info.external_attr = 0o644 << 16
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(
-            info, build_leaderboard_csv(rows, shape=shape, bom=bom, crlf=crlf)
-        )
+        archive.writestr(info, build_leaderboard_csv(rows, shape=shape, bom=bom, crlf=crlf))
     return buffer.getvalue()
 
 

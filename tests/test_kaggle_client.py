@@ -99,15 +99,11 @@ def assert_safe(exc: BaseException, *secrets: str) -> None:
 # --------------------------------------------------------------------------------------
 
 
-def test_download_success_basic_auth(
-    kaggle_standin: KaggleStandin, board_zip: bytes, dest: Path
-) -> None:
+def test_download_success_basic_auth(kaggle_standin: KaggleStandin, board_zip: bytes, dest: Path) -> None:
     kaggle_standin.serve_zip(SLUG, board_zip)
     progress: list[tuple[int, int | None]] = []
 
-    path = download_leaderboard(
-        SLUG, dest, on_progress=lambda done, total: progress.append((done, total))
-    )
+    path = download_leaderboard(SLUG, dest, on_progress=lambda done, total: progress.append((done, total)))
 
     assert path == dest / f"{SLUG}.zip"
     assert path.read_bytes() == board_zip
@@ -169,16 +165,12 @@ def test_explicit_endpoint_argument(board_zip: bytes, dest: Path) -> None:
     with KaggleStandin() as standin:
         standin.serve_zip(SLUG, board_zip)
         creds = KaggleCredentials(None, None, TOKEN, "test")
-        path = download_leaderboard(
-            SLUG, dest, credentials=creds, endpoint=standin.url + "/"
-        )
+        path = download_leaderboard(SLUG, dest, credentials=creds, endpoint=standin.url + "/")
         assert path.read_bytes() == board_zip
         assert standin.downloads(SLUG)[0].bearer_token == TOKEN
 
 
-def test_replaces_existing_file_atomically(
-    kaggle_standin: KaggleStandin, board_zip: bytes, dest: Path
-) -> None:
+def test_replaces_existing_file_atomically(kaggle_standin: KaggleStandin, board_zip: bytes, dest: Path) -> None:
     dest.mkdir()
     (dest / f"{SLUG}.zip").write_bytes(b"old")
     kaggle_standin.serve_zip(SLUG, board_zip)
@@ -213,9 +205,7 @@ def test_401_auth_error(kaggle_standin: KaggleStandin, dest: Path) -> None:
     assert_clean(dest)
 
 
-def test_401_when_standin_rejects_the_key(
-    kaggle_standin: KaggleStandin, board_zip: bytes, dest: Path
-) -> None:
+def test_401_when_standin_rejects_the_key(kaggle_standin: KaggleStandin, board_zip: bytes, dest: Path) -> None:
     kaggle_standin.serve_zip(SLUG, board_zip)
     kaggle_standin.expect_credentials(username=DEFAULT_USERNAME, key="another-key")
     with pytest.raises(KaggleAuthError) as info:
@@ -245,24 +235,16 @@ def test_404_unknown_slug(kaggle_standin: KaggleStandin, dest: Path) -> None:
     assert_clean(dest)
 
 
-def test_other_4xx_is_kaggle_error_with_message(
-    kaggle_standin: KaggleStandin, dest: Path
-) -> None:
-    kaggle_standin.serve_error(
-        SLUG, 400, {"code": 400, "message": "Bad competition name."}
-    )
+def test_other_4xx_is_kaggle_error_with_message(kaggle_standin: KaggleStandin, dest: Path) -> None:
+    kaggle_standin.serve_error(SLUG, 400, {"code": 400, "message": "Bad competition name."})
     with pytest.raises(KaggleError) as info:
         download_leaderboard(SLUG, dest)
     assert type(info.value) is KaggleError
     assert "400" in str(info.value) and "Bad competition name." in str(info.value)
 
 
-def test_secret_echoed_by_server_is_scrubbed(
-    kaggle_standin: KaggleStandin, dest: Path
-) -> None:
-    kaggle_standin.serve_error(
-        SLUG, 403, {"code": 403, "message": f"key {DEFAULT_KEY} lacks\npermission"}
-    )
+def test_secret_echoed_by_server_is_scrubbed(kaggle_standin: KaggleStandin, dest: Path) -> None:
+    kaggle_standin.serve_error(SLUG, 403, {"code": 403, "message": f"key {DEFAULT_KEY} lacks\npermission"})
     with pytest.raises(KaggleForbiddenError) as info:
         download_leaderboard(SLUG, dest)
     assert_safe(info.value)
@@ -273,14 +255,10 @@ def test_secret_echoed_by_server_is_scrubbed(
 # --------------------------------------------------------------------------------------
 
 
-def test_429_retried_honouring_retry_after(
-    kaggle_standin: KaggleStandin, board_zip: bytes, dest: Path
-) -> None:
+def test_429_retried_honouring_retry_after(kaggle_standin: KaggleStandin, board_zip: bytes, dest: Path) -> None:
     kaggle_standin.serve_zip(SLUG, board_zip)
     kaggle_standin.serve_error(SLUG, 429, headers={"Retry-After": "7"}, times=1)
-    kaggle_standin.serve_error(
-        SLUG, 429, headers={"Retry-After": "9999"}, times=1
-    )  # capped
+    kaggle_standin.serve_error(SLUG, 429, headers={"Retry-After": "9999"}, times=1)  # capped
     kaggle_standin.serve_error(SLUG, 429, times=1)  # no header: backoff
     sleeps = Sleeps()
 
@@ -292,9 +270,7 @@ def test_429_retried_honouring_retry_after(
     assert_clean(dest, f"{SLUG}.zip")
 
 
-def test_429_forever_rate_limit_error(
-    kaggle_standin: KaggleStandin, dest: Path
-) -> None:
+def test_429_forever_rate_limit_error(kaggle_standin: KaggleStandin, dest: Path) -> None:
     kaggle_standin.serve_error(SLUG, 429)
     sleeps = Sleeps()
     with pytest.raises(KaggleRateLimitError) as info:
@@ -306,15 +282,11 @@ def test_429_forever_rate_limit_error(
     assert_clean(dest)
 
 
-def test_5xx_retried_then_success(
-    kaggle_standin: KaggleStandin, board_zip: bytes, dest: Path
-) -> None:
+def test_5xx_retried_then_success(kaggle_standin: KaggleStandin, board_zip: bytes, dest: Path) -> None:
     kaggle_standin.serve_zip(SLUG, board_zip)
     kaggle_standin.serve_error(SLUG, 503, times=1)
     kaggle_standin.serve_error(SLUG, 502, times=1)  # HTML body
-    kaggle_standin.serve_error(
-        SLUG, 500, b'{"code": 50', times=1, content_type="application/json"
-    )  # broken JSON
+    kaggle_standin.serve_error(SLUG, 500, b'{"code": 50', times=1, content_type="application/json")  # broken JSON
     sleeps = Sleeps()
     path = download_leaderboard(SLUG, dest, sleep=sleeps)
     assert path.read_bytes() == board_zip
@@ -384,9 +356,7 @@ def test_read_timeout_retried(
     assert_clean(dest)
 
 
-def test_cut_short_download_is_retried(
-    kaggle_standin: KaggleStandin, board_zip: bytes, dest: Path
-) -> None:
+def test_cut_short_download_is_retried(kaggle_standin: KaggleStandin, board_zip: bytes, dest: Path) -> None:
     kaggle_standin.serve_zip(SLUG, board_zip)
     kaggle_standin.serve_disconnect(SLUG, after_bytes=len(board_zip) // 2, times=1)
     sleeps = Sleeps()
@@ -396,9 +366,7 @@ def test_cut_short_download_is_retried(
     assert_clean(dest, f"{SLUG}.zip")
 
 
-def test_cut_short_forever_leaves_nothing(
-    kaggle_standin: KaggleStandin, board_zip: bytes, dest: Path
-) -> None:
+def test_cut_short_forever_leaves_nothing(kaggle_standin: KaggleStandin, board_zip: bytes, dest: Path) -> None:
     dest.mkdir()
     (dest / f"{SLUG}.zip").write_bytes(b"previous good file")
     kaggle_standin.serve_zip(SLUG, board_zip)
@@ -478,9 +446,7 @@ def test_credentials_from_env_token_file(home: Path) -> None:
 
 
 def test_credentials_from_env_username_key(home: Path) -> None:
-    creds = find_credentials(
-        {"HOME": str(home), "KAGGLE_USERNAME": "alice", "KAGGLE_KEY": "k123"}
-    )
+    creds = find_credentials({"HOME": str(home), "KAGGLE_USERNAME": "alice", "KAGGLE_KEY": "k123"})
     assert (creds.username, creds.key, creds.api_token) == ("alice", "k123", None)
     assert creds.origin == "KAGGLE_USERNAME/KAGGLE_KEY"
 
@@ -488,13 +454,9 @@ def test_credentials_from_env_username_key(home: Path) -> None:
 def test_credentials_from_kaggle_json_in_config_dir(home: Path, tmp_path: Path) -> None:
     config = tmp_path / "cfg"
     config.mkdir()
-    (config / "kaggle.json").write_text(
-        json.dumps({"username": "carol", "key": "carol-key"})
-    )
+    (config / "kaggle.json").write_text(json.dumps({"username": "carol", "key": "carol-key"}))
     (home / ".kaggle").mkdir()
-    (home / ".kaggle" / "kaggle.json").write_text(
-        json.dumps({"username": "wrong", "key": "wrong"})
-    )
+    (home / ".kaggle" / "kaggle.json").write_text(json.dumps({"username": "wrong", "key": "wrong"}))
     creds = find_credentials({"HOME": str(home), "KAGGLE_CONFIG_DIR": str(config)})
     assert (creds.username, creds.key) == ("carol", "carol-key")
     assert creds.origin == str(config / "kaggle.json")
@@ -502,22 +464,16 @@ def test_credentials_from_kaggle_json_in_config_dir(home: Path, tmp_path: Path) 
 
 def test_credentials_from_home_kaggle_json(home: Path) -> None:
     (home / ".kaggle").mkdir()
-    (home / ".kaggle" / "kaggle.json").write_text(
-        '{"username": "dave", "key": "dave-key"}'
-    )
+    (home / ".kaggle" / "kaggle.json").write_text('{"username": "dave", "key": "dave-key"}')
     creds = find_credentials({"HOME": str(home)})
     assert (creds.username, creds.key) == ("dave", "dave-key")
     assert creds.origin == "~/.kaggle/kaggle.json"
 
 
-@pytest.mark.skipif(
-    not sys.platform.startswith("linux"), reason="XDG fallback is Linux-only in kaggle"
-)
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="XDG fallback is Linux-only in kaggle")
 def test_credentials_from_xdg_config(home: Path) -> None:
     (home / ".config" / "kaggle").mkdir(parents=True)
-    (home / ".config" / "kaggle" / "kaggle.json").write_text(
-        '{"username": "erin", "key": "erin-key"}'
-    )
+    (home / ".config" / "kaggle" / "kaggle.json").write_text('{"username": "erin", "key": "erin-key"}')
     creds = find_credentials({"HOME": str(home)})
     assert creds.username == "erin"
     assert creds.origin == "~/.config/kaggle/kaggle.json"
@@ -525,9 +481,7 @@ def test_credentials_from_xdg_config(home: Path) -> None:
 
 def test_env_field_overrides_kaggle_json(home: Path) -> None:
     (home / ".kaggle").mkdir()
-    (home / ".kaggle" / "kaggle.json").write_text(
-        '{"username": "dave", "key": "dave-key"}'
-    )
+    (home / ".kaggle" / "kaggle.json").write_text('{"username": "dave", "key": "dave-key"}')
     creds = find_credentials({"HOME": str(home), "KAGGLE_USERNAME": "other"})
     assert (creds.username, creds.key) == ("other", "dave-key")
     assert "KAGGLE_USERNAME" in creds.origin and "kaggle.json" in creds.origin
@@ -569,9 +523,7 @@ def test_no_credentials(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ):
         assert hint in message
     assert capsys.readouterr() == ("", "")
-    assert (
-        not (home / ".kaggle").exists() and not (home / ".config").exists()
-    )  # nothing created
+    assert not (home / ".kaggle").exists() and not (home / ".config").exists()  # nothing created
 
 
 def test_no_credentials_in_download_prints_nothing(
@@ -619,9 +571,7 @@ def test_import_is_free() -> None:
     assert result.stdout == "" and result.stderr == ""
 
 
-def test_never_imports_kaggle_package(
-    kaggle_standin: KaggleStandin, board_zip: bytes, dest: Path
-) -> None:
+def test_never_imports_kaggle_package(kaggle_standin: KaggleStandin, board_zip: bytes, dest: Path) -> None:
     code = (
         "import sys, pathlib; from kagsync.kaggle import download_leaderboard; "
         f"download_leaderboard({SLUG!r}, pathlib.Path(sys.argv[1])); "
@@ -643,17 +593,12 @@ def test_never_imports_kaggle_package(
     assert (dest / f"{SLUG}.zip").read_bytes() == board_zip
 
 
-def test_standin_counts_concurrent_downloads(
-    kaggle_standin: KaggleStandin, board_zip: bytes, tmp_path: Path
-) -> None:
+def test_standin_counts_concurrent_downloads(kaggle_standin: KaggleStandin, board_zip: bytes, tmp_path: Path) -> None:
     import threading
 
     kaggle_standin.serve_zip(SLUG, board_zip)
     kaggle_standin.set_delay(SLUG, 0.3)
-    threads = [
-        threading.Thread(target=download_leaderboard, args=(SLUG, tmp_path / str(i)))
-        for i in range(3)
-    ]
+    threads = [threading.Thread(target=download_leaderboard, args=(SLUG, tmp_path / str(i))) for i in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -661,9 +606,7 @@ def test_standin_counts_concurrent_downloads(
     assert kaggle_standin.max_in_flight(SLUG) == 3
     assert kaggle_standin.in_flight(SLUG) == 0
     downloads = kaggle_standin.downloads(SLUG)
-    assert len(downloads) == 3 and all(
-        r.ended and r.ended - r.started >= 0.3 for r in downloads
-    )
+    assert len(downloads) == 3 and all(r.ended and r.ended - r.started >= 0.3 for r in downloads)
 
 
 def test_build_leaderboard_csv_quoting() -> None:
@@ -685,13 +628,8 @@ def test_build_leaderboard_csv_quoting() -> None:
         '1,7,"Larry ""DJ"" Cukierski","2026-05-01 10:00:00",0.77990,3,"a,b"\n'
         '0,8,赵云龙,"2026-05-02 11:00:00",1.00000,1,\n'
     ).encode("utf-8")
-    shape_a = build_leaderboard_csv(
-        [(1, "x y", "2019-01-01 00:00:00", "0.5")], shape="A", bom=False, crlf=True
-    )
-    assert (
-        shape_a
-        == b'TeamId,TeamName,SubmissionDate,Score\r\n1,"x y","2019-01-01 00:00:00",0.5\r\n'
-    )
+    shape_a = build_leaderboard_csv([(1, "x y", "2019-01-01 00:00:00", "0.5")], shape="A", bom=False, crlf=True)
+    assert shape_a == b'TeamId,TeamName,SubmissionDate,Score\r\n1,"x y","2019-01-01 00:00:00",0.5\r\n'
 
 
 def test_make_board_is_realistic() -> None:
@@ -805,7 +743,10 @@ def test_two_line_access_token_never_reaches_requests(
         ("   ", "kaggle"),
         ("http://127.0.0.1:8123", "kaggle:http://127.0.0.1:8123"),
         ("http://127.0.0.1:8123/", "kaggle:http://127.0.0.1:8123"),
-        ("https://bob:pw-in-url@mirror.example:8443/kaggle/?token=abc#frag", "kaggle:https://mirror.example:8443/kaggle"),
+        (
+            "https://bob:pw-in-url@mirror.example:8443/kaggle/?token=abc#frag",
+            "kaggle:https://mirror.example:8443/kaggle",
+        ),
         ("http://bob:p@ss/w0rd@host:1", "kaggle:http://host:1"),
         ("http://bob@host", "kaggle:http://host"),
     ],
@@ -862,12 +803,19 @@ def test_no_secret_in_any_error_after_a_series_of_faults(
         errors.append(info.value)
 
     for creds in (key_creds, token_creds):
-        for status, body in ((401, echo_text), (500, {**echo_json, "code": 500}), (403, {**echo_json, "code": 403}), (400, echo_long)):
+        for status, body in (
+            (401, echo_text),
+            (500, {**echo_json, "code": 500}),
+            (403, {**echo_json, "code": 403}),
+            (400, echo_long),
+        ):
             kaggle_standin.reset()
             kaggle_standin.serve_error(SLUG, status, body, rpc="*", echo_authorization=True)
             collect(download_leaderboard, SLUG, dest, credentials=creds, max_attempts=2, sleep=Sleeps())
             collect(fetch_competition_details, SLUG, credentials=creds, max_attempts=2, sleep=Sleeps())
-            collect(fetch_leaderboard_page, SLUG, override_public=False, credentials=creds, max_attempts=2, sleep=Sleeps())
+            collect(
+                fetch_leaderboard_page, SLUG, override_public=False, credentials=creds, max_attempts=2, sleep=Sleeps()
+            )
             collect(fetch_private_board, SLUG, credentials=creds, max_attempts=2, sleep=Sleeps())
         kaggle_standin.reset()
         kaggle_standin.serve_error(SLUG, 429, echo_long, rpc="*", echo_authorization=True)
@@ -884,16 +832,36 @@ def test_no_secret_in_any_error_after_a_series_of_faults(
     monkeypatch.delenv("KAGGLE_USERNAME")
     monkeypatch.delenv("KAGGLE_KEY")
     collect(fetch_public_view, SLUG)
-    collect(download_leaderboard, SLUG, dest, credentials=KaggleCredentials("alice", "k\r\nalice-key-0123456789abcdef", None, "x"))
+    collect(
+        download_leaderboard,
+        SLUG,
+        dest,
+        credentials=KaggleCredentials("alice", "k\r\nalice-key-0123456789abcdef", None, "x"),
+    )
 
     # An endpoint with user-info: unreachable, and reachable but failing.
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    collect(download_leaderboard, SLUG, dest, credentials=key_creds, endpoint=f"http://bob:pw-in-url@127.0.0.1:{port}", max_attempts=1)
-    collect(fetch_competition_details, SLUG, credentials=key_creds, endpoint=f"http://bob:pw-in-url@127.0.0.1:{port}", max_attempts=1)
+    collect(
+        download_leaderboard,
+        SLUG,
+        dest,
+        credentials=key_creds,
+        endpoint=f"http://bob:pw-in-url@127.0.0.1:{port}",
+        max_attempts=1,
+    )
+    collect(
+        fetch_competition_details,
+        SLUG,
+        credentials=key_creds,
+        endpoint=f"http://bob:pw-in-url@127.0.0.1:{port}",
+        max_attempts=1,
+    )
     kaggle_standin.reset()
-    kaggle_standin.serve_error(SLUG, 502, f"upstream http://bob:pw-in-url@x/ said {AUTHORIZATION_MARKER}", rpc="*", echo_authorization=True)
+    kaggle_standin.serve_error(
+        SLUG, 502, f"upstream http://bob:pw-in-url@x/ said {AUTHORIZATION_MARKER}", rpc="*", echo_authorization=True
+    )
     userinfo_url = kaggle_standin.url.replace("http://", "http://bob:pw-in-url@")
     collect(download_leaderboard, SLUG, dest, credentials=key_creds, endpoint=userinfo_url, max_attempts=1)
     monkeypatch.setenv(kaggle_http.ENDPOINT_ENV, userinfo_url)
@@ -1014,9 +982,7 @@ def test_retry_wait_past_the_deadline_ends_retries_early(kaggle_standin: KaggleS
     assert "1 attempt; stopped to keep within the 30 s deadline" in str(info.value)
 
 
-def test_retries_within_the_deadline_still_happen(
-    kaggle_standin: KaggleStandin, board_zip: bytes, dest: Path
-) -> None:
+def test_retries_within_the_deadline_still_happen(kaggle_standin: KaggleStandin, board_zip: bytes, dest: Path) -> None:
     kaggle_standin.serve_zip(SLUG, board_zip)
     kaggle_standin.serve_error(SLUG, 503, times=2)
     sleeps = Sleeps()
@@ -1063,9 +1029,7 @@ def test_details_from_get_competition(kaggle_standin: KaggleStandin) -> None:
         "slug": DETAILS_SLUG,
         "title": "House Prices - Advanced Regression Techniques",
         "url": f"https://www.kaggle.com/competitions/{DETAILS_SLUG}",
-        "description": (
-            "Predict sales prices & practice feature engineering, RFs, and gradient boosting Second para"
-        ),
+        "description": ("Predict sales prices & practice feature engineering, RFs, and gradient boosting Second para"),
         "enabled_date": "2016-08-30T00:00:00Z",
         "deadline": "2030-01-01T23:59:00Z",
         "merger_deadline": "2029-12-25T23:59:00Z",
@@ -1230,7 +1194,12 @@ def test_leaderboard_page_odd_values(kaggle_standin: KaggleStandin) -> None:
     kaggle_standin.serve_board_pages(
         SLUG,
         [
-            {"teamId": "123456789012", "teamName": "Big Id", "submissionDate": "2026-05-01T10:00:00.123456789Z", "score": 0.5},
+            {
+                "teamId": "123456789012",
+                "teamName": "Big Id",
+                "submissionDate": "2026-05-01T10:00:00.123456789Z",
+                "score": 0.5,
+            },
             {"teamName": "No Id Or Score"},  # proto3 JSON leaves defaults out
             (7, " Leading space", None, "1.00000"),
         ],
@@ -1238,7 +1207,12 @@ def test_leaderboard_page_odd_values(kaggle_standin: KaggleStandin) -> None:
     rows, token = fetch_leaderboard_page(SLUG, override_public=True)
     assert token == ""
     assert rows == [
-        {"team_id": 123456789012, "team_name": "Big Id", "submission_date": "2026-05-01T10:00:00.123456789Z", "score": "0.5"},
+        {
+            "team_id": 123456789012,
+            "team_name": "Big Id",
+            "submission_date": "2026-05-01T10:00:00.123456789Z",
+            "score": "0.5",
+        },
         {"team_id": 0, "team_name": "No Id Or Score", "submission_date": None, "score": ""},
         {"team_id": 7, "team_name": " Leading space", "submission_date": None, "score": "1.00000"},
     ]
@@ -1351,3 +1325,12 @@ def test_standin_rejects_foreign_page_tokens(kaggle_standin: KaggleStandin) -> N
         fetch_leaderboard_page(SLUG, override_public=False, page_token=public_token)
     with pytest.raises(KaggleError, match="400"):
         fetch_leaderboard_page(SLUG, override_public=True, page_token="made-up")
+
+
+def test_kaggle_messages_with_terminal_escapes_are_shown_escaped(kaggle_standin: KaggleStandin, dest: Path) -> None:
+    kaggle_standin.serve_error(SLUG, 403, {"code": 403, "message": "rules \x1b[2J\x1b]0;pwned\x07 first"})
+    with pytest.raises(KaggleForbiddenError) as info:
+        download_leaderboard(SLUG, dest)
+    text = str(info.value)
+    assert "\x1b" not in text and "\x07" not in text
+    assert "rules \\x1b[2J\\x1b]0;pwned\\x07 first" in text

@@ -103,8 +103,13 @@ def test_an_oversized_details_reply_is_refused_unread(kaggle_standin: KaggleStan
     # Not announced (an endless body): reading stops just past the cap.
     kaggle_standin.reset()
     kaggle_standin.serve_trickle(
-        "titanic", b'{"description": "' + b"x" * 65536, chunk_size=65536, interval=0, forever=True,
-        content_length=None, rpc="GetCompetition",
+        "titanic",
+        b'{"description": "' + b"x" * 65536,
+        chunk_size=65536,
+        interval=0,
+        forever=True,
+        content_length=None,
+        rpc="GetCompetition",
     )
     started = time.monotonic()
     with pytest.raises(DownloadLimitError, match="more than 1.0 MiB received"):
@@ -239,12 +244,21 @@ def test_sigterm_during_a_stalled_details_fetch_stops_watch_at_once(kaggle_stand
     base = [sys.executable, "-m", "kagsync", "--db", str(db_path)]
     added = subprocess.run(
         [*base, "competition", "add", "upcoming-one", "--offline", "--no-sync", "--status", "upcoming"],
-        cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=60, check=False,
+        cwd=ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert added.returncode == 0, added.stderr
     process = subprocess.Popen(
-        [*base, "watch", "--once"], cwd=ROOT, env=dict(os.environ),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [*base, "watch", "--once"],
+        cwd=ROOT,
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 20
     while not kaggle_standin.details_calls("upcoming-one") and time.monotonic() < deadline:

@@ -52,20 +52,25 @@ def test_a_credential_with_a_line_break_is_refused_without_showing_it(cli, kaggl
     cli("competition", "add", "titanic", "--offline", "--no-sync")
     result = cli("sync", "titanic", env=env)
     assert result.exit_code == 3
-    assert "control character" in result.stderr or "line break" in result.stderr or "credential" in result.stderr.lower()
+    assert (
+        "control character" in result.stderr or "line break" in result.stderr or "credential" in result.stderr.lower()
+    )
     log = (db_path.parent / "kagsync.log").read_text(encoding="utf-8")
     assert_no_secret(result.output, log, everything_stored(db_path))
 
 
-def test_credentials_in_the_endpoint_url_and_echoed_by_the_server_are_scrubbed(cli, kaggle_standin, db_path, monkeypatch):
+def test_credentials_in_the_endpoint_url_and_echoed_by_the_server_are_scrubbed(
+    cli, kaggle_standin, db_path, monkeypatch
+):
     monkeypatch.setenv("KAGGLE_USERNAME", USER)
     monkeypatch.setenv("KAGGLE_KEY", KEY)
     endpoint = f"http://bob:{URL_PASSWORD}@127.0.0.1:{kaggle_standin.port}"
     monkeypatch.setenv("KAGSYNC_KAGGLE_ENDPOINT", endpoint)
     kaggle_standin.serve_zip("titanic", build_leaderboard_zip(make_board(5), slug="titanic"))
     outputs = [cli("-v", "competition", "add", "titanic").output]
-    kaggle_standin.serve_error("titanic", 401, body='{"code": 401, "message": "bad auth {authorization}"}',
-                               echo_authorization=True)
+    kaggle_standin.serve_error(
+        "titanic", 401, body='{"code": 401, "message": "bad auth {authorization}"}', echo_authorization=True
+    )
     outputs.append(cli("-v", "sync", "titanic").output)
     kaggle_standin.serve_error("titanic", 500, body="server saw {authorization}", echo_authorization=True)
     outputs.append(cli("-v", "sync", "titanic").output)

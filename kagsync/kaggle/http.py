@@ -43,6 +43,7 @@ from kagsync.errors import (
 )
 from kagsync.kaggle.auth import SETTINGS_URL, KaggleCredentials, check_credentials, find_credentials
 from kagsync.secrets import Scrubber, safe_url
+from kagsync.text import printable
 from kagsync.values import SLUG_RE
 
 if TYPE_CHECKING:  # requests is imported lazily at run time
@@ -662,5 +663,6 @@ def _colon(detail: str | None) -> str:
 
 
 def _one_line(text: str) -> str:
-    text = " ".join(text.split())
+    """Remote text (Kaggle's message, a reason phrase) on one line, escapes shown escaped."""
+    text = printable(" ".join(text.split()))
     return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 3] + "..."
