@@ -199,18 +199,21 @@ class FolderSource:
         return None
 
     def details(self, slug: str) -> Details | None:
-        """``DIR/<slug>.json`` (Kaggle's ApiCompetition JSON) when present."""
+        """``DIR/<slug>.json`` (Kaggle's ApiCompetition JSON) when present; one over 1 MiB
+        is refused unread, as a reply from Kaggle would be."""
+        from kagsync.kaggle.details import DETAILS_MAX_BYTES, competition_details_from_api
+
         path = self.folder / f"{slug}.json"
         if not path.is_file():
             return None
         try:
+            if path.stat().st_size > DETAILS_MAX_BYTES:
+                raise SourceError(f"{path}: competition details larger than {DETAILS_MAX_BYTES >> 20} MiB: not read")
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise SourceError(f"{path}: not readable competition details ({exc})") from None
         if not isinstance(data, dict):
             raise SourceError(f"{path}: not readable competition details (expected a JSON object)")
-        from kagsync.kaggle.details import competition_details_from_api
-
         return competition_details_from_api(data, slug)
 
     def private_released(self, slug: str) -> bool:

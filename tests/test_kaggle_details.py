@@ -304,3 +304,13 @@ def test_out_of_range_counts_are_dropped(cli, kaggle_standin, count) -> None:
     shown = cli.json("competition", "show", "titanic")
     assert shown["team_count"] is None and shown["max_team_size"] is None
     assert fetch_competition_details("titanic")["max_daily_submissions"] == 5
+
+
+def test_an_oversized_details_file_in_a_source_folder_is_not_read(cli, tmp_path) -> None:
+    folder = tmp_path / "boards"
+    folder.mkdir()
+    (folder / "titanic.json").write_text('{"title": "' + "x" * (2 << 20) + '"}', encoding="utf-8")
+    result = cli("--source", str(folder), "competition", "add", "titanic", "--no-sync")
+    assert result.exit_code == 0, result.output
+    assert "larger than 1 MiB" in result.stderr
+    assert cli.json("competition", "show", "titanic")["title"] != "x" * (2 << 20)
