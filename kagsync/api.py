@@ -341,7 +341,8 @@ class Kagsync(ClubMixin):
 
     def refresh_details_if_due(self, competition: Competition, now: str) -> None:
         """``watch``: re-read a competition's details at most once per ``details_refresh``."""
-        refresh_if_due(self.repository(), self.source, competition, now, interval=self.settings.details_refresh, offline=self.offline)
+        interval = self.settings.details_refresh
+        refresh_if_due(self.repository(), self.source, competition, now, interval=interval, offline=self.offline)
 
     # -- the private (final) board ----------------------------------------------------
 
