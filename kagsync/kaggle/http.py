@@ -152,7 +152,7 @@ class BrokenOff(Exception):
 
 
 class _TooLarge(Exception):
-    """A JSON reply larger than its cap (how the worker reports it)."""
+    """A reply larger than its cap (turned into DownloadLimitError where the call is known)."""
 
     def __init__(self, how: str) -> None:
         super().__init__(how)
@@ -166,8 +166,8 @@ class Session:
     """State for one public call: credentials, endpoint, retry policy, deadline, stop.
 
     ``max_attempts`` requests at most. A 429's ``Retry-After`` is waited up to
-    ``retry_after_cap`` seconds (default :data:`kagsync.retry.MAX_RETRY_AFTER`); above ``give_up_after`` (when set) the call gives up at
-    once instead. ``deadline`` caps the whole call. ``stop``, once set, ends any wait at
+    ``retry_after_cap`` seconds (default :data:`kagsync.retry.MAX_RETRY_AFTER`); above
+    ``give_up_after`` (when set) the call gives up at once instead. ``deadline`` caps the whole call. ``stop``, once set, ends any wait at
     once; with ``interruptible`` it also abandons a request in flight (details: a
     nicety) -- a board download in flight is left to finish, as the first Ctrl-C asks.
     """
