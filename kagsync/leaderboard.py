@@ -178,10 +178,6 @@ _ZIP_STREAM_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
 )
 
-# Each chunk TextIOWrapper pulls from a zip member costs several Python-level calls
-# in zipfile; bigger chunks make that overhead negligible (32-64 KB measure best).
-_TEXT_CHUNK = 1 << 16
-
 # SQLite's INTEGER is a signed 64-bit value: anything larger would fail (OverflowError)
 # only when the sync inserts it, far from the file and line at fault.
 _INT64_MAX = (1 << 63) - 1
@@ -417,8 +413,9 @@ def _open(path: Path, limits: _Limits) -> _Opened:
             raise _error(file_name, None, "truncated or corrupt zip") from None
     # Closing the archive above is safe: zipfile keeps the underlying file open until
     # the member stream (owned by the TextIOWrapper) is closed too.
+    # TextIOWrapper's default chunk is used: setting CPython's private _CHUNK_SIZE to
+    # 64 KiB measured no faster (1,000,000-team zip, median of 5: 2.40 s with it, 2.30 s without).
     stream = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
-    stream._CHUNK_SIZE = _TEXT_CHUNK  # type: ignore[attr-defined]
 
     def reopen_member() -> io.BufferedIOBase:
         with zipfile.ZipFile(path) as again:
