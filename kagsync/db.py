@@ -6,6 +6,8 @@ This module owns the schema. Each migration upgrades an existing database in pla
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -572,8 +574,16 @@ def connect(path: Path | str, *, mode: OpenMode = "create", migrate_schema: bool
         raise StoreError(f"{path}: is a directory, not an SQLite database file")
     if mode != "create" and not path.exists():
         raise StoreError(f"no kagsync database at {path}; {MISSING_HINT}")
+    # An empty file holds no database (sqlite3 itself reads it as an empty one): a
+    # command that creates the database makes it there; any other finds none.
+    if mode != "create" and _is_empty_file(path):
+        raise StoreError(f"no kagsync database at {path} (the file is empty); {MISSING_HINT}")
     if mode == "read":
         return _connect_readonly(path)
+    if path.exists() and not os.access(path, os.W_OK):
+        # SQLite would quietly open it read-only, and the first write would fail
+        # deep inside a command; an immutable file (chattr +i) is refused here too.
+        raise StoreError(f"{path}: the database file is read-only (cannot write it)")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -585,6 +595,10 @@ def connect(path: Path | str, *, mode: OpenMode = "create", migrate_schema: bool
         raise StoreError(f"{path}: cannot open the database ({exc})") from None
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        database = Database(conn, path)
+        # Before anything is written: another program's file must be left byte for
+        # byte as it was, journal mode included.
+        _check_kagsync_file(database)
         mode_now = conn.execute("PRAGMA journal_mode").fetchone()[0]
         if mode_now.lower() != "wal":
             # WAL lets readers (sqlite3, Datasette, pandas) read while kagsync writes.
@@ -592,8 +606,6 @@ def connect(path: Path | str, *, mode: OpenMode = "create", migrate_schema: bool
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA synchronous = NORMAL")
-        database = Database(conn, path)
-        _check_kagsync_file(database)
     except sqlite3.DatabaseError as exc:
         conn.close()
         if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
@@ -609,6 +621,31 @@ def connect(path: Path | str, *, mode: OpenMode = "create", migrate_schema: bool
             conn.close()
             raise StoreError(f"{path}: cannot prepare the database ({exc})") from None
     return database
+
+
+def _is_empty_file(path: Path) -> bool:
+    try:
+        return path.stat().st_size == 0
+    except OSError:
+        return False
+
+
+def full_folder(database_folder: str, temp_folder: str) -> str:
+    """Of the database's folder and SQLite's temporary folder, the one a "disk full" came from.
+
+    SQLite says only SQLITE_FULL, for the database and its temporary files alike
+    (sorts, statement journals, temporary tables spill there during a write). The
+    temporary folder is blamed when it is on another file system with less room
+    left; on the same file system, the database's folder.
+    """
+    try:
+        if os.stat(database_folder).st_dev == os.stat(temp_folder).st_dev:
+            return database_folder
+        if shutil.disk_usage(temp_folder).free < shutil.disk_usage(database_folder).free:
+            return temp_folder
+    except OSError:
+        pass
+    return database_folder
 
 
 def _connect_readonly(path: Path) -> Database:

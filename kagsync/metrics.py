@@ -20,9 +20,20 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Literal
 
-__all__ = ["METRIC_TABLE", "metric_lower_is_better", "normalize_metric_name"]
+__all__ = [
+    "GUESSED_SOURCES",
+    "METRIC_TABLE",
+    "DirectionNote",
+    "DirectionSource",
+    "direction_origin",
+    "metric_lower_is_better",
+    "normalize_metric_name",
+    "settle_direction",
+]
 
 # Errors, losses, distances, deviances: lower is better.
 _LOWER_IS_BETTER = (
@@ -245,3 +256,72 @@ def metric_lower_is_better(name: str | None) -> bool | None:
             if found is not None:
                 return found
     return None
+
+
+# -- where a competition's direction came from ------------------------------------------
+
+DirectionSource = Literal["user", "metric", "file order", "default"]
+"""Where a competition's score direction came from (``competitions.direction_source``):
+the user said so; the metric's name is in :data:`METRIC_TABLE`; a board without a
+rank column was in monotone score order (Kaggle's own order); nothing told, so
+higher is better."""
+
+GUESSED_SOURCES: tuple[DirectionSource, ...] = ("file order", "default")
+"""The sources that are a guess: a later board may still correct them."""
+
+
+@dataclass(frozen=True)
+class DirectionNote:
+    """A board without a rank column was ranked in a direction nobody stated.
+
+    Reported once per competition (and again when the guess changes): ``source`` is
+    ``"file order"`` (the file's scores were in monotone order, taken as Kaggle's
+    leaderboard order) or ``"default"`` (nothing told: higher is better).
+    """
+
+    source: DirectionSource
+    lower_is_better: bool
+
+
+def direction_origin(stored: str | None, *, user_set: bool, metric: str | None) -> DirectionSource | None:
+    """Where a competition's direction comes from, or None when nothing decided it yet.
+
+    ``stored``: ``competitions.direction_source``; ``user_set``: the user gave the
+    direction (``lower_is_better`` among its user fields); ``metric``: Kaggle's
+    metric name. The user wins, then a known metric, then what a board showed.
+    """
+    if user_set or stored == "user":
+        return "user"
+    if metric_lower_is_better(metric) is not None:
+        return "metric"
+    if stored in GUESSED_SOURCES:
+        return stored
+    return None
+
+
+def settle_direction(
+    origin: DirectionSource | None,
+    stored_lower: bool,
+    *,
+    file_order: bool | None,
+    ranked_lower: bool | None,
+) -> DirectionNote | None:
+    """What a board without a rank column changes in a competition's guessed direction.
+
+    ``origin``/``stored_lower``: the competition's (see :func:`direction_origin`);
+    ``file_order``: the direction the file's order showed (None: it showed none);
+    ``ranked_lower``: the direction the board was ranked in (None: the board had a
+    rank column, which settles nothing). Returns the new direction and its source
+    when it differs from the stored one -- the caller stores it and tells the user --
+    else None. A known direction (user, metric) is never changed.
+    """
+    if ranked_lower is None or origin in ("user", "metric"):
+        return None
+    if file_order is not None:
+        source: DirectionSource = "file order"
+    else:
+        # An earlier board's order still stands when this one shows none.
+        source = "file order" if origin == "file order" else "default"
+    if (origin, stored_lower) == (source, ranked_lower):
+        return None
+    return DirectionNote(source, ranked_lower)

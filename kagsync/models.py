@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Literal, TypedDict, get_args
 
+from kagsync.metrics import DirectionNote
+
 # -- vocabularies ----------------------------------------------------------------
 
 Status = Literal["upcoming", "ongoing", "completed"]
@@ -180,6 +182,8 @@ class Competition:
     private_checked_at: str | None = None
     # The fields the user set: a refresh from Kaggle never overwrites them.
     user_fields: tuple[str, ...] = ()
+    # Where the direction came from, as stored (see kagsync.metrics.direction_origin).
+    direction_source: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, object]) -> Competition:
@@ -239,6 +243,8 @@ class SyncOutcome:
     error_kind: ErrorKind | None = None
     run_id: int | None = None
     board: Board = "public"
+    # A board without a rank column ranked in a direction nobody stated (issue 19).
+    direction_note: DirectionNote | None = None
 
     @property
     def ok(self) -> bool:

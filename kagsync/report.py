@@ -22,6 +22,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from kagsync import output
 from kagsync.export import final_board
 from kagsync.models import Competition
 from kagsync.standings import DEFAULT_SCHEME, SCHEME_LABELS, Standings, event_standings, format_total
@@ -185,12 +186,7 @@ def _build_report(
 
 def write_report(path: Path, html: str) -> Path:
     """Write the page (via a temporary file, so a reader never sees half of it)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(html, encoding="utf-8")
-    partial.replace(path)
-    return path
+    return output.write_text(path, html)
 
 
 # -- standings ----------------------------------------------------------------

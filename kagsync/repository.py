@@ -286,6 +286,7 @@ class Repository:
             changes["description"] = description or None
         if lower_is_better is not None:
             changes["lower_is_better"] = int(lower_is_better)
+            changes["direction_source"] = "user"  # never again guessed from a board (issue 19)
         check_range(changes.get("start", competition.start), changes.get("end", competition.end))
         with write_transaction(self.db):
             if changes:

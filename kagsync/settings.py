@@ -166,6 +166,18 @@ def _parse_path(value: Any, name: str) -> Path:
     return Path(os.path.expanduser(str(value)))
 
 
+def _parse_file_path(value: Any, name: str) -> Path:
+    """A path that must name a file: not empty, not ``.``, ``..`` or a root.
+
+    The command line hands an empty ``--db ''`` over as ``Path('.')`` (pathlib's
+    spelling of the empty path), so the emptiness is only visible as a missing name.
+    """
+    path = _parse_path(value, name)
+    if path.name in ("", ".", ".."):
+        raise ConfigError(f"{name}: is empty or names a folder ({quote(str(value))}); give a file name")
+    return path
+
+
 @dataclass(frozen=True)
 class _Spec:
     key: str
@@ -179,13 +191,13 @@ class _Spec:
 
 
 _SPECS: tuple[_Spec, ...] = (
-    _Spec("db", _parse_path, "SQLite database file"),
+    _Spec("db", _parse_file_path, "SQLite database file"),
     _Spec("auto_sync", _parse_bool, "sync on add and on status change"),
     _Spec("sync_statuses", _parse_statuses, "statuses that are kept synced"),
     _Spec("watch_interval", _seconds(MAX_SECONDS), "seconds between watch ticks"),
     _Spec("jobs", _whole(MAX_JOBS), "parallel syncs"),
     _Spec("source", _parse_path, "folder of <slug>.zip/.csv used instead of Kaggle"),
-    _Spec("log_file", _parse_path, "log file (default: beside the database)"),
+    _Spec("log_file", _parse_file_path, "log file (default: beside the database)"),
     _Spec("follow_dates", _parse_bool, "watch moves statuses when start/end pass"),
     _Spec("lock_timeout", _seconds(MAX_SECONDS), "seconds to wait for another sync of the same competition"),
     _Spec(

@@ -48,9 +48,11 @@ from kagsync.errors import (
 from kagsync.leaderboard import (
     DEFAULT_MAX_COMPRESSION_RATIO,
     DEFAULT_MAX_UNCOMPRESSED_BYTES,
+    LeaderboardInfo,
     iter_leaderboard_rows,
     open_leaderboard_file,
 )
+from kagsync.metrics import DirectionNote, DirectionSource, direction_origin, settle_direction
 from kagsync.models import (
     DEFAULT_JOBS,
     DEFAULT_LOCK_TIMEOUT,
@@ -383,7 +385,7 @@ def _storage_error(exc: sqlite3.Error, where: str) -> KagsyncError | None:
     failing = primary == _SQLITE_IOERR or "disk I/O error" in text
     if not (full or failing):
         return None
-    if where == "temp":
+    if where == "temp" or (full and dbmod.full_folder(str(Path(where).parent), sqlite_temp_dir()) != str(Path(where).parent)):
         folder = sqlite_temp_dir()
         if full:
             return StoreError(
@@ -415,6 +417,8 @@ def _stage_entries(
     limits: SyncLimits | None = None,
     progress: _ParseProgress | None = None,
     keyed: bool = False,
+    from_file_order: bool = False,
+    info: LeaderboardInfo | None = None,
 ) -> int:
     """Parse the file into TEMP.staging_entries; returns the number of teams.
 
@@ -445,6 +449,8 @@ def _stage_entries(
                     iter_leaderboard_rows(
                         path,
                         lower_is_better=lower_is_better,
+                        from_file_order=from_file_order,
+                        info=info,
                         max_uncompressed_bytes=limits.max_uncompressed_bytes,
                         max_compression_ratio=limits.max_compression_ratio,
                     ),
@@ -912,6 +918,11 @@ class _Attempt:
     clock: float
     board: Board = "public"
     run_id: int | None = None
+    # The direction's origin as read before the parse (see kagsync.metrics), what the
+    # parse found, and the note for a direction guessed anew (issue 19).
+    direction_origin: DirectionSource | None = None
+    parsed: LeaderboardInfo = field(default_factory=LeaderboardInfo)
+    direction_note: DirectionNote | None = None
 
     @property
     def slug(self) -> str:
@@ -929,6 +940,7 @@ class _Attempt:
             seconds=time.monotonic() - self.clock,
             run_id=self.run_id,
             board=self.board,
+            direction_note=self.direction_note,
             **details,  # type: ignore[arg-type]
         )
 
@@ -940,6 +952,23 @@ def _insert_running_run(conn: sqlite3.Connection, attempt: _Attempt) -> int | No
            VALUES (?, ?, ?, ?, ?, 'running', ?)""",
         (attempt.competition.id, attempt.board, attempt.trigger, attempt.source, attempt.started_at, os.getpid()),
     ).lastrowid
+
+
+def _settle_direction(conn: sqlite3.Connection, attempt: _Attempt, stored_lower: bool) -> None:
+    """Store a direction guessed from a board without a rank column (in the board's
+    write transaction) and keep the note for the outcome; see kagsync.metrics."""
+    note = settle_direction(
+        attempt.direction_origin,
+        stored_lower,
+        file_order=attempt.parsed.file_order_direction,
+        ranked_lower=attempt.parsed.ranked_lower_is_better,
+    )
+    if note is not None:
+        conn.execute(
+            "UPDATE competitions SET lower_is_better = ?, direction_source = ? WHERE id = ?",
+            (int(note.lower_is_better), note.source, attempt.competition.id),
+        )
+        attempt.direction_note = note
 
 
 class Syncer:
@@ -1107,12 +1136,15 @@ class Syncer:
             conn = database.conn
             # The competition may have been edited (direction) since it was queued.
             row = conn.execute(
-                "SELECT lower_is_better, entry_count FROM competitions WHERE id = ?", (competition_id,)
+                "SELECT lower_is_better, entry_count, direction_source, metric, user_fields FROM competitions"
+                " WHERE id = ?",
+                (competition_id,),
             ).fetchone()
             if row is None:
                 raise CompetitionRemovedError(f"competition {slug!r} was removed during the sync")
             lower = bool(row[0])
             previous: int | None = row[1]
+            attempt.direction_origin = direction_origin(row[2], user_set="lower_is_better" in row[4], metric=row[3])
             last = conn.execute(
                 """SELECT id, content_digest, entries, top_score FROM sync_runs
                    WHERE competition_id = ? AND board = ? AND status = 'ok' ORDER BY id DESC LIMIT 1""",
@@ -1241,6 +1273,7 @@ class Syncer:
                     assert attempt.run_id is not None
                     changes = _write_board(conn, competition_id, attempt.run_id, attempt.board, plan)
                     self._finish_ok(conn, attempt, finished_at, changes, _stored_key(key, member))
+                    _settle_direction(conn, attempt, lower)
             except sqlite3.Error as exc:
                 problem = _storage_error(exc, str(self.db_path))
                 if problem is not None:
@@ -1263,6 +1296,8 @@ class Syncer:
             conn,
             path,
             lower_is_better=lower,
+            from_file_order=attempt.direction_origin not in ("user", "metric"),
+            info=attempt.parsed,
             stop=self.stop,
             limits=self.limits,
             keyed=keyed,

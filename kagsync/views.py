@@ -287,7 +287,7 @@ def resolve_team(database: Any, competition: Competition, text: str, board: Boar
     if not value:
         raise ValidationError("--team is empty: give a team id or name")
     cid = competition.id
-    if value.isascii() and value.isdigit():
+    if value.isascii() and value.isdigit() and int(value) < 2**63:  # wider than any SQLite INTEGER: a name
         found = _team_ids(conn, "team_id = ?", (int(value),), cid, board)
         if found:
             return _team(conn, cid, found[0], board)

@@ -170,6 +170,7 @@ def test_event_standings_bad_input(synced):
 
 def test_export(synced, tmp_path):
     out = tmp_path / "out" / "night.csv"
+    out.parent.mkdir()  # -o never creates a missing folder (issue 20 item 3)
     result = synced("export", "--event", "night", "--format", "csv", "-o", str(out))
     assert result.exit_code == 0, result.output
     boards = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
@@ -196,6 +197,7 @@ def test_export_bad_input(synced, tmp_path):
 
 def test_report(synced, tmp_path):
     out = tmp_path / "site" / "results.html"
+    out.parent.mkdir()  # -o never creates a missing folder (issue 20 item 3)
     result = synced("report", "night", "-o", str(out))
     assert result.exit_code == 0, result.output
     html = out.read_text(encoding="utf-8")

@@ -1,8 +1,13 @@
+import contextlib
+import os
+import shutil
 import sqlite3
+import subprocess
 
 import pytest
 
 from kagsync import db as dbmod
+from kagsync.cli.app import app
 from kagsync.errors import StoreError
 
 
@@ -25,35 +30,115 @@ def test_full_schema(database):
     assert tables == {
         "events": ["id", "slug", "title", "description", "start", "end", "created_at", "updated_at"],
         "competitions": [
-            "id", "slug", "title", "description", "status", "start", "end",
-            "lower_is_better", "created_at", "updated_at", "last_synced_at",
-            "last_attempt_at", "last_sync_status", "last_sync_error", "entry_count", "metric",
-            "team_count", "max_team_size", "reward", "category", "merger_deadline",
-            "details_fetched_at", "private_released_at", "private_synced_at", "user_fields", "private_checked_at", "direction_source", "details_failures", "details_retry_at",
+            "id",
+            "slug",
+            "title",
+            "description",
+            "status",
+            "start",
+            "end",
+            "lower_is_better",
+            "created_at",
+            "updated_at",
+            "last_synced_at",
+            "last_attempt_at",
+            "last_sync_status",
+            "last_sync_error",
+            "entry_count",
+            "metric",
+            "team_count",
+            "max_team_size",
+            "reward",
+            "category",
+            "merger_deadline",
+            "details_fetched_at",
+            "private_released_at",
+            "private_synced_at",
+            "user_fields",
+            "private_checked_at",
+            "direction_source",
+            "details_failures",
+            "details_retry_at",
         ],
         "entries": [
-            "competition_id", "board", "team_id", "rank", "team_name", "score", "score_value",
-            "last_submission", "submission_count", "members", "is_benchmark",
+            "competition_id",
+            "board",
+            "team_id",
+            "rank",
+            "team_name",
+            "score",
+            "score_value",
+            "last_submission",
+            "submission_count",
+            "members",
+            "is_benchmark",
         ],
         "sync_runs": [
-            "id", "competition_id", "board", "trigger", "source", "started_at", "finished_at",
-            "status", "entries", "created", "updated", "removed", "top_score", "error",
-            "error_kind", "pid", "content_digest",
+            "id",
+            "competition_id",
+            "board",
+            "trigger",
+            "source",
+            "started_at",
+            "finished_at",
+            "status",
+            "entries",
+            "created",
+            "updated",
+            "removed",
+            "top_score",
+            "error",
+            "error_kind",
+            "pid",
+            "content_digest",
         ],
         "entry_changes": [
-            "run_id", "competition_id", "team_id", "kind", "team_name", "rank", "previous_rank",
-            "score", "previous_score", "previous_team_name", "submission_count", "passive",
+            "run_id",
+            "competition_id",
+            "team_id",
+            "kind",
+            "team_name",
+            "rank",
+            "previous_rank",
+            "score",
+            "previous_score",
+            "previous_team_name",
+            "submission_count",
+            "passive",
         ],
         "rank_frames": ["run_id", "competition_id", "board", "teams", "delta", "keyframe"],
         "roster_members": [
-            "id", "event_id", "username", "name", "member_group", "extra", "created_at", "updated_at",
+            "id",
+            "event_id",
+            "username",
+            "name",
+            "member_group",
+            "extra",
+            "created_at",
+            "updated_at",
         ],
         "notify_targets": [
-            "id", "name", "url", "format", "event_id", "kinds", "top_n", "member_move", "failing_ticks",
+            "id",
+            "name",
+            "url",
+            "format",
+            "event_id",
+            "kinds",
+            "top_n",
+            "member_move",
+            "failing_ticks",
             "created_at",
         ],
         "notifications": [
-            "id", "target_id", "change_key", "payload", "status", "attempts", "error", "created_at", "sent_at",
+            "id",
+            "target_id",
+            "change_key",
+            "payload",
+            "status",
+            "attempts",
+            "error",
+            "created_at",
+            "sent_at",
         ],
         "event_competitions": ["event_id", "competition_id", "weight", "added_at"],
     }
@@ -70,9 +155,7 @@ def test_migrates_an_existing_version_1_database_in_place(db_path):
     db_path.parent.mkdir(parents=True)
     old = dbmod.connect(db_path, migrate_schema=False)
     dbmod.migrate(old, target=1)
-    old.conn.execute(
-        "INSERT INTO events (slug, title, created_at, updated_at) VALUES ('nn', 'NN', 't', 't')"
-    )
+    old.conn.execute("INSERT INTO events (slug, title, created_at, updated_at) VALUES ('nn', 'NN', 't', 't')")
     old.conn.execute(
         "INSERT INTO competitions (slug, title, event_id, created_at, updated_at)"
         " VALUES ('titanic', 'Titanic', 1, 't', 't')"
@@ -140,17 +223,29 @@ def test_version_3_database_with_boards_and_runs_is_upgraded_keeping_every_row(d
     old = dbmod.connect(db_path, migrate_schema=False)
     dbmod.migrate(old, target=3)
     conn = old.conn
-    conn.execute("INSERT INTO competitions (slug, title, created_at, updated_at, last_synced_at, last_sync_status, entry_count)"
-                 " VALUES ('titanic', 'Titanic', 't', 't', '2025-01-02T00:00:00Z', 'failed', 2)")
-    conn.execute("INSERT INTO sync_runs (competition_id, trigger, source, started_at, finished_at, status, entries)"
-                 " VALUES (1, 'add', 'folder:x', '2025-01-01T00:00:00Z', '2025-01-01T00:00:01Z', 'ok', 2)")
-    conn.execute("INSERT INTO sync_runs (competition_id, trigger, source, started_at, finished_at, status, error)"
-                 " VALUES (1, 'watch', 'kaggle', '2025-01-02T00:00:00Z', '2025-01-02T00:00:00Z', 'failed', 'http 500')")
+    conn.execute(
+        "INSERT INTO competitions (slug, title, created_at, updated_at, last_synced_at, last_sync_status, entry_count)"
+        " VALUES ('titanic', 'Titanic', 't', 't', '2025-01-02T00:00:00Z', 'failed', 2)"
+    )
+    conn.execute(
+        "INSERT INTO sync_runs (competition_id, trigger, source, started_at, finished_at, status, entries)"
+        " VALUES (1, 'add', 'folder:x', '2025-01-01T00:00:00Z', '2025-01-01T00:00:01Z', 'ok', 2)"
+    )
+    conn.execute(
+        "INSERT INTO sync_runs (competition_id, trigger, source, started_at, finished_at, status, error)"
+        " VALUES (1, 'watch', 'kaggle', '2025-01-02T00:00:00Z', '2025-01-02T00:00:00Z', 'failed', 'http 500')"
+    )
     for team in (1, 2):
-        conn.execute("INSERT INTO entries (competition_id, team_id, rank, team_name, score, submission_count)"
-                     " VALUES (1, ?, ?, 'T', '0.5', 1)", (team, team))
-        conn.execute("INSERT INTO entry_changes (run_id, competition_id, team_id, kind, team_name, rank, score)"
-                     " VALUES (1, 1, ?, 'new', 'T', ?, '0.5')", (team, team))
+        conn.execute(
+            "INSERT INTO entries (competition_id, team_id, rank, team_name, score, submission_count)"
+            " VALUES (1, ?, ?, 'T', '0.5', 1)",
+            (team, team),
+        )
+        conn.execute(
+            "INSERT INTO entry_changes (run_id, competition_id, team_id, kind, team_name, rank, score)"
+            " VALUES (1, 1, ?, 'new', 'T', ?, '0.5')",
+            (team, team),
+        )
     conn.close()
 
     upgraded = dbmod.connect(db_path)
@@ -177,9 +272,13 @@ def test_version_3_database_with_boards_and_runs_is_upgraded_keeping_every_row(d
 def test_ids_are_never_reused(database):
     """A removed competition's id never comes back, so a late sync cannot land in a new one."""
     now = "2025-01-01T00:00:00Z"
-    database.conn.execute("INSERT INTO competitions (slug, title, created_at, updated_at) VALUES ('x', 'X', ?, ?)", (now, now))
+    database.conn.execute(
+        "INSERT INTO competitions (slug, title, created_at, updated_at) VALUES ('x', 'X', ?, ?)", (now, now)
+    )
     database.conn.execute("DELETE FROM competitions WHERE slug = 'x'")
-    database.conn.execute("INSERT INTO competitions (slug, title, created_at, updated_at) VALUES ('y', 'Y', ?, ?)", (now, now))
+    database.conn.execute(
+        "INSERT INTO competitions (slug, title, created_at, updated_at) VALUES ('y', 'Y', ?, ?)", (now, now)
+    )
     assert database.query("SELECT id FROM competitions") == [{"id": 2}]
 
 
@@ -229,13 +328,115 @@ def test_version_6_links_and_weights_become_event_competitions_and_ids_stay_unus
     conn = old.conn
     conn.execute("INSERT INTO events (slug, title, created_at, updated_at) VALUES ('night', 'Night', 't', 't')")
     for slug, event, weight in (("a", 1, 2.5), ("b", None, 1.0), ("gone", 1, 1.0)):
-        conn.execute("INSERT INTO competitions (slug, title, event_id, weight, created_at, updated_at)"
-                     " VALUES (?, ?, ?, ?, 't', 't')", (slug, slug, event, weight))
+        conn.execute(
+            "INSERT INTO competitions (slug, title, event_id, weight, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, 't', 't')",
+            (slug, slug, event, weight),
+        )
     conn.execute("DELETE FROM competitions WHERE slug = 'gone'")  # its id (3) must never come back
     conn.close()
     upgraded = dbmod.connect(db_path)
     links = upgraded.query("SELECT event_id, competition_id, weight FROM event_competitions ORDER BY competition_id")
     assert links == [{"event_id": 1, "competition_id": 1, "weight": 2.5}]
     now = "2026-01-01T00:00:00Z"
-    upgraded.conn.execute("INSERT INTO competitions (slug, title, created_at, updated_at) VALUES ('c', 'c', ?, ?)", (now, now))
+    upgraded.conn.execute(
+        "INSERT INTO competitions (slug, title, created_at, updated_at) VALUES ('c', 'c', ?, ?)", (now, now)
+    )
     assert upgraded.query("SELECT id FROM competitions WHERE slug = 'c'") == [{"id": 4}]
+
+
+# -- files that are not kagsync's, empty, read-only; full folders (issue 20 items 8, 9) ----
+
+
+def test_foreign_file_keeps_its_bytes_and_journal_mode_when_refused(tmp_path, cli):
+    path = tmp_path / "o.db"
+    other = sqlite3.connect(path)
+    other.execute("create table t(x)")
+    other.commit()
+    other.close()
+    before = path.read_bytes()
+    for mode in ("write", "create"):
+        with pytest.raises(StoreError, match="is not a kagsync database"):
+            dbmod.connect(path, mode=mode)
+    result = cli.runner.invoke(app, ["--db", str(path), "event", "add", "x"])
+    assert result.exit_code == 1 and "is not a kagsync database" in result.stderr
+    assert path.read_bytes() == before  # byte 18/19 would say 2 (WAL) had the mode been switched
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("o.db")) == ["o.db"]
+
+
+def test_an_empty_file_is_no_database_except_to_a_command_that_creates_one(tmp_path, cli):
+    path = tmp_path / "empty.db"
+    path.touch()
+    for mode in ("read", "write"):
+        with pytest.raises(StoreError, match=r"no kagsync database at .*\(the file is empty\)"):
+            dbmod.connect(path, mode=mode)
+    for args in (["sync", "--all-active", "--source", str(tmp_path)], ["competition", "list"]):
+        result = cli.runner.invoke(app, ["--db", str(path), *args])
+        assert result.exit_code == 1 and "the file is empty" in result.stderr, result.output
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert path.stat().st_size == 0  # `sync` left it as it was
+    assert cli.runner.invoke(app, ["--db", str(path), "event", "add", "night"]).exit_code == 0
+    assert dbmod.schema_version(dbmod.connect(path, mode="read")) == dbmod.SCHEMA_VERSION
+
+
+@pytest.fixture
+def read_only_file(tmp_path):
+    """Make a file read-only for this process: immutable when we can (root), else mode 0444."""
+    made: list = []
+
+    def make(path):
+        if os.geteuid() == 0:
+            if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(path)], check=False).returncode:
+                pytest.skip("running as root without chattr +i: a read-only file cannot be made")
+            made.append(path)
+        else:
+            path.chmod(0o444)
+
+    yield make
+    for path in made:
+        subprocess.run(["chattr", "-i", str(path)], check=False)
+
+
+def test_a_read_only_database_is_one_line_database_error(db_path, cli, read_only_file):
+    assert cli("event", "add", "night").exit_code == 0
+    read_only_file(db_path)
+    with pytest.raises(StoreError, match="read-only"):
+        dbmod.connect(db_path, mode="write")
+    for args in (["event", "add", "other"], ["sync", "--all-active", "--source", str(db_path.parent)]):
+        result = cli(*args)
+        assert result.exit_code == 1, result.output
+        assert "read-only" in result.stderr and "unexpected error" not in result.output
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert cli("event", "list").exit_code == 0  # reading still works
+
+
+def test_full_folder_blames_the_database_folder_on_one_file_system(tmp_path):
+    (tmp_path / "tmp").mkdir()
+    assert dbmod.full_folder(str(tmp_path), str(tmp_path / "tmp")) == str(tmp_path)
+
+
+@pytest.fixture
+def full_tmpfs(tmp_path):
+    """A tiny file system, filled up (needs the right to mount, as root in a container)."""
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    if subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True, check=False
+    ).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        with contextlib.suppress(OSError), open(folder / "fill", "wb") as handle:
+            handle.write(b"\0" * 1024 * 1024)
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+def test_a_full_temporary_folder_is_blamed_for_a_full_disk_during_the_write(tmp_path, full_tmpfs, monkeypatch):
+    from kagsync import sync as syncmod
+
+    monkeypatch.setenv("SQLITE_TMPDIR", str(full_tmpfs))
+    assert dbmod.full_folder(str(tmp_path), str(full_tmpfs)) == str(full_tmpfs)
+    error = syncmod._storage_error(sqlite3.OperationalError("database or disk is full"), str(tmp_path / "k.db"))
+    assert str(full_tmpfs) in str(error) and "SQLITE_TMPDIR" in str(error)

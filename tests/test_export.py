@@ -5,6 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import stat
+import threading
+from pathlib import Path
 
 import pytest
 
@@ -17,18 +21,19 @@ from kagsync.export import (
     standings_fields,
     unescape_cell,
 )
+from kagsync.output import open_output
 from kagsync.standings import event_standings
 from tests.test_views import BOARD_3, sync_boards
 
 RISKY = [
-    (1, 201, "=HYPERLINK(\"http://evil\",\"x\")", "2026-05-01 10:00:00", "-0.10000", 1, "eve"),
+    (1, 201, '=HYPERLINK("http://evil","x")', "2026-05-01 10:00:00", "-0.10000", 1, "eve"),
     (2, 202, "+cmd|' /C calc'!A0", "2026-05-01 10:00:00", "-0.20000", 1, "mallory"),
     (3, 203, "-2+3", "2026-05-01 10:00:00", "-0.30000", 1, ""),
     (4, 204, "@SUM(A1:A9)", "2026-05-01 10:00:00", "-0.40000", 1, ""),
     (5, 205, "\tTabbed", "2026-05-01 10:00:00", "-0.50000", 2, ""),
     (6, 206, "'=already quoted", "2026-05-01 10:00:00", "-0.60000", 1, ""),
     (7, 207, "-0.5", "2026-05-01 10:00:00", "-0.70000", 1, ""),
-    (8, 208, "Plain, \"quoted\" name", "2026-05-01 10:00:00", "-1e-3", 1, "x,y"),
+    (8, 208, 'Plain, "quoted" name', "2026-05-01 10:00:00", "-1e-3", 1, "x,y"),
     (9, 209, "'apostrophe", "2026-05-01 10:00:00", "-5", 1, ""),
 ]
 
@@ -89,8 +94,9 @@ def run_export(repository, fmt, *, event=None, competition=None, scheme="points"
         standings = event_standings(repository, event, scheme)
     else:
         competitions = [repository.get_competition(competition)]
-    count = export(db, fmt=fmt, out=out, competitions=competitions, event=found,
-                   standings=standings, standings_out=standings_out)
+    count = export(
+        db, fmt=fmt, out=out, competitions=competitions, event=found, standings=standings, standings_out=standings_out
+    )
     return count, out.getvalue(), standings_out.getvalue(), standings
 
 
@@ -131,7 +137,7 @@ def test_jsonl_round_trip(database, repository, event):
     entries = [line for line in lines if line.pop("type") == "entry"]
     assert count == len(entries) == 15
     assert {e["team_id"]: e for e in entries if e["competition"] == "risky"} == stored(database, "risky")
-    standing_lines = lines[len(entries):]
+    standing_lines = lines[len(entries) :]
     assert [line["key"] for line in standing_lines] == [row.key for row in standings.rows]
 
 
@@ -139,7 +145,7 @@ def test_formula_looking_names_are_made_safe(repository, event):
     _, text, _, _ = run_export(repository, "csv", competition="risky")
     cells = {row[2]: row for row in csv.reader(io.StringIO(text)) if row[0] == "risky"}
     names = {team_id: row[3] for team_id, row in cells.items()}
-    assert names["201"] == "'=HYPERLINK(\"http://evil\",\"x\")"
+    assert names["201"] == '\'=HYPERLINK("http://evil","x")'
     assert names["202"] == "'+cmd|' /C calc'!A0"
     assert names["203"] == "'-2+3"
     assert names["204"] == "'@SUM(A1:A9)"
@@ -152,7 +158,7 @@ def test_formula_looking_names_are_made_safe(repository, event):
     assert [cells[str(t)][4] for t in (201, 208, 209)] == ["-0.10000", "-1e-3", "-5"]
     for row in cells.values():
         for cell in row:
-            assert not cell[:1] in ("=", "+", "@", "\t", "\r") and not (
+            assert cell[:1] not in ("=", "+", "@", "\t", "\r") and not (
                 cell.startswith("-") and not _is_number(cell)
             ), cell
 
@@ -168,9 +174,22 @@ def _is_number(text):
 @pytest.mark.parametrize(
     "value, cell",
     [
-        ("=1+1", "'=1+1"), ("+1", "+1"), ("-1.5e3", "-1.5e3"), ("- 1", "'- 1"), ("@x", "'@x"),
-        ("\rx", "'\rx"), ("'=x", "''=x"), ("'x", "'x"), ("x=1", "x=1"), ("", ""), (None, ""),
-        (True, "1"), (3, "3"), (0.5, "0.5"), ("-nan", "'-nan"), ("-inf", "'-inf"),
+        ("=1+1", "'=1+1"),
+        ("+1", "+1"),
+        ("-1.5e3", "-1.5e3"),
+        ("- 1", "'- 1"),
+        ("@x", "'@x"),
+        ("\rx", "'\rx"),
+        ("'=x", "''=x"),
+        ("'x", "'x"),
+        ("x=1", "x=1"),
+        ("", ""),
+        (None, ""),
+        (True, "1"),
+        (3, "3"),
+        (0.5, "0.5"),
+        ("-nan", "'-nan"),
+        ("-inf", "'-inf"),
     ],
 )
 def test_safe_cell(value, cell):
@@ -203,6 +222,122 @@ def test_names_with_line_breaks_never_split_a_row_or_start_a_formula(db_path, da
     for row in rows[1:]:
         for cell in row:
             for line in cell.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-                assert not line[:1] in ("=", "+", "@", "\t"), (cell, line)
+                assert line[:1] not in ("=", "+", "@", "\t"), (cell, line)
     names = [unescape_cell(row[3]) for row in rows[1:]]
     assert names[2] == "nulbyte"  # NUL is dropped when the board is parsed
+
+
+# -- -o onto special files, links and planted names (issue 20 item 3) ---------------------
+
+
+def char_device(tmp_path, name: str, minor: int) -> str:
+    """A character device to write to: a private copy of /dev/null (1, 3) or /dev/full (1, 7).
+
+    Never the system's own when running as root: a regression would replace it for
+    the whole machine. Without the right to make one, the system's is safe to use,
+    since only root could replace it.
+    """
+    path = tmp_path / name
+    try:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, minor))
+    except PermissionError:
+        return f"/dev/{name}"
+    return str(path)
+
+
+def test_export_to_a_character_device_writes_through_it(event, cli, tmp_path):
+    null = char_device(tmp_path, "null", 3)
+    result = cli("export", "--competition", "comp-a", "-o", null)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISCHR(os.lstat(null).st_mode)
+    assert [p.name for p in Path(null).parent.iterdir() if p.name.startswith(".null")] == []
+    full = char_device(tmp_path, "full", 7)
+    failed = cli("export", "--competition", "comp-a", "-o", full)
+    assert failed.exit_code == 1 and "cannot write (No space left on device)" in failed.stderr
+    assert len(failed.stderr.strip().splitlines()) == 1 and stat.S_ISCHR(os.lstat(full).st_mode)
+
+
+def test_export_to_a_fifo_streams_into_it_and_leaves_the_fifo(event, cli, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = cli("export", "--competition", "comp-a", "-o", str(fifo))
+    if stat.S_ISFIFO(os.lstat(fifo).st_mode) and not received:
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))  # never leave the reader blocked on a failure
+    reader.join(timeout=30)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    rows = list(csv.DictReader(io.StringIO(received[0].decode("utf-8"))))
+    assert not received[0].startswith(b"\xef\xbb\xbf")  # a stream gets no BOM
+    assert {int(row["team_id"]) for row in rows} == set(stored(cli_db(cli), "comp-a"))
+    # An event's CSV is two files: a stream cannot have a companion beside it.
+    refused = cli("export", "--event", "night", "-o", str(fifo))
+    assert refused.exit_code == 2 and "give -o FILE" in refused.stderr
+
+
+def test_export_writes_through_a_symlink_like_shell_redirection(event, cli, tmp_path):
+    real = tmp_path / "real.csv"
+    real.write_text("old\n")
+    real.chmod(0o640)
+    link = tmp_path / "link.csv"
+    link.symlink_to("real.csv")
+    assert cli("export", "--competition", "comp-a", "-o", str(link)).exit_code == 0
+    assert link.is_symlink() and os.readlink(link) == "real.csv"
+    assert "Delta" in real.read_text(encoding="utf-8-sig")
+    assert stat.S_IMODE(real.stat().st_mode) == 0o640  # the replaced file's mode is kept
+    dangling = tmp_path / "dangling.csv"
+    dangling.symlink_to("made.csv")
+    assert cli("export", "--competition", "comp-a", "-o", str(dangling)).exit_code == 0
+    assert dangling.is_symlink() and "Delta" in (tmp_path / "made.csv").read_text(encoding="utf-8-sig")
+
+
+def test_a_planted_partial_link_is_never_followed(event, cli, tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (tmp_path / ".out.csv.partial").symlink_to(victim)
+    out = tmp_path / "out.csv"
+    assert cli("export", "--competition", "comp-a", "-o", str(out)).exit_code == 0
+    assert victim.read_text() == "precious\n"
+    assert "Delta" in out.read_text(encoding="utf-8-sig") and not out.is_symlink()
+    leftovers = {p.name for p in tmp_path.iterdir() if p.name.startswith(".out.csv")}
+    assert leftovers == {".out.csv.partial"}  # the temporary file is gone, the planted link untouched
+
+
+@pytest.mark.parametrize("command", ["export", "report"])
+def test_a_missing_folder_is_never_created(event, cli, tmp_path, command):
+    target = tmp_path / "nonexistent" / "x.html"
+    args = ["export", "--competition", "comp-a"] if command == "export" else ["report", "night"]
+    result = cli(*args, "-o", str(target))
+    assert result.exit_code == 2, result.output
+    assert "does not exist" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not target.parent.exists()
+
+
+def test_report_replaces_a_file_whole_and_writes_a_device_in_place(event, cli, tmp_path):
+    page = tmp_path / "page.html"
+    assert cli("report", "night", "-o", str(page)).exit_code == 0
+    assert page.read_text().startswith("<!DOCTYPE html>") and not page.is_symlink()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".page")] == []
+    null = char_device(tmp_path, "null", 3)
+    assert cli("report", "night", "-o", null).exit_code == 0
+    assert stat.S_ISCHR(os.lstat(null).st_mode)
+
+
+def test_open_output_leaves_the_target_as_it_was_when_writing_fails(tmp_path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / "keep.csv"
+    target.write_text("old\n")
+    with pytest.raises(RuntimeError), open_output(target) as handle:
+        handle.write("half")
+        raise RuntimeError("interrupted")
+    assert target.read_text() == "old\n"
+    assert [p.name for p in folder.iterdir()] == ["keep.csv"]
+
+
+def cli_db(cli):
+    from kagsync.db import connect
+
+    return connect(cli.db_path, mode="read")

@@ -31,9 +31,7 @@ from kagsync.leaderboard import (
 )
 
 BOM = "\ufeff"
-HEADER_C = (
-    "Rank,TeamId,TeamName,LastSubmissionDate,Score,SubmissionCount,TeamMemberUserNames"
-)
+HEADER_C = "Rank,TeamId,TeamName,LastSubmissionDate,Score,SubmissionCount,TeamMemberUserNames"
 HEADER_AB = "TeamId,TeamName,SubmissionDate,Score"
 MEMBER = "orbit-wars-publicleaderboard-2026-05-05T15:36:33.csv"
 
@@ -105,9 +103,7 @@ EXPECTED_C = [
 ]
 
 
-def csv_text(
-    header: str, rows: list[str], *, bom: bool = True, eol: str = "\n"
-) -> bytes:
+def csv_text(header: str, rows: list[str], *, bom: bool = True, eol: str = "\n") -> bytes:
     """A Kaggle-style CSV: BOM, header, rows joined by eol, no trailing newline."""
     return ((BOM if bom else "") + eol.join([header, *rows])).encode("utf-8")
 
@@ -126,9 +122,7 @@ def zip_bytes(members: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def parse(
-    path: Path, *, lower_is_better: bool = False, info: LeaderboardInfo | None = None
-):
+def parse(path: Path, *, lower_is_better: bool = False, info: LeaderboardInfo | None = None):
     return list(iter_leaderboard(path, lower_is_better=lower_is_better, info=info))
 
 
@@ -186,10 +180,7 @@ def test_shape_c_trusts_kaggle_ranks_whatever_the_direction(tmp_path):
 
 
 def test_shape_c_header_columns_in_any_order(tmp_path):
-    header = (
-        "TeamMemberUserNames,Score,TeamId,Rank,SubmissionCount,"
-        "LastSubmissionDate,TeamName"
-    )
+    header = "TeamMemberUserNames,Score,TeamId,Rank,SubmissionCount,LastSubmissionDate,TeamName"
     rows = [
         '"a,b",0.77990,42,1,3,"2026-05-05 12:22:42",Alpha',
         ',,43,0,1,,"Sample Submission Benchmark"',
@@ -207,9 +198,7 @@ def test_shape_c_header_columns_in_any_order(tmp_path):
             '["a","b"]',
             False,
         ),
-        LeaderboardEntry(
-            0, 43, "Sample Submission Benchmark", "", None, None, 1, "[]", True
-        ),
+        LeaderboardEntry(0, 43, "Sample Submission Benchmark", "", None, None, 1, "[]", True),
     ]
 
 
@@ -229,9 +218,7 @@ def test_shape_c_header_columns_in_any_order(tmp_path):
 def test_members_become_compact_json(tmp_path, field, members):
     row = f'1,42,Alpha,"2026-05-05 12:22:42",0.5,1,{field}'
     (entry,) = parse(write(tmp_path, "x.csv", csv_text(HEADER_C, [row])))
-    assert entry.members == json.dumps(
-        members, ensure_ascii=False, separators=(",", ":")
-    )
+    assert entry.members == json.dumps(members, ensure_ascii=False, separators=(",", ":"))
     assert json.loads(entry.members) == members
 
 
@@ -242,22 +229,16 @@ def test_shape_c_is_streamed():
         yield ROWS_C[0] + "\n"
         raise AssertionError("read past the first row")
 
-    entries = parse_leaderboard_text(
-        lines(), source_name="s.csv", lower_is_better=False
-    )
+    entries = parse_leaderboard_text(lines(), source_name="s.csv", lower_is_better=False)
     assert next(entries) == EXPECTED_C[0]
 
 
 def test_shape_c_error_after_entries_were_yielded(tmp_path):
     rows = [*ROWS_C[:2], '3,15633381,"Orbit Team","2026-05-05 08:25:21",1370.6,two,x']
-    iterator = iter_leaderboard(
-        write(tmp_path, "x.csv", csv_text(HEADER_C, rows)), lower_is_better=False
-    )
+    iterator = iter_leaderboard(write(tmp_path, "x.csv", csv_text(HEADER_C, rows)), lower_is_better=False)
     assert next(iterator) == EXPECTED_C[0]
     assert next(iterator) == EXPECTED_C[1]
-    with pytest.raises(
-        LeaderboardFormatError, match=r"^x\.csv line 4: SubmissionCount 'two'"
-    ):
+    with pytest.raises(LeaderboardFormatError, match=r"^x\.csv line 4: SubmissionCount 'two'"):
         next(iterator)
 
 
@@ -332,13 +313,11 @@ def test_shape_a_aggregates_per_team_higher_is_better(tmp_path):
             False,
         ),
     ]
-    assert info == LeaderboardInfo("nlp.csv", SHAPE_HISTORY, 6, 3)
+    assert info == LeaderboardInfo("nlp.csv", SHAPE_HISTORY, 6, 3, ranked_lower_is_better=False)
 
 
 def test_shape_a_aggregates_per_team_lower_is_better(tmp_path):
-    entries = parse(
-        write(tmp_path, "nlp.csv", csv_text(HEADER_AB, ROWS_A)), lower_is_better=True
-    )
+    entries = parse(write(tmp_path, "nlp.csv", csv_text(HEADER_AB, ROWS_A)), lower_is_better=True)
     assert [(e.rank, e.team_id, e.score, e.submission_count) for e in entries] == [
         (1, 4172298, "0.00000", 4),
         (2, 4169658, "0.77505", 1),
@@ -385,7 +364,7 @@ def test_shape_b_ranks_lower_is_better(tmp_path):
         False,
     )
     assert {e.submission_count for e in entries} == {1}
-    assert info == LeaderboardInfo("sberbank.csv", SHAPE_PER_TEAM, 5, 5)
+    assert info == LeaderboardInfo("sberbank.csv", SHAPE_PER_TEAM, 5, 5, ranked_lower_is_better=True)
 
 
 def test_shape_b_higher_is_better_reverses(tmp_path):
@@ -426,9 +405,7 @@ def test_tie_within_a_team_keeps_the_earlier_submission_as_best(tmp_path):
         '1,One,"2020-01-03 00:00:00",0.90',
     ]
     entries = parse(write(tmp_path, "t.csv", csv_text(HEADER_AB, rows)))
-    assert [
-        (e.team_id, e.score, e.last_submission, e.submission_count) for e in entries
-    ] == [
+    assert [(e.team_id, e.score, e.last_submission, e.submission_count) for e in entries] == [
         (1, "0.9", "2020-01-03T00:00:00Z", 2),
         (2, "0.9", "2020-01-02T00:00:00Z", 1),
     ]
@@ -481,9 +458,7 @@ def test_team_name_comes_from_the_latest_row_not_file_order(tmp_path):
 @pytest.mark.parametrize("bom", [True, False])
 @pytest.mark.parametrize("eol", ["\n", "\r\n"])
 def test_bom_and_line_endings_do_not_matter(tmp_path, bom, eol):
-    path = write(
-        tmp_path, "x.csv", csv_text(HEADER_C, ROWS_C, bom=bom, eol=eol) + eol.encode()
-    )
+    path = write(tmp_path, "x.csv", csv_text(HEADER_C, ROWS_C, bom=bom, eol=eol) + eol.encode())
     assert parse(path) == EXPECTED_C
     path = write(tmp_path, "a.csv", csv_text(HEADER_AB, ROWS_A, bom=bom, eol=eol))
     assert [e.team_name for e in parse(path)] == ["Chris Xu", "Yufeng Guo", "Zhenlan"]
@@ -580,9 +555,7 @@ def test_blank_lines_are_skipped_and_header_only_is_an_empty_board(tmp_path):
 
 def test_parse_leaderboard_text_takes_lines_with_a_bom(tmp_path):
     text = BOM + HEADER_C + "\n" + "\n".join(ROWS_C)
-    entries = parse_leaderboard_text(
-        io.StringIO(text, newline=""), source_name="mem.csv", lower_is_better=False
-    )
+    entries = parse_leaderboard_text(io.StringIO(text, newline=""), source_name="mem.csv", lower_is_better=False)
     assert list(entries) == EXPECTED_C
     lines = [BOM + HEADER_AB, ROWS_B[0], "oops,x,,1"]
     with pytest.raises(LeaderboardFormatError) as caught:
@@ -594,9 +567,7 @@ def test_parse_leaderboard_text_takes_lines_with_a_bom(tmp_path):
 
 
 def test_zip_with_kaggle_member_name(tmp_path):
-    path = write(
-        tmp_path, "orbit-wars.zip", zip_bytes({MEMBER: csv_text(HEADER_C, ROWS_C)})
-    )
+    path = write(tmp_path, "orbit-wars.zip", zip_bytes({MEMBER: csv_text(HEADER_C, ROWS_C)}))
     info = LeaderboardInfo()
     assert parse(path, info=info) == EXPECTED_C
     assert info.source_name == f"orbit-wars.zip:{MEMBER}"
@@ -604,9 +575,7 @@ def test_zip_with_kaggle_member_name(tmp_path):
 
 
 def test_zip_is_recognized_by_content_not_name(tmp_path):
-    path = write(
-        tmp_path, "download.csv", zip_bytes({MEMBER: csv_text(HEADER_AB, ROWS_B)})
-    )
+    path = write(tmp_path, "download.csv", zip_bytes({MEMBER: csv_text(HEADER_AB, ROWS_B)}))
     assert len(parse(path, lower_is_better=True)) == 5
 
 
@@ -638,10 +607,7 @@ def test_open_leaderboard_file_gives_name_and_text_without_bom(tmp_path):
 def test_error_inside_zip_names_zip_and_member(tmp_path):
     rows = [*ROWS_C[:3], '4,abc,"X","2026-05-05 12:22:42",1,1,x']
     path = write(tmp_path, "board.zip", zip_bytes({MEMBER: csv_text(HEADER_C, rows)}))
-    assert (
-        parse_error(path)
-        == f"board.zip:{MEMBER} line 5: TeamId 'abc' is not an integer"
-    )
+    assert parse_error(path) == f"board.zip:{MEMBER} line 5: TeamId 'abc' is not an integer"
 
 
 # ------------------------------------------------------------------------- errors
@@ -681,20 +647,17 @@ def test_error_inside_zip_names_zip_and_member(tmp_path):
         (
             HEADER_C,
             ['1,1,A,"2026-02-30 10:00:00",1,1,a'],
-            "line 2: LastSubmissionDate '2026-02-30 10:00:00' is not a date "
-            "(expected YYYY-MM-DD HH:MM:SS)",
+            "line 2: LastSubmissionDate '2026-02-30 10:00:00' is not a date (expected YYYY-MM-DD HH:MM:SS)",
         ),
         (
             HEADER_C,
             ['1,1,A,"2026-05-05 25:00:00",1,1,a'],
-            "line 2: LastSubmissionDate '2026-05-05 25:00:00' is not a date "
-            "(expected YYYY-MM-DD HH:MM:SS)",
+            "line 2: LastSubmissionDate '2026-05-05 25:00:00' is not a date (expected YYYY-MM-DD HH:MM:SS)",
         ),
         (
             HEADER_AB,
             ['1,A,"2026-05-05 12:22:42",1', "1,A,yesterday,1"],
-            "line 3: SubmissionDate 'yesterday' is not a date "
-            "(expected YYYY-MM-DD HH:MM:SS)",
+            "line 3: SubmissionDate 'yesterday' is not a date (expected YYYY-MM-DD HH:MM:SS)",
         ),
         (
             HEADER_C,
@@ -721,8 +684,7 @@ def test_error_inside_zip_names_zip_and_member(tmp_path):
         (
             "teamid,teamname,submissiondate,score",
             [],
-            "line 1: not a Kaggle leaderboard header: unknown column 'teamid' "
-            f"(expected {HEADER_C} or {HEADER_AB})",
+            f"line 1: not a Kaggle leaderboard header: unknown column 'teamid' (expected {HEADER_C} or {HEADER_AB})",
         ),
         (HEADER_AB + ",Score", [], "line 1: duplicate header column 'Score'"),
         (HEADER_C, [ROWS_C[0], '2,2,"A"x,,1,1,a'], "line 3: bad CSV ("),
@@ -743,33 +705,21 @@ def test_invalid_utf8_gives_exact_line(tmp_path):
     rows = [f'{i},{i},Team{i},"2026-05-05 12:22:42",1,1,u{i}' for i in range(1, 5001)]
     data = csv_text(HEADER_C, rows).splitlines(keepends=True)
     data[2] = data[2].replace(b"Team2", b"Team\xff")  # line 3, inside the first chunk
-    assert (
-        parse_error(write(tmp_path, "x.csv", b"".join(data)))
-        == "x.csv line 3: not valid UTF-8"
-    )
+    assert parse_error(write(tmp_path, "x.csv", b"".join(data))) == "x.csv line 3: not valid UTF-8"
     data[2] = data[2].replace(b"Team\xff", b"Team2")
     data[4000] = data[4000].replace(b"Team4000", b"Team\xc3(")  # far beyond the chunk
-    assert (
-        parse_error(write(tmp_path, "x.csv", b"".join(data)))
-        == "x.csv line 4001: not valid UTF-8"
-    )
+    assert parse_error(write(tmp_path, "x.csv", b"".join(data))) == "x.csv line 4001: not valid UTF-8"
     path = write(tmp_path, "board.zip", zip_bytes({MEMBER: b"".join(data)}))
     assert parse_error(path) == f"board.zip:{MEMBER} line 4001: not valid UTF-8"
 
 
 def test_not_a_zip(tmp_path):
-    assert (
-        parse_error(write(tmp_path, "board.zip", b"<html>Rate limited</html>"))
-        == "board.zip: not a zip file"
-    )
+    assert parse_error(write(tmp_path, "board.zip", b"<html>Rate limited</html>")) == "board.zip: not a zip file"
     assert parse_error(write(tmp_path, "empty.zip", b"")) == "empty.zip: not a zip file"
 
 
 def real_zip(rows: int = 3000) -> bytes:
-    lines = [
-        f'{i},{1000 + i},"Team {i}","2026-05-05 12:22:42",{i / 7:.5f},2,user{i}'
-        for i in range(1, rows + 1)
-    ]
+    lines = [f'{i},{1000 + i},"Team {i}","2026-05-05 12:22:42",{i / 7:.5f},2,user{i}' for i in range(1, rows + 1)]
     return zip_bytes({MEMBER: csv_text(HEADER_C, lines)})
 
 
@@ -777,10 +727,7 @@ def real_zip(rows: int = 3000) -> bytes:
 def test_truncated_zip(tmp_path, keep):
     data = real_zip()
     cut = data[: int(len(data) * keep)] if keep < 1 else data[:keep]
-    assert (
-        parse_error(write(tmp_path, "board.zip", cut))
-        == "board.zip: truncated or corrupt zip"
-    )
+    assert parse_error(write(tmp_path, "board.zip", cut)) == "board.zip: truncated or corrupt zip"
 
 
 def test_corrupt_zip_data_is_a_format_error(tmp_path):
@@ -799,10 +746,7 @@ def test_damage_found_by_crc_wins_over_the_garbage_it_produced(tmp_path):
         [
             ROWS_C[0],
             ROWS_C[1],
-            *[
-                f'{i},{100 + i},T{i},"2026-05-05 12:22:42",1,1,u{i}'
-                for i in range(3, 2000)
-            ],
+            *[f'{i},{100 + i},T{i},"2026-05-05 12:22:42",1,1,u{i}' for i in range(3, 2000)],
         ],
     )
     buffer = io.BytesIO()
@@ -844,8 +788,7 @@ def test_zip_of_an_unknown_version_is_a_format_error(tmp_path):
 def test_member_names_in_messages_stay_on_one_line(tmp_path):
     path = write(tmp_path, "board.zip", zip_bytes({"a\n.csv": b"x", "b\r\x85.csv": b"y"}))
     assert parse_error(path) == (
-        "board.zip: 2 CSV files inside and none named like a leaderboard: "
-        "a\\n.csv, b\\r\\x85.csv"
+        "board.zip: 2 CSV files inside and none named like a leaderboard: a\\n.csv, b\\r\\x85.csv"
     )
     path = write(tmp_path, "one.zip", zip_bytes({"x\n.csv": b"Foo\n"}))
     assert parse_error(path).startswith("one.zip:x\\n.csv line 1: ")
@@ -853,9 +796,7 @@ def test_member_names_in_messages_stay_on_one_line(tmp_path):
 
 def test_zip_with_several_csvs_but_no_leaderboard(tmp_path):
     path = write(tmp_path, "board.zip", zip_bytes({"a.csv": b"x", "b.csv": b"y"}))
-    assert parse_error(path) == (
-        "board.zip: 2 CSV files inside and none named like a leaderboard: a.csv, b.csv"
-    )
+    assert parse_error(path) == ("board.zip: 2 CSV files inside and none named like a leaderboard: a.csv, b.csv")
 
 
 def test_missing_file_is_not_a_format_error(tmp_path):
@@ -869,17 +810,13 @@ def test_missing_file_is_not_a_format_error(tmp_path):
 def test_nul_is_dropped_from_every_text_field(tmp_path):
     row = '1,42,"Te\x00am \x00X","2026-05-05 12:22:\x0042",0.5\x00,1,"a\x00b,c"'
     header = HEADER_C.replace("TeamName", "Team\x00Name")
-    expected = LeaderboardEntry(
-        1, 42, "Team X", "0.5", 0.5, "2026-05-05T12:22:42Z", 1, '["ab","c"]', False
-    )
+    expected = LeaderboardEntry(1, 42, "Team X", "0.5", 0.5, "2026-05-05T12:22:42Z", 1, '["ab","c"]', False)
     (entry,) = parse(write(tmp_path, "c.csv", csv_text(header, [row])))
     assert entry == expected
     path = write(tmp_path, "c.zip", zip_bytes({MEMBER: csv_text(header, [row])}))
     assert parse(path) == [expected]
     lines = [header, row]
-    assert list(
-        parse_leaderboard_text(lines, source_name="m.csv", lower_is_better=False)
-    ) == [expected]
+    assert list(parse_leaderboard_text(lines, source_name="m.csv", lower_is_better=False)) == [expected]
     # Fields that are nothing but NUL become empty.
     row = '0,43,Bench,"\x00",\x00,1,\x00'
     (entry,) = parse(write(tmp_path, "c.csv", csv_text(HEADER_C, [row])))
@@ -939,17 +876,13 @@ INT64_MAX = 2**63 - 1
 def test_integers_must_fit_sqlite(tmp_path, column, text):
     path = write(tmp_path, "x.csv", csv_text(HEADER_C, [row_c_with(column, text)]))
     shown = repr(text) if len(text) <= 40 else repr(text[:40] + "...")
-    assert parse_error(path) == (
-        f"x.csv line 2: {column} {shown} is too large (at most {INT64_MAX})"
-    )
+    assert parse_error(path) == (f"x.csv line 2: {column} {shown} is too large (at most {INT64_MAX})")
 
 
 def test_team_id_of_shape_a_must_fit_sqlite(tmp_path):
     rows = ['1,A,"2020-01-01 00:00:00",0.5', f'{2**63},B,"2020-01-01 00:00:00",0.5']
     path = write(tmp_path, "a.csv", csv_text(HEADER_AB, rows))
-    assert parse_error(path) == (
-        f"a.csv line 3: TeamId '{2**63}' is too large (at most {INT64_MAX})"
-    )
+    assert parse_error(path) == (f"a.csv line 3: TeamId '{2**63}' is too large (at most {INT64_MAX})")
 
 
 def test_largest_integers_and_leading_zeros_are_accepted(tmp_path):
@@ -985,9 +918,7 @@ def test_signs_are_refused(tmp_path, text, problem):
 GIB = 1 << 30
 
 
-@pytest.mark.parametrize(
-    "function", [iter_leaderboard, iter_leaderboard_rows, open_leaderboard_file]
-)
+@pytest.mark.parametrize("function", [iter_leaderboard, iter_leaderboard_rows, open_leaderboard_file])
 def test_limits_are_keyword_parameters_with_defaults(function):
     parameters = inspect.signature(function).parameters
     assert parameters["max_uncompressed_bytes"].default == 2 * GIB
@@ -1014,16 +945,13 @@ def test_zip_member_too_large_is_refused_before_reading(tmp_path, no_member_read
     data = csv_text(HEADER_C, ROWS_C)
     path = write(tmp_path, "board.zip", zip_bytes({MEMBER: data}))
     expected = (
-        f"board.zip:{MEMBER}: the CSV is too large: {len(data):,} bytes, more than "
-        f"the limit of {len(data) - 1:,}"
+        f"board.zip:{MEMBER}: the CSV is too large: {len(data):,} bytes, more than the limit of {len(data) - 1:,}"
     )
     with pytest.raises(LeaderboardFormatError) as caught:
         list(iter_leaderboard(path, lower_is_better=False, max_uncompressed_bytes=len(data) - 1))
     assert str(caught.value) == expected
     with pytest.raises(LeaderboardFormatError, match="the CSV is too large"):
-        list(
-            iter_leaderboard_rows(path, lower_is_better=False, max_uncompressed_bytes=100)
-        )
+        list(iter_leaderboard_rows(path, lower_is_better=False, max_uncompressed_bytes=100))
     with pytest.raises(LeaderboardFormatError, match="the CSV is too large"):
         open_leaderboard_file(path, max_uncompressed_bytes=100)
 
@@ -1031,9 +959,7 @@ def test_zip_member_too_large_is_refused_before_reading(tmp_path, no_member_read
 def test_zip_member_at_the_size_limit_is_read(tmp_path):
     data = csv_text(HEADER_C, ROWS_C)
     path = write(tmp_path, "board.zip", zip_bytes({MEMBER: data}))
-    assert list(
-        iter_leaderboard(path, lower_is_better=False, max_uncompressed_bytes=len(data))
-    ) == EXPECTED_C
+    assert list(iter_leaderboard(path, lower_is_better=False, max_uncompressed_bytes=len(data))) == EXPECTED_C
 
 
 def test_plain_csv_too_large_is_refused(tmp_path):
@@ -1041,9 +967,7 @@ def test_plain_csv_too_large_is_refused(tmp_path):
     path = write(tmp_path, "x.csv", data)
     with pytest.raises(LeaderboardFormatError) as caught:
         list(iter_leaderboard(path, lower_is_better=False, max_uncompressed_bytes=100))
-    assert str(caught.value) == (
-        f"x.csv: the CSV is too large: {len(data):,} bytes, more than the limit of 100"
-    )
+    assert str(caught.value) == (f"x.csv: the CSV is too large: {len(data):,} bytes, more than the limit of 100")
     name, stream = open_leaderboard_file(path, max_uncompressed_bytes=len(data))
     stream.close()
 
@@ -1086,9 +1010,7 @@ def test_compression_ratio_applies_above_one_mib_only(tmp_path):
 
 def test_a_file_of_blank_lines_stops_early(tmp_path):
     path = write(tmp_path, "x.csv", b"\n" * 50_000)
-    assert parse_error(path) == (
-        "x.csv line 10000: no leaderboard rows: the first 10,000 lines are blank"
-    )
+    assert parse_error(path) == ("x.csv line 10000: no leaderboard rows: the first 10,000 lines are blank")
 
     def lines():
         for _ in range(10_000):
@@ -1102,9 +1024,7 @@ def test_a_file_of_blank_lines_stops_early(tmp_path):
 @pytest.mark.parametrize("header", [HEADER_C, HEADER_AB])
 def test_header_and_blank_lines_stop_early(tmp_path, header):
     path = write(tmp_path, "x.csv", (header + "\n").encode() + b"\n" * 50_000)
-    assert parse_error(path) == (
-        "x.csv line 10002: no leaderboard rows: 10,001 blank lines and only 0 rows so far"
-    )
+    assert parse_error(path) == ("x.csv line 10002: no leaderboard rows: 10,001 blank lines and only 0 rows so far")
 
 
 def test_blank_lines_up_to_twice_the_rows_are_fine(tmp_path):
@@ -1117,7 +1037,4 @@ def test_blank_lines_up_to_twice_the_rows_are_fine(tmp_path):
     assert len(parse(path)) == 12_000
     # 10,000 blank lines beyond two per row are refused.
     path = write(tmp_path, "c.csv", csv_text(HEADER_C, rows_c, eol="\n\n\n\n"))
-    assert parse_error(path) == (
-        "c.csv line 39996: no leaderboard rows: 29,997 blank lines and only 9,998 rows "
-        "so far"
-    )
+    assert parse_error(path) == ("c.csv line 39996: no leaderboard rows: 29,997 blank lines and only 9,998 rows so far")

@@ -170,6 +170,7 @@ def test_chart_draws_the_top_teams_steps(repository, event):
 
 
 def test_write_report(tmp_path):
+    (tmp_path / "out").mkdir()  # a missing folder is an error, never created (issue 20 item 3)
     path = write_report(tmp_path / "out" / "r.html", "<!DOCTYPE html>\n")
     assert path.read_text() == "<!DOCTYPE html>\n"
     assert [p.name for p in path.parent.iterdir()] == ["r.html"]

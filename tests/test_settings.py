@@ -4,6 +4,7 @@ import pytest
 
 from kagsync import models
 from kagsync import settings as settings_module
+from kagsync.cli.app import app
 from kagsync.errors import ConfigError
 from kagsync.settings import SETTING_KEYS, Settings, load_settings
 
@@ -195,7 +196,9 @@ def test_booleans_use_the_one_vocabulary(word, value):
 
 def test_toml_numbers_and_whole_floats_for_seconds(tmp_path):
     config = tmp_path / "config.toml"
-    config.write_text("download_deadline = 120\nmax_board_shrink = 1\nmax_compression_ratio = 1_000\nlog_max_bytes = 1_048_576\n")
+    config.write_text(
+        "download_deadline = 120\nmax_board_shrink = 1\nmax_compression_ratio = 1_000\nlog_max_bytes = 1_048_576\n"
+    )
     settings = load_settings({}, environ={"KAGSYNC_CONFIG": str(config)})
     assert settings.download_deadline == 120.0
     assert settings.max_board_shrink == 1.0
@@ -207,3 +210,20 @@ def test_describe_lists_every_setting_once():
     rows = load_settings({}, environ={"HOME": "/n"}).describe()
     assert [row[0] for row in rows] == list(SETTING_KEYS)
     assert all(isinstance(part, str) and part for row in rows for part in row)
+
+
+@pytest.mark.parametrize("value", ["", ".", "..", "/"])
+def test_db_that_names_no_file_is_one_config_error(value):
+    with pytest.raises(ConfigError, match=r"^option --db: is empty or names a folder"):
+        load_settings({"db": Path(value)}, environ={"HOME": "/nonexistent"})
+    with pytest.raises(ConfigError, match=r"^KAGSYNC_DB: is empty or names a folder"):
+        load_settings({}, environ={"KAGSYNC_DB": value or ".", "HOME": "/nonexistent"})
+
+
+def test_empty_db_option_on_the_command_line_is_one_line_naming_db(cli):
+    result = cli.runner.invoke(app, ["--db", "", "event", "list"])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "ValueError" not in result.output
+    assert "--db" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    empty_log = cli.runner.invoke(app, ["--db", str(cli.db_path), "--log-file", "", "event", "list"])
+    assert empty_log.exit_code == 2 and "--log-file" in empty_log.stderr

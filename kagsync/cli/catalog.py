@@ -385,7 +385,7 @@ def competition_show(
             ("status", c.status),
             ("start", c.start),
             ("end", c.end),
-            ("better", "lower" if c.lower_is_better else "higher"),
+            ("better", f"{'lower' if c.lower_is_better else 'higher'} ({_direction_origin(c) or 'unknown'})"),
             ("weights", ", ".join(f"{event} {weight:g}" for event, weight in sorted(weights.items()))),
             ("metric", c.metric),
             ("final board", c.private_synced_at or ("released" if c.private_released else None)),
@@ -397,6 +397,12 @@ def competition_show(
             ("last sync error", c.last_sync_error),
         ],
     )
+
+
+def _direction_origin(c: Competition) -> str | None:
+    from kagsync.metrics import direction_origin
+
+    return direction_origin(c.direction_source, user_set="lower_is_better" in c.user_fields, metric=c.metric)
 
 
 @competition_app.command("edit")

@@ -600,9 +600,28 @@ def outcome_line(outcome: Any) -> str:
             f"[green]✓[/] {slug}: synced {outcome.entries:,} entries "
             f"({outcome.created:,} new, {outcome.updated:,} updated, {outcome.removed:,} removed) "
             f"in {outcome.seconds:.1f} s"
-        )
+        ) + direction_advice(outcome)
     mark = "[yellow]–[/]" if outcome.status in ("skipped", "held") else "[red]✗[/]"
     return f"{mark} {slug}: sync {outcome.status}: {escape(outcome.error or '')}"
+
+
+def direction_advice(outcome: Any) -> str:
+    """A second line when a board without a rank column was ranked in a guessed direction."""
+    note = getattr(outcome, "direction_note", None)
+    if note is None:
+        return ""
+    slug = escape(outcome.competition)
+    if note.source == "file order":
+        first = "lower" if note.lower_is_better else "higher"
+        other = "--higher-is-better" if note.lower_is_better else "--lower-is-better"
+        return (
+            f"\n  [yellow]![/] {slug}: no rank column and no known metric: ranked in the file's own (Kaggle's) "
+            f"order, {first} scores first; if that is wrong: kagsync competition edit {slug} {other}"
+        )
+    return (
+        f"\n  [yellow]![/] {slug}: no rank column and no known metric: ranked higher-is-better; "
+        f"if lower scores are better: kagsync competition edit {slug} --lower-is-better"
+    )
 
 
 def report_outcomes(state: State, outcomes: Sequence[Any], *, saved_note: bool = False) -> bool:

@@ -37,6 +37,7 @@ from kagsync.cli.render import (
 )
 from kagsync.errors import KagsyncError, NotFoundError, ValidationError
 from kagsync.models import MAX_COUNT
+from kagsync.output import is_stream, open_output
 
 # `history` on a terminal shows the newest syncs only (--limit N, --all).
 HISTORY_LIMIT = 20
@@ -594,26 +595,9 @@ def _is_stdout(path: Path | None) -> bool:
 
 @contextmanager
 def _output(path: Path | None, *, bom: bool) -> Iterator[TextIO]:
-    """stdout (no path, or -), or a file written beside its final name and moved into place when complete."""
-    if path is None or _is_stdout(path):
-        yield sys.stdout
-        sys.stdout.flush()
-        return
-    if path.is_dir():
-        raise ValidationError(f"{path}: is a folder; give a file name")
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(partial, "w", encoding="utf-8-sig" if bom else "utf-8", newline="")  # noqa: SIM115 -- closed by the with below, across the yield
-    except OSError as exc:
-        raise KagsyncError(f"{path}: cannot write ({exc.strerror})") from None
-    try:
-        with handle:
-            yield handle
-        partial.replace(path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+    """stdout (no path, or -), a stream (device, FIFO), or a file replaced whole when complete."""
+    with open_output(path or "-", encoding="utf-8-sig" if bom else "utf-8") as handle:
+        yield handle
 
 
 @app.command("export")
@@ -669,7 +653,7 @@ def export_command(
         raise ValidationError("give exactly one of --event EVENT and --competition SLUG")
     fmt = parse_format(fmt)
     scheme = parse_scheme(scheme)
-    to_stdout = _is_stdout(output)
+    to_stdout = is_stream(output)  # stdout, a device or a FIFO: no BOM, no companion file
     if event is not None and fmt == "csv" and to_stdout:
         raise ValidationError("a CSV export of an event is two files (boards and standings): give -o FILE")
     state = get_state(ctx)
