@@ -23,7 +23,7 @@ DOCS = ROOT / "docs"
 README = ROOT / "README.md"
 RUNNABLE = "<!-- runnable -->"
 NOT_RUNNABLE = re.compile(r"<!-- not runnable: (\S.*?) -->")
-FENCE = re.compile(r"^```bash\s*$")
+FENCE = re.compile(r"^( *)```bash\s*$")
 # The first line of the README installs kagsync, then runs it: the tests run it from the
 # environment they run in, so these steps of a `&&` chain are left out.
 INSTALL_STEP = re.compile(r"^(python3 -m venv \S+|\. \S+/bin/activate|pip install \S+)$")
@@ -79,14 +79,16 @@ def blocks(path: Path) -> list[Block]:
     found = []
     index = 0
     while index < len(lines):
-        if FENCE.match(lines[index]):
+        fence = FENCE.match(lines[index])
+        if fence:  # a block may be indented, in a list item: its lines are, as much
+            indent = len(fence.group(1))
             end = index + 1
-            while not lines[end].startswith("```"):
+            while not lines[end].strip().startswith("```"):
                 end += 1
             before = next((lines[i].strip() for i in range(index - 1, -1, -1) if lines[i].strip()), "")
             skip = NOT_RUNNABLE.fullmatch(before)
-            found.append(Block(path, index + 1, "\n".join(lines[index + 1 : end]), before == RUNNABLE,
-                               skip.group(1) if skip else None))
+            text = "\n".join(line[indent:] for line in lines[index + 1 : end])
+            found.append(Block(path, index + 1, text, before == RUNNABLE, skip.group(1) if skip else None))
             index = end
         index += 1
     return found
@@ -102,14 +104,21 @@ def without_install(command: str) -> str:
 
 def environment(home: Path) -> dict[str, str]:
     """A newcomer's shell: kagsync on PATH, no settings, no Kaggle, no pager."""
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("KAGSYNC_", "KAGGLE_")) and key not in {"PAGER", "COLUMNS", "NO_COLOR"}}
-    env.update({
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "HOME": str(home), "XDG_DATA_HOME": str(home / "data"), "XDG_CONFIG_HOME": str(home / "config"),
-        # Nothing may reach Kaggle: an example that tries fails on this closed port.
-        "KAGSYNC_KAGGLE_ENDPOINT": "http://127.0.0.1:9",
-    })
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("KAGSYNC_", "KAGGLE_")) and key not in {"PAGER", "COLUMNS", "NO_COLOR"}
+    }
+    env.update(
+        {
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "HOME": str(home),
+            "XDG_DATA_HOME": str(home / "data"),
+            "XDG_CONFIG_HOME": str(home / "config"),
+            # Nothing may reach Kaggle: an example that tries fails on this closed port.
+            "KAGSYNC_KAGGLE_ENDPOINT": "http://127.0.0.1:9",
+        }
+    )
     return env
 
 
@@ -127,14 +136,16 @@ def run(commands: list[str], cwd: Path, env: dict[str, str], where: str) -> list
     for number, command in enumerate(commands):
         script.append(f"printf '\\n{MARK}%d\\n' {number}; printf '\\n{MARK}%d\\n' {number} >&2")
         script.append(command)
-    result = subprocess.run(["bash", "-c", "\n".join(script)], cwd=cwd, env=env, capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run(
+        ["bash", "-c", "\n".join(script)], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
     outputs = _split(result.stdout)
     if result.returncode != 0:
         failed = max(outputs, default=0)
         errors = _split(result.stderr).get(failed, result.stderr)
-        raise AssertionError(f"{where}: `{commands[failed]}` exited {result.returncode}:\n"
-                             f"{outputs.get(failed, '')}\n{errors}")
+        raise AssertionError(
+            f"{where}: `{commands[failed]}` exited {result.returncode}:\n{outputs.get(failed, '')}\n{errors}"
+        )
     return [Ran(command, outputs.get(number, "")) for number, command in enumerate(commands)]
 
 
@@ -165,6 +176,18 @@ def tour(folder: Path) -> list[Ran]:
     commands = [without_install(c) for block in blocks(README) if block.runnable for c in block.commands()]
     assert commands and commands[0].startswith("kagsync "), commands[:1]
     return run(commands, folder, environment(folder), "README.md")
+
+
+_TOURS: dict[int, tuple[Path, list[Ran]]] = {}
+
+
+def tour_once(tmp_path_factory: object) -> tuple[Path, list[Ran]]:
+    """The README's tour, run once per test session (tests only read what it left)."""
+    key = id(tmp_path_factory)
+    if key not in _TOURS:
+        folder = tmp_path_factory.mktemp("readme")  # type: ignore[attr-defined]
+        _TOURS[key] = (folder, tour(folder))
+    return _TOURS[key]
 
 
 def copy_of(folder: Path, into: Path) -> Path:

@@ -13,8 +13,8 @@ from tests import runbook
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("readme")
-    return folder, {ran.command.split("#")[0].strip(): ran.stdout for ran in runbook.tour(folder)}
+    folder, ran = runbook.tour_once(tmp_path_factory)
+    return folder, {command.command.split("#")[0].strip(): command.stdout for command in ran}
 
 
 def output(demo, command: str) -> str:
@@ -27,14 +27,23 @@ def output(demo, command: str) -> str:
 def test_the_first_command_applies_the_first_snapshot_and_the_tour_the_next_two_in_order(demo):
     folder, _ = demo
     env = {**runbook.environment(folder), "KAGSYNC_DB": "demo.db"}
-    runs = json.loads(subprocess.run(["kagsync", "runs", "titanic", "--json"], cwd=folder, env=env,
-                                     capture_output=True, text=True, check=True).stdout)
+    runs = json.loads(
+        subprocess.run(
+            ["kagsync", "runs", "titanic", "--json"], cwd=folder, env=env, capture_output=True, text=True, check=True
+        ).stdout
+    )
     sources = [run["source"] for run in sorted(runs, key=lambda run: run["id"])]
     assert len(sources) == 3 and all(run["status"] == "ok" for run in runs), runs
     assert [re.sub(r".*examples/(.*)/titanic.zip", r"\1", source) for source in sources] == [
-        "snapshots/1", "snapshots/2", "leaderboards"]
-    history = json.loads(subprocess.run(["kagsync", "history", "titanic", "--json"], cwd=folder, env=env,
-                                        capture_output=True, text=True, check=True).stdout)
+        "snapshots/1",
+        "snapshots/2",
+        "leaderboards",
+    ]
+    history = json.loads(
+        subprocess.run(
+            ["kagsync", "history", "titanic", "--json"], cwd=folder, env=env, capture_output=True, text=True, check=True
+        ).stdout
+    )
     sizes = [sync["entries"] for sync in sorted(history["syncs"], key=lambda sync: sync["run_id"])]
     assert sizes == [1500, 1504, 1508]  # the board grows as time goes forward, never backwards
 
