@@ -9,6 +9,7 @@ copy of the folder the README left (``demo.db`` after the tour, ``KAGSYNC_DB=dem
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import shlex
@@ -17,6 +18,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests import forkserver
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -170,12 +173,38 @@ def shows_rows(ran: Ran) -> bool:
     return len(lines) >= (1 if "--json" in words else 2)
 
 
-def tour(folder: Path) -> list[Ran]:
-    """Run the README's runnable blocks top to bottom in ``folder`` (a fresh one)."""
+def tour(folder: Path, fast_bin: Path | None = None) -> list[Ran]:
+    """Run the README's runnable blocks top to bottom in ``folder`` (a fresh one).
+
+    The first command (the one that installs and runs kagsync) runs the installed
+    ``kagsync``; with ``fast_bin``, the rest run through the fork server's.
+    """
     (folder / "examples").symlink_to(ROOT / "examples")
     commands = [without_install(c) for block in blocks(README) if block.runnable for c in block.commands()]
     assert commands and commands[0].startswith("kagsync "), commands[:1]
-    return run(commands, folder, environment(folder), "README.md")
+    env = environment(folder)
+    first = run(commands[:1], folder, env, "README.md")
+    if fast_bin is not None:
+        env["PATH"] = f"{fast_bin}{os.pathsep}{env['PATH']}"
+    return first + run(commands[1:], folder, env, "README.md")
+
+
+_SERVERS: dict[int, forkserver.Server] = {}
+
+
+def fast_kagsync(tmp_path_factory: object) -> Path:
+    """A folder whose ``kagsync`` skips the start-up (tests/forkserver.py), once per session.
+
+    The README's first command runs the installed ``kagsync`` (the entry point, as a
+    newcomer gets it); the many commands after it run through this one, so the suite
+    stays fast.
+    """
+    key = id(tmp_path_factory)
+    if key not in _SERVERS:
+        server = forkserver.Server(tmp_path_factory.mktemp("kagsync-bin"))  # type: ignore[attr-defined]
+        atexit.register(server.close)
+        _SERVERS[key] = server
+    return _SERVERS[key].bin
 
 
 _TOURS: dict[int, tuple[Path, list[Ran]]] = {}
@@ -186,7 +215,7 @@ def tour_once(tmp_path_factory: object) -> tuple[Path, list[Ran]]:
     key = id(tmp_path_factory)
     if key not in _TOURS:
         folder = tmp_path_factory.mktemp("readme")  # type: ignore[attr-defined]
-        _TOURS[key] = (folder, tour(folder))
+        _TOURS[key] = (folder, tour(folder, fast_kagsync(tmp_path_factory)))
     return _TOURS[key]
 
 

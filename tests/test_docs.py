@@ -186,6 +186,7 @@ def test_the_examples_of_a_page_run_on_the_bundled_data(page, tmp_path_factory, 
     work = runbook.copy_of(folder, tmp_path / "work")
     commands = [command for block in runbook.blocks(page) if block.runnable for command in block.commands()]
     env = {**runbook.environment(work), "KAGSYNC_DB": "demo.db"}
+    env["PATH"] = f"{runbook.fast_kagsync(tmp_path_factory)}{os.pathsep}{env['PATH']}"
     for ran in runbook.run(commands, work, env, f"docs/{page.name}"):
         assert runbook.shows_rows(ran), f"docs/{page.name}: `{ran.command}` printed no rows:\n{ran.stdout}"
 
@@ -194,6 +195,7 @@ def test_the_named_examples_find_their_teams(tmp_path_factory, tmp_path):
     """The examples issue 19 found empty: each now finds the team it names."""
     folder, _ = runbook.tour_once(tmp_path_factory)
     env = {**runbook.environment(folder), "KAGSYNC_DB": "demo.db"}
+    env["PATH"] = f"{runbook.fast_kagsync(tmp_path_factory)}{os.pathsep}{env['PATH']}"
     outputs = runbook.run(
         [
             'kagsync leaderboard titanic --team "data"',
