@@ -20,6 +20,7 @@ import signal
 import socket
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 CLIENT = """\
@@ -50,6 +51,9 @@ def _child(request: dict[str, object], fds: list[int]) -> int:
         status = 0
     except SystemExit as stop:
         status = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    except BaseException:  # what the installed kagsync would print on its way out
+        traceback.print_exc()
+        status = 1
     with contextlib.suppress(OSError, ValueError):
         sys.stdout.flush()
     with contextlib.suppress(OSError, ValueError):
