@@ -165,6 +165,8 @@ def shows_rows(ran: Ran) -> bool:
     words = shlex.split(ran.command, comments=True)
     if ">" in words or any(a == "-o" and b != "-" for a, b in zip(words, words[1:])):
         return True  # its output went to a file
+    if "||" in words:
+        return True  # an example of a failure: its status is what it shows
     if words[0] == "sqlite3":
         return bool(ran.stdout.strip())
     if words[0] != "kagsync" or not VIEWS & set(words[1:4]):
