@@ -185,6 +185,9 @@ def test_the_examples_of_a_page_run_on_the_bundled_data(page, tmp_path_factory, 
     folder, _ = runbook.tour_once(tmp_path_factory)
     work = runbook.copy_of(folder, tmp_path / "work")
     commands = [command for block in runbook.blocks(page) if block.runnable for command in block.commands()]
+    commands, skipped = runbook.runnable_here(commands)
+    if not commands:
+        pytest.skip(f"this machine lacks {', '.join(sorted(set().union(*map(runbook.missing_tools, skipped))))}")
     env = {**runbook.environment(work), "KAGSYNC_DB": "demo.db"}
     env["PATH"] = f"{runbook.fast_kagsync(tmp_path_factory)}{os.pathsep}{env['PATH']}"
     for ran in runbook.run(commands, work, env, f"docs/{page.name}"):
