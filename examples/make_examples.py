@@ -29,19 +29,67 @@ from pathlib import Path
 ROOT = Path(__file__).parent
 LATEST = ROOT / "leaderboards"
 SNAPSHOTS = ROOT / "snapshots"
-FIRST = ["Ada", "Linus", "Grace", "Alan", "Hedy", "Yann", "Fei-Fei", "Andrej", "Chloé", "Jürgen",
-         "Zoë", "Ngozi", "Ravi", "Mei", "Søren", "Ömer", "Ana", "Kenji", "Laila", "Tomás"]
-LAST = ["Lovelace", "Torvalds", "Hopper", "Turing", "Lamarr", "LeCun", "Li", "Karpathy", "Dubois",
-        "Schmidhuber", "Okafor", "Patel", "Wang", "Kierkegaard", "Yılmaz", "Silva", "Sato", "Haddad"]
+FIRST = [
+    "Ada",
+    "Linus",
+    "Grace",
+    "Alan",
+    "Hedy",
+    "Yann",
+    "Fei-Fei",
+    "Andrej",
+    "Chloé",
+    "Jürgen",
+    "Zoë",
+    "Ngozi",
+    "Ravi",
+    "Mei",
+    "Søren",
+    "Ömer",
+    "Ana",
+    "Kenji",
+    "Laila",
+    "Tomás",
+]
+LAST = [
+    "Lovelace",
+    "Torvalds",
+    "Hopper",
+    "Turing",
+    "Lamarr",
+    "LeCun",
+    "Li",
+    "Karpathy",
+    "Dubois",
+    "Schmidhuber",
+    "Okafor",
+    "Patel",
+    "Wang",
+    "Kierkegaard",
+    "Yılmaz",
+    "Silva",
+    "Sato",
+    "Haddad",
+]
 TEAM_STYLE = ["{f} {l}", "{f}", "Team {l}", '{f} "{l}" {f}', "{l}, {f} & co", "{f}_{n}", "🚀 {f}", "{n}"]
 HEADER_C = ["Rank", "TeamId", "TeamName", "LastSubmissionDate", "Score", "SubmissionCount", "TeamMemberUserNames"]
 HEADER_AB = ["TeamId", "TeamName", "SubmissionDate", "Score"]
 SNAPSHOT_DAYS = (20, 24, 28)  # the day of November 2026 of each snapshot
+# A few teams the README and the docs name, with the members of examples/club.csv. Each
+# is a team the generator already made (it is on every snapshot and climbs); only its
+# name and members are set, at writing time, so every other row stays as it was.
+NAMED = {
+    ("titanic", 10007952): ("Data Wizards", "kenji1231,alice-data"),  # #76, #12, then #7
+    ("titanic", 10008330): ("Night Owls", "carolchen"),  # #1 throughout
+    ("spaceship-titanic", 10005943): ("Data Wizards", "kenji1231"),  # #18, then #4
+    # house-prices' files carry no members: a roster finds this team by its name.
+    ("house-prices-advanced-regression-techniques", 20001743): ("Carol Chen", ""),  # #88, #31, #2
+}
 
 
 def _name(rng: random.Random) -> str:
-    f, l = rng.choice(FIRST), rng.choice(LAST)
-    return rng.choice(TEAM_STYLE).format(f=f, l=l, n=rng.randint(1, 99999))
+    first, last = rng.choice(FIRST), rng.choice(LAST)
+    return rng.choice(TEAM_STYLE).format(f=first, l=last, n=rng.randint(1, 99999))
 
 
 def _user(rng: random.Random) -> str:
@@ -73,8 +121,9 @@ def _teams(rng: random.Random, count: int, low: float, high: float, base_id: int
         score = rng.uniform(low, high)
         date = _date(rng, rng.randint(1, SNAPSHOT_DAYS[0]))
         members = ",".join(_user(rng) for _ in range(rng.choice([1, 1, 1, 2, 3])))
-        teams.append(Team(base_id + i * step, _name(rng), members, score, rng.randint(1, 30), date,
-                          history=[(date, score)]))
+        teams.append(
+            Team(base_id + i * step, _name(rng), members, score, rng.randint(1, 30), date, history=[(date, score)])
+        )
     return teams
 
 
@@ -105,6 +154,11 @@ def _ranked(teams: list[Team], *, lower_is_better: bool) -> list[tuple[int, Team
     return rows
 
 
+def _label(slug: str, team: Team) -> tuple[str, str]:
+    """The team's name and members as written: the generated ones, or those of ``NAMED``."""
+    return NAMED.get((slug, team.team_id), (team.name, team.members))
+
+
 def _csv(header: list[str], rows: list[list[object]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -113,12 +167,22 @@ def _csv(header: list[str], rows: list[list[object]]) -> bytes:
     return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
 
 
-def _shape_c(teams: list[Team], *, lower_is_better: bool) -> bytes:
-    return _csv(HEADER_C, [
-        [rank, t.team_id, t.name, t.last, f"{t.score:.5f}", 0 if t.benchmark else t.submissions,
-         "" if t.benchmark else t.members]
-        for rank, t in _ranked(teams, lower_is_better=lower_is_better)
-    ])
+def _shape_c(slug: str, teams: list[Team], *, lower_is_better: bool) -> bytes:
+    return _csv(
+        HEADER_C,
+        [
+            [
+                rank,
+                t.team_id,
+                _label(slug, t)[0],
+                t.last,
+                f"{t.score:.5f}",
+                0 if t.benchmark else t.submissions,
+                "" if t.benchmark else _label(slug, t)[1],
+            ]
+            for rank, t in _ranked(teams, lower_is_better=lower_is_better)
+        ],
+    )
 
 
 def _zip(path: Path, slug: str, data: bytes, stamp: str, kind: str = "publicleaderboard") -> None:
@@ -143,7 +207,12 @@ def running_c(slug: str, teams: int, seed: int) -> None:
     for snapshot, day in enumerate(SNAPSHOT_DAYS):
         if snapshot:
             board = _evolve(rng, board, day, lower_is_better=False, new_ids=19_000_000 + snapshot * 100)
-        _zip(_folder(snapshot) / f"{slug}.zip", slug, _shape_c(board, lower_is_better=False), f"2026-11-{day:02d}T12:00:00")
+        _zip(
+            _folder(snapshot) / f"{slug}.zip",
+            slug,
+            _shape_c(slug, board, lower_is_better=False),
+            f"2026-11-{day:02d}T12:00:00",
+        )
 
 
 def running_b(slug: str, teams: int, seed: int) -> None:
@@ -153,7 +222,9 @@ def running_b(slug: str, teams: int, seed: int) -> None:
     for snapshot, day in enumerate(SNAPSHOT_DAYS):
         if snapshot:
             board = _evolve(rng, board, day, lower_is_better=True, new_ids=29_000_000 + snapshot * 100)
-        rows = [[t.team_id, t.name, t.last, f"{t.score:.5f}"] for t in sorted(board, key=lambda t: t.team_id)]
+        rows = [
+            [t.team_id, _label(slug, t)[0], t.last, f"{t.score:.5f}"] for t in sorted(board, key=lambda t: t.team_id)
+        ]
         (_folder(snapshot) / f"{slug}.csv").write_bytes(_csv(HEADER_AB, rows))
 
 
@@ -164,7 +235,7 @@ def running_a(slug: str, teams: int, seed: int) -> None:
     for snapshot, day in enumerate(SNAPSHOT_DAYS):
         if snapshot:
             board = _evolve(rng, board, day, lower_is_better=False, new_ids=39_000_000 + snapshot * 100)
-        rows = [[t.team_id, t.name, date, f"{score:.5f}"] for t in board for date, score in t.history]
+        rows = [[t.team_id, _label(slug, t)[0], date, f"{score:.5f}"] for t in board for date, score in t.history]
         rows.sort(key=lambda row: (str(row[2]), int(str(row[0]))))
         (_folder(snapshot) / f"{slug}.csv").write_bytes(_csv(HEADER_AB, rows))
 
@@ -177,12 +248,13 @@ def closed_with_private_board(slug: str, teams: int, seed: int) -> None:
     """
     rng = random.Random(seed)
     board = _teams(rng, teams, 0.70, 0.90, 40_000_000, 11)
-    public = _shape_c(board, lower_is_better=False)
+    public = _shape_c(slug, board, lower_is_better=False)
     # The private split scores each team a little differently: a real shake-up.
     for team in board:
         team.score = max(0.0, team.score + rng.gauss(0, 0.02))
-    rows = [[rank, t.team_id, t.name, t.last, f"{t.score:.5f}", 0, ""]
-            for rank, t in _ranked(board, lower_is_better=False)]
+    rows = [
+        [rank, t.team_id, t.name, t.last, f"{t.score:.5f}", 0, ""] for rank, t in _ranked(board, lower_is_better=False)
+    ]
     # It closed before the first snapshot: every snapshot serves the same two boards.
     for snapshot in range(len(SNAPSHOT_DAYS)):
         folder = _folder(snapshot)
@@ -194,9 +266,23 @@ DETAILS = {
     "titanic": ("Titanic - Machine Learning from Disaster", "Categorization Accuracy", "2012-09-28", "2030-01-07"),
     "spaceship-titanic": ("Spaceship Titanic", "Categorization Accuracy", "2022-02-24", "2030-01-07"),
     "house-prices-advanced-regression-techniques": (
-        "House Prices - Advanced Regression Techniques", "Root Mean Squared Error", "2016-08-30", "2030-01-07"),
-    "nlp-getting-started": ("Natural Language Processing with Disaster Tweets", "Mean F-Score", "2019-12-20", "2030-01-07"),
-    "winter-cup-2026": ("Winter Cup 2026", "Area Under Receiver Operating Characteristic Curve", "2026-01-05", "2026-02-01"),
+        "House Prices - Advanced Regression Techniques",
+        "Root Mean Squared Error",
+        "2016-08-30",
+        "2030-01-07",
+    ),
+    "nlp-getting-started": (
+        "Natural Language Processing with Disaster Tweets",
+        "Mean F-Score",
+        "2019-12-20",
+        "2030-01-07",
+    ),
+    "winter-cup-2026": (
+        "Winter Cup 2026",
+        "Area Under Receiver Operating Characteristic Curve",
+        "2026-01-05",
+        "2026-02-01",
+    ),
 }
 
 
@@ -204,10 +290,16 @@ def details(slug: str) -> None:
     """``<slug>.json``: the competition as Kaggle's GetCompetition returns it (ApiCompetition)."""
     title, metric, start, end = DETAILS[slug]
     data = {
-        "ref": f"https://www.kaggle.com/competitions/{slug}", "title": title,
-        "url": f"https://www.kaggle.com/competitions/{slug}", "evaluationMetric": metric,
-        "enabledDate": f"{start}T00:00:00Z", "deadline": f"{end}T23:59:00Z", "category": "Playground",
-        "reward": "Knowledge", "maxTeamSize": 5, "description": f"<p>{title}: a bundled example.</p>",
+        "ref": f"https://www.kaggle.com/competitions/{slug}",
+        "title": title,
+        "url": f"https://www.kaggle.com/competitions/{slug}",
+        "evaluationMetric": metric,
+        "enabledDate": f"{start}T00:00:00Z",
+        "deadline": f"{end}T23:59:00Z",
+        "category": "Playground",
+        "reward": "Knowledge",
+        "maxTeamSize": 5,
+        "description": f"<p>{title}: a bundled example.</p>",
     }
     for snapshot in range(len(SNAPSHOT_DAYS)):
         (_folder(snapshot) / f"{slug}.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
