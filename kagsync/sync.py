@@ -385,7 +385,9 @@ def _storage_error(exc: sqlite3.Error, where: str) -> KagsyncError | None:
     failing = primary == _SQLITE_IOERR or "disk I/O error" in text
     if not (full or failing):
         return None
-    if where == "temp" or (full and dbmod.full_folder(str(Path(where).parent), sqlite_temp_dir()) != str(Path(where).parent)):
+    if where == "temp" or (
+        full and dbmod.full_folder(str(Path(where).parent), sqlite_temp_dir()) != str(Path(where).parent)
+    ):
         folder = sqlite_temp_dir()
         if full:
             return StoreError(
