@@ -50,12 +50,36 @@ FORCE_TTY_ENV = "KAGSYNC_FORCE_TTY"
 PAGER_ENV = "KAGSYNC_PAGER"
 
 
+class SafeConsole(Console):
+    """A console that never passes a control character of outside text to the terminal.
+
+    Every message printed through it (str markup or a Text) has its control characters
+    shown escaped by :func:`kagsync.text.printable`; the escape sequences rich itself
+    writes for styles come later and are not touched.
+    """
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        """Console.print, with outside text's control characters shown escaped."""
+        from rich.text import Text
+
+        from kagsync.text import is_printable, printable
+
+        safe: list[Any] = []
+        for item in objects:
+            if isinstance(item, str) and not is_printable(item.replace("\n", "")):
+                item = printable(item, keep_newlines=True)
+            elif isinstance(item, Text) and not is_printable(item.plain.replace("\n", "")):
+                item = Text(printable(item.plain, keep_newlines=True), style=item.style)
+            safe.append(item)
+        super().print(*safe, **kwargs)
+
+
 def _console(*, stderr: bool) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     # Piped into a file or `less`, rich would assume 80 columns and fold every line;
     # a wider page reads better there. A terminal or COLUMNS decides otherwise.
     wide = not os.environ.get("COLUMNS") and not stream.isatty()
-    return Console(stderr=stderr, highlight=False, width=160 if wide else None)
+    return SafeConsole(stderr=stderr, highlight=False, width=160 if wide else None)
 
 
 stdout = _console(stderr=False)

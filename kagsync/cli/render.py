@@ -22,9 +22,10 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.markup import escape
 
-from kagsync.cli.app import EXIT_INTERRUPTED, EXIT_SYNC_FAILED, Screen, State, screen, stderr
+from kagsync.cli.app import EXIT_INTERRUPTED, EXIT_SYNC_FAILED, SafeConsole, Screen, State, screen, stderr
 from kagsync.errors import ValidationError
 from kagsync.models import MAX_COUNT
+from kagsync.text import printable
 
 # -- options shared by commands ------------------------------------------------------
 
@@ -112,9 +113,15 @@ def complete_competition(ctx: typer.Context, incomplete: str) -> list[str]:
 # -- JSON and CSV ------------------------------------------------------------------------
 
 
+# What json.dumps leaves raw although a terminal may obey it: DEL, C1 controls and
+# bidi overrides (C0 controls are already escaped as \u00XX).
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def print_json(data: Any) -> None:
-    """Pretty JSON on stdout."""
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    """Pretty JSON on stdout, every control character escaped (``\\u001b``)."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    typer.echo(_JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text))
 
 
 def print_csv(fields: Sequence[str], records: Iterable[Mapping[str, object]]) -> int:
@@ -127,6 +134,7 @@ def print_csv(fields: Sequence[str], records: Iterable[Mapping[str, object]]) ->
 def echo(text: str = "") -> None:
     """A line of a command's result on stdout, wrapped to the terminal's width on one."""
     shown = screen()
+    text = printable(text, keep_newlines=True)
     if not shown.terminal:
         typer.echo(text)
         return
@@ -205,7 +213,12 @@ _ISO_UTC = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}):\d{2}Z")
 
 
 def cell_text(value: Any) -> str:
-    """A cell as shown on a terminal: None is an en dash, ISO times read "2025-03-01 18:00"."""
+    """A cell as shown on a terminal: None is an en dash, ISO times read "2025-03-01 18:00".
+
+    Every table cell passes here, so outside text (team names, members, titles, error
+    bodies) reaches a terminal with its control characters shown escaped
+    (:func:`kagsync.text.printable`), never obeyed.
+    """
     if value is None or value == "":
         return "–"
     if isinstance(value, bool):
@@ -213,8 +226,8 @@ def cell_text(value: Any) -> str:
     if isinstance(value, str):
         if _ISO_UTC.fullmatch(value):
             return _ISO_UTC.sub(r"\1 \2", value).removesuffix(" 00:00")
-        return value
-    return str(value)
+        return printable(value, keep_newlines=True)
+    return printable(str(value))
 
 
 def dash(value: Any) -> str:
@@ -401,6 +414,11 @@ def build_table(
     return grid, fit.hidden
 
 
+# Characters a TSV line must not hold, as csvout.write_tsv treats them: spaces for
+# what would split a cell or a line, nothing for NUL.
+_TSV_BLANKS = str.maketrans({**dict.fromkeys("\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029", " "), "\x00": None})
+
+
 def write_rows_tsv(names: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Tab-separated lines on stdout: a header, then one line per row (see csvout.write_tsv).
 
@@ -431,23 +449,24 @@ def write_rows_tsv(names: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
             if "".join(cells).isprintable():
                 write(join(cells) + "\n")
                 continue
+        # Outside text with control characters: tabs and line breaks become spaces (one
+        # line per row), NULs go, every other one is shown escaped as on a terminal.
+        safe = [printable(value.translate(_TSV_BLANKS)) if isinstance(value, str) else value for value in row]
         one = io.StringIO()
-        write_tsv(one, names, [dict(zip(names, row, strict=True))])
+        write_tsv(one, names, [dict(zip(names, safe, strict=True))])
         write(one.getvalue().split("\n", 1)[1])
 
 
 def _print_title(console: Any, text: str, style: str = "bold") -> None:
     from rich.text import Text
 
-    console.print(Text(text, style=style))
+    console.print(Text(printable(text, keep_newlines=True), style=style))
 
 
 def output_console(shown: Screen | None = None) -> Any:
     """A rich console on stdout drawn for the terminal described by ``shown``."""
-    from rich.console import Console
-
     shown = shown or screen()
-    return Console(
+    return SafeConsole(
         file=sys.stdout,
         width=shown.width,
         force_terminal=shown.terminal,
@@ -483,18 +502,21 @@ def table(
     from rich.text import Text
 
     if more:
-        console.print(Text(more, style="bold"))
+        console.print(Text(printable(more), style="bold"))
     if caption:
-        console.print(Text(caption, style="dim" if shown.color else ""))
+        console.print(Text(printable(caption, keep_newlines=True), style="dim" if shown.color else ""))
     note = hidden_note(hidden, shown.width)
     if note:
         console.print(Text(note, style="dim" if shown.color else ""))
 
 
 def say(state: State, message: str) -> None:
-    """A human message on stderr, unless --quiet."""
+    """A human message (rich markup) on stderr, unless --quiet.
+
+    Control characters from outside text are shown escaped (markup itself has none).
+    """
     if not state.quiet:
-        stderr.print(message, soft_wrap=True)
+        stderr.print(printable(message, keep_newlines=True), soft_wrap=True)
 
 
 # -- sync progress -------------------------------------------------------------------------
@@ -544,12 +566,14 @@ class SyncDisplay:
             )
             self._progress.start()
         if slug not in self._tasks:
-            self._tasks[slug] = self._progress.add_task("", total=None, slug=escape(slug), stage="queued", size="")
+            self._tasks[slug] = self._progress.add_task(
+                "", total=None, slug=escape(printable(slug)), stage="queued", size=""
+            )
         return self._tasks[slug]
 
     def stage(self, slug: str, stage: str, detail: str = "") -> None:
         """Called by the syncer at each step."""
-        text = f"{stage} {detail}".strip()
+        text = printable(f"{stage} {detail}".strip())
         with self._lock:
             if self.live:
                 task = self._task(slug)
