@@ -221,16 +221,18 @@ def _api(cli):
 def test_a_pipe_gets_tab_separated_text_with_every_row(club):
     result = club("leaderboard", LONG)
     lines = result.stdout.splitlines()
-    assert lines[0].split("\t") == ["Rank", "Team", "Members", "Score", "Subs", "Last submission", "Move"]
+    assert lines[0].split("\t") == [
+        "Rank", "Team", "Members", "Score", "Subs", "Last submission", "Move", "New", "Benchmark"
+    ]
     assert len(lines) == 1 + 121  # every row, no "… more"
-    assert all(line.count("\t") == 6 for line in lines)
+    assert all(line.count("\t") == 8 for line in lines)
     assert "…" not in result.stdout and "─" not in result.stdout
     listed = club("competition", "list").stdout.splitlines()
     assert listed[0].startswith("Slug\tTitle\tEvents\tStatus")
     assert len(listed) == 4
     assert any(line.startswith(f"{LONG}\tHouse Prices - Advanced Regression Techniques\t") for line in listed)
     standings = club("event", "standings", "neural-night-2025").stdout.splitlines()
-    assert standings[0].split("\t")[:3] == ["#", "Participant", "Points"]
+    assert standings[0].split("\t")[:4] == ["#", "Participant", "Kind", "Points"]
     assert len(standings) > 51
     runs = club("runs").stdout.splitlines()
     assert runs[0].split("\t")[0] == "Competition" and len(runs) == 1 + 4

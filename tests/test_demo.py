@@ -32,7 +32,7 @@ def test_the_readme_demo_block_runs_in_order_and_shows_movement(tmp_path):
         assert result.returncode == 0, (line, result.stdout, result.stderr)
         outputs.append(result.stdout)
     leaderboard, movers, history, shakeup = outputs[3], outputs[4], outputs[5], outputs[6]
-    assert re.search(r"[▲▼]", leaderboard)  # moves since the previous sync
+    assert re.search(r"\t[+-][1-9]\d*\t", leaderboard)  # moves since the previous sync (signed in a pipe)
     assert "climbers" in movers and "fallers" in movers
     assert len(history.strip().splitlines()) == 4  # a header and three syncs
     assert "Public" in shakeup and "Private" in shakeup

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 import typer
 from rich.markup import escape
 
+from kagsync.cli import piped
 from kagsync.cli.app import app, get_state
 from kagsync.cli.catalog import EventArgument, SlugArgument, event_app
 from kagsync.cli.render import (
@@ -142,7 +143,9 @@ def leaderboard_command(
     is shown (the header says "final (private)"); --board public shows the public one.
     Move shows ▲ n (climbed n places), ▼ n (fell), new (first seen in the last sync) or
     – (unchanged), against the previous sync of the same board. A filter that matches no
-    team is an error (exit 1).
+    team is an error (exit 1). When stdout is not a terminal, Move is a signed integer
+    (+3, -2, 0; empty when new or not compared) and New, Benchmark and (with --event)
+    Roster are columns of their own.
 
     \b
     Example:
@@ -190,6 +193,9 @@ def leaderboard_command(
         return
     if csv_output:
         write_csv(sys.stdout, LEADERBOARD_CSV_FIELDS, entries)
+        return
+    if not is_terminal():
+        piped.leaderboard(entries, roster=event is not None)
         return
     basis: dict[str, Any] = ks.movement_basis(competition.slug, board=chosen)
     if basis["previous_run_id"] is not None:
@@ -321,6 +327,9 @@ def history_command(
         changes = history["changes"]
         print_csv(list(changes[0]) if changes else TEAM_HISTORY_CSV_FIELDS, changes)
         return
+    if not is_terminal():
+        piped.team_history(history["changes"])
+        return
     found = history["team"]
     now = f"now rank {found['rank']}" if found["on_board"] else "no longer on the board"
     rows = []
@@ -423,22 +432,7 @@ def movers_command(
         print_csv(MOVERS_CSV_FIELDS, records)
         return
     if not is_terminal():
-        table(
-            None,
-            ["Section", "Rank", "Was", "Move", "Team", "Score", "Previous score"],
-            [
-                (
-                    r["section"],
-                    r["rank"],
-                    r["previous_rank"],
-                    movement_text(r),
-                    r["team_name"],
-                    r["score"],
-                    r["previous_score"],
-                )
-                for r in records
-            ],
-        )
+        piped.movers(records)
         if not result["compared"]:
             typer.echo(f"{competition.slug} was synced once so far: nothing to compare yet.", err=True)
         return
@@ -505,6 +499,9 @@ def event_standings_command(
     group: Annotated[
         str | None, typer.Option("--group", help="Only the roster members of this group.", metavar="GROUP")
     ] = None,
+    groups_only: Annotated[
+        bool, typer.Option("--groups", help="Only the ranking of the roster's groups (by their best member).")
+    ] = False,
     json_output: JsonOption = False,
     csv_output: CsvOption = False,
 ) -> None:
@@ -518,9 +515,14 @@ def event_standings_command(
     under their display names, members who entered nothing last ("not entered"), and the
     groups are ranked by their best member; --group G ranks one group, --everyone all.
 
+    When stdout is not a terminal, one table of tab-separated lines: the participants
+    (plain numbers, ranks per competition slug, kind and "by team name" as columns), or
+    with --groups the groups.
+
     \b
     Example:
       kagsync event standings neural-night-2025 --scheme rank-sum
+      kagsync event standings neural-night-2025 --groups | sort -t$'\\t' -k3n
     """
     from kagsync.export import standings_fields, standings_records
     from kagsync.standings import SCHEME_LABELS, format_total, parse_scheme
@@ -540,13 +542,24 @@ def event_standings_command(
         print_csv(standings_fields(standings), records if limit is None else itertools.islice(records, limit))
         return
     label = SCHEME_LABELS[scheme]
+    if groups_only and not standings.groups:
+        raise NotFoundError(f"{event}: no groups to rank (a roster with a group column ranks its groups)")
+    rows = standings.rows if limit is None else standings.rows[:limit]
+    if not is_terminal():
+        if groups_only:
+            piped.groups(standings)
+        else:
+            piped.standings(standings, rows, label)
+        return
+    if groups_only:
+        _groups_table(event, standings)
+        return
     slugs = [c["slug"] for c in standings.competitions]
     caption = standings.method
     if any(row.by_team_name for row in standings.rows):
         caption += " * counted through a team's name (kagsync roster check " + event + ")."
     if standings.left_out:
         caption += " Not counted: " + ", ".join(f"{i['slug']} ({i['reason']})" for i in standings.left_out) + "."
-    rows = standings.rows if limit is None else standings.rows[:limit]
     table(
         f"Standings of {event}{f' ({standings.group})' if standings.group else ''} "
         f"({len(standings.rows):,} {'members' if standings.members_only else 'participants'}, {len(slugs)} competitions)",
@@ -571,18 +584,22 @@ def event_standings_command(
         more=more_line(len(standings.rows), len(rows)),
     )
     if standings.groups:
-        table(
-            f"Groups of {event}, by their best member",
-            [
-                Col("#", 0, "num"),
-                Col("Group", 0, "text"),
-                Col("Best", 0, "num"),
-                Col("Best member", 1, "text"),
-                Col("Members", 2, "num"),
-                Col("Entered", 2, "num"),
-            ],
-            [(g.place, g.group, g.best_place, g.best_member, g.members, g.entered) for g in standings.groups],
-        )
+        _groups_table(event, standings)
+
+
+def _groups_table(event: str, standings: Any) -> None:
+    table(
+        f"Groups of {event}, by their best member",
+        [
+            Col("#", 0, "num"),
+            Col("Group", 0, "text"),
+            Col("Best", 0, "num"),
+            Col("Best member", 1, "text"),
+            Col("Members", 2, "num"),
+            Col("Entered", 2, "num"),
+        ],
+        [(g.place, g.group, g.best_place, g.best_member, g.members, g.entered) for g in standings.groups],
+    )
 
 
 # -- export ---------------------------------------------------------------------------
