@@ -51,14 +51,16 @@ def club(cli, tmp_path):
     folder = tmp_path / "boards"
     folder.mkdir()
     source = ("--source", str(folder))
-    assert cli("event", "add", "Neural Night 2025 — the spring edition", "--slug", "neural-night-2025").exit_code == 0
+    assert cli("event", "add", "Neural Night 2025 — the spring edition", "--slug", "neural-night-2025",
+               "--start", "2026-01-01", "--end", "2027-06-01").exit_code == 0
     write_zip(folder / f"{LONG}.zip", csv_c(board(120)), slug=LONG)
     write_zip(folder / "titanic.zip", csv_c(board(60)), slug="titanic")
     for slug, title in ((LONG, "House Prices - Advanced Regression Techniques"),
                         ("titanic", "Titanic - Machine Learning from Disaster"),
                         (BROKEN, "A competition whose leaderboard file is missing")):
         result = cli(*source, "competition", "add", slug, "--title", title, "--event", "neural-night-2025",
-                     "--status", "ongoing", "--no-sync", "--description", "A description that is long enough to wrap.")
+                     "--status", "ongoing", "--no-sync", "--description", "A description that is long enough to wrap.",
+                     "--start", "2026-01-01", "--end", "2027-06-01")
         assert result.exit_code == 0, result.output
     assert cli(*source, "sync", "--all-active").exit_code == 3  # the broken one fails
     write_zip(folder / f"{LONG}.zip", csv_c(board(121, shift=7)), slug=LONG)
@@ -121,7 +123,7 @@ TABLES = {
                                                                 "Name then"]),
     "movers": (["movers", LONG], ["Rank", "Team", "Move", "Was", "Score"]),
     "event standings": (["event", "standings", "neural-night-2025"],
-                        ["#", "Participant", "Points", LONG, "titanic", "Entered"]),
+                        ["#", "Participant", "Points", "House Prices", "Titanic", "Entered"]),
     "config": (["config"], ["Setting", "Value", "From", "Meaning"]),
 }
 

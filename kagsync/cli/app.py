@@ -87,8 +87,8 @@ stderr = _console(stderr=True)
 
 
 def report_error(message: str) -> None:
-    """One line on stderr, never wrapped (it may be read by scripts and in logs)."""
-    stderr.print(f"[bold red]Error:[/] {escape(message)}", soft_wrap=True)
+    """One message on stderr: one line for scripts and logs, wrapped at words on a terminal."""
+    stderr.print(f"[bold red]Error:[/] {escape(message)}", soft_wrap=not stderr.is_terminal)
 
 
 # -- where stdout goes ---------------------------------------------------------
@@ -605,7 +605,14 @@ def main_options(
         ),
     ] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Say more.")] = False,
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only errors and results.")] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "-q",
+            "--quiet",
+            help="Print only errors and the command's output (tables, JSON): no progress, no success lines.",
+        ),
+    ] = False,
     no_pager: Annotated[
         bool, typer.Option("--no-pager", help="Never page long output [env: KAGSYNC_PAGER=cat].")
     ] = False,
@@ -613,7 +620,9 @@ def main_options(
         bool,
         typer.Option(
             "--offline",
-            help="Ask Kaggle nothing but the leaderboards themselves: no competition details, no private-board checks.",
+            help="No network at all: no competition details, no downloads, no private-board checks. "
+            "sync, watch and refresh stop with a one-line error unless --source DIR (or sync --from FILE) "
+            "gives the boards; add, set-status and import store without syncing.",
         ),
     ] = False,
     version: Annotated[

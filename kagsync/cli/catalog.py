@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from kagsync.cli.app import EXIT_USAGE, app, get_state, new_app, report_error
+from kagsync.cli.app import EXIT_USAGE, State, app, get_state, new_app, report_error
 from kagsync.cli.render import (
     Col,
     CsvOption,
@@ -17,6 +17,8 @@ from kagsync.cli.render import (
     complete_competition,
     complete_event,
     exit_for,
+    notes_once,
+    offline_skips_sync,
     one_format,
     print_csv,
     print_json,
@@ -24,6 +26,7 @@ from kagsync.cli.render import (
     say,
     table,
 )
+from kagsync.errors import NotFoundError
 from kagsync.models import Competition, Event
 
 event_app = new_app(
@@ -252,6 +255,15 @@ def _competition_table(competitions: list[Competition], *, title: str = "Competi
     )
 
 
+def _refuse_events_of_a_new_database(state: State, events: list[str]) -> None:
+    """No event exists in a database that does not exist yet: say so before creating the file.
+
+    (When the database exists, the library refuses an unknown event and writes nothing.)
+    """
+    if events and not state.settings.db.exists():
+        raise NotFoundError(f"no event {events[0]!r} (see `kagsync event list`); nothing was saved")
+
+
 @competition_app.command("add")
 def competition_add(
     ctx: typer.Context,
@@ -305,6 +317,8 @@ def competition_add(
       kagsync competition add https://www.kaggle.com/competitions/titanic --event neural-night --status ongoing
     """
     state = get_state(ctx)
+    _refuse_events_of_a_new_database(state, events or [])
+    no_sync = offline_skips_sync(state, no_sync, f"kagsync sync {slug_or_url}")
     with SyncDisplay(state) as display:
         saved = state.api(mode="create", observer=display).add_competition(
             slug_or_url,
@@ -322,7 +336,7 @@ def competition_add(
     if saved.filled:
         filled = ", ".join(f"{key} {value}" for key, value in saved.filled.items() if key != "description")
         say(state, f"From Kaggle: {escape(filled)}")
-    for note in saved.notes:
+    for note in notes_once(saved.notes, saved.syncs):
         say(state, f"Note: {escape(note)}")
     report_outcomes(state, saved.syncs, saved_note=True)
     exit_for(saved.syncs)
@@ -482,6 +496,7 @@ def competition_set_status(
       kagsync competition set-status titanic ongoing
     """
     state = get_state(ctx)
+    no_sync = offline_skips_sync(state, no_sync, f"kagsync sync {slug}")
     with SyncDisplay(state) as display:
         saved = state.api(observer=display).set_status(slug, status, sync=not no_sync)
     c = saved.competition

@@ -52,8 +52,8 @@ def shakeup_command(
     """How the final (private) board moved against the public one: each team's move and the shake-up.
 
     N = teams on both boards (benchmarks excluded); move = public rank − private rank
-    (positive: climbed); shakeup = mean |move| / N; shakeup_top10pct = the same over the
-    public top 10%.
+    (positive: climbed); shakeup = mean |move| / N, the share of the board a team moved
+    on average (shown in %); shakeup_top10pct = the same over the public top 10%.
 
     \b
     Example:
@@ -63,11 +63,13 @@ def shakeup_command(
     if json_output:
         print_json(result)
         return
+    title = get_state(ctx).api(mode="read").competition(slug).title
     moves = result["moves"]
     biggest = sorted(moves, key=lambda m: (-abs(m["move"]), m["private_rank"]))[:top]
     table(
-        f"Shake-up of {result['competition']}: {result['teams']:,} teams on both boards, "
-        f"shakeup {result['shakeup']:.4f}, top 10% {result['shakeup_top10pct']:.4f}",
+        f"Shake-up of {title}: {result['teams']:,} teams on both boards; "
+        f"on average a team moved {result['shakeup']:.1%} of the board "
+        f"({result['shakeup_top10pct']:.1%} in the public top 10%)",
         ["Team", "Public", "Private", "Move"],
         [(m["team_name"], m["public_rank"], m["private_rank"], f"{m['move']:+d}") for m in biggest],
         caption=(

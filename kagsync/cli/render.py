@@ -373,18 +373,33 @@ def build_table(
     *,
     width: int,
     styles: Sequence[Sequence[str | None]] | None = None,
+    drop_empty: bool = True,
 ) -> tuple[Any, list[str]]:
     """A rich table fitted to ``width`` columns, and the names of the columns left out.
 
     ``styles`` (optional, one per row and cell) gives rich styles to cells, such as
-    the colour of an outcome; cell text is never read as markup.
+    the colour of an outcome; cell text is never read as markup. A column empty in
+    every row is left out (unless its priority is 0), with no note: it had nothing to say
+    (``drop_empty=False`` keeps it: a live display keeps its columns from one frame to the next).
     """
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
     specs = [_col(column, index) for index, column in enumerate(columns)]
-    texts = [[cell_text(value) for value in row] for row in rows]
+    values = [list(row) for row in rows]
+    # A column with nothing in it says nothing: left out, unless it always stays (priority 0).
+    kept = [
+        index
+        for index, spec in enumerate(specs)
+        if not drop_empty or spec.priority == 0 or not values or any(row[index] not in (None, "") for row in values)
+    ]
+    if len(kept) < len(specs):
+        specs = [specs[index] for index in kept]
+        values = [[row[index] for index in kept] for row in values]
+        if styles is not None:
+            styles = [[row_styles[index] for index in kept] for row_styles in styles]
+    texts = [[cell_text(value) for value in row] for row in values]
     fit = _fit(specs, texts, width)
     grid = Table(
         box=box.SIMPLE_HEAD,
@@ -510,13 +525,52 @@ def table(
         console.print(Text(note, style="dim" if shown.color else ""))
 
 
-def say(state: State, message: str) -> None:
-    """A human message (rich markup) on stderr, unless --quiet.
+def message(markup: str) -> None:
+    """A message (rich markup) on stderr: wrapped at word boundaries on a terminal, one
+    line otherwise (for logs and scripts). Control characters of outside text are shown
+    escaped (markup itself has none)."""
+    stderr.print(printable(markup, keep_newlines=True), soft_wrap=not stderr.is_terminal)
 
-    Control characters from outside text are shown escaped (markup itself has none).
-    """
+
+def say(state: State, markup: str) -> None:
+    """A human message (rich markup) on stderr, unless --quiet (see :func:`message`)."""
     if not state.quiet:
-        stderr.print(printable(message, keep_newlines=True), soft_wrap=True)
+        message(markup)
+
+
+def notes_once(notes: Sequence[str], outcomes: Sequence[Any]) -> list[str]:
+    """``notes`` with any reason that a failed sync's line will give again replaced by a
+    pointer to it, so a long reason (no credentials...) is printed once."""
+    reasons = [o.error for o in outcomes if not o.ok and o.error and len(o.error) >= 20]
+    shown = []
+    for note in notes:
+        for reason in reasons:
+            note = note.replace(f"({reason})", "(the reason is below)").replace(reason, "(the reason is below)")
+        shown.append(note)
+    return shown
+
+
+# -- --offline -------------------------------------------------------------------------
+
+
+def reaches_kaggle(state: State) -> bool:
+    """Whether boards would come from Kaggle: no --source folder (nor KAGSYNC_SOURCE)."""
+    return state.settings.source is None
+
+
+def offline_refused(state: State, what: str) -> None:
+    """With --offline, refuse ``what`` when it would need Kaggle: one line, exit 2."""
+    if state.offline and reaches_kaggle(state):
+        raise ValidationError(f"--offline: {what} needs Kaggle (give --source DIR, or leave out --offline)")
+
+
+def offline_skips_sync(state: State, no_sync: bool, later: str) -> bool:
+    """``no_sync``, or True when --offline leaves no board to read (said once, unless -q,
+    with ``later``: the command that syncs later)."""
+    if no_sync or not (state.offline and reaches_kaggle(state)):
+        return no_sync
+    say(state, f"--offline: nothing is synced now (later: {escape(later)})")
+    return True
 
 
 # -- sync progress -------------------------------------------------------------------------
@@ -535,6 +589,7 @@ class SyncDisplay:
         self._lock = threading.Lock()
         self._progress: Any = None
         self._tasks: dict[str, Any] = {}
+        self._parsed: dict[str, int] = {}  # rows parsed so far, per slug whose parse is shown
 
     def __enter__(self) -> SyncDisplay:
         return self
@@ -584,10 +639,16 @@ class SyncDisplay:
                 self._progress.update(task, stage=shown)
                 if stage == "parsing":
                     self._progress.update(task, total=None, completed=0, size="")
+                if slug in self._parsed and stage in ("writing", "ok"):
+                    # The parse is over: its last report (every few thousand rows) is not the count.
+                    count = re.match(r"\d+", detail)
+                    rows = int(count.group()) if count else self._parsed[slug]
+                    del self._parsed[slug]
+                    self._progress.update(task, total=1, completed=1, size=f"{rows:,} rows (100%)")
                 if done:
                     self._progress.update(task, total=1, completed=1)
             elif self.state.verbose and not self.state.quiet:
-                stderr.print(f"{escape(slug)}: {escape(text)}", soft_wrap=True)
+                message(f"{escape(slug)}: {escape(text)}")
 
     def download_progress(self, slug: str, received: int, total: int | None) -> None:
         """Bytes received for a download."""
@@ -606,6 +667,7 @@ class SyncDisplay:
         with self._lock:
             task = self._task(slug)
             assert self._progress is not None
+            self._parsed[slug] = rows
             size = f"{rows:,} rows" + (f" ({fraction:.0%})" if fraction is not None else "")
             if fraction is not None:
                 self._progress.update(task, completed=fraction, total=1.0, size=size)
@@ -617,8 +679,8 @@ class SyncDisplay:
 
 
 def outcome_line(outcome: Any) -> str:
-    """One line summarising a sync outcome (rich markup)."""
-    slug = escape(outcome.competition)
+    """One line summarising a sync outcome (rich markup); a private board's says so."""
+    slug = escape(outcome.competition) + (" (private board)" if outcome.board == "private" else "")
     if outcome.ok:
         return (
             f"[green]✓[/] {slug}: synced {outcome.entries:,} entries "
@@ -635,15 +697,12 @@ def report_outcomes(state: State, outcomes: Sequence[Any], *, saved_note: bool =
     for outcome in outcomes:
         if outcome.ok:
             if not state.quiet:
-                stderr.print(outcome_line(outcome), soft_wrap=True)
+                message(outcome_line(outcome))
             continue
         all_ok = False
-        stderr.print(outcome_line(outcome), soft_wrap=True)
+        message(outcome_line(outcome))
         if saved_note:
-            stderr.print(
-                f"  The competition was saved; retry the sync with: kagsync sync {escape(outcome.competition)}",
-                soft_wrap=True,
-            )
+            message(f"  The competition was saved; retry the sync with: kagsync sync {escape(outcome.competition)}")
     return all_ok
 
 
@@ -680,9 +739,31 @@ SUMMARY_COLUMNS = [
 
 
 def summary_table(outcomes: Sequence[Any]) -> None:
-    """The end-of-run table: competition, entries, changes, outcome, error."""
+    """The end-of-run table: competition, entries, changes, outcome, error.
+
+    A private board's line says so: "(private)" after the slug on a terminal, a Board
+    column in a pipe.
+    """
+    if not is_terminal():
+        table(
+            None,
+            [*SUMMARY_COLUMNS, Col("Board")],
+            [(o.competition, o.entries, o.created, o.updated, o.removed, o.status, o.error, o.board) for o in outcomes],
+        )
+        return
     table(
         None,
         SUMMARY_COLUMNS,
-        [(o.competition, o.entries, o.created, o.updated, o.removed, o.status, o.error) for o in outcomes],
+        [
+            (
+                o.competition + (" (private)" if o.board == "private" else ""),
+                o.entries,
+                o.created,
+                o.updated,
+                o.removed,
+                o.status,
+                o.error,
+            )
+            for o in outcomes
+        ],
     )

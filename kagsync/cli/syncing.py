@@ -16,6 +16,7 @@ from kagsync.cli.render import (
     SyncDisplay,
     complete_competition,
     exit_for,
+    offline_refused,
     one_format,
     print_csv,
     print_json,
@@ -84,8 +85,11 @@ def sync_command(
     """
     state = get_state(ctx)
     if private:
+        offline_refused(state, "looking for a private board")
         _sync_private(state, slugs or [], json_output=json_output)
         return
+    if from_file is None:
+        offline_refused(state, "syncing a leaderboard")
     with SyncDisplay(state) as display:
         ks = state.api(observer=display)
         with ks.interruptible():

@@ -551,8 +551,9 @@ def event_standings_command(
         else:
             piped.standings(standings, rows, label)
         return
+    title = get_state(ctx).api(mode="read").event(event).title  # the heading names the event as people do
     if groups_only:
-        _groups_table(event, standings)
+        _groups_table(title, standings)
         return
     slugs = [c["slug"] for c in standings.competitions]
     caption = standings.method
@@ -561,13 +562,13 @@ def event_standings_command(
     if standings.left_out:
         caption += " Not counted: " + ", ".join(f"{i['slug']} ({i['reason']})" for i in standings.left_out) + "."
     table(
-        f"Standings of {event}{f' ({standings.group})' if standings.group else ''} "
+        f"Standings of {title}{f' ({standings.group})' if standings.group else ''} "
         f"({len(standings.rows):,} {'members' if standings.members_only else 'participants'}, {len(slugs)} competitions)",
         [
             Col("#", 0, "num"),
             Col("Participant", 0, "text"),
             Col(label, 0, "short"),
-            *[Col(s, 1, "num") for s in slugs],
+            *[Col(short_title(c["title"], c["slug"]), 1, "num") for c in standings.competitions],
             Col("Entered", 2, "num"),
         ],
         (
@@ -584,12 +585,24 @@ def event_standings_command(
         more=more_line(len(standings.rows), len(rows)),
     )
     if standings.groups:
-        _groups_table(event, standings)
+        _groups_table(title, standings)
 
 
-def _groups_table(event: str, standings: Any) -> None:
+def short_title(title: str | None, slug: str) -> str:
+    """A competition's name for a column header: its title up to " - " or ": " (Kaggle's
+    titles often add a subtitle so), else its slug."""
+    if not title:
+        return slug
+    for separator in (" - ", " – ", " — ", ": "):
+        head = title.split(separator, 1)[0].strip()
+        if head:
+            title = head
+    return title
+
+
+def _groups_table(title: str, standings: Any) -> None:
     table(
-        f"Groups of {event}, by their best member",
+        f"Groups of {title}, by their best member",
         [
             Col("#", 0, "num"),
             Col("Group", 0, "text"),
