@@ -1,10 +1,10 @@
 """Roster options of the CLI: standings by member and group, marked teams on a board."""
 import json
-import pytest
-from tests.test_roster import club, boards, event, roster_file  # noqa: F401
+
+from tests.test_roster import boards, club, event, roster_file  # noqa: F401
 
 
-def test_cli_options(cli, club, event, tmp_path):
+def test_cli_options(cli, club, event, tmp_path):  # noqa: F811
     tty = {"KAGSYNC_FORCE_TTY": "200"}
     out = cli("event", "standings", event, "--scheme", "rank-sum", env=tty)
     assert out.exit_code == 0, out.output

@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from typer.core import TyperGroup
 
 from kagsync import __version__
+from kagsync.cli.names import ALIASES, KagsyncGroup, WorkflowGroup
 from kagsync.errors import KagsyncError
 
 if TYPE_CHECKING:
@@ -337,7 +337,7 @@ def hoist_global_options(root: Any, args: Sequence[str]) -> list[str]:
             kept.append(token)
             commands = getattr(command, "commands", None)
             if commands is not None:
-                command = commands.get(token)
+                command = commands.get(token) or commands.get(ALIASES.get(token, ""))
                 if command is None:  # unknown command: leave the rest to click's message
                     kept.extend(args[index + 1 :])
                     break
@@ -359,7 +359,7 @@ def hoist_global_options(root: Any, args: Sequence[str]) -> list[str]:
     return head + moved + kept
 
 
-class _RootGroup(TyperGroup):
+class _RootGroup(WorkflowGroup):
     """The root command: global options are accepted after the command too."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
@@ -371,7 +371,7 @@ def new_app(help_text: str, *, root: bool = False) -> KagsyncTyper:
     """A (sub-)application with kagsync's conventions."""
     return KagsyncTyper(
         help=help_text,
-        cls=_RootGroup if root else None,
+        cls=_RootGroup if root else KagsyncGroup,
         no_args_is_help=True,
         rich_markup_mode=None,
         pretty_exceptions_enable=False,

@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from kagsync.cli.app import EXIT_USAGE, State, app, get_state, new_app, report_error
+from kagsync.cli.names import competition_name, event_name
 from kagsync.cli.render import (
     Col,
     CsvOption,
@@ -49,12 +50,23 @@ DescriptionOption = Annotated[str | None, typer.Option("--description", help="Fr
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 NoSyncOption = Annotated[bool, typer.Option("--no-sync", help="Only store; do not sync the leaderboard now.")]
 EventArgument = Annotated[
-    str, typer.Argument(help="Event slug.", metavar="EVENT", autocompletion=complete_event, show_default=False)
+    str,
+    typer.Argument(
+        help="Event slug (or title).",
+        metavar="EVENT",
+        autocompletion=complete_event,
+        show_default=False,
+        callback=event_name,
+    ),
 ]
 SlugArgument = Annotated[
     str,
     typer.Argument(
-        help="Competition slug or Kaggle URL.", metavar="SLUG", autocompletion=complete_competition, show_default=False
+        help="Competition slug, Kaggle URL or title.",
+        metavar="SLUG",
+        autocompletion=complete_competition,
+        show_default=False,
+        callback=competition_name,
     ),
 ]
 

@@ -11,16 +11,17 @@ from rich.markup import escape
 
 from kagsync.cli import piped
 from kagsync.cli.app import app, get_state, new_app, report_error
+from kagsync.cli.names import event_name
 from kagsync.cli.render import JsonOption, echo, is_terminal, print_json, say, table
 from kagsync.errors import ValidationError
 
 roster_app = new_app(
-    "An event's roster: the members ranked by `event standings` and watched by notifications.\n\n"
+    "An event's roster: the members ranked by `standings` and watched by notifications.\n\n"
     "\b\nExample:\n  kagsync roster import neural-night-2025 members.csv"
 )
 app.add_typer(roster_app, name="roster")
 
-EventArgument = Annotated[str, typer.Argument(help="Event slug.", metavar="EVENT")]
+EventArgument = Annotated[str, typer.Argument(help="Event slug (or title).", metavar="EVENT", callback=event_name)]
 CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV (formula-safe) instead of a table.")]
 
 

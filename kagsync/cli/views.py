@@ -1,4 +1,4 @@
-"""Commands that show stored data: leaderboard, history, movers, event standings, export, report."""
+"""Commands that show stored data: leaderboard, history, movers, standings, export, report."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from rich.markup import escape
 from kagsync.cli import piped
 from kagsync.cli.app import app, get_state
 from kagsync.cli.catalog import EventArgument, SlugArgument, event_app
+from kagsync.cli.names import event_option
 from kagsync.cli.render import (
     AllOption,
     Col,
@@ -126,7 +127,9 @@ def leaderboard_command(
     ] = None,
     event: Annotated[
         str | None,
-        typer.Option("--event", help="Mark the teams of this event's roster members.", metavar="EVENT"),
+        typer.Option(
+            "--event", help="Mark the teams of this event's roster members.", metavar="EVENT", callback=event_option
+        ),
     ] = None,
     members_only: Annotated[
         bool, typer.Option("--members-only", help="Only the teams of roster members (with --event).")
@@ -272,6 +275,10 @@ def history_command(
             "--team", help="A team id or name: its rank and score at each sync where they changed.", metavar="TEAM"
         ),
     ] = None,
+    user: Annotated[
+        str | None,
+        typer.Option("--user", help="The team with this member username (any case), as --team.", metavar="NAME"),
+    ] = None,
     limit: Annotated[
         int | None,
         typer.Option(
@@ -297,12 +304,20 @@ def history_command(
     \b
     Example:
       kagsync history titanic --team "Data Wizards"
+      kagsync history titanic --user kenji1231
     """
     from kagsync.views import movement_text
 
     one_format(json_output, csv_output)
+    if team is not None and user is not None:
+        raise ValidationError("choose one of --team TEAM and --user NAME")
     ks = _reading(ctx)
     competition = ks.competition(slug)
+    if user is not None:
+        teams: list[dict[str, Any]] = ks.leaderboard(competition.slug, user=user)
+        if not teams:
+            raise NotFoundError(f"no team on {competition.slug} has member {user!r}")
+        team = str(teams[0]["team_id"])
     if team is None:
         shown = None if every or (limit is None and not is_terminal()) else (limit or HISTORY_LIMIT)
         syncs: list[dict[str, Any]] = ks.history(competition.slug, limit=shown)
@@ -483,10 +498,11 @@ def movers_command(
         table(f"{title}: {count}", columns, [row(i) for i in items])
 
 
-# -- event standings -----------------------------------------------------------------
+# -- standings ---------------------------------------------------------------------------
 
 
-@event_app.command("standings")
+@app.command("standings")
+@event_app.command("standings", hidden=True)  # its name before views became top-level
 def event_standings_command(
     ctx: typer.Context,
     event: EventArgument,
@@ -521,8 +537,8 @@ def event_standings_command(
 
     \b
     Example:
-      kagsync event standings neural-night-2025 --scheme rank-sum
-      kagsync event standings neural-night-2025 --groups | sort -t$'\\t' -k3n
+      kagsync standings neural-night-2025 --scheme rank-sum
+      kagsync standings "Neural Night 2025" --groups | sort -t$'\\t' -k3n
     """
     from kagsync.export import standings_fields, standings_records
     from kagsync.standings import SCHEME_LABELS, format_total, parse_scheme
@@ -656,6 +672,7 @@ def export_command(
             help="Export every board of this event, and its standings.",
             metavar="EVENT",
             autocompletion=complete_event,
+            callback=event_option,
         ),
     ] = None,
     competition: Annotated[
