@@ -5,6 +5,7 @@ shown escaped (``\\x1b``) by :func:`kagsync.text.printable`."""
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 
@@ -68,7 +69,7 @@ def test_hostile_names_are_escaped_in_json(hostile):
     assert HOSTILE in [row["team_name"] for row in json.loads(result.stdout)]  # a reader gets it back
 
 
-def test_a_remote_error_body_with_escapes_is_shown_escaped(cli, kaggle_standin):  # noqa: F811
+def test_a_remote_error_body_with_escapes_is_shown_escaped(cli, kaggle_standin, db_path):  # noqa: F811
     kaggle_standin.serve_details("comp", title="Comp")
     kaggle_standin.serve_error("comp", 403, {"code": 403, "message": "denied \x1b[2J\x1b]0;x\x07 here"})
     result = cli("competition", "add", "comp", "--status", "ongoing")
@@ -82,3 +83,23 @@ def test_a_remote_error_body_with_escapes_is_shown_escaped(cli, kaggle_standin):
         result = cli("runs", env=env)
         assert result.exit_code == 0
         _no_raw_controls(result.output)
+    logs = list(db_path.parent.glob("*.log"))
+    assert logs and "denied" in logs[0].read_text()
+    _no_raw_controls(logs[0].read_text())
+
+
+def test_the_live_watch_display_escapes_a_tick_error(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from kagsync.cli.app import State
+    from kagsync.cli.running import WatchDisplay
+
+    display = WatchDisplay(State(), once=True)
+    display.transition(SimpleNamespace(slug="comp", old="upcoming", new="ongoing", reason="start \x1b]0;x\x07"))
+    console = Console(file=io.StringIO(), width=100, force_terminal=True, color_system=None)
+    monkeypatch.setattr("kagsync.cli.running.stderr", console)
+    console.print(display._render())
+    text = console.file.getvalue()
+    assert "start \\x1b]0;x\\x07" in text and "\x07" not in text

@@ -31,6 +31,7 @@ from rich.markup import escape
 from kagsync import __version__
 from kagsync.cli.names import ALIASES, KagsyncGroup, WorkflowGroup
 from kagsync.errors import KagsyncError
+from kagsync.text import printable
 
 if TYPE_CHECKING:
     from kagsync.api import Kagsync
@@ -518,7 +519,10 @@ class _LogFileHandler(logging.Handler):
         if self._failed:
             return
         try:
-            data = (self.format(record) + "\n").encode("utf-8", "backslashreplace")
+            # Outside text (remote error bodies, team names) never carries a control
+            # character into the log, where `tail -f` or `less -R` would obey it.
+            text = printable(self.format(record), keep_newlines=True)
+            data = (text + "\n").encode("utf-8", "backslashreplace")
             with self._locked():
                 fd = self._current()
                 if self.max_bytes > 0:

@@ -34,6 +34,7 @@ from kagsync.cli.render import (
 from kagsync.cli.syncing import JobsOption
 from kagsync.errors import KagsyncError, ValidationError
 from kagsync.models import MAX_COUNT
+from kagsync.text import printable
 from kagsync.values import now_iso
 
 if TYPE_CHECKING:
@@ -436,7 +437,7 @@ class WatchDisplay:
                 styles.append((None, None, None, outcome_style, None, None, "red" if row.error else None))
             # Columns stay from frame to frame, even while empty (before the first tick ends).
             grid, hidden = build_table(WATCH_COLUMNS, rows, width=width, styles=styles, drop_empty=False)
-            notes = [Text(note, style="dim") for note in self._notes]
+            notes = [Text(printable(note), style="dim") for note in self._notes]  # errors come from outside
         count = len(rows)
         parts: list[Any] = [
             Text(f"kagsync watch · {count} active competition{'s' if count != 1 else ''}", style="bold"),
