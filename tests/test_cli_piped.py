@@ -114,3 +114,10 @@ def test_piped_groups_are_their_own_table(cli, club, event):  # noqa: F811
     assert rows[0] == ["#", "Group", "Best", "Best member", "Members", "Entered"]
     shown = cli("event", "standings", event, "--groups", env={"KAGSYNC_FORCE_TTY": "100"}).stdout
     assert "Groups of" in shown and "Participant" not in shown
+
+
+def test_piped_event_show_is_one_table(demo):
+    rows = _rows(demo("event", "show", "neural-night-2025").stdout)
+    assert rows[0][0] == "Slug" and "titanic" in [row[0] for row in rows[1:]]
+    shown = demo("event", "show", "neural-night-2025", env={"KAGSYNC_FORCE_TTY": "200"}).stdout
+    assert "title" in shown and "titanic" in shown

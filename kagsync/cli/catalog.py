@@ -18,6 +18,7 @@ from kagsync.cli.render import (
     complete_competition,
     complete_event,
     exit_for,
+    is_terminal,
     notes_once,
     offline_skips_sync,
     one_format,
@@ -156,9 +157,13 @@ def event_show(
 ) -> None:
     """Show an event with its competitions.
 
+    When stdout is not a terminal, only the competitions' table is printed, one line
+    each (the event's own fields: --json).
+
     \b
     Example:
       kagsync event show neural-night-2025
+      kagsync event show neural-night-2025 | cut -f1
     """
     ks = get_state(ctx).api(mode="read")
     with ks.snapshot():
@@ -169,6 +174,9 @@ def event_show(
         print_json(
             {**found.to_dict(), "competitions": [{**c.to_dict(), "weight": weights[c.slug]} for c in competitions]}
         )
+        return
+    if not is_terminal():  # one table for programs
+        _competition_table(competitions, title="Competitions")
         return
     table(
         f"Event {found.slug}",
