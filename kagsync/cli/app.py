@@ -382,6 +382,8 @@ def new_app(help_text: str, *, root: bool = False) -> KagsyncTyper:
 
 app = new_app(
     "Keep full Kaggle competition leaderboards in a local SQLite database.\n\n"
+    "Commands that sync or show data are top-level; event, competition, roster and notify manage "
+    "their records. Also accepted: competitions, events, and ls for list.\n\n"
     "\b\nExample:\n  kagsync competition add titanic --event neural-night --status ongoing",
     root=True,
 )

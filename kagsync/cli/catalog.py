@@ -330,7 +330,8 @@ def competition_add(
     metric (and from it the score direction). The status, when not given, follows the
     dates: upcoming before the start, ongoing until the deadline, completed after it. A
     slug Kaggle does not know is refused (exit 2) and nothing is saved; with --source DIR
-    the details come from DIR/SLUG.json when present, and --offline skips them.
+    the details come from DIR/SLUG.json when present. --offline skips them, and the
+    sync too unless --source DIR gives the board.
 
     \b
     Example:

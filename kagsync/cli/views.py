@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 import typer
 from rich.markup import escape
 
-from kagsync.cli import piped
+from kagsync.cli import piped, standing
 from kagsync.cli.app import app, get_state
 from kagsync.cli.catalog import EventArgument, SlugArgument, event_app
 from kagsync.cli.names import event_option
@@ -541,7 +541,7 @@ def event_standings_command(
       kagsync standings "Neural Night 2025" --groups | sort -t$'\\t' -k3n
     """
     from kagsync.export import standings_fields, standings_records
-    from kagsync.standings import SCHEME_LABELS, format_total, parse_scheme
+    from kagsync.standings import SCHEME_LABELS, parse_scheme
 
     one_format(json_output, csv_output)
     limit = board_limit(top, all_rows, machine=json_output or csv_output)
@@ -569,66 +569,9 @@ def event_standings_command(
         return
     title = get_state(ctx).api(mode="read").event(event).title  # the heading names the event as people do
     if groups_only:
-        _groups_table(title, standings)
+        standing.groups_table(title, standings)
         return
-    slugs = [c["slug"] for c in standings.competitions]
-    caption = standings.method
-    if any(row.by_team_name for row in standings.rows):
-        caption += " * counted through a team's name (kagsync roster check " + event + ")."
-    if standings.left_out:
-        caption += " Not counted: " + ", ".join(f"{i['slug']} ({i['reason']})" for i in standings.left_out) + "."
-    table(
-        f"Standings of {title}{f' ({standings.group})' if standings.group else ''} "
-        f"({len(standings.rows):,} {'members' if standings.members_only else 'participants'}, {len(slugs)} competitions)",
-        [
-            Col("#", 0, "num"),
-            Col("Participant", 0, "text"),
-            Col(label, 0, "short"),
-            *[Col(short_title(c["title"], c["slug"]), 1, "num") for c in standings.competitions],
-            Col("Entered", 2, "num"),
-        ],
-        (
-            (
-                row.place,
-                row.name + (" (team)" if row.kind == "team" else "") + (" *" if row.by_team_name else ""),
-                "not entered" if row.place is None else format_total(scheme, row.total),
-                *[result.rank if (result := row.results.get(s)) else None for s in slugs],
-                row.entered,
-            )
-            for row in rows
-        ),
-        caption=caption,
-        more=more_line(len(standings.rows), len(rows)),
-    )
-    if standings.groups:
-        _groups_table(title, standings)
-
-
-def short_title(title: str | None, slug: str) -> str:
-    """A competition's name for a column header: its title up to " - " or ": " (Kaggle's
-    titles often add a subtitle so), else its slug."""
-    if not title:
-        return slug
-    for separator in (" - ", " – ", " — ", ": "):
-        head = title.split(separator, 1)[0].strip()
-        if head:
-            title = head
-    return title
-
-
-def _groups_table(title: str, standings: Any) -> None:
-    table(
-        f"Groups of {title}, by their best member",
-        [
-            Col("#", 0, "num"),
-            Col("Group", 0, "text"),
-            Col("Best", 0, "num"),
-            Col("Best member", 1, "text"),
-            Col("Members", 2, "num"),
-            Col("Entered", 2, "num"),
-        ],
-        [(g.place, g.group, g.best_place, g.best_member, g.members, g.entered) for g in standings.groups],
-    )
+    standing.terminal(event, title, standings, rows, scheme)
 
 
 # -- export ---------------------------------------------------------------------------
