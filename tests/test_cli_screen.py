@@ -165,3 +165,12 @@ def test_offline_still_reads_a_folder(cli):
     assert cli("--offline", "--source", LEADERBOARDS, "sync", "titanic").exit_code == 0
     here = Path(LEADERBOARDS) / "titanic.zip"
     assert cli("--offline", "sync", "titanic", "--from", str(here)).exit_code == 0
+
+
+def test_runs_name_the_private_board(cli):
+    assert cli("--source", LEADERBOARDS, "competition", "add", "winter-cup-2026").exit_code == 0
+    assert cli("--source", LEADERBOARDS, "sync", "winter-cup-2026", "--private").exit_code == 0
+    shown = cli("runs", env=tty(120)).stdout
+    assert "winter-cup-2026 (private)" in shown
+    piped = [line.split("\t") for line in cli("runs").stdout.splitlines()]
+    assert piped[0][-1] == "Board" and {row[-1] for row in piped[1:]} == {"public", "private"}

@@ -16,6 +16,7 @@ from kagsync.cli.render import (
     SyncDisplay,
     complete_competition,
     exit_for,
+    is_terminal,
     offline_refused,
     one_format,
     print_csv,
@@ -174,12 +175,14 @@ def runs_command(
     if csv_output:
         print_csv(list(runs[0]) if runs else list(RunRecord.__annotations__), runs)
         return
+    terminal = is_terminal()
     table(
         "Sync runs",
-        RUN_COLUMNS,
+        RUN_COLUMNS if terminal else [*RUN_COLUMNS, Col("Board")],
         [
             (
-                r["competition"],
+                # A private board's run says so: after the slug on a terminal, in a column in a pipe.
+                r["competition"] + (" (private)" if terminal and r.get("board") == "private" else ""),
                 r["trigger"],
                 r["status"],
                 r["started_at"],
@@ -189,6 +192,7 @@ def runs_command(
                 r["updated"],
                 r["removed"],
                 r["error"],
+                *(() if terminal else (r.get("board"),)),
             )
             for r in runs
         ],
