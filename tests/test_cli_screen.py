@@ -109,6 +109,9 @@ def test_quiet_watch_prints_only_failures(two):
     assert lines and all("beta" in line for line in lines), quiet.stderr
     loud = two("--source", str(two.folder), "watch", "--once")
     assert "alpha: ok" in loud.stderr
+    synced = two("--source", str(two.folder), "--quiet", "sync", "alpha")
+    assert synced.exit_code == 0 and synced.output == ""
+    assert "only errors" in two("--help").stdout.lower()
 
 
 def test_add_with_an_unknown_event_creates_no_database(cli, db_path):

@@ -63,7 +63,7 @@ class SafeConsole(Console):
         """Console.print, with outside text's control characters shown escaped."""
         from rich.text import Text
 
-        from kagsync.text import is_printable, printable
+        from kagsync.text import is_printable
 
         safe: list[Any] = []
         for item in objects:
@@ -616,7 +616,8 @@ def main_options(
         typer.Option(
             "-q",
             "--quiet",
-            help="Print only errors and the command's output (tables, JSON): no progress, no success lines.",
+            help="Print only errors and the data a command shows (its tables, JSON): "
+            "no progress, no success lines, no summaries of syncs.",
         ),
     ] = False,
     no_pager: Annotated[
