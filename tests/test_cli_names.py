@@ -104,3 +104,15 @@ def test_titles_are_accepted_where_slugs_are(demo):  # noqa: F811
     assert board.exit_code == 0 and board.stdout == demo("leaderboard", "spaceship-titanic", "--top", "2").stdout
     marked = demo("leaderboard", "titanic", "--event", "Neural Night 2025", "--top", "1")
     assert marked.exit_code == 0 and marked.stdout.splitlines()[0].endswith("Roster")
+
+
+def test_every_competition_argument_takes_a_title_and_says_did_you_mean(demo):  # noqa: F811
+    shakeup = demo("shakeup", "Winter Cup 2026", "--top", "2")
+    assert shakeup.exit_code == 0, shakeup.output
+    assert shakeup.stdout == demo("shakeup", "winter-cup-2026", "--top", "2").stdout
+    runs = demo("runs", "House Prices", "-n", "1")
+    assert runs.exit_code == 0 and "house-prices-advanced-regression-techniques" in runs.stdout
+    before = demo("runs", "-n", "100").stdout
+    wrong = demo("sync", "titanik")
+    assert wrong.exit_code == 1 and "did you mean 'titanic'" in wrong.stderr
+    assert demo("runs", "-n", "100").stdout == before  # nothing was synced

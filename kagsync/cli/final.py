@@ -8,7 +8,8 @@ import typer
 from rich.markup import escape
 
 from kagsync.cli.app import app, get_state
-from kagsync.cli.catalog import competition_app
+from kagsync.cli.catalog import SlugArgument, competition_app
+from kagsync.cli.names import competition_names
 from kagsync.cli.render import JsonOption, print_json, say, table
 from kagsync.models import MAX_COUNT
 
@@ -17,7 +18,10 @@ from kagsync.models import MAX_COUNT
 def competition_refresh(
     ctx: typer.Context,
     slugs: Annotated[
-        list[str] | None, typer.Argument(help="Competition slugs or URLs.", metavar="SLUG", show_default=False)
+        list[str] | None,
+        typer.Argument(
+            help="Competition slugs, URLs or titles.", metavar="SLUG", show_default=False, callback=competition_names
+        ),
     ] = None,
     all_competitions: Annotated[bool, typer.Option("--all", help="Refresh every competition.")] = False,
 ) -> None:
@@ -43,7 +47,7 @@ def competition_refresh(
 @app.command("shakeup")
 def shakeup_command(
     ctx: typer.Context,
-    slug: Annotated[str, typer.Argument(help="Competition slug or URL.", metavar="SLUG")],
+    slug: SlugArgument,
     top: Annotated[
         int, typer.Option("--top", help="Who entered and left the top N.", min=1, max=MAX_COUNT, metavar="N")
     ] = 10,

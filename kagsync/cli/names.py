@@ -158,6 +158,16 @@ def competition_name(ctx: typer.Context, value: str) -> str:
     return _resolve(ctx, value, events=False)
 
 
+def competition_option(ctx: typer.Context, value: str | None) -> str | None:
+    """Callback of an optional competition argument (None when not given)."""
+    return None if value is None else _resolve(ctx, value, events=False)
+
+
+def competition_names(ctx: typer.Context, values: list[str] | None) -> list[str] | None:
+    """Callback of a list of competitions: each by slug, URL or title."""
+    return None if values is None else [_resolve(ctx, value, events=False) for value in values]
+
+
 def event_name(ctx: typer.Context, value: str) -> str:
     """Argument callback: an event's slug or title -> its slug."""
     return _resolve(ctx, value, events=True)

@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from kagsync.cli.app import EXIT_SYNC_FAILED, State, app, get_state
+from kagsync.cli.names import competition_names, competition_option
 from kagsync.cli.render import (
     Col,
     CsvOption,
@@ -49,10 +50,11 @@ def sync_command(
     slugs: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Competition slugs or URLs.",
+            help="Competition slugs, URLs or titles.",
             metavar="SLUG...",
             show_default=False,
             autocompletion=complete_competition,
+            callback=competition_names,
         ),
     ] = None,
     all_active: Annotated[
@@ -153,6 +155,7 @@ def runs_command(
             metavar="SLUG",
             show_default=False,
             autocompletion=complete_competition,
+            callback=competition_option,
         ),
     ] = None,
     limit: Annotated[
