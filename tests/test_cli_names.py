@@ -116,3 +116,11 @@ def test_every_competition_argument_takes_a_title_and_says_did_you_mean(demo):  
     wrong = demo("sync", "titanik")
     assert wrong.exit_code == 1 and "did you mean 'titanic'" in wrong.stderr
     assert demo("runs", "-n", "100").stdout == before  # nothing was synced
+
+
+def test_event_options_take_a_title_and_say_did_you_mean(demo):  # noqa: F811
+    listed = demo("competition", "list", "--event", "Neural-Night-2025")
+    assert listed.exit_code == 0 and listed.stdout == demo("competition", "list", "--event", "neural-night-2025").stdout
+    wrong = demo("competition", "add", "new-one", "--event", "neural nite 2025", "--no-sync")
+    assert wrong.exit_code == 1 and "did you mean 'neural-night-2025'" in wrong.stderr
+    assert "new-one" not in demo("competition", "list").stdout

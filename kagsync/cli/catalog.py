@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from kagsync.cli.app import EXIT_USAGE, State, app, get_state, new_app, report_error
-from kagsync.cli.names import competition_name, event_name
+from kagsync.cli.names import competition_name, event_name, event_names, event_option
 from kagsync.cli.render import (
     Col,
     CsvOption,
@@ -300,6 +300,7 @@ def competition_add(
             metavar="EVENT",
             autocompletion=complete_event,
             show_default=False,
+            callback=event_names,
         ),
     ] = None,
     status: Annotated[
@@ -368,7 +369,9 @@ def competition_list(
     ctx: typer.Context,
     event: Annotated[
         str | None,
-        typer.Option("--event", help="Only this event's.", metavar="EVENT", autocompletion=complete_event),
+        typer.Option(
+            "--event", help="Only this event's.", metavar="EVENT", autocompletion=complete_event, callback=event_option
+        ),
     ] = None,
     status: Annotated[str | None, typer.Option("--status", help="Only this status.", metavar="STATUS")] = None,
     json_output: JsonOption = False,
@@ -447,6 +450,7 @@ def competition_edit(
             metavar="EVENT",
             autocompletion=complete_event,
             show_default=False,
+            callback=event_names,
         ),
     ] = None,
     remove_events: Annotated[

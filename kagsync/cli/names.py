@@ -173,6 +173,11 @@ def event_name(ctx: typer.Context, value: str) -> str:
     return _resolve(ctx, value, events=True)
 
 
+def event_names(ctx: typer.Context, values: list[str] | None) -> list[str] | None:
+    """Callback of a repeatable event option: each by slug or title (events that must exist)."""
+    return None if values is None else [_resolve(ctx, value, events=True) for value in values]
+
+
 def event_option(ctx: typer.Context, value: str | None) -> str | None:
     """Option callback: an event's slug or title -> its slug (None when not given)."""
     return None if value is None else _resolve(ctx, value, events=True)
