@@ -31,7 +31,7 @@ from rich.markup import escape
 from kagsync import __version__
 from kagsync.cli.names import ALIASES, KagsyncGroup, WorkflowGroup
 from kagsync.errors import KagsyncError
-from kagsync.text import printable
+from kagsync.text import is_printable, printable
 
 if TYPE_CHECKING:
     from kagsync.api import Kagsync
@@ -62,8 +62,6 @@ class SafeConsole(Console):
     def print(self, *objects: Any, **kwargs: Any) -> None:
         """Console.print, with outside text's control characters shown escaped."""
         from rich.text import Text
-
-        from kagsync.text import is_printable
 
         safe: list[Any] = []
         for item in objects:
@@ -628,8 +626,8 @@ def main_options(
         typer.Option(
             "--offline",
             help="No network at all: no competition details, no downloads, no private-board checks. "
-            "sync, watch and refresh stop with a one-line error unless --source DIR (or sync --from FILE) "
-            "gives the boards; add, set-status and import store without syncing.",
+            "sync and watch stop with a one-line error unless --source DIR (or sync --from FILE) gives "
+            "the boards; competition refresh is refused; add, set-status and import store without syncing.",
         ),
     ] = False,
     version: Annotated[
