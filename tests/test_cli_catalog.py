@@ -40,7 +40,7 @@ def test_newcomer_flow(cli):
     shown = cli.json("event", "show", "neural-night-2025")
     assert [c["slug"] for c in shown["competitions"]] == [
         "house-prices-advanced-regression-techniques", "titanic"]
-    table = cli("event", "show", "neural-night-2025")
+    table = cli("event", "show", "neural-night-2025", env={"KAGSYNC_FORCE_TTY": "200"})
     assert "Neural Night 2025" in table.stdout and "titanic" in table.stdout
 
     result = cli("competition", "set-status", "titanic", "completed")

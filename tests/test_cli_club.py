@@ -1,11 +1,12 @@
 """Roster options of the CLI: standings by member and group, marked teams on a board."""
 import json
-import pytest
-from tests.test_roster import club, boards, event, roster_file  # noqa: F401
+
+from tests.test_roster import boards, club, event, roster_file  # noqa: F401
 
 
-def test_cli_options(cli, club, event, tmp_path):
-    out = cli("event", "standings", event, "--scheme", "rank-sum")
+def test_cli_options(cli, club, event, tmp_path):  # noqa: F811
+    tty = {"KAGSYNC_FORCE_TTY": "200"}
+    out = cli("event", "standings", event, "--scheme", "rank-sum", env=tty)
     assert out.exit_code == 0, out.output
     assert "not entered" in out.output and "Dave Dunn" in out.output and "Best member" in out.output
     data = cli.json("event", "standings", event, "--group", "blue", "--scheme", "rank-sum")
@@ -14,7 +15,7 @@ def test_cli_options(cli, club, event, tmp_path):
     assert not data["members_only"] and len(data["standings"]) > 4
     bad = cli("event", "standings", event, "--group", "green")
     assert bad.exit_code == 2, bad.output
-    lb = cli("leaderboard", "comp-a", "--event", event)
+    lb = cli("leaderboard", "comp-a", "--event", event, env=tty)
     assert "★ Alice Archer, Bob" in lb.output
     only = cli.json("leaderboard", "comp-b", "--event", event, "--members-only")
     assert [e["team_name"] for e in only] == ["Carol Chen", "BOB"]

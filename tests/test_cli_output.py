@@ -51,14 +51,16 @@ def club(cli, tmp_path):
     folder = tmp_path / "boards"
     folder.mkdir()
     source = ("--source", str(folder))
-    assert cli("event", "add", "Neural Night 2025 — the spring edition", "--slug", "neural-night-2025").exit_code == 0
+    assert cli("event", "add", "Neural Night 2025 — the spring edition", "--slug", "neural-night-2025",
+               "--start", "2026-01-01", "--end", "2027-06-01").exit_code == 0
     write_zip(folder / f"{LONG}.zip", csv_c(board(120)), slug=LONG)
     write_zip(folder / "titanic.zip", csv_c(board(60)), slug="titanic")
     for slug, title in ((LONG, "House Prices - Advanced Regression Techniques"),
                         ("titanic", "Titanic - Machine Learning from Disaster"),
                         (BROKEN, "A competition whose leaderboard file is missing")):
         result = cli(*source, "competition", "add", slug, "--title", title, "--event", "neural-night-2025",
-                     "--status", "ongoing", "--no-sync", "--description", "A description that is long enough to wrap.")
+                     "--status", "ongoing", "--no-sync", "--description", "A description that is long enough to wrap.",
+                     "--start", "2026-01-01", "--end", "2027-06-01")
         assert result.exit_code == 0, result.output
     assert cli(*source, "sync", "--all-active").exit_code == 3  # the broken one fails
     write_zip(folder / f"{LONG}.zip", csv_c(board(121, shift=7)), slug=LONG)
@@ -121,7 +123,7 @@ TABLES = {
                                                                 "Name then"]),
     "movers": (["movers", LONG], ["Rank", "Team", "Move", "Was", "Score"]),
     "event standings": (["event", "standings", "neural-night-2025"],
-                        ["#", "Participant", "Points", LONG, "titanic", "Entered"]),
+                        ["#", "Participant", "Points", "House Prices", "Titanic", "Entered"]),
     "config": (["config"], ["Setting", "Value", "From", "Meaning"]),
 }
 
@@ -221,16 +223,18 @@ def _api(cli):
 def test_a_pipe_gets_tab_separated_text_with_every_row(club):
     result = club("leaderboard", LONG)
     lines = result.stdout.splitlines()
-    assert lines[0].split("\t") == ["Rank", "Team", "Members", "Score", "Subs", "Last submission", "Move"]
+    assert lines[0].split("\t") == [
+        "Rank", "Team", "Members", "Score", "Subs", "Last submission", "Move", "New", "Benchmark"
+    ]
     assert len(lines) == 1 + 121  # every row, no "… more"
-    assert all(line.count("\t") == 6 for line in lines)
+    assert all(line.count("\t") == 8 for line in lines)
     assert "…" not in result.stdout and "─" not in result.stdout
     listed = club("competition", "list").stdout.splitlines()
     assert listed[0].startswith("Slug\tTitle\tEvents\tStatus")
     assert len(listed) == 4
     assert any(line.startswith(f"{LONG}\tHouse Prices - Advanced Regression Techniques\t") for line in listed)
     standings = club("event", "standings", "neural-night-2025").stdout.splitlines()
-    assert standings[0].split("\t")[:3] == ["#", "Participant", "Points"]
+    assert standings[0].split("\t")[:4] == ["#", "Participant", "Kind", "Points"]
     assert len(standings) > 51
     runs = club("runs").stdout.splitlines()
     assert runs[0].split("\t")[0] == "Competition" and len(runs) == 1 + 4

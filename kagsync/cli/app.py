@@ -27,10 +27,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from typer.core import TyperGroup
 
 from kagsync import __version__
+from kagsync.cli.names import ALIASES, KagsyncGroup, WorkflowGroup
 from kagsync.errors import KagsyncError
+from kagsync.text import is_printable, printable
 
 if TYPE_CHECKING:
     from kagsync.api import Kagsync
@@ -50,12 +51,34 @@ FORCE_TTY_ENV = "KAGSYNC_FORCE_TTY"
 PAGER_ENV = "KAGSYNC_PAGER"
 
 
+class SafeConsole(Console):
+    """A console that never passes a control character of outside text to the terminal.
+
+    Every message printed through it (str markup or a Text) has its control characters
+    shown escaped by :func:`kagsync.text.printable`; the escape sequences rich itself
+    writes for styles come later and are not touched.
+    """
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        """Console.print, with outside text's control characters shown escaped."""
+        from rich.text import Text
+
+        safe: list[Any] = []
+        for item in objects:
+            if isinstance(item, str) and not is_printable(item.replace("\n", "")):
+                item = printable(item, keep_newlines=True)
+            elif isinstance(item, Text) and not is_printable(item.plain.replace("\n", "")):
+                item = Text(printable(item.plain, keep_newlines=True), style=item.style)
+            safe.append(item)
+        super().print(*safe, **kwargs)
+
+
 def _console(*, stderr: bool) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     # Piped into a file or `less`, rich would assume 80 columns and fold every line;
     # a wider page reads better there. A terminal or COLUMNS decides otherwise.
     wide = not os.environ.get("COLUMNS") and not stream.isatty()
-    return Console(stderr=stderr, highlight=False, width=160 if wide else None)
+    return SafeConsole(stderr=stderr, highlight=False, width=160 if wide else None)
 
 
 stdout = _console(stderr=False)
@@ -63,8 +86,8 @@ stderr = _console(stderr=True)
 
 
 def report_error(message: str) -> None:
-    """One line on stderr, never wrapped (it may be read by scripts and in logs)."""
-    stderr.print(f"[bold red]Error:[/] {escape(message)}", soft_wrap=True)
+    """One message on stderr: one line for scripts and logs, wrapped at words on a terminal."""
+    stderr.print(f"[bold red]Error:[/] {escape(message)}", soft_wrap=not stderr.is_terminal)
 
 
 # -- where stdout goes ---------------------------------------------------------
@@ -313,7 +336,7 @@ def hoist_global_options(root: Any, args: Sequence[str]) -> list[str]:
             kept.append(token)
             commands = getattr(command, "commands", None)
             if commands is not None:
-                command = commands.get(token)
+                command = commands.get(token) or commands.get(ALIASES.get(token, ""))
                 if command is None:  # unknown command: leave the rest to click's message
                     kept.extend(args[index + 1 :])
                     break
@@ -335,7 +358,7 @@ def hoist_global_options(root: Any, args: Sequence[str]) -> list[str]:
     return head + moved + kept
 
 
-class _RootGroup(TyperGroup):
+class _RootGroup(WorkflowGroup):
     """The root command: global options are accepted after the command too."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
@@ -347,7 +370,7 @@ def new_app(help_text: str, *, root: bool = False) -> KagsyncTyper:
     """A (sub-)application with kagsync's conventions."""
     return KagsyncTyper(
         help=help_text,
-        cls=_RootGroup if root else None,
+        cls=_RootGroup if root else KagsyncGroup,
         no_args_is_help=True,
         rich_markup_mode=None,
         pretty_exceptions_enable=False,
@@ -357,6 +380,8 @@ def new_app(help_text: str, *, root: bool = False) -> KagsyncTyper:
 
 app = new_app(
     "Keep full Kaggle competition leaderboards in a local SQLite database.\n\n"
+    "Commands that sync or show data are top-level; event, competition, roster and notify manage "
+    "their records. Also accepted: competitions, events, and ls for list.\n\n"
     "\b\nExample:\n  kagsync competition add titanic --event neural-night --status ongoing",
     root=True,
 )
@@ -494,7 +519,10 @@ class _LogFileHandler(logging.Handler):
         if self._failed:
             return
         try:
-            data = (self.format(record) + "\n").encode("utf-8", "backslashreplace")
+            # Outside text (remote error bodies, team names) never carries a control
+            # character into the log, where `tail -f` or `less -R` would obey it.
+            text = printable(self.format(record), keep_newlines=True)
+            data = (text + "\n").encode("utf-8", "backslashreplace")
             with self._locked():
                 fd = self._current()
                 if self.max_bytes > 0:
@@ -581,7 +609,15 @@ def main_options(
         ),
     ] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Say more.")] = False,
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only errors and results.")] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "-q",
+            "--quiet",
+            help="Print only errors and the data a command shows (its tables, JSON): "
+            "no progress, no success lines, no summaries of syncs.",
+        ),
+    ] = False,
     no_pager: Annotated[
         bool, typer.Option("--no-pager", help="Never page long output [env: KAGSYNC_PAGER=cat].")
     ] = False,
@@ -589,7 +625,9 @@ def main_options(
         bool,
         typer.Option(
             "--offline",
-            help="Ask Kaggle nothing but the leaderboards themselves: no competition details, no private-board checks.",
+            help="No network at all: no competition details, no downloads, no private-board checks. "
+            "sync and watch stop with a one-line error unless --source DIR (or sync --from FILE) gives "
+            "the boards; competition refresh is refused; add, set-status and import store without syncing.",
         ),
     ] = False,
     version: Annotated[

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from kagsync.cli.app import EXIT_USAGE, app, get_state, new_app, report_error
+from kagsync.cli.app import EXIT_USAGE, State, app, get_state, new_app, report_error
+from kagsync.cli.names import competition_name, event_name, event_names, event_option
 from kagsync.cli.render import (
     Col,
     CsvOption,
@@ -17,6 +18,9 @@ from kagsync.cli.render import (
     complete_competition,
     complete_event,
     exit_for,
+    is_terminal,
+    notes_once,
+    offline_skips_sync,
     one_format,
     print_csv,
     print_json,
@@ -24,6 +28,7 @@ from kagsync.cli.render import (
     say,
     table,
 )
+from kagsync.errors import NotFoundError
 from kagsync.models import Competition, Event
 
 event_app = new_app(
@@ -46,12 +51,23 @@ DescriptionOption = Annotated[str | None, typer.Option("--description", help="Fr
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 NoSyncOption = Annotated[bool, typer.Option("--no-sync", help="Only store; do not sync the leaderboard now.")]
 EventArgument = Annotated[
-    str, typer.Argument(help="Event slug.", metavar="EVENT", autocompletion=complete_event, show_default=False)
+    str,
+    typer.Argument(
+        help="Event slug (or title).",
+        metavar="EVENT",
+        autocompletion=complete_event,
+        show_default=False,
+        callback=event_name,
+    ),
 ]
 SlugArgument = Annotated[
     str,
     typer.Argument(
-        help="Competition slug or Kaggle URL.", metavar="SLUG", autocompletion=complete_competition, show_default=False
+        help="Competition slug, Kaggle URL or title.",
+        metavar="SLUG",
+        autocompletion=complete_competition,
+        show_default=False,
+        callback=competition_name,
     ),
 ]
 
@@ -141,9 +157,13 @@ def event_show(
 ) -> None:
     """Show an event with its competitions.
 
+    When stdout is not a terminal, only the competitions' table is printed, one line
+    each (the event's own fields: --json).
+
     \b
     Example:
       kagsync event show neural-night-2025
+      kagsync event show neural-night-2025 | cut -f1
     """
     ks = get_state(ctx).api(mode="read")
     with ks.snapshot():
@@ -154,6 +174,9 @@ def event_show(
         print_json(
             {**found.to_dict(), "competitions": [{**c.to_dict(), "weight": weights[c.slug]} for c in competitions]}
         )
+        return
+    if not is_terminal():  # one table for programs
+        _competition_table(competitions, title="Competitions")
         return
     table(
         f"Event {found.slug}",
@@ -252,6 +275,15 @@ def _competition_table(competitions: list[Competition], *, title: str = "Competi
     )
 
 
+def _refuse_events_of_a_new_database(state: State, events: list[str]) -> None:
+    """No event exists in a database that does not exist yet: say so before creating the file.
+
+    (When the database exists, the library refuses an unknown event and writes nothing.)
+    """
+    if events and not state.settings.db.exists():
+        raise NotFoundError(f"no event {events[0]!r} (see `kagsync event list`); nothing was saved")
+
+
 @competition_app.command("add")
 def competition_add(
     ctx: typer.Context,
@@ -268,6 +300,7 @@ def competition_add(
             metavar="EVENT",
             autocompletion=complete_event,
             show_default=False,
+            callback=event_names,
         ),
     ] = None,
     status: Annotated[
@@ -298,13 +331,16 @@ def competition_add(
     metric (and from it the score direction). The status, when not given, follows the
     dates: upcoming before the start, ongoing until the deadline, completed after it. A
     slug Kaggle does not know is refused (exit 2) and nothing is saved; with --source DIR
-    the details come from DIR/SLUG.json when present, and --offline skips them.
+    the details come from DIR/SLUG.json when present. --offline skips them, and the
+    sync too unless --source DIR gives the board.
 
     \b
     Example:
       kagsync competition add https://www.kaggle.com/competitions/titanic --event neural-night --status ongoing
     """
     state = get_state(ctx)
+    _refuse_events_of_a_new_database(state, events or [])
+    no_sync = offline_skips_sync(state, no_sync, f"kagsync sync {slug_or_url}")
     with SyncDisplay(state) as display:
         saved = state.api(mode="create", observer=display).add_competition(
             slug_or_url,
@@ -322,7 +358,7 @@ def competition_add(
     if saved.filled:
         filled = ", ".join(f"{key} {value}" for key, value in saved.filled.items() if key != "description")
         say(state, f"From Kaggle: {escape(filled)}")
-    for note in saved.notes:
+    for note in notes_once(saved.notes, saved.syncs):
         say(state, f"Note: {escape(note)}")
     report_outcomes(state, saved.syncs, saved_note=True)
     exit_for(saved.syncs)
@@ -333,7 +369,9 @@ def competition_list(
     ctx: typer.Context,
     event: Annotated[
         str | None,
-        typer.Option("--event", help="Only this event's.", metavar="EVENT", autocompletion=complete_event),
+        typer.Option(
+            "--event", help="Only this event's.", metavar="EVENT", autocompletion=complete_event, callback=event_option
+        ),
     ] = None,
     status: Annotated[str | None, typer.Option("--status", help="Only this status.", metavar="STATUS")] = None,
     json_output: JsonOption = False,
@@ -418,6 +456,7 @@ def competition_edit(
             metavar="EVENT",
             autocompletion=complete_event,
             show_default=False,
+            callback=event_names,
         ),
     ] = None,
     remove_events: Annotated[
@@ -488,6 +527,7 @@ def competition_set_status(
       kagsync competition set-status titanic ongoing
     """
     state = get_state(ctx)
+    no_sync = offline_skips_sync(state, no_sync, f"kagsync sync {slug}")
     with SyncDisplay(state) as display:
         saved = state.api(observer=display).set_status(slug, status, sync=not no_sync)
     c = saved.competition

@@ -8,7 +8,8 @@ import typer
 from rich.markup import escape
 
 from kagsync.cli.app import app, get_state
-from kagsync.cli.catalog import competition_app
+from kagsync.cli.catalog import SlugArgument, competition_app
+from kagsync.cli.names import competition_names
 from kagsync.cli.render import JsonOption, print_json, say, table
 from kagsync.models import MAX_COUNT
 
@@ -17,7 +18,10 @@ from kagsync.models import MAX_COUNT
 def competition_refresh(
     ctx: typer.Context,
     slugs: Annotated[
-        list[str] | None, typer.Argument(help="Competition slugs or URLs.", metavar="SLUG", show_default=False)
+        list[str] | None,
+        typer.Argument(
+            help="Competition slugs, URLs or titles.", metavar="SLUG", show_default=False, callback=competition_names
+        ),
     ] = None,
     all_competitions: Annotated[bool, typer.Option("--all", help="Refresh every competition.")] = False,
 ) -> None:
@@ -43,7 +47,7 @@ def competition_refresh(
 @app.command("shakeup")
 def shakeup_command(
     ctx: typer.Context,
-    slug: Annotated[str, typer.Argument(help="Competition slug or URL.", metavar="SLUG")],
+    slug: SlugArgument,
     top: Annotated[
         int, typer.Option("--top", help="Who entered and left the top N.", min=1, max=MAX_COUNT, metavar="N")
     ] = 10,
@@ -52,8 +56,8 @@ def shakeup_command(
     """How the final (private) board moved against the public one: each team's move and the shake-up.
 
     N = teams on both boards (benchmarks excluded); move = public rank − private rank
-    (positive: climbed); shakeup = mean |move| / N; shakeup_top10pct = the same over the
-    public top 10%.
+    (positive: climbed); shakeup = mean |move| / N, the share of the board a team moved
+    on average (shown in %); shakeup_top10pct = the same over the public top 10%.
 
     \b
     Example:
@@ -63,11 +67,13 @@ def shakeup_command(
     if json_output:
         print_json(result)
         return
+    title = get_state(ctx).api(mode="read").competition(slug).title
     moves = result["moves"]
     biggest = sorted(moves, key=lambda m: (-abs(m["move"]), m["private_rank"]))[:top]
     table(
-        f"Shake-up of {result['competition']}: {result['teams']:,} teams on both boards, "
-        f"shakeup {result['shakeup']:.4f}, top 10% {result['shakeup_top10pct']:.4f}",
+        f"Shake-up of {title}: {result['teams']:,} teams on both boards; "
+        f"on average a team moved {result['shakeup']:.1%} of the board "
+        f"({result['shakeup_top10pct']:.1%} in the public top 10%)",
         ["Team", "Public", "Private", "Move"],
         [(m["team_name"], m["public_rank"], m["private_rank"], f"{m['move']:+d}") for m in biggest],
         caption=(

@@ -22,9 +22,10 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.markup import escape
 
-from kagsync.cli.app import EXIT_INTERRUPTED, EXIT_SYNC_FAILED, Screen, State, screen, stderr
+from kagsync.cli.app import EXIT_INTERRUPTED, EXIT_SYNC_FAILED, SafeConsole, Screen, State, screen, stderr
 from kagsync.errors import ValidationError
 from kagsync.models import MAX_COUNT
+from kagsync.text import printable
 
 # -- options shared by commands ------------------------------------------------------
 
@@ -112,9 +113,15 @@ def complete_competition(ctx: typer.Context, incomplete: str) -> list[str]:
 # -- JSON and CSV ------------------------------------------------------------------------
 
 
+# What json.dumps leaves raw although a terminal may obey it: DEL, C1 controls and
+# bidi overrides (C0 controls are already escaped as \u00XX).
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def print_json(data: Any) -> None:
-    """Pretty JSON on stdout."""
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    """Pretty JSON on stdout, every control character escaped (``\\u001b``)."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    typer.echo(_JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text))
 
 
 def print_csv(fields: Sequence[str], records: Iterable[Mapping[str, object]]) -> int:
@@ -127,6 +134,7 @@ def print_csv(fields: Sequence[str], records: Iterable[Mapping[str, object]]) ->
 def echo(text: str = "") -> None:
     """A line of a command's result on stdout, wrapped to the terminal's width on one."""
     shown = screen()
+    text = printable(text, keep_newlines=True)
     if not shown.terminal:
         typer.echo(text)
         return
@@ -205,7 +213,12 @@ _ISO_UTC = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}):\d{2}Z")
 
 
 def cell_text(value: Any) -> str:
-    """A cell as shown on a terminal: None is an en dash, ISO times read "2025-03-01 18:00"."""
+    """A cell as shown on a terminal: None is an en dash, ISO times read "2025-03-01 18:00".
+
+    Every table cell passes here, so outside text (team names, members, titles, error
+    bodies) reaches a terminal with its control characters shown escaped
+    (:func:`kagsync.text.printable`), never obeyed.
+    """
     if value is None or value == "":
         return "–"
     if isinstance(value, bool):
@@ -213,8 +226,8 @@ def cell_text(value: Any) -> str:
     if isinstance(value, str):
         if _ISO_UTC.fullmatch(value):
             return _ISO_UTC.sub(r"\1 \2", value).removesuffix(" 00:00")
-        return value
-    return str(value)
+        return printable(value, keep_newlines=True)
+    return printable(str(value))
 
 
 def dash(value: Any) -> str:
@@ -360,18 +373,33 @@ def build_table(
     *,
     width: int,
     styles: Sequence[Sequence[str | None]] | None = None,
+    drop_empty: bool = True,
 ) -> tuple[Any, list[str]]:
     """A rich table fitted to ``width`` columns, and the names of the columns left out.
 
     ``styles`` (optional, one per row and cell) gives rich styles to cells, such as
-    the colour of an outcome; cell text is never read as markup.
+    the colour of an outcome; cell text is never read as markup. A column empty in
+    every row is left out (unless its priority is 0), with no note: it had nothing to say
+    (``drop_empty=False`` keeps it: a live display keeps its columns from one frame to the next).
     """
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
     specs = [_col(column, index) for index, column in enumerate(columns)]
-    texts = [[cell_text(value) for value in row] for row in rows]
+    values = [list(row) for row in rows]
+    # A column with nothing in it says nothing: left out, unless it always stays (priority 0).
+    kept = [
+        index
+        for index, spec in enumerate(specs)
+        if not drop_empty or spec.priority == 0 or not values or any(row[index] not in (None, "") for row in values)
+    ]
+    if len(kept) < len(specs):
+        specs = [specs[index] for index in kept]
+        values = [[row[index] for index in kept] for row in values]
+        if styles is not None:
+            styles = [[row_styles[index] for index in kept] for row_styles in styles]
+    texts = [[cell_text(value) for value in row] for row in values]
     fit = _fit(specs, texts, width)
     grid = Table(
         box=box.SIMPLE_HEAD,
@@ -399,6 +427,11 @@ def build_table(
             cells.append(Text(cell, style=style or ""))
         grid.add_row(*cells)
     return grid, fit.hidden
+
+
+# Characters a TSV line must not hold, as csvout.write_tsv treats them: spaces for
+# what would split a cell or a line, nothing for NUL.
+_TSV_BLANKS = str.maketrans({**dict.fromkeys("\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029", " "), "\x00": None})
 
 
 def write_rows_tsv(names: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -431,23 +464,24 @@ def write_rows_tsv(names: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
             if "".join(cells).isprintable():
                 write(join(cells) + "\n")
                 continue
+        # Outside text with control characters: tabs and line breaks become spaces (one
+        # line per row), NULs go, every other one is shown escaped as on a terminal.
+        safe = [printable(value.translate(_TSV_BLANKS)) if isinstance(value, str) else value for value in row]
         one = io.StringIO()
-        write_tsv(one, names, [dict(zip(names, row, strict=True))])
+        write_tsv(one, names, [dict(zip(names, safe, strict=True))])
         write(one.getvalue().split("\n", 1)[1])
 
 
 def _print_title(console: Any, text: str, style: str = "bold") -> None:
     from rich.text import Text
 
-    console.print(Text(text, style=style))
+    console.print(Text(printable(text, keep_newlines=True), style=style))
 
 
 def output_console(shown: Screen | None = None) -> Any:
     """A rich console on stdout drawn for the terminal described by ``shown``."""
-    from rich.console import Console
-
     shown = shown or screen()
-    return Console(
+    return SafeConsole(
         file=sys.stdout,
         width=shown.width,
         force_terminal=shown.terminal,
@@ -483,18 +517,60 @@ def table(
     from rich.text import Text
 
     if more:
-        console.print(Text(more, style="bold"))
+        console.print(Text(printable(more), style="bold"))
     if caption:
-        console.print(Text(caption, style="dim" if shown.color else ""))
+        console.print(Text(printable(caption, keep_newlines=True), style="dim" if shown.color else ""))
     note = hidden_note(hidden, shown.width)
     if note:
         console.print(Text(note, style="dim" if shown.color else ""))
 
 
-def say(state: State, message: str) -> None:
-    """A human message on stderr, unless --quiet."""
+def message(markup: str) -> None:
+    """A message (rich markup) on stderr: wrapped at word boundaries on a terminal, one
+    line otherwise (for logs and scripts). Control characters of outside text are shown
+    escaped (markup itself has none)."""
+    stderr.print(printable(markup, keep_newlines=True), soft_wrap=not stderr.is_terminal)
+
+
+def say(state: State, markup: str) -> None:
+    """A human message (rich markup) on stderr, unless --quiet (see :func:`message`)."""
     if not state.quiet:
-        stderr.print(message, soft_wrap=True)
+        message(markup)
+
+
+def notes_once(notes: Sequence[str], outcomes: Sequence[Any]) -> list[str]:
+    """``notes`` with any reason that a failed sync's line will give again replaced by a
+    pointer to it, so a long reason (no credentials...) is printed once."""
+    reasons = [o.error for o in outcomes if not o.ok and o.error and len(o.error) >= 20]
+    shown = []
+    for note in notes:
+        for reason in reasons:
+            note = note.replace(f"({reason})", "(the reason is below)").replace(reason, "(the reason is below)")
+        shown.append(note)
+    return shown
+
+
+# -- --offline -------------------------------------------------------------------------
+
+
+def reaches_kaggle(state: State) -> bool:
+    """Whether boards would come from Kaggle: no --source folder (nor KAGSYNC_SOURCE)."""
+    return state.settings.source is None
+
+
+def offline_refused(state: State, what: str) -> None:
+    """With --offline, refuse ``what`` when it would need Kaggle: one line, exit 2."""
+    if state.offline and reaches_kaggle(state):
+        raise ValidationError(f"--offline: {what} needs Kaggle (give --source DIR, or leave out --offline)")
+
+
+def offline_skips_sync(state: State, no_sync: bool, later: str) -> bool:
+    """``no_sync``, or True when --offline leaves no board to read (said once, unless -q,
+    with ``later``: the command that syncs later)."""
+    if no_sync or not (state.offline and reaches_kaggle(state)):
+        return no_sync
+    say(state, f"--offline: nothing is synced now (later: {escape(later)})")
+    return True
 
 
 # -- sync progress -------------------------------------------------------------------------
@@ -513,6 +589,7 @@ class SyncDisplay:
         self._lock = threading.Lock()
         self._progress: Any = None
         self._tasks: dict[str, Any] = {}
+        self._parsed: dict[str, int] = {}  # rows parsed so far, per slug whose parse is shown
 
     def __enter__(self) -> SyncDisplay:
         return self
@@ -544,12 +621,14 @@ class SyncDisplay:
             )
             self._progress.start()
         if slug not in self._tasks:
-            self._tasks[slug] = self._progress.add_task("", total=None, slug=escape(slug), stage="queued", size="")
+            self._tasks[slug] = self._progress.add_task(
+                "", total=None, slug=escape(printable(slug)), stage="queued", size=""
+            )
         return self._tasks[slug]
 
     def stage(self, slug: str, stage: str, detail: str = "") -> None:
         """Called by the syncer at each step."""
-        text = f"{stage} {detail}".strip()
+        text = printable(f"{stage} {detail}".strip())
         with self._lock:
             if self.live:
                 task = self._task(slug)
@@ -560,10 +639,16 @@ class SyncDisplay:
                 self._progress.update(task, stage=shown)
                 if stage == "parsing":
                     self._progress.update(task, total=None, completed=0, size="")
+                if slug in self._parsed and stage in ("writing", "ok"):
+                    # The parse is over: its last report (every few thousand rows) is not the count.
+                    count = re.match(r"\d+", detail)
+                    rows = int(count.group()) if count else self._parsed[slug]
+                    del self._parsed[slug]
+                    self._progress.update(task, total=1, completed=1, size=f"{rows:,} rows (100%)")
                 if done:
                     self._progress.update(task, total=1, completed=1)
             elif self.state.verbose and not self.state.quiet:
-                stderr.print(f"{escape(slug)}: {escape(text)}", soft_wrap=True)
+                message(f"{escape(slug)}: {escape(text)}")
 
     def download_progress(self, slug: str, received: int, total: int | None) -> None:
         """Bytes received for a download."""
@@ -582,6 +667,7 @@ class SyncDisplay:
         with self._lock:
             task = self._task(slug)
             assert self._progress is not None
+            self._parsed[slug] = rows
             size = f"{rows:,} rows" + (f" ({fraction:.0%})" if fraction is not None else "")
             if fraction is not None:
                 self._progress.update(task, completed=fraction, total=1.0, size=size)
@@ -593,8 +679,8 @@ class SyncDisplay:
 
 
 def outcome_line(outcome: Any) -> str:
-    """One line summarising a sync outcome (rich markup)."""
-    slug = escape(outcome.competition)
+    """One line summarising a sync outcome (rich markup); a private board's says so."""
+    slug = escape(outcome.competition) + (" (private board)" if outcome.board == "private" else "")
     if outcome.ok:
         return (
             f"[green]✓[/] {slug}: synced {outcome.entries:,} entries "
@@ -630,15 +716,12 @@ def report_outcomes(state: State, outcomes: Sequence[Any], *, saved_note: bool =
     for outcome in outcomes:
         if outcome.ok:
             if not state.quiet:
-                stderr.print(outcome_line(outcome), soft_wrap=True)
+                message(outcome_line(outcome))
             continue
         all_ok = False
-        stderr.print(outcome_line(outcome), soft_wrap=True)
+        message(outcome_line(outcome))
         if saved_note:
-            stderr.print(
-                f"  The competition was saved; retry the sync with: kagsync sync {escape(outcome.competition)}",
-                soft_wrap=True,
-            )
+            message(f"  The competition was saved; retry the sync with: kagsync sync {escape(outcome.competition)}")
     return all_ok
 
 
@@ -675,9 +758,31 @@ SUMMARY_COLUMNS = [
 
 
 def summary_table(outcomes: Sequence[Any]) -> None:
-    """The end-of-run table: competition, entries, changes, outcome, error."""
+    """The end-of-run table: competition, entries, changes, outcome, error.
+
+    A private board's line says so: "(private)" after the slug on a terminal, a Board
+    column in a pipe.
+    """
+    if not is_terminal():
+        table(
+            None,
+            [*SUMMARY_COLUMNS, Col("Board")],
+            [(o.competition, o.entries, o.created, o.updated, o.removed, o.status, o.error, o.board) for o in outcomes],
+        )
+        return
     table(
         None,
         SUMMARY_COLUMNS,
-        [(o.competition, o.entries, o.created, o.updated, o.removed, o.status, o.error) for o in outcomes],
+        [
+            (
+                o.competition + (" (private)" if o.board == "private" else ""),
+                o.entries,
+                o.created,
+                o.updated,
+                o.removed,
+                o.status,
+                o.error,
+            )
+            for o in outcomes
+        ],
     )

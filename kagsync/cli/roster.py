@@ -9,17 +9,19 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
+from kagsync.cli import piped
 from kagsync.cli.app import app, get_state, new_app, report_error
-from kagsync.cli.render import JsonOption, print_json, say, table
+from kagsync.cli.names import event_name
+from kagsync.cli.render import JsonOption, echo, is_terminal, print_json, say, table
 from kagsync.errors import ValidationError
 
 roster_app = new_app(
-    "An event's roster: the members ranked by `event standings` and watched by notifications.\n\n"
+    "An event's roster: the members ranked by `standings` and watched by notifications.\n\n"
     "\b\nExample:\n  kagsync roster import neural-night-2025 members.csv"
 )
 app.add_typer(roster_app, name="roster")
 
-EventArgument = Annotated[str, typer.Argument(help="Event slug.", metavar="EVENT")]
+EventArgument = Annotated[str, typer.Argument(help="Event slug (or title).", metavar="EVENT", callback=event_name)]
 CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV (formula-safe) instead of a table.")]
 
 
@@ -156,9 +158,13 @@ def roster_check(ctx: typer.Context, event: EventArgument, json_output: JsonOpti
     because their name is the member's username or display name, team names that fit
     several members (counted for none), and the members found on no board.
 
+    When stdout is not a terminal, the findings are one table with a Finding column
+    (name-match, ambiguous, not-found) and the summary goes to stderr.
+
     \b
     Example:
       kagsync roster check neural-night-2025
+      kagsync roster check neural-night-2025 | grep not-found
     """
     check = get_state(ctx).api(mode="read").roster_check(event)
     if json_output:
@@ -166,7 +172,17 @@ def roster_check(ctx: typer.Context, event: EventArgument, json_output: JsonOpti
         return
     total = len(check.members)
     if not total:
-        typer.echo(f"{event} has no roster: kagsync roster import {event} FILE.csv")
+        typer.echo(f"{event} has no roster: kagsync roster import {event} FILE.csv", err=not is_terminal())
+        return
+    found = total - len(check.not_found)
+    by_name = sum(1 for m in check.members if m["by_team_name"])
+    summary = (
+        f"{found} of {_plural(total, 'member')} found on at least one of {_plural(len(check.competitions), 'board')}"
+        f" ({by_name} through a team's name)."
+    )
+    if not is_terminal():  # one table for programs; the sentence is for a person
+        piped.roster_check(check)
+        typer.echo(summary, err=True)
         return
     if check.name_matches:
         table(
@@ -192,10 +208,4 @@ def roster_check(ctx: typer.Context, event: EventArgument, json_output: JsonOpti
             [(m["username"], m["name"], m["group"]) for m in check.not_found],
             caption="Check their usernames, or they have not entered yet.",
         )
-    found = total - len(check.not_found)
-    by_name = sum(1 for m in check.members if m["by_team_name"])
-    boards = len(check.competitions)
-    typer.echo(
-        f"{found} of {_plural(total, 'member')} found on at least one of {_plural(boards, 'board')}"
-        f" ({by_name} through a team's name)."
-    )
+    echo(summary)

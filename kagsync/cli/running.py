@@ -21,6 +21,9 @@ from kagsync.cli.render import (
     complete_event,
     exit_for,
     hidden_note,
+    message,
+    offline_refused,
+    offline_skips_sync,
     outcome_line,
     print_outcomes_json,
     report_outcomes,
@@ -31,6 +34,7 @@ from kagsync.cli.render import (
 from kagsync.cli.syncing import JobsOption
 from kagsync.errors import KagsyncError, ValidationError
 from kagsync.models import MAX_COUNT
+from kagsync.text import printable
 from kagsync.values import now_iso
 
 if TYPE_CHECKING:
@@ -112,6 +116,7 @@ def import_command(
     from kagsync.importer import ImportValidationError
 
     state = get_state(ctx)
+    no_sync = offline_skips_sync(state, no_sync, "kagsync sync --all-active") if not dry_run else no_sync
     with SyncDisplay(state) as display:
         ks = state.api(mode="create", observer=display)
         try:
@@ -173,12 +178,11 @@ def import_command(
             failed = [o.competition for o in outcomes if not o.ok]
             for outcome in outcomes:  # the reasons in full, whatever the table's width
                 if not outcome.ok:
-                    stderr.print(outcome_line(outcome), soft_wrap=True)
+                    message(outcome_line(outcome))
             if failed:
-                stderr.print(
+                message(
                     f"{len(failed)} sync(s) failed; the competitions were saved. Retry with: "
-                    f"kagsync sync {escape(' '.join(failed))}",
-                    soft_wrap=True,
+                    f"kagsync sync {escape(' '.join(failed))}"
                 )
     exit_for(outcomes)
 
@@ -312,7 +316,7 @@ class WatchDisplay:
             if row is not None:
                 row.status = transition.new
             self._notes.append(f"{now_iso()} {text}")
-        if not self.live_mode:
+        if not self.live_mode and not self.state.quiet:
             self._line(text)
 
     def tick_finished(self, report: Any) -> None:
@@ -339,7 +343,10 @@ class WatchDisplay:
             if report.error is not None:
                 self._notes.append(f"{now_iso()} tick {report.number} failed: {report.error}")
         if not self.live_mode:
+            # --quiet: only what went wrong (a failed sync, a failed tick); no success lines.
             for outcome in report.outcomes:
+                if outcome.ok and self.state.quiet:
+                    continue
                 if outcome.ok:
                     self._line(
                         f"{outcome.competition}: ok, {outcome.entries:,} entries "
@@ -347,10 +354,11 @@ class WatchDisplay:
                     )
                 else:
                     self._line(f"{outcome.competition}: {outcome.status}: {outcome.error}")
-            self._line(self._summary(report))
+            if not self.state.quiet or report.error is not None:
+                self._line(self._summary(report))
 
     def stopping(self) -> None:
-        if not self.live_mode:
+        if not self.live_mode and not self.state.quiet:
             if self.watcher is not None and self.watcher.in_tick:
                 self._line("stopping: letting the syncs in progress finish (press Ctrl-C again to abandon them)")
             else:
@@ -427,8 +435,9 @@ class WatchDisplay:
                     )
                 )
                 styles.append((None, None, None, outcome_style, None, None, "red" if row.error else None))
-            grid, hidden = build_table(WATCH_COLUMNS, rows, width=width, styles=styles)
-            notes = [Text(note, style="dim") for note in self._notes]
+            # Columns stay from frame to frame, even while empty (before the first tick ends).
+            grid, hidden = build_table(WATCH_COLUMNS, rows, width=width, styles=styles, drop_empty=False)
+            notes = [Text(printable(note), style="dim") for note in self._notes]  # errors come from outside
         count = len(rows)
         parts: list[Any] = [
             Text(f"kagsync watch · {count} active competition{'s' if count != 1 else ''}", style="bold"),
@@ -488,7 +497,7 @@ def watch_command(
     by Kaggle doubles the interval until a tick gets through. Unless follow_dates is off,
     an upcoming competition whose start has passed becomes ongoing, and an ongoing one
     whose end has passed gets one final sync and becomes completed. Ctrl-C or SIGTERM
-    stops cleanly (exit 0).
+    stops cleanly (exit 0). With -q, only failed syncs and errors are printed.
 
     \b
     Example:
@@ -499,6 +508,7 @@ def watch_command(
     if json_output and not once:
         raise ValidationError("--json needs --once (a running watch prints lines, not one document)")
     state = get_state(ctx)
+    offline_refused(state, "watch")
     display = WatchDisplay(state, once=once)
     watcher = state.api(observer=display).watcher(interval=interval, jobs=jobs, observer=display)
     display.watcher = watcher
@@ -527,5 +537,5 @@ def watch_command(
         return
     if display.live_mode:  # the table may have cut the errors short
         for outcome in report.failed:
-            stderr.print(outcome_line(outcome), soft_wrap=True)
+            message(outcome_line(outcome))
     exit_for(report.outcomes)

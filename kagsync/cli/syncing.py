@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from kagsync.cli.app import EXIT_SYNC_FAILED, State, app, get_state
+from kagsync.cli.names import competition_names, competition_option
 from kagsync.cli.render import (
     Col,
     CsvOption,
@@ -16,6 +17,8 @@ from kagsync.cli.render import (
     SyncDisplay,
     complete_competition,
     exit_for,
+    is_terminal,
+    offline_refused,
     one_format,
     print_csv,
     print_json,
@@ -47,10 +50,11 @@ def sync_command(
     slugs: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Competition slugs or URLs.",
+            help="Competition slugs, URLs or titles.",
             metavar="SLUG...",
             show_default=False,
             autocompletion=complete_competition,
+            callback=competition_names,
         ),
     ] = None,
     all_active: Annotated[
@@ -84,8 +88,11 @@ def sync_command(
     """
     state = get_state(ctx)
     if private:
+        offline_refused(state, "looking for a private board")
         _sync_private(state, slugs or [], json_output=json_output)
         return
+    if from_file is None:
+        offline_refused(state, "syncing a leaderboard")
     with SyncDisplay(state) as display:
         ks = state.api(observer=display)
         with ks.interruptible():
@@ -148,6 +155,7 @@ def runs_command(
             metavar="SLUG",
             show_default=False,
             autocompletion=complete_competition,
+            callback=competition_option,
         ),
     ] = None,
     limit: Annotated[
@@ -170,12 +178,14 @@ def runs_command(
     if csv_output:
         print_csv(list(runs[0]) if runs else list(RunRecord.__annotations__), runs)
         return
+    terminal = is_terminal()
     table(
         "Sync runs",
-        RUN_COLUMNS,
+        RUN_COLUMNS if terminal else [*RUN_COLUMNS, Col("Board")],
         [
             (
-                r["competition"],
+                # A private board's run says so: after the slug on a terminal, in a column in a pipe.
+                r["competition"] + (" (private)" if terminal and r.get("board") == "private" else ""),
                 r["trigger"],
                 r["status"],
                 r["started_at"],
@@ -185,6 +195,7 @@ def runs_command(
                 r["updated"],
                 r["removed"],
                 r["error"],
+                *(() if terminal else (r.get("board"),)),
             )
             for r in runs
         ],

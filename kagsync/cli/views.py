@@ -1,4 +1,4 @@
-"""Commands that show stored data: leaderboard, history, movers, event standings, export, report."""
+"""Commands that show stored data: leaderboard, history, movers, standings, export, report."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 import typer
 from rich.markup import escape
 
+from kagsync.cli import piped, standing
 from kagsync.cli.app import app, get_state
 from kagsync.cli.catalog import EventArgument, SlugArgument, event_app
+from kagsync.cli.names import event_option
 from kagsync.cli.render import (
     AllOption,
     Col,
@@ -126,7 +128,9 @@ def leaderboard_command(
     ] = None,
     event: Annotated[
         str | None,
-        typer.Option("--event", help="Mark the teams of this event's roster members.", metavar="EVENT"),
+        typer.Option(
+            "--event", help="Mark the teams of this event's roster members.", metavar="EVENT", callback=event_option
+        ),
     ] = None,
     members_only: Annotated[
         bool, typer.Option("--members-only", help="Only the teams of roster members (with --event).")
@@ -143,7 +147,9 @@ def leaderboard_command(
     is shown (the header says "final (private)"); --board public shows the public one.
     Move shows ▲ n (climbed n places), ▼ n (fell), new (first seen in the last sync) or
     – (unchanged), against the previous sync of the same board. A filter that matches no
-    team is an error (exit 1).
+    team is an error (exit 1). When stdout is not a terminal, Move is a signed integer
+    (+3, -2, 0; empty when new or not compared) and New, Benchmark and (with --event)
+    Roster are columns of their own.
 
     \b
     Example:
@@ -191,6 +197,9 @@ def leaderboard_command(
         return
     if csv_output:
         write_csv(sys.stdout, LEADERBOARD_CSV_FIELDS, entries)
+        return
+    if not is_terminal():
+        piped.leaderboard(entries, roster=event is not None)
         return
     basis: dict[str, Any] = ks.movement_basis(competition.slug, board=chosen)
     if basis["previous_run_id"] is not None:
@@ -267,6 +276,10 @@ def history_command(
             "--team", help="A team id or name: its rank and score at each sync where they changed.", metavar="TEAM"
         ),
     ] = None,
+    user: Annotated[
+        str | None,
+        typer.Option("--user", help="The team with this member username (any case), as --team.", metavar="NAME"),
+    ] = None,
     limit: Annotated[
         int | None,
         typer.Option(
@@ -292,12 +305,20 @@ def history_command(
     \b
     Example:
       kagsync history titanic --team "Data Wizards"
+      kagsync history titanic --user kenji1231
     """
     from kagsync.views import movement_text
 
     one_format(json_output, csv_output)
+    if team is not None and user is not None:
+        raise ValidationError("choose one of --team TEAM and --user NAME")
     ks = _reading(ctx)
     competition = ks.competition(slug)
+    if user is not None:
+        teams: list[dict[str, Any]] = ks.leaderboard(competition.slug, user=user)
+        if not teams:
+            raise NotFoundError(f"no team on {competition.slug} has member {user!r}")
+        team = str(teams[0]["team_id"])
     if team is None:
         shown = None if every or (limit is None and not is_terminal()) else (limit or HISTORY_LIMIT)
         syncs: list[dict[str, Any]] = ks.history(competition.slug, limit=shown)
@@ -321,6 +342,9 @@ def history_command(
     if csv_output:
         changes = history["changes"]
         print_csv(list(changes[0]) if changes else TEAM_HISTORY_CSV_FIELDS, changes)
+        return
+    if not is_terminal():
+        piped.team_history(history["changes"])
         return
     found = history["team"]
     now = f"now rank {found['rank']}" if found["on_board"] else "no longer on the board"
@@ -424,22 +448,7 @@ def movers_command(
         print_csv(MOVERS_CSV_FIELDS, records)
         return
     if not is_terminal():
-        table(
-            None,
-            ["Section", "Rank", "Was", "Move", "Team", "Score", "Previous score"],
-            [
-                (
-                    r["section"],
-                    r["rank"],
-                    r["previous_rank"],
-                    movement_text(r),
-                    r["team_name"],
-                    r["score"],
-                    r["previous_score"],
-                )
-                for r in records
-            ],
-        )
+        piped.movers(records)
         if not result["compared"]:
             typer.echo(f"{competition.slug} was synced once so far: nothing to compare yet.", err=True)
         return
@@ -490,10 +499,11 @@ def movers_command(
         table(f"{title}: {count}", columns, [row(i) for i in items])
 
 
-# -- event standings -----------------------------------------------------------------
+# -- standings ---------------------------------------------------------------------------
 
 
-@event_app.command("standings")
+@app.command("standings")
+@event_app.command("standings", hidden=True)  # its name before views became top-level
 def event_standings_command(
     ctx: typer.Context,
     event: EventArgument,
@@ -506,6 +516,9 @@ def event_standings_command(
     group: Annotated[
         str | None, typer.Option("--group", help="Only the roster members of this group.", metavar="GROUP")
     ] = None,
+    groups_only: Annotated[
+        bool, typer.Option("--groups", help="Only the ranking of the roster's groups (by their best member).")
+    ] = False,
     json_output: JsonOption = False,
     csv_output: CsvOption = False,
 ) -> None:
@@ -519,12 +532,17 @@ def event_standings_command(
     under their display names, members who entered nothing last ("not entered"), and the
     groups are ranked by their best member; --group G ranks one group, --everyone all.
 
+    When stdout is not a terminal, one table of tab-separated lines: the participants
+    (plain numbers, ranks per competition slug, kind and "by team name" as columns), or
+    with --groups the groups.
+
     \b
     Example:
-      kagsync event standings neural-night-2025 --scheme rank-sum
+      kagsync standings neural-night-2025 --scheme rank-sum
+      kagsync standings "Neural Night 2025" --groups | sort -t$'\\t' -k3n
     """
     from kagsync.export import standings_fields, standings_records
-    from kagsync.standings import SCHEME_LABELS, format_total, parse_scheme
+    from kagsync.standings import SCHEME_LABELS, parse_scheme
 
     one_format(json_output, csv_output)
     limit = board_limit(top, all_rows, machine=json_output or csv_output)
@@ -541,49 +559,20 @@ def event_standings_command(
         print_csv(standings_fields(standings), records if limit is None else itertools.islice(records, limit))
         return
     label = SCHEME_LABELS[scheme]
-    slugs = [c["slug"] for c in standings.competitions]
-    caption = standings.method
-    if any(row.by_team_name for row in standings.rows):
-        caption += " * counted through a team's name (kagsync roster check " + event + ")."
-    if standings.left_out:
-        caption += " Not counted: " + ", ".join(f"{i['slug']} ({i['reason']})" for i in standings.left_out) + "."
+    if groups_only and not standings.groups:
+        raise NotFoundError(f"{event}: no groups to rank (a roster with a group column ranks its groups)")
     rows = standings.rows if limit is None else standings.rows[:limit]
-    table(
-        f"Standings of {event}{f' ({standings.group})' if standings.group else ''} "
-        f"({len(standings.rows):,} {'members' if standings.members_only else 'participants'}, {len(slugs)} competitions)",
-        [
-            Col("#", 0, "num"),
-            Col("Participant", 0, "text"),
-            Col(label, 0, "short"),
-            *[Col(s, 1, "num") for s in slugs],
-            Col("Entered", 2, "num"),
-        ],
-        (
-            (
-                row.place,
-                row.name + (" (team)" if row.kind == "team" else "") + (" *" if row.by_team_name else ""),
-                "not entered" if row.place is None else format_total(scheme, row.total),
-                *[result.rank if (result := row.results.get(s)) else None for s in slugs],
-                row.entered,
-            )
-            for row in rows
-        ),
-        caption=caption,
-        more=more_line(len(standings.rows), len(rows)),
-    )
-    if standings.groups:
-        table(
-            f"Groups of {event}, by their best member",
-            [
-                Col("#", 0, "num"),
-                Col("Group", 0, "text"),
-                Col("Best", 0, "num"),
-                Col("Best member", 1, "text"),
-                Col("Members", 2, "num"),
-                Col("Entered", 2, "num"),
-            ],
-            [(g.place, g.group, g.best_place, g.best_member, g.members, g.entered) for g in standings.groups],
-        )
+    if not is_terminal():
+        if groups_only:
+            piped.groups(standings)
+        else:
+            piped.standings(standings, rows, label)
+        return
+    title = get_state(ctx).api(mode="read").event(event).title  # the heading names the event as people do
+    if groups_only:
+        standing.groups_table(title, standings)
+        return
+    standing.terminal(event, title, standings, rows, scheme)
 
 
 # -- export ---------------------------------------------------------------------------
@@ -610,6 +599,7 @@ def export_command(
             help="Export every board of this event, and its standings.",
             metavar="EVENT",
             autocompletion=complete_event,
+            callback=event_option,
         ),
     ] = None,
     competition: Annotated[
