@@ -72,7 +72,7 @@ def test_the_tour_shows_movement_history_and_the_named_teams(demo):
     movers = output(demo, "movers titanic")
     assert "climbers" in movers and "fallers" in movers
     assert "Data Wizards" in output(demo, 'leaderboard titanic --team "data" | cut -f1,2,4')
-    standings = output(demo, "event standings neural-night-2025")
+    standings = output(demo, "kagsync standings neural-night-2025")
     assert "Kenji Sato" in standings and "Carol Chen" in standings  # the roster's members, by name
     shakeup = output(demo, "shakeup winter-cup-2026")
     assert len(shakeup.strip().splitlines()) >= 2
