@@ -15,7 +15,7 @@ from kagsync import notify
 from kagsync.sources import FileSource, FolderSource
 from kagsync.sync import Syncer
 from tests.boards import csv_c
-from tests.webhook_receiver import WebhookReceiver
+from tests.webhook_receiver import Answer, WebhookReceiver
 
 SECRET = "T0SECRET/B0SECRET/XXXXSECRETTOKEN"
 DATE = "2026-05-01 10:00:00"
@@ -121,12 +121,24 @@ def test_cli_add_list_remove_never_print_the_url(cli, receiver):
     assert "hooks.slack.com" in added.output and "slack" in added.output
     assert "SECRET" not in added.output
     listed = cli.json("notify", "list")
-    assert listed == [{
-        "name": "hooks.slack.com", "url": "https://hooks.slack.com/serv…", "format": "slack", "event": "night",
-        "on": ["leader", "member"], "top": 10, "member_move": 3, "failing_ticks": 3,
-        "created_at": listed[0]["created_at"], "sent": 0, "pending": 0, "failed": 0, "last_sent_at": None,
-        "last_error": None,
-    }]
+    assert listed == [
+        {
+            "name": "hooks.slack.com",
+            "url": "https://hooks.slack.com/serv…",
+            "format": "slack",
+            "event": "night",
+            "on": ["leader", "member"],
+            "top": 10,
+            "member_move": 3,
+            "failing_ticks": 3,
+            "created_at": listed[0]["created_at"],
+            "sent": 0,
+            "pending": 0,
+            "failed": 0,
+            "last_sent_at": None,
+            "last_error": None,
+        }
+    ]
     table = cli("notify", "list")
     assert table.exit_code == 0 and "hooks.slack.com" in table.output and "SECRET" not in table.output
     again = cli("notify", "add", url)
@@ -237,8 +249,14 @@ def test_one_message_summarises_every_change_of_a_pass(club, receiver):
     club.ks.add_competition("other", event="night", status="ongoing")
     club.board("comp", BOARD_2)
     club.board("other", list(reversed([(r, *rest) for r, *rest in BOARD_2])))
-    club.board("other", [(1, 2, "Beta", DATE, "0.99", 2, "carol"), (2, 1, "Alpha", DATE, "0.90", 1, "bob"),
-                         (3, 3, "Gamma", DATE, "0.70", 1, "alice")])
+    club.board(
+        "other",
+        [
+            (1, 2, "Beta", DATE, "0.99", 2, "carol"),
+            (2, 1, "Alpha", DATE, "0.90", 1, "bob"),
+            (3, 3, "Gamma", DATE, "0.70", 1, "alice"),
+        ],
+    )
     club.ks.tick()
     [request] = receiver.received()
     kinds = [(e["competition"], e["kind"], e.get("direction")) for e in events_of(request)]
@@ -380,12 +398,15 @@ def test_top_and_member_kinds(club, receiver):
     club.ks.roster_add("night", "carol", name="Carol C.")
     club.ks.roster_add("night", "dave")
     club.target(receiver, "json", on="top,member", top=2, member_move=2)
-    club.board("comp", [
-        (1, 1, "Alpha", DATE, "0.90", 1, "bob"),
-        (2, 3, "Gamma", DATE, "0.85", 2, "alice"),  # alice 3 -> 2: enters the top 2, moves 1 (< 2)
-        (3, 4, "Delta", DATE, "0.81", 1, "dave"),  # dave's first submission
-        (4, 2, "Beta", DATE, "0.80", 1, "carol"),  # carol 2 -> 4: leaves the top 2, falls 2
-    ])
+    club.board(
+        "comp",
+        [
+            (1, 1, "Alpha", DATE, "0.90", 1, "bob"),
+            (2, 3, "Gamma", DATE, "0.85", 2, "alice"),  # alice 3 -> 2: enters the top 2, moves 1 (< 2)
+            (3, 4, "Delta", DATE, "0.81", 1, "dave"),  # dave's first submission
+            (4, 2, "Beta", DATE, "0.80", 1, "carol"),  # carol 2 -> 4: leaves the top 2, falls 2
+        ],
+    )
     club.ks.tick()
     events = events_of(receiver.received()[0])
     assert [(e["kind"], e["text"]) for e in events] == [
@@ -418,18 +439,23 @@ def test_failing_once_per_streak_and_recovery(club, receiver):
 
 def test_final_board_is_announced_once_with_podium_and_shake_up(club, receiver, db_path):
     club.target(receiver, "json", on="final")
-    club.board("comp.private", [
-        (1, 2, "Beta", DATE, "0.91", 1, "carol"),  # public #2
-        (2, 3, "Gamma", DATE, "0.90", 1, "alice"),  # public #3
-        (3, 1, "Alpha", DATE, "0.85", 1, "bob"),  # public #1
-    ])
+    club.board(
+        "comp.private",
+        [
+            (1, 2, "Beta", DATE, "0.91", 1, "carol"),  # public #2
+            (2, 3, "Gamma", DATE, "0.90", 1, "alice"),  # public #3
+            (3, 1, "Alpha", DATE, "0.85", 1, "bob"),  # public #1
+        ],
+    )
     syncer = Syncer(db_path, FolderSource(club.folder))
     assert syncer.sync(club.ks.competition("comp"), "manual", board="private").ok
     club.ks.notify_pass()
     [event] = events_of(receiver.received()[0])
     assert event["kind"] == "final" and event["key"] == "final:comp" and event["board"] == "private"
     assert [(p["rank"], p["team_name"], p["public_rank"]) for p in event["podium"]] == [
-        (1, "Beta", 2), (2, "Gamma", 3), (3, "Alpha", 1),
+        (1, "Beta", 2),
+        (2, "Gamma", 3),
+        (3, "Alpha", 1),
     ]
     assert event["kept_in_top10"] == 3
     assert event["text"] == (
@@ -449,7 +475,11 @@ def test_dates_started_and_ended(club, receiver):
     club.ks.edit_competition("comp", start="2021-01-01", end="2021-02-01")
     club.ks.notify_pass()
     [started] = events_of(receiver.received()[0])
-    assert (started["kind"], started["what"], started["text"]) == ("dates", "start", "has started (2021-01-01 00:00 UTC)")
+    assert (started["kind"], started["what"], started["text"]) == (
+        "dates",
+        "start",
+        "has started (2021-01-01 00:00 UTC)",
+    )
     club.ks.set_status("comp", "completed")
     [ended] = events_of(receiver.received()[1])
     assert (ended["what"], ended["key"]) == ("end", "dates:comp:end:2021-02-01T00:00:00Z")
@@ -492,9 +522,10 @@ def test_apprise_targets(club, monkeypatch):
 
 def many_events(competitions=15, per=30):
     return [
-        notify._event(
-            "top", f"top:c{c}:{i}", notify._Competition(c, f"c{c}", f"Competition {c} " + "x" * 300, (), (),
-                                                        "ongoing", None, None),
+        notify.changes._event(
+            "top",
+            f"top:c{c}:{i}",
+            notify.changes._Competition(c, f"c{c}", f"Competition {c} " + "x" * 300, (), (), "ongoing", None, None),
             f"@everyone **Team {i}** entered the top 10 at #{i} " + "y" * 200,
         )
         for c in range(competitions)
@@ -519,7 +550,7 @@ def test_slack_payload_stays_within_slacks_limits():
     assert len(payload["blocks"]) <= 50
     assert all(len(b["text"]["text"]) <= 3000 for b in payload["blocks"] if "text" in b)
     assert len(payload["text"]) <= 3000
-    tricky = notify.slack_payload([notify._event("leader", "k", None, "<!channel> & <b>")])
+    tricky = notify.slack_payload([notify.changes._event("leader", "k", None, "<!channel> & <b>")])
     assert tricky["blocks"][0]["text"]["text"] == "• &lt;!channel&gt; &amp; &lt;b&gt;"
 
 
@@ -527,7 +558,50 @@ def test_json_payload_is_the_documented_shape():
     events = many_events(competitions=1, per=2)
     payload = notify.build_payload("json", events, target="club", sent_at="2026-05-01T10:00:00Z")
     assert payload == {
-        "source": "kagsync", "version": 1, "target": "club", "sent_at": "2026-05-01T10:00:00Z",
-        "text": payload["text"], "events": events,
+        "source": "kagsync",
+        "version": 1,
+        "target": "club",
+        "sent_at": "2026-05-01T10:00:00Z",
+        "text": payload["text"],
+        "events": events,
     }
     assert json.loads(json.dumps(payload)) == payload
+
+
+# -- the HTTP stack -------------------------------------------------------------------------
+
+
+def test_a_redirect_is_never_followed(club, receiver):
+    club.target(receiver, "json")
+    receiver.answers.append(Answer(302, b"moved", {"Location": receiver.url("/elsewhere")}))
+    club.board("comp", BOARD_2)
+    club.ks.tick()
+    assert [(r.path, r.status) for r in receiver.received(status=None)] == [(f"/json/{SECRET}", 302)]
+    [row] = club.rows()
+    assert row["status"] == "failed" and row["error"] == "HTTP 302: moved"
+
+
+def test_the_http_stack_is_requests():
+    # One HTTP stack for the package (issue 17): notifications go through requests.
+    import kagsync.notify.delivery as delivery
+
+    source = Path(delivery.__file__).read_text(encoding="utf-8")
+    assert "urllib.request" not in source and "requests.post(" in source
+
+
+def test_a_remote_error_body_with_terminal_escapes_is_shown_escaped(cli, club, receiver):
+    club.target(receiver, "json")
+    receiver.fail(400, body=b"bad \x1b[2J\x1b]0;pwned\x07 request")
+    club.board("comp", BOARD_2)
+    club.ks.tick()
+    [row] = club.rows()
+    assert "\x1b" not in row["error"] and "\x07" not in row["error"]
+    assert row["error"] == "HTTP 400: bad \\x1b[2J\\x1b]0;pwned\\x07 request"
+    listed = cli("notify", "list")
+    assert listed.exit_code == 0 and "\x1b" not in listed.output
+    assert "\x1b" not in json.dumps(cli.json("notify", "list"), ensure_ascii=False)
+    receiver.fail(400, body=b"again \x1b[2J")
+    sent = cli("notify", "send")
+    assert sent.exit_code == 1 and "\x1b" not in sent.output and "again \\x1b[2J" in sent.output
+    log = club.db_path.with_suffix(".log")
+    assert not log.exists() or "\x1b" not in log.read_text(encoding="utf-8")
