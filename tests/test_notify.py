@@ -101,12 +101,16 @@ def test_urls_are_masked_and_scrubbed():
 
 
 def test_kinds():
-    assert notify.parse_kinds(None) == ("leader", "top", "final", "failing")
+    # Members are on by default (they speak only where the event has a roster); operator
+    # alarms (failing) are asked for.
+    assert notify.parse_kinds(None) == ("leader", "top", "member", "final")
     assert notify.parse_kinds("member, leader,leader") == ("leader", "member")
     assert notify.parse_kinds("all") == notify.KINDS
-    with pytest.raises(kagsync.errors.ValidationError, match="unknown kind 'winner'"):
+    with pytest.raises(kagsync.errors.ValidationError, match="unknown notification kind 'winner'") as refused:
         notify.parse_kinds("leader,winner")
-    with pytest.raises(kagsync.errors.ValidationError, match="at least one kind"):
+    # The library names no flag: it carries a hint, which the CLI renders as "--on".
+    assert "--" not in str(refused.value) and refused.value.hint == "notify.kinds"
+    with pytest.raises(kagsync.errors.ValidationError, match="at least one notification kind"):
         notify.parse_kinds(" , ")
 
 
@@ -156,9 +160,9 @@ def test_cli_add_list_remove_never_print_the_url(cli, receiver):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["http://127.0.0.1/x", "--on", "winners"], "unknown kind 'winners'"),
+        (["http://127.0.0.1/x", "--on", "winners"], "--on: unknown notification kind 'winners'"),
         (["ftp://example.com/x", "--format", "json"], "needs an http(s) URL"),
-        (["http://127.0.0.1/x", "--format", "xml"], "unknown format 'xml'"),
+        (["http://127.0.0.1/x", "--format", "xml"], "--format: unknown notification format 'xml'"),
         (["http://127.0.0.1/x", "--name", "two words"], "invalid target name"),
         (["http://127.0.0.1/x", "--event", "nope"], "no event 'nope'"),
     ],
@@ -262,7 +266,8 @@ def test_one_message_summarises_every_change_of_a_pass(club, receiver):
     kinds = [(e["competition"], e["kind"], e.get("direction")) for e in events_of(request)]
     # comp: Gamma leads (Beta is pushed out of the top 2); other: Beta leads.
     assert kinds == [("comp", "leader", None), ("comp", "top", "out"), ("other", "leader", None)]
-    assert request.json["text"].startswith("kagsync: 3 changes on 2 competitions")
+    # The header names the event, not "kagsync: 3 changes on 2 competitions".
+    assert request.json["text"].splitlines()[0] == "Night"
 
 
 # -- failures, retries, dedup ------------------------------------------------------------
@@ -412,8 +417,14 @@ def test_top_and_member_kinds(club, receiver):
     assert [(e["kind"], e["text"]) for e in events] == [
         ("top", "Beta (Carol C.) left the top 2 (now #4)"),
         ("top", "Gamma (Alice A.) entered the top 2 at #2 (was #3)"),
-        ("member", "Carol C. (carol) fell 2 places to #4 (was #2)"),
-        ("member", "dave made a first submission: #3 (Delta)"),
+        ("member", "Beta (Carol C.) fell 2 places to #4 (was #2)"),
+        ("member", "Delta (dave) made a first submission: #3"),
+    ]
+    # In the message, Beta's two changes are one line.
+    assert receiver.received()[0].json["text"].splitlines()[1:] == [
+        "• The Comp: Beta (Carol C.) left the top 2 (now #4, down 2 places from #2)",
+        "• The Comp: Gamma (Alice A.) entered the top 2 at #2 (was #3)",
+        "• The Comp: Delta (dave) made a first submission: #3",
     ]
     member = events[2]
     assert (member["username"], member["movement"], member["first"], member["group"]) == ("carol", -2, False, None)
@@ -428,13 +439,20 @@ def test_failing_once_per_streak_and_recovery(club, receiver):
     [request] = receiver.received()
     [event] = events_of(request)
     assert event["kind"] == "failing" and event["failures"] == 2 and event["error_kind"] == "source"
-    assert event["text"].startswith("sync failed 2 times in a row since")
+    assert event["text"].startswith("the leaderboard could not be updated 2 times in a row since")
+    # Worded for a person: no internal error text in the line (it stays in the event's data).
+    assert event["text"].endswith(": the leaderboard could not be found where kagsync reads it")
+    assert "no leaderboard for" in event["error"]
     club.ks.tick()  # the same streak goes on: not announced again
     assert len(receiver.received()) == 1
     (club.folder / "comp.csv.away").rename(club.folder / "comp.csv")
     club.ks.tick()
     [event] = events_of(receiver.received()[1])
-    assert (event["kind"], event["recovered"], event["text"]) == ("failing", True, "syncing again after 3 failed syncs")
+    assert (event["kind"], event["recovered"], event["text"]) == (
+        "failing",
+        True,
+        "the leaderboard is updated again, after 3 failed attempts",
+    )
 
 
 def test_final_board_is_announced_once_with_podium_and_shake_up(club, receiver, db_path):
@@ -460,8 +478,12 @@ def test_final_board_is_announced_once_with_podium_and_shake_up(club, receiver, 
     assert event["kept_in_top10"] == 3
     assert event["text"] == (
         "final results: 1. Beta (public #2), 2. Gamma (public #3), 3. Alpha (public #1); "
-        "3 of the public top 10 stayed in the top 10; biggest climb: Gamma, #3 → #2"
+        "3 of the public top 10 stayed in the top 10; biggest climb: Gamma, #3 → #2\n"
+        "Alice A. (Gamma) finished #2 (up 1 place from public #3)"
     )
+    assert event["roster_results"] == [
+        {"username": "Alice", "name": "Alice A.", "team_name": "Gamma", "rank": 2, "public_rank": 3, "movement": 1}
+    ]
     assert syncer.sync(club.ks.competition("comp"), "manual", board="private").ok
     club.ks.notify_pass()
     assert len(receiver.received()) == 1
@@ -520,12 +542,37 @@ def test_apprise_targets(club, monkeypatch):
 # -- payload limits -----------------------------------------------------------------------
 
 
+def top_change(slug, title, i, text):
+    return notify.TopChange(
+        key=f"top:{slug}:{i}",
+        kind="top",
+        text=text,
+        at=None,
+        board="public",
+        run_id=i,
+        team_id=i,
+        team_name=f"Team {i}",
+        members=[],
+        roster=[],
+        rank=i,
+        previous_rank=None,
+        direction="in",
+        top_n=10,
+        score=None,
+        competition=slug,
+        title=title,
+        url=f"https://www.kaggle.com/competitions/{slug}",
+        event=None,
+        event_title=None,
+    )
+
+
 def many_events(competitions=15, per=30):
     return [
-        notify.changes._event(
-            "top",
-            f"top:c{c}:{i}",
-            notify.changes._Competition(c, f"c{c}", f"Competition {c} " + "x" * 300, (), (), "ongoing", None, None),
+        top_change(
+            f"c{c}",
+            f"Competition {c} " + "x" * 300,
+            i,
             f"@everyone **Team {i}** entered the top 10 at #{i} " + "y" * 200,
         )
         for c in range(competitions)
@@ -550,7 +597,7 @@ def test_slack_payload_stays_within_slacks_limits():
     assert len(payload["blocks"]) <= 50
     assert all(len(b["text"]["text"]) <= 3000 for b in payload["blocks"] if "text" in b)
     assert len(payload["text"]) <= 3000
-    tricky = notify.slack_payload([notify.changes._event("leader", "k", None, "<!channel> & <b>")])
+    tricky = notify.slack_payload([notify.TestChange(key="k", kind="test", text="<!channel> & <b>", at=None)])
     assert tricky["blocks"][0]["text"]["text"] == "• &lt;!channel&gt; &amp; &lt;b&gt;"
 
 

@@ -48,7 +48,7 @@ cursor), :mod:`~kagsync.notify.changes` (finding changes), :mod:`~kagsync.notify
 
 from __future__ import annotations
 
-from kagsync.notify.changes import find_changes, record_changes
+from kagsync.notify.changes import Reader, find_changes, record_changes, test_change
 from kagsync.notify.delivery import (
     MAX_RETRY_WAIT,
     SEND_TIMEOUT,
@@ -62,13 +62,29 @@ from kagsync.notify.delivery import (
     send_all,
     send_test,
 )
+from kagsync.notify.model import (
+    Change,
+    DatesChange,
+    FailingChange,
+    FinalChange,
+    FinalMember,
+    FinalTeam,
+    LeaderChange,
+    MemberChange,
+    TeamChange,
+    TestChange,
+    TopChange,
+)
 from kagsync.notify.payloads import (
     PAYLOAD_VERSION,
+    Payload,
+    Section,
     build_payload,
     discord_payload,
     headline,
     json_payload,
     plain_text,
+    sections,
     slack_payload,
 )
 from kagsync.notify.targets import (
@@ -98,9 +114,23 @@ __all__ = [
     "PAYLOAD_VERSION",
     "SEND_TIMEOUT",
     "TARGET_DEADLINE",
+    "Change",
+    "DatesChange",
     "Delivery",
+    "FailingChange",
+    "FinalChange",
+    "FinalMember",
+    "FinalTeam",
+    "LeaderChange",
+    "MemberChange",
     "NotifyPass",
+    "Payload",
+    "Reader",
+    "Section",
     "Target",
+    "TeamChange",
+    "TestChange",
+    "TopChange",
     "add_target",
     "apprise_available",
     "build_payload",
@@ -120,9 +150,11 @@ __all__ = [
     "remove_target",
     "run_pass",
     "scrub",
+    "sections",
     "send",
     "send_all",
     "send_test",
     "slack_payload",
     "targets",
+    "test_change",
 ]

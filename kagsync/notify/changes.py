@@ -1,5 +1,8 @@
 """Finding changes: after a sync pass, what each target wants to hear of the runs it has
 not examined yet, recorded as ``pending`` notifications in one write transaction.
+
+Detection returns typed change events (:mod:`kagsync.notify.model`), each with its text
+already worded (:mod:`kagsync.notify.wording`); a message folds a team's events again.
 """
 
 from __future__ import annotations
@@ -7,18 +10,31 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from kagsync.db import Database, write_transaction
 from kagsync.errors import ValidationError
+from kagsync.notify.model import (
+    Change,
+    DatesChange,
+    FailingChange,
+    FinalChange,
+    FinalMember,
+    FinalTeam,
+    LeaderChange,
+    MemberChange,
+    TestChange,
+    TopChange,
+)
 from kagsync.notify.targets import Target, get_cursor, set_cursor, targets
-from kagsync.roster import RosterIndex, RosterMember, list_members
+from kagsync.notify.wording import failure_reason, final_text, team_line
+from kagsync.roster import RosterIndex, list_members
+from kagsync.text import printable
 from kagsync.values import now_iso, to_datetime
+
+__all__ = ["Reader", "find_changes", "record_changes", "test_change"]
 
 MAX_WINDOW_RUNS = 2_000
 """Runs examined by one pass at most (a database synced long without notifications)."""
-
-# -- finding changes ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -31,6 +47,7 @@ class _Competition:
     status: str
     start: str | None
     end: str | None
+    event_titles: tuple[str, ...] = ()
 
     @property
     def event(self) -> str | None:
@@ -64,6 +81,17 @@ class _Run:
 
 
 @dataclass(frozen=True)
+class _Entry:
+    """One team of a stored board."""
+
+    rank: int
+    team_id: int
+    team_name: str
+    score: str | None
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class _Row:
     """One change record of a run, with the team's members as stored now."""
 
@@ -76,7 +104,7 @@ class _Row:
     members: tuple[str, ...]
 
 
-class _Reader:
+class Reader:
     """What a pass reads, each thing once, shared by the targets."""
 
     def __init__(self, database: Database, targets: Sequence[Target] = ()) -> None:
@@ -96,6 +124,7 @@ class _Reader:
                 row["status"],
                 row["start"],
                 row["end"],
+                tuple(json.loads(row["event_titles"])),
             )
             for row in database.query(
                 """SELECT c.id, c.slug, c.title, c.status, c.start, c."end",
@@ -104,7 +133,10 @@ class _Reader:
                                WHERE ec.competition_id = c.id ORDER BY e.slug)) AS event_ids,
                           (SELECT json_group_array(slug) FROM (
                                SELECT e.slug FROM event_competitions ec JOIN events e ON e.id = ec.event_id
-                               WHERE ec.competition_id = c.id ORDER BY e.slug)) AS events
+                               WHERE ec.competition_id = c.id ORDER BY e.slug)) AS events,
+                          (SELECT json_group_array(title) FROM (
+                               SELECT e.title FROM event_competitions ec JOIN events e ON e.id = ec.event_id
+                               WHERE ec.competition_id = c.id ORDER BY e.slug)) AS event_titles
                    FROM competitions c"""
             )
         }
@@ -128,6 +160,7 @@ class _Reader:
         return runs, (min(top, running - 1) if running is not None else top)
 
     def had_ok_run_before(self, run: _Run) -> bool:
+        """Whether the run's board was synced before (else the run announces nothing)."""
         row = self.conn.execute(
             """SELECT 1 FROM sync_runs WHERE competition_id = ? AND board = ? AND status = 'ok' AND id < ? LIMIT 1""",
             (run.competition_id, run.board, run.id),
@@ -149,11 +182,8 @@ class _Reader:
             else:
                 competition = self.competitions[run.competition_id]
                 # Every roster that may name a member of this board (it may be in several events).
-                keys: set[str] = set()
-                for event_id in competition.event_ids if self.want_members else ():
-                    roster = self.roster(event_id)
-                    keys.update(member.key for member in (roster.members if roster else ()))
-                usernames = json.dumps(sorted(keys))
+                keys = self.roster_keys(competition) if self.want_members else []
+                usernames = json.dumps(keys)
                 rows = self.conn.execute(
                     """SELECT ch.team_id, ch.kind, ch.team_name, ch.rank, ch.previous_rank, ch.score, e.members
                        FROM entry_changes ch
@@ -181,6 +211,7 @@ class _Reader:
         return self._rows[run.id]
 
     def roster(self, event_id: int | None) -> RosterIndex | None:
+        """An event's roster (None: no event, or an empty roster)."""
         if event_id is None:
             return None
         if event_id not in self._rosters:
@@ -200,27 +231,41 @@ class _Reader:
             self._streaks[competition_id] = [_Run(*row) for row in rows]
         return self._streaks[competition_id]
 
-    def entries(self, competition_id: int, board: str, where: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
-        return self.conn.execute(
+    def entries(self, competition_id: int, board: str, where: str, params: Sequence[object]) -> list[_Entry]:
+        """Teams of a stored board (``where`` is SQL of this module's own, never outside text)."""
+        rows = self.conn.execute(
             f"""SELECT rank, team_id, team_name, score, members FROM entries
                 WHERE competition_id = ? AND board = ? AND {where} ORDER BY rank, team_id""",
             (competition_id, board, *params),
         ).fetchall()
+        return [
+            _Entry(rank, team_id, name, score, tuple(json.loads(members)) if members else ())
+            for rank, team_id, name, score, members in rows
+        ]
+
+    def roster_keys(self, competition: _Competition) -> list[str]:
+        """Usernames of every roster that may name a member of this competition's boards."""
+        keys: set[str] = set()
+        for event_id in competition.event_ids:
+            roster = self.roster(event_id)
+            keys.update(member.key for member in (roster.members if roster else ()))
+        return sorted(keys)
 
 
-def _event(kind: str, key: str, competition: _Competition | None, text: str, **data: Any) -> dict[str, Any]:
-    """One change event, as stored in ``notifications.payload`` and sent in the json format."""
-    event: dict[str, Any] = {"key": key, "kind": kind}
-    if competition is not None:
-        event.update(
-            competition=competition.slug, title=competition.title, url=competition.url, event=competition.event
-        )
-    event["text"] = text
-    event.update(data)
-    return event
+def _place(change: Change, competition: _Competition, target: Target | None) -> None:
+    """Add the competition's fields to ``change``: its slug, title, link and events."""
+    change["competition"] = competition.slug
+    change["title"] = competition.title
+    change["url"] = competition.url
+    change["event"] = competition.event
+    titles = dict(zip(competition.event_ids, competition.event_titles, strict=False))
+    if target is not None and target.event_id is not None:
+        change["event_title"] = titles.get(target.event_id)
+    else:
+        change["event_title"] = competition.event_titles[0] if len(competition.event_titles) == 1 else None
 
 
-def _names(members: Sequence[str], roster: RosterIndex | None, team_name: str) -> list[str]:
+def _roster_names(members: Sequence[str], roster: RosterIndex | None, team_name: str) -> list[str]:
     """Display names of a team's roster members."""
     if roster is None:
         return []
@@ -228,45 +273,37 @@ def _names(members: Sequence[str], roster: RosterIndex | None, team_name: str) -
     return [m.display for m in found]
 
 
-def _team(name: str, who: Sequence[str]) -> str:
-    return f"{name} ({', '.join(who)})" if who else name
-
-
-def _run_events(target: Target, reader: _Reader, run: _Run, competition: _Competition) -> list[dict[str, Any]]:
+def _run_changes(target: Target, reader: Reader, run: _Run, competition: _Competition) -> list[Change]:
     """leader, top and member events of one ok public run."""
     rows = reader.changes(run)
     if not rows:
         return []
     roster = reader.roster(competition.roster_event(target.event_id))
-    base = {"board": run.board, "run_id": run.id, "at": run.finished_at}
-    events: list[dict[str, Any]] = []
+    found: list[Change] = []
     leader_team: int | None = None
     if "leader" in target.kinds:
         for row in rows:
             if row.rank == 1 and row.previous_rank != 1:
                 leader_team = row.team_id
                 old = next((r for r in rows if r.previous_rank == 1 and r.team_id != row.team_id), None)
-                who = _names(row.members, roster, row.team_name)
-                was = f"was #{row.previous_rank}" if row.previous_rank else "new team"
-                text = f"{_team(row.team_name, who)} took the lead with {row.score} ({was}"
-                text += f"; before: {old.team_name})" if old else ")"
-                events.append(
-                    _event(
-                        "leader",
-                        f"leader:{competition.slug}:{run.board}:{run.id}",
-                        competition,
-                        text,
-                        **base,
-                        team_id=row.team_id,
-                        team_name=row.team_name,
-                        members=list(row.members),
-                        roster=who,
-                        score=row.score,
-                        rank=1,
-                        previous_rank=row.previous_rank,
-                        previous_leader=old.team_name if old else None,
-                    )
+                leader = LeaderChange(
+                    key=f"leader:{competition.slug}:{run.board}:{run.id}",
+                    kind="leader",
+                    text="",
+                    at=run.finished_at,
+                    board=run.board,
+                    run_id=run.id,
+                    team_id=row.team_id,
+                    team_name=row.team_name,
+                    members=list(row.members),
+                    roster=_roster_names(row.members, roster, row.team_name),
+                    score=row.score,
+                    rank=1,
+                    previous_rank=row.previous_rank,
+                    previous_leader=old.team_name if old else None,
                 )
+                leader["text"] = team_line([leader])
+                found.append(leader)
     if "top" in target.kinds:
         n = target.top_n
         for row in rows:
@@ -274,83 +311,71 @@ def _run_events(target: Target, reader: _Reader, run: _Run, competition: _Compet
             is_in = row.kind != "removed" and row.rank is not None and 1 <= row.rank <= n
             if was_in == is_in or row.team_id == leader_team:
                 continue
-            who = _names(row.members, roster, row.team_name)
-            if is_in:
-                was = f"was #{row.previous_rank}" if row.previous_rank else "new team"
-                text = f"{_team(row.team_name, who)} entered the top {n} at #{row.rank} ({was})"
-            else:
-                now = "left the board" if row.kind == "removed" or not row.rank else f"now #{row.rank}"
-                text = f"{_team(row.team_name, who)} left the top {n} ({now})"
-            events.append(
-                _event(
-                    "top",
-                    f"top:{competition.slug}:{run.board}:{run.id}:{row.team_id}:{'in' if is_in else 'out'}",
-                    competition,
-                    text,
-                    **base,
-                    team_id=row.team_id,
-                    team_name=row.team_name,
-                    members=list(row.members),
-                    roster=who,
-                    rank=row.rank if row.kind != "removed" else None,
-                    previous_rank=row.previous_rank,
-                    direction="in" if is_in else "out",
-                    top_n=n,
-                    score=row.score,
-                )
+            top = TopChange(
+                key=f"top:{competition.slug}:{run.board}:{run.id}:{row.team_id}:{'in' if is_in else 'out'}",
+                kind="top",
+                text="",
+                at=run.finished_at,
+                board=run.board,
+                run_id=run.id,
+                team_id=row.team_id,
+                team_name=row.team_name,
+                members=list(row.members),
+                roster=_roster_names(row.members, roster, row.team_name),
+                rank=row.rank if row.kind != "removed" else None,
+                previous_rank=row.previous_rank,
+                direction="in" if is_in else "out",
+                top_n=n,
+                score=row.score,
             )
+            top["text"] = team_line([top])
+            found.append(top)
     if "member" in target.kinds and roster is not None:
-        events += _member_events(target, roster, rows, competition, base)
-    return events
+        found += _member_changes(target, roster, rows, run, competition)
+    for change in found:
+        _place(change, competition, target)
+    return found
 
 
-def _member_events(
-    target: Target, roster: RosterIndex, rows: list[_Row], competition: _Competition, base: dict[str, Any]
-) -> list[dict[str, Any]]:
-    events = []
+def _member_changes(
+    target: Target, roster: RosterIndex, rows: list[_Row], run: _Run, competition: _Competition
+) -> list[Change]:
+    found: list[Change] = []
     for row in rows:
         if row.kind == "removed" or not row.rank:
             continue
-        found, _ = roster.match(row.members, row.team_name)
+        members, _ = roster.match(row.members, row.team_name)
         first = row.kind == "new"
         movement = (row.previous_rank - row.rank) if row.previous_rank else None
         if not first and (movement is None or abs(movement) < target.member_move):
             continue
-        for member in found:
-            if first:
-                text = f"{_label(member)} made a first submission: #{row.rank} ({row.team_name})"
-            else:
-                assert movement is not None
-                verb = "climbed" if movement > 0 else "fell"
-                text = f"{_label(member)} {verb} {abs(movement)} places to #{row.rank} (was #{row.previous_rank})"
-            events.append(
-                _event(
-                    "member",
-                    f"member:{competition.slug}:{base['board']}:{base['run_id']}:{member.key}",
-                    competition,
-                    text,
-                    **base,
-                    username=member.username,
-                    name=member.name,
-                    group=member.group,
-                    team_id=row.team_id,
-                    team_name=row.team_name,
-                    rank=row.rank,
-                    previous_rank=row.previous_rank,
-                    movement=movement,
-                    first=first,
-                    score=row.score,
-                )
+        for member in members:
+            change = MemberChange(
+                key=f"member:{competition.slug}:{run.board}:{run.id}:{member.key}",
+                kind="member",
+                text="",
+                at=run.finished_at,
+                board=run.board,
+                run_id=run.id,
+                username=member.username,
+                name=member.name,
+                group=member.group,
+                team_id=row.team_id,
+                team_name=row.team_name,
+                rank=row.rank,
+                previous_rank=row.previous_rank,
+                movement=movement,
+                first=first,
+                score=row.score,
             )
-    return events
+            change["text"] = team_line([change])
+            found.append(change)
+    return found
 
 
-def _label(member: RosterMember) -> str:
-    return f"{member.name} ({member.username})" if member.name else member.username
-
-
-def _final_event(reader: _Reader, run: _Run, competition: _Competition) -> dict[str, Any] | None:
-    """The private board is out: podium and shake-up, the first time it is stored."""
+def _final_change(target: Target, reader: Reader, run: _Run, competition: _Competition) -> FinalChange | None:
+    """The private board is out, the first time it is stored: podium, shake-up, and
+    where each member of the target's roster finished."""
     earlier = reader.conn.execute(
         "SELECT 1 FROM sync_runs WHERE competition_id = ? AND board = 'private' AND status = 'ok' AND id < ? LIMIT 1",
         (competition.id, run.id),
@@ -360,50 +385,82 @@ def _final_event(reader: _Reader, run: _Run, competition: _Competition) -> dict[
     top10 = reader.entries(competition.id, "private", "rank BETWEEN 1 AND 10", ())
     if not top10:
         return None
-    ids = [row[1] for row in top10]
-    marks = ", ".join("?" for _ in ids)
-    public = dict(
-        reader.conn.execute(
-            f"SELECT team_id, rank FROM entries WHERE competition_id = ? AND board = 'public' AND team_id IN ({marks})",
-            (competition.id, *ids),
-        ).fetchall()
-    )
+    roster = reader.roster(competition.roster_event(target.event_id))
+    mine: list[tuple[_Entry, str, str | None]] = []
+    if roster is not None:
+        keys = json.dumps(sorted(member.key for member in roster.members))
+        candidates = reader.entries(
+            competition.id,
+            "private",
+            """(members = '[]' OR EXISTS (SELECT 1 FROM json_each(members) m
+                                          WHERE lower(m.value) IN (SELECT value FROM json_each(?))))""",
+            (keys,),
+        )
+        for entry in candidates:
+            for member in roster.match(entry.members, entry.team_name)[0]:
+                mine.append((entry, member.username, member.name))
+    ids = sorted({entry.team_id for entry in top10} | {entry.team_id for entry, _, _ in mine})
+    public = _public_ranks(reader, competition.id, ids)
     podium = [
-        {"rank": rank, "team_id": tid, "team_name": name, "score": score, "public_rank": public.get(tid)}
-        for rank, tid, name, score, _ in top10[:3]
+        FinalTeam(
+            rank=e.rank, team_id=e.team_id, team_name=e.team_name, score=e.score, public_rank=public.get(e.team_id)
+        )
+        for e in top10[:3]
     ]
-    kept = sum(1 for tid in ids if public.get(tid) is not None and 1 <= public[tid] <= 10)
-    climbs = [(public[tid] - rank, name, public[tid], rank) for rank, tid, name, _, _ in top10 if public.get(tid)]
+    kept = sum(1 for e in top10 if 1 <= public.get(e.team_id, 0) <= 10)
+    climbs = [
+        (public[e.team_id] - e.rank, e.team_name, public[e.team_id], e.rank) for e in top10 if public.get(e.team_id)
+    ]
     best = max(climbs, default=None)
-    parts = [
-        f"{p['rank']}. {p['team_name']}" + (f" (public #{p['public_rank']})" if p["public_rank"] else "")
-        for p in podium
+    climb = (best[1], best[2], best[3]) if best is not None and best[0] > 0 else None
+    results = [
+        FinalMember(
+            username=username,
+            name=name,
+            team_name=entry.team_name,
+            rank=entry.rank,
+            public_rank=public.get(entry.team_id),
+            movement=public[entry.team_id] - entry.rank if public.get(entry.team_id) else None,
+        )
+        for entry, username, name in sorted(mine, key=lambda m: (m[0].rank, m[1].lower()))
     ]
-    text = "final results: " + ", ".join(parts) + f"; {kept} of the public top 10 stayed in the top 10"
-    if best is not None and best[0] > 0:
-        text += f"; biggest climb: {best[1]}, #{best[2]} → #{best[3]}"
-    return _event(
-        "final",
-        f"final:{competition.slug}",
-        competition,
-        text,
+    change = FinalChange(
+        key=f"final:{competition.slug}",
+        kind="final",
+        text=final_text(podium, kept, climb, results),
+        at=run.finished_at,
         board="private",
         run_id=run.id,
-        at=run.finished_at,
         podium=podium,
         kept_in_top10=kept,
-        biggest_climb=None
-        if best is None or best[0] <= 0
-        else {"team_name": best[1], "public_rank": best[2], "rank": best[3]},
+        biggest_climb=None if climb is None else {"team_name": climb[0], "public_rank": climb[1], "rank": climb[2]},
+        roster_results=results,
     )
+    _place(change, competition, target)
+    return change
 
 
-def _failing_events(
-    target: Target, reader: _Reader, window: list[_Run], competition: _Competition
-) -> list[dict[str, Any]]:
-    """``failing`` once per streak of failed syncs at least ``failing_ticks`` long, and the recovery."""
+def _public_ranks(reader: Reader, competition_id: int, team_ids: Sequence[int]) -> dict[int, int]:
+    """Public ranks of these teams (in chunks: SQLite caps a statement's parameters)."""
+    ranks: dict[int, int] = {}
+    for start in range(0, len(team_ids), 500):
+        chunk = team_ids[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        ranks.update(
+            reader.conn.execute(
+                f"""SELECT team_id, rank FROM entries
+                    WHERE competition_id = ? AND board = 'public' AND team_id IN ({marks})""",
+                (competition_id, *chunk),
+            ).fetchall()
+        )
+    return ranks
+
+
+def _failing_changes(target: Target, reader: Reader, window: list[_Run], competition: _Competition) -> list[Change]:
+    """``failing`` once per streak of failed syncs at least ``failing_ticks`` long, and the
+    recovery; worded for the person who runs kagsync, not in its internal terms."""
     recent = reader.recent_runs(competition.id)
-    events = []
+    found: list[Change] = []
     n = target.failing_ticks
     in_window = {run.id for run in window}
     streak: list[_Run] = []
@@ -413,25 +470,21 @@ def _failing_events(
         streak.append(run)
     if len(streak) >= n and any(run.id in in_window for run in streak):
         first, last = streak[-1], streak[0]
-        error = (last.error or "").splitlines()[0][:200] if last.error else ""
-        text = (
-            f"sync failed {len(streak)} times in a row since {first.finished_at or '?'}: {last.error_kind or 'error'}"
+        error = printable((last.error or "").splitlines()[0][:200]) if last.error else ""
+        since = f" since {_when(first.finished_at)}" if first.finished_at else ""
+        failing = FailingChange(
+            key=f"failing:{competition.slug}:{first.id}",
+            kind="failing",
+            text=f"the leaderboard could not be updated {len(streak):,} times in a row{since}: "
+            f"{failure_reason(last.error_kind)}",
+            at=last.finished_at,
+            board="public",
+            run_id=last.id,
+            failures=len(streak),
+            error_kind=last.error_kind,
+            error=error or None,
         )
-        text += f" ({error})" if error else ""
-        events.append(
-            _event(
-                "failing",
-                f"failing:{competition.slug}:{first.id}",
-                competition,
-                text,
-                board="public",
-                run_id=last.id,
-                at=last.finished_at,
-                failures=len(streak),
-                error_kind=last.error_kind,
-                error=error or None,
-            )
-        )
+        found.append(failing)
     for position, run in enumerate(recent):
         if run.status != "ok" or run.id not in in_window:
             continue
@@ -441,54 +494,55 @@ def _failing_events(
                 break
             before += 1
         if before >= n:
-            events.append(
-                _event(
-                    "failing",
-                    f"recovered:{competition.slug}:{run.id}",
-                    competition,
-                    f"syncing again after {before} failed syncs",
+            found.append(
+                FailingChange(
+                    key=f"recovered:{competition.slug}:{run.id}",
+                    kind="failing",
+                    text=f"the leaderboard is updated again, after {before:,} failed attempts",
+                    at=run.finished_at,
                     board="public",
                     run_id=run.id,
-                    at=run.finished_at,
                     failures=before,
                     recovered=True,
                 )
             )
-    return events
+    for change in found:
+        _place(change, competition, target)
+    return found
 
 
-def _date_events(target: Target, reader: _Reader, now: str) -> list[dict[str, Any]]:
+def _date_changes(target: Target, reader: Reader, now: str) -> list[Change]:
     """A start or end that passed since the target was added, once the status followed it."""
-    events = []
+    found: list[Change] = []
     for competition in reader.competitions.values():
         if not competition.in_event(target.event_id):
             continue
         start, end = competition.start, competition.end
         if start and target.created_at < start <= now and competition.status in ("ongoing", "completed"):
-            events.append(
-                _event(
-                    "dates",
-                    f"dates:{competition.slug}:start:{start}",
-                    competition,
-                    f"has started ({_when(start)})",
+            found.append(
+                DatesChange(
+                    key=f"dates:{competition.slug}:start:{start}",
+                    kind="dates",
+                    text=f"has started ({_when(start)})",
+                    at=now,
                     what="start",
                     time=start,
-                    at=now,
                 )
             )
+            _place(found[-1], competition, target)
         if end and target.created_at < end <= now and competition.status == "completed":
-            events.append(
-                _event(
-                    "dates",
-                    f"dates:{competition.slug}:end:{end}",
-                    competition,
-                    f"has ended ({_when(end)})",
+            found.append(
+                DatesChange(
+                    key=f"dates:{competition.slug}:end:{end}",
+                    kind="dates",
+                    text=f"has ended ({_when(end)})",
+                    at=now,
                     what="end",
                     time=end,
-                    at=now,
                 )
             )
-    return events
+            _place(found[-1], competition, target)
+    return found
 
 
 def _when(iso: str) -> str:
@@ -498,9 +552,19 @@ def _when(iso: str) -> str:
         return iso
 
 
-def find_changes(target: Target, reader: _Reader, runs: list[_Run], now: str) -> list[dict[str, Any]]:
+def test_change(target: Target) -> TestChange:
+    """The message ``notify test`` sends (recorded nowhere)."""
+    return TestChange(
+        key="test",
+        kind="test",
+        text=f"Test message from kagsync: notifications to {target.name} ({target.format}) work.",
+        at=now_iso(),
+    )
+
+
+def find_changes(target: Target, reader: Reader, runs: list[_Run], now: str) -> list[Change]:
     """Every change event ``target`` wants in ``runs`` (before deduplication)."""
-    events: list[dict[str, Any]] = []
+    found: list[Change] = []
     by_competition: dict[int, list[_Run]] = {}
     for run in runs:
         competition = reader.competitions.get(run.competition_id)
@@ -510,18 +574,18 @@ def find_changes(target: Target, reader: _Reader, runs: list[_Run], now: str) ->
         if run.status != "ok":
             continue
         if run.board == "public":
-            events += _run_events(target, reader, run, competition)
+            found += _run_changes(target, reader, run, competition)
         elif "final" in target.kinds:
-            final = _final_event(reader, run, competition)
+            final = _final_change(target, reader, run, competition)
             if final is not None:
-                events.append(final)
+                found.append(final)
     if "failing" in target.kinds:
         for competition_id, window in by_competition.items():
             if any(run.board == "public" and run.status in ("ok", "failed", "held") for run in window):
-                events += _failing_events(target, reader, window, reader.competitions[competition_id])
+                found += _failing_changes(target, reader, window, reader.competitions[competition_id])
     if "dates" in target.kinds:
-        events += _date_events(target, reader, now)
-    return events
+        found += _date_changes(target, reader, now)
+    return found
 
 
 def record_changes(database: Database, *, now: str | None = None) -> dict[str, int]:
@@ -536,16 +600,16 @@ def record_changes(database: Database, *, now: str | None = None) -> dict[str, i
         all_targets = targets(database)
         if not all_targets:
             return recorded
-        reader = _Reader(database, all_targets)
+        reader = Reader(database, all_targets)
         for target in all_targets:
             cursor = get_cursor(database, target.id)
             runs, new_cursor = reader.runs_after(cursor)
             count = 0
-            for event in find_changes(target, reader, runs, now):
+            for change in find_changes(target, reader, runs, now):
                 inserted = database.conn.execute(
                     """INSERT OR IGNORE INTO notifications (target_id, change_key, payload, status, attempts, created_at)
                        VALUES (?, ?, ?, 'pending', 0, ?)""",
-                    (target.id, event["key"], json.dumps(event, ensure_ascii=False), now),
+                    (target.id, change["key"], json.dumps(change, ensure_ascii=False), now),
                 ).rowcount
                 count += inserted
             if new_cursor != cursor:

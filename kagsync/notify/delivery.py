@@ -13,14 +13,15 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import cast
 
 import requests
 
 from kagsync import __version__
 from kagsync.db import Database, write_transaction
-from kagsync.notify.changes import _event, record_changes
-from kagsync.notify.payloads import build_payload
+from kagsync.notify.changes import record_changes, test_change
+from kagsync.notify.model import Change
+from kagsync.notify.payloads import ApprisePayload, Payload, build_payload
 from kagsync.notify.targets import APPRISE_MISSING, MAX_ATTEMPTS, Target, import_apprise, scrub, targets
 from kagsync.text import printable
 from kagsync.values import now_iso
@@ -126,7 +127,7 @@ def _post_once(url: str, body: bytes, timeout: float) -> Delivery:
     return Delivery(False, message, status=status, retry_after=wait)
 
 
-def post_json(url: str, payload: Any, *, deadline: float, clock: Callable[[], float] = time.monotonic) -> Delivery:
+def post_json(url: str, payload: Payload, *, deadline: float, clock: Callable[[], float] = time.monotonic) -> Delivery:
     """POST ``payload`` as JSON before the monotonic ``deadline``; wait out one 429 if it fits."""
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     attempts = 0
@@ -146,7 +147,7 @@ def post_json(url: str, payload: Any, *, deadline: float, clock: Callable[[], fl
         time.sleep(wait)
 
 
-def send_apprise(url: str, payload: Mapping[str, str]) -> Delivery:
+def send_apprise(url: str, payload: ApprisePayload) -> Delivery:
     """Send through apprise (the optional extra)."""
     try:
         apprise = import_apprise()
@@ -159,11 +160,11 @@ def send_apprise(url: str, payload: Mapping[str, str]) -> Delivery:
     return Delivery(ok, None if ok else "apprise could not deliver the message (see apprise's log)", attempts=1)
 
 
-def send(target: Target, payload: Any, *, deadline: float) -> Delivery:
+def send(target: Target, payload: Payload, *, deadline: float) -> Delivery:
     """Deliver one payload to a target; never raises, never returns the URL in an error."""
     try:
         if target.format == "apprise":
-            result = send_apprise(target.url, payload)
+            result = send_apprise(target.url, cast(ApprisePayload, payload))
         else:
             result = post_json(target.url, payload, deadline=deadline)
     except Exception as error:  # noqa: BLE001 -- a send must never end a pass
@@ -173,7 +174,7 @@ def send(target: Target, payload: Any, *, deadline: float) -> Delivery:
     return result
 
 
-def send_all(jobs: Sequence[tuple[Target, Any]], *, budget: float = TARGET_DEADLINE) -> dict[int, Delivery]:
+def send_all(jobs: Sequence[tuple[Target, Payload]], *, budget: float = TARGET_DEADLINE) -> dict[int, Delivery]:
     """Send each (target, payload) in its own thread; wait at most ``budget`` (+ a margin).
 
     A target still busy then is reported as failed (its thread is left to end alone;
@@ -182,7 +183,7 @@ def send_all(jobs: Sequence[tuple[Target, Any]], *, budget: float = TARGET_DEADL
     deadline = time.monotonic() + budget
     results: dict[int, Delivery] = {}
 
-    def work(target: Target, payload: Any) -> None:
+    def work(target: Target, payload: Payload) -> None:
         results[target.id] = send(target, payload, deadline=deadline)
 
     threads = []
@@ -199,13 +200,7 @@ def send_all(jobs: Sequence[tuple[Target, Any]], *, budget: float = TARGET_DEADL
 
 def send_test(target: Target) -> Delivery:
     """Send a test message to one target now (recorded nowhere)."""
-    event = _event(
-        "test",
-        "test",
-        None,
-        f"Test message from kagsync: notifications to {target.name} ({target.format}) work.",
-        at=now_iso(),
-    )
+    event = test_change(target)
     payload = build_payload(target.format, [event], target=target.name)
     return send_all([(target, payload)])[target.id]
 
@@ -223,7 +218,7 @@ class NotifyPass:
     skipped: bool = False
 
 
-def _pending(database: Database, target: Target) -> list[tuple[int, dict[str, Any]]]:
+def _pending(database: Database, target: Target) -> list[tuple[int, Change]]:
     rows = database.conn.execute(
         """SELECT id, payload FROM notifications
            WHERE target_id = ? AND status != 'sent' AND attempts < ? ORDER BY id""",
@@ -232,7 +227,8 @@ def _pending(database: Database, target: Target) -> list[tuple[int, dict[str, An
     pending = []
     for row_id, payload in rows:
         try:
-            pending.append((row_id, json.loads(payload)))
+            # Written by record_changes from a Change: read back as one.
+            pending.append((row_id, cast(Change, json.loads(payload))))
         except ValueError:
             log.warning("notification %d has an unreadable payload; skipped", row_id)
     return pending
@@ -241,7 +237,7 @@ def _pending(database: Database, target: Target) -> list[tuple[int, dict[str, An
 def deliver(database: Database, *, budget: float = TARGET_DEADLINE) -> NotifyPass:
     """Send every target's pending changes as one message each, in parallel; record the outcome."""
     report = NotifyPass()
-    jobs: list[tuple[Target, Any]] = []
+    jobs: list[tuple[Target, Payload]] = []
     rows: dict[int, list[int]] = {}
     sent_at = now_iso()
     for target in targets(database):

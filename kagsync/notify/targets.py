@@ -23,7 +23,9 @@ from kagsync.text import printable
 from kagsync.values import now_iso, quote
 
 KINDS = ("leader", "top", "member", "final", "dates", "failing")
-DEFAULT_KINDS = ("leader", "top", "final", "failing")
+DEFAULT_KINDS = ("leader", "top", "member", "final")
+"""What a target hears unless told: ``member`` speaks only where the event has a roster;
+``failing`` (an operator's alarm) and ``dates`` are asked for."""
 FORMATS = ("slack", "discord", "json", "apprise")
 DEFAULT_TOP_N = 10
 DEFAULT_MEMBER_MOVE = 5
@@ -35,6 +37,23 @@ MAX_ATTEMPTS = 50
 
 CURSOR_KEY = "cursor"
 """The ``notifications`` row (status ``sent``) holding the last run a target examined."""
+
+# Hints carried by this module's errors (see KagsyncError.hint): the CLI names its options.
+HINT_KINDS = "notify.kinds"
+"""An unknown or empty list of kinds."""
+HINT_FORMAT = "notify.format"
+"""An unknown format."""
+HINT_APPRISE = "notify.apprise"
+"""A URL that is not http(s): it needs the apprise format (and the extra)."""
+HINT_TOP = "notify.top"
+HINT_MEMBER_MOVE = "notify.member-move"
+HINT_FAILING_TICKS = "notify.failing-ticks"
+HINT_NAME = "notify.name"
+"""A name that cannot be a target's."""
+HINT_NAME_TAKEN = "notify.name-taken"
+"""A target of that name exists: choose another name or remove it."""
+HINT_LIST = "notify.list"
+"""No such target: list them."""
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _MAX_URL_LENGTH = 2_000
@@ -167,19 +186,24 @@ def parse_kinds(text: str | Sequence[str] | None) -> tuple[str, ...]:
         if kind == "all":
             return KINDS
         if kind not in KINDS:
-            raise ValidationError(f"--on: unknown kind {quote(item.strip())} (choose from {', '.join(KINDS)}, or all)")
+            raise ValidationError(
+                f"unknown notification kind {quote(item.strip())} (choose from {', '.join(KINDS)}, or all)",
+                hint=HINT_KINDS,
+            )
         if kind not in kinds:
             kinds.append(kind)
     if not kinds:
-        raise ValidationError(f"--on: name at least one kind ({', '.join(KINDS)})")
+        raise ValidationError(f"name at least one notification kind ({', '.join(KINDS)})", hint=HINT_KINDS)
     return tuple(k for k in KINDS if k in kinds)
 
 
-def _threshold(value: int | None, default: int, *, name: str) -> int:
+def _threshold(value: int | None, default: int, *, name: str, hint: str) -> int:
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_THRESHOLD:
-        raise ValidationError(f"{name}: expected a whole number from 1 to {MAX_THRESHOLD:,}, got {quote(value)}")
+        raise ValidationError(
+            f"{name}: expected a whole number from 1 to {MAX_THRESHOLD:,}, got {quote(value)}", hint=hint
+        )
     return value
 
 
@@ -201,10 +225,7 @@ def _check_url(url: str, fmt: str) -> None:
             raise ValidationError(f"not a URL: {mask_url(url)} (an apprise URL looks like tgram://TOKEN/CHAT)")
         return
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise ValidationError(
-            f"a {fmt} target needs an http(s) URL, got {mask_url(url)}"
-            " (other URLs need --format apprise and pip install 'kagsync[notify]')"
-        )
+        raise ValidationError(f"a {fmt} target needs an http(s) URL, got {mask_url(url)}", hint=HINT_APPRISE)
 
 
 def apprise_available() -> bool:
@@ -265,16 +286,18 @@ def add_target(
     if fmt is not None:
         fmt = fmt.strip().lower()
         if fmt not in FORMATS:
-            raise ValidationError(f"--format: unknown format {quote(fmt)} (choose from {', '.join(FORMATS)})")
+            raise ValidationError(
+                f"unknown notification format {quote(fmt)} (choose from {', '.join(FORMATS)})", hint=HINT_FORMAT
+            )
     chosen = fmt or (detect_format(url) if url else "json")
     _check_url(url, chosen)
     if chosen == "apprise" and not apprise_available():
         raise KagsyncError(APPRISE_MISSING)
     chosen_kinds = parse_kinds(kinds)
     values = (
-        _threshold(top_n, DEFAULT_TOP_N, name="--top"),
-        _threshold(member_move, DEFAULT_MEMBER_MOVE, name="--member-move"),
-        _threshold(failing_ticks, DEFAULT_FAILING_TICKS, name="--failing-ticks"),
+        _threshold(top_n, DEFAULT_TOP_N, name="top N", hint=HINT_TOP),
+        _threshold(member_move, DEFAULT_MEMBER_MOVE, name="member move", hint=HINT_MEMBER_MOVE),
+        _threshold(failing_ticks, DEFAULT_FAILING_TICKS, name="failing ticks", hint=HINT_FAILING_TICKS),
     )
     if name is None:
         # An apprise URL's host can be its token (tgram://TOKEN/...): name it by its scheme.
@@ -282,7 +305,8 @@ def add_target(
     name = name.strip()
     if not _NAME.fullmatch(name):
         raise ValidationError(
-            f"invalid target name {quote(name)}: use letters, digits and . _ - (at most 64 characters)"
+            f"invalid target name {quote(name)}: use letters, digits and . _ - (at most 64 characters)",
+            hint=HINT_NAME,
         )
     now = now_iso()
     with write_transaction(database):
@@ -295,8 +319,7 @@ def add_target(
             )
         except sqlite3.IntegrityError:
             raise AlreadyExistsError(
-                f"a notification target named {name!r} already exists: give another --name, "
-                "or remove it first (kagsync notify remove)"
+                f"a notification target named {name!r} already exists", hint=HINT_NAME_TAKEN
             ) from None
         target_id = cursor.lastrowid
         last = database.conn.execute("SELECT coalesce(max(id), 0) FROM sync_runs").fetchone()[0]
@@ -308,7 +331,7 @@ def get_target(database: Database, name: str) -> Target:
     """One target by name."""
     rows = database.query(_TARGET_SELECT + " WHERE t.name = ?", (name.strip(),))
     if not rows:
-        raise NotFoundError(f"no notification target {name.strip()!r} (see `kagsync notify list`)")
+        raise NotFoundError(f"no notification target {name.strip()!r}", hint=HINT_LIST)
     return _target(rows[0])
 
 
