@@ -147,6 +147,8 @@ def test_cli_add_list_remove_never_print_the_url(cli, receiver):
     assert table.exit_code == 0 and "hooks.slack.com" in table.output and "SECRET" not in table.output
     again = cli("notify", "add", url)
     assert again.exit_code == 1 and "already exists" in again.output and "SECRET" not in again.output
+    # The library's hint, rendered by the CLI with its own options.
+    assert "give another --name, or remove it first" in again.output
     # The URL can come from stdin, out of the shell's history.
     piped = cli("notify", "add", "-", "--name", "discord", input=f"https://discord.com/api/webhooks/1/{SECRET}\n")
     assert piped.exit_code == 0 and "discord" in piped.output and "SECRET" not in piped.output
@@ -154,14 +156,18 @@ def test_cli_add_list_remove_never_print_the_url(cli, receiver):
     removed = cli("notify", "remove", "hooks.slack.com")
     assert removed.exit_code == 0
     assert [t["name"] for t in cli.json("notify", "list")] == ["discord"]
-    assert cli("notify", "remove", "hooks.slack.com").exit_code == 1
+    gone = cli("notify", "remove", "hooks.slack.com")
+    assert gone.exit_code == 1 and "no notification target 'hooks.slack.com' (see `kagsync notify list`)" in gone.output
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["http://127.0.0.1/x", "--on", "winners"], "--on: unknown notification kind 'winners'"),
-        (["ftp://example.com/x", "--format", "json"], "needs an http(s) URL"),
+        (
+            ["ftp://example.com/x", "--format", "json"],
+            "needs an http(s) URL, got ftp://exa… (other URLs need --format apprise",
+        ),
         (["http://127.0.0.1/x", "--format", "xml"], "--format: unknown notification format 'xml'"),
         (["http://127.0.0.1/x", "--name", "two words"], "invalid target name"),
         (["http://127.0.0.1/x", "--event", "nope"], "no event 'nope'"),
@@ -652,3 +658,18 @@ def test_a_remote_error_body_with_terminal_escapes_is_shown_escaped(cli, club, r
     assert sent.exit_code == 1 and "\x1b" not in sent.output and "again \\x1b[2J" in sent.output
     log = club.db_path.with_suffix(".log")
     assert not log.exists() or "\x1b" not in log.read_text(encoding="utf-8")
+
+
+def test_the_notify_package_names_no_cli_flag():
+    # Library strings carry hints; only kagsync/cli names flags (issue 17 item 4).
+    import ast
+    import re
+
+    package = Path(notify.__file__).parent
+    found = []
+    for module in sorted(package.glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                found += [f"{module.name}: {m}" for m in re.findall(r"(?<![\w-])--[a-z][\w-]*", node.value)]
+                found += [f"{module.name}: {m}" for m in re.findall(r"`kagsync [a-z]+", node.value)]
+    assert found == []

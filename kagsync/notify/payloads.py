@@ -20,6 +20,9 @@ from kagsync.values import now_iso
 
 PAYLOAD_VERSION = 1
 
+NO_EVENT_HEADER = "Kaggle leaderboards"
+"""The header of a message whose changes are of several events (or none)."""
+
 _SLACK_BLOCKS = 45
 _SLACK_SECTION = 2_900
 _DISCORD_CONTENT = 2_000
@@ -98,11 +101,13 @@ def headline(changes: Sequence[Change]) -> str:
         part = parts[0]
         first = part.lines[0].split("\n", 1)[0]
         return f"{part.title}: {first}" if part.title else first
-    titles = {c.get("event_title") for c in changes}
-    titles.discard(None)
+    titles = {title for title in (c.get("event_title") for c in changes) if title}
     if len(titles) == 1:
-        return str(titles.pop())
-    return parts[0].title or "Kaggle leaderboards" if len(parts) == 1 else "Kaggle leaderboards"
+        return titles.pop()
+    # Changes of several events (a target of every event), or of none.
+    if len(parts) == 1 and parts[0].title:
+        return parts[0].title
+    return NO_EVENT_HEADER
 
 
 def _item(line: str, bullet: str = "• ") -> str:

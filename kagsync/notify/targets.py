@@ -14,6 +14,7 @@ import sqlite3
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -83,7 +84,7 @@ class Target:
         """The URL with its secret parts hidden."""
         return mask_url(self.url)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """JSON-ready form, with the URL masked."""
         return {
             "name": self.name,
@@ -237,7 +238,7 @@ def apprise_available() -> bool:
     return True
 
 
-def import_apprise() -> Any:
+def import_apprise() -> ModuleType:
     # By name: apprise is an optional extra, without type information for mypy.
     import importlib
 
@@ -340,10 +341,10 @@ def targets(database: Database) -> list[Target]:
     return [_target(row) for row in database.query(_TARGET_SELECT + " ORDER BY t.name")]
 
 
-def list_targets(database: Database) -> list[dict[str, Any]]:
+def list_targets(database: Database) -> list[dict[str, object]]:
     """Every target (URL masked) with its deliveries: ``sent``, ``pending``, ``failed``,
     ``last_sent_at`` and ``last_error``."""
-    counts: dict[int, dict[str, Any]] = {}
+    counts: dict[int, dict[str, object]] = {}
     for target_id, status, count, last_sent in database.conn.execute(
         """SELECT target_id, status, count(*), max(sent_at) FROM notifications
            WHERE change_key != ? GROUP BY target_id, status""",
