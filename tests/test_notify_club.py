@@ -189,3 +189,29 @@ def test_thousands_separators_and_folding_in_the_words():
     assert [section.lines for section in folded] == [
         ["Anna Novak entered the top 20 at #12 (up 4,510 places from #4,522)"]
     ]
+
+
+def test_a_team_moving_over_several_runs_of_one_message_is_one_line():
+    def climb(run_id, before, after):
+        return notify.MemberChange(
+            key=f"member:hp:public:{run_id}:kim",
+            kind="member",
+            text="",
+            at=None,
+            board="public",
+            run_id=run_id,
+            username="kim",
+            name="Kim",
+            group=None,
+            team_id=9,
+            team_name="Kim's team",
+            rank=after,
+            previous_rank=before,
+            movement=before - after,
+            first=False,
+            score="0.5",
+        )
+
+    # A failed send left run 7's change pending; run 8 adds another climb (out of order).
+    [section] = notify.sections([climb(8, 1_300, 1_200), climb(7, 2_500, 1_300)])
+    assert section.lines == ["Kim's team (Kim) climbed 1,300 places to #1,200 (was #2,500)"]
