@@ -14,13 +14,17 @@ and after). Kinds:
 ``top``      a team enters or leaves the top N (``top_n`` per target, default 10);
 ``member``   a roster member's team moves at least K places (``member_move``, default
              5), or appears for the first time (first submission);
-``final``    the private (final) board is stored for the first time: podium and shake-up;
+``final``    the private (final) board is stored for the first time: podium, shake-up
+             and where each roster member finished;
 ``dates``    a competition started or ended (its start or end passed and its status
              followed: ``ongoing``, then ``completed``);
 ``failing``  a competition's sync failed N times in a row (``failing_ticks``, default 3),
              and when it syncs again.
 
-The first sync of a board announces nothing (everything on it is "new").
+A target hears :data:`DEFAULT_KINDS` unless told (``member`` speaks only where the
+event has a roster; ``failing``, an operator's alarm, and ``dates`` are asked for).
+The first sync of a board announces nothing (everything on it is "new"). A message
+folds every change of one team into one line (:func:`sections`).
 
 **Delivery** is recorded in ``notifications``: one row per target and change key (for
 example ``leader:titanic:public:412``), written ``pending`` in the same transaction

@@ -252,14 +252,14 @@ class Reader:
         return sorted(keys)
 
 
-def _place(change: Change, competition: _Competition, target: Target | None) -> None:
+def _place(change: Change, competition: _Competition, target: Target) -> None:
     """Add the competition's fields to ``change``: its slug, title, link and events."""
     change["competition"] = competition.slug
     change["title"] = competition.title
     change["url"] = competition.url
     change["event"] = competition.event
     titles = dict(zip(competition.event_ids, competition.event_titles, strict=False))
-    if target is not None and target.event_id is not None:
+    if target.event_id is not None:
         change["event_title"] = titles.get(target.event_id)
     else:
         change["event_title"] = competition.event_titles[0] if len(competition.event_titles) == 1 else None

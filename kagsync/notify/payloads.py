@@ -88,11 +88,6 @@ def _line(group: list[Change]) -> str:
     return team_line(sorted(team, key=lambda change: change["run_id"]))
 
 
-def line_count(changes: Sequence[Change]) -> int:
-    """How many lines the changes make once folded."""
-    return sum(len(section.lines) for section in sections(changes))
-
-
 def headline(changes: Sequence[Change]) -> str:
     """One line saying what the message is about: the only line of a one-line message,
     else the event's title (no "kagsync: N changes")."""

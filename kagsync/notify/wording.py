@@ -65,9 +65,8 @@ def team_line(changes: Sequence[TeamChange]) -> str:
     """One line for every change of one team (oldest first): its most telling change
     (the lead, then the top N, then a member's move), with the move as a whole.
 
-    >>> team_line([{"kind": "member", "team_name": "Anna", "name": "Anna", "username": "anna9314",
-    ...   "rank": 1, "previous_rank": 4511, "movement": 4510, "first": False}])  # doctest: +SKIP
-    'Anna climbed 4,510 places to #1 (was #4,511)'
+    For example "渡邉杏奈 (Anna Novak) took the lead with 0.99 (up 4,510 places from
+    #4,511; before: Team 1)" is a lead and a member's climb of the same team.
     """
     first, last = changes[0], changes[-1]
     name = who(last["team_name"], _roster_names(changes))
