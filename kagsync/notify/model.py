@@ -150,7 +150,7 @@ class TestChange(_Common):
 
 
 Change = LeaderChange | TopChange | MemberChange | FinalChange | FailingChange | DatesChange | TestChange
-"""Any change event (``kind`` tells which)."""
+"""A change event of one of the kinds above (``kind`` tells which)."""
 
 TeamChange = LeaderChange | TopChange | MemberChange
 """The events about one team's move, folded into one line per team in a message."""
