@@ -13,10 +13,21 @@ from kagsync.models import ErrorKind
 
 
 class KagsyncError(Exception):
-    """Base class: a problem kagsync can explain in one line."""
+    """Base class: a problem kagsync can explain in one line.
+
+    ``hint`` optionally says what the user can do, as a short token (for example
+    ``"force"`` or ``"notify.kinds"``) that the CLI turns into advice about its own
+    options; the message itself never names a command-line flag.
+    """
 
     exit_code: int = 1
     kind: ErrorKind = "internal"
+    hint: str | None = None
+
+    def __init__(self, *args: object, hint: str | None = None) -> None:
+        super().__init__(*args)
+        if hint is not None:
+            self.hint = hint
 
 
 class ValidationError(KagsyncError):

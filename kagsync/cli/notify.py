@@ -7,6 +7,8 @@ Webhook URLs are secrets: these commands never print one whole (see
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
@@ -14,8 +16,19 @@ from rich.markup import escape
 
 from kagsync.cli.app import EXIT_ERROR, app, get_state, new_app, report_error
 from kagsync.cli.render import JsonOption, print_json, say, table
-from kagsync.errors import ValidationError
+from kagsync.errors import KagsyncError, ValidationError
 from kagsync.models import MAX_COUNT
+from kagsync.notify.targets import (
+    HINT_APPRISE,
+    HINT_FAILING_TICKS,
+    HINT_FORMAT,
+    HINT_KINDS,
+    HINT_LIST,
+    HINT_MEMBER_MOVE,
+    HINT_NAME,
+    HINT_NAME_TAKEN,
+    HINT_TOP,
+)
 
 notify_app = new_app(
     "Notification targets: post to Slack, Discord or any webhook when the boards move.\n\n"
@@ -24,6 +37,34 @@ notify_app = new_app(
 app.add_typer(notify_app, name="notify")
 
 NameArgument = Annotated[str, typer.Argument(help="The target's name (see `kagsync notify list`).", metavar="NAME")]
+
+
+# How the library's notify hints read on the command line: (option, advice).
+_ADVICE: dict[str, tuple[str | None, str | None]] = {
+    HINT_KINDS: ("--on", None),
+    HINT_FORMAT: ("--format", None),
+    HINT_TOP: ("--top", None),
+    HINT_MEMBER_MOVE: ("--member-move", None),
+    HINT_FAILING_TICKS: ("--failing-ticks", None),
+    HINT_NAME: ("--name", None),
+    HINT_NAME_TAKEN: (None, "give another --name, or remove it first (kagsync notify remove NAME)"),
+    HINT_APPRISE: (None, "other URLs need --format apprise and pip install 'kagsync[notify]'"),
+    HINT_LIST: (None, "see `kagsync notify list`"),
+}
+
+
+@contextmanager
+def _advised() -> Iterator[None]:
+    """Turn a notify error's structured hint into advice that names this CLI's options."""
+    try:
+        yield
+    except KagsyncError as error:
+        option, advice = _ADVICE.get(error.hint or "", (None, None))
+        if option is None and advice is None:
+            raise
+        text = f"{option}: {error}" if option else str(error)
+        text += f" ({advice})" if advice else ""
+        raise type(error)(text) from None
 
 
 def _read_url(url: str) -> str:
@@ -55,7 +96,7 @@ def notify_add(
         typer.Option(
             "--on",
             help="Kinds of change, comma-separated: leader, top, member, final, dates, failing, or all "
-            "[default: leader,top,final,failing].",
+            "[default: leader,top,member,final; member speaks only where the event has a roster].",
             metavar="KINDS",
             show_default=False,
         ),
@@ -105,16 +146,17 @@ def notify_add(
       kagsync notify add https://discord.com/api/webhooks/123/abc --name club-discord --on leader,member
     """
     state = get_state(ctx)
-    target = state.api(mode="create").notify_add(
-        _read_url(url),
-        event=event,
-        on=on,
-        name=name,
-        format=fmt,
-        top=top,
-        member_move=member_move,
-        failing_ticks=failing_ticks,
-    )
+    with _advised():
+        target = state.api(mode="create").notify_add(
+            _read_url(url),
+            event=event,
+            on=on,
+            name=name,
+            format=fmt,
+            top=top,
+            member_move=member_move,
+            failing_ticks=failing_ticks,
+        )
     scope = f"event {escape(target.event)}" if target.event else "every event"
     say(
         state,
@@ -168,7 +210,8 @@ def notify_remove(ctx: typer.Context, name: NameArgument) -> None:
       kagsync notify remove hooks.slack.com
     """
     state = get_state(ctx)
-    target = state.api(mode="write").notify_remove(name)
+    with _advised():
+        target = state.api(mode="write").notify_remove(name)
     say(state, f"Removed notification target [bold]{escape(target.name)}[/]")
 
 
@@ -181,7 +224,8 @@ def notify_test(ctx: typer.Context, name: NameArgument) -> None:
       kagsync notify test hooks.slack.com
     """
     state = get_state(ctx)
-    result = state.api(mode="read").notify_test(name)  # sends; writes nothing
+    with _advised():
+        result = state.api(mode="read").notify_test(name)  # sends; writes nothing
     if not result.ok:
         report_error(f"could not send to {name}: {result.error}")
         raise typer.Exit(EXIT_ERROR)
