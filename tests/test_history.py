@@ -17,11 +17,12 @@ import pytest
 
 from kagsync import db as dbmod
 from kagsync import history
-from kagsync import sync as syncmod
 from kagsync.errors import LeaderboardFormatError
 from kagsync.repository import Repository
 from kagsync.sources import FileSource
-from kagsync.sync import Syncer
+from kagsync.sync import Syncer, fingerprint
+from kagsync.sync import apply as applymod
+from kagsync.sync import syncer as syncermod
 from kagsync.views import leaderboard_entries, movers, rank_series, run_changes, team_history
 from tests.boards import csv_c
 
@@ -444,7 +445,7 @@ def test_an_unchanged_download_is_recorded_without_parsing(db_path, database, co
     def no_parsing(*args, **kwargs):
         raise AssertionError("parsed")
 
-    monkeypatch.setattr(syncmod, "iter_leaderboard_rows", no_parsing)
+    monkeypatch.setattr(applymod, "iter_leaderboard_rows", no_parsing)
     # The same CSV in a zip with another timestamp (Kaggle's zips differ every time).
     again = zip_of(boards[1], tmp_path / "c.zip", when=(2026, 6, 1, 0, 0, 0))
     assert again.read_bytes() != second.read_bytes()
@@ -471,13 +472,13 @@ def test_direction_and_parser_version_are_part_of_the_key(db_path, database, com
     path = zip_of(make_boards(2, syncs=1)[0], tmp_path / "a.zip")
     assert Syncer(db_path, FileSource(path)).sync(comp, "manual").ok
     parsed = []
-    real = syncmod.iter_leaderboard_rows
+    real = applymod.iter_leaderboard_rows
 
     def counting(*args, **kwargs):
         parsed.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(syncmod, "iter_leaderboard_rows", counting)
+    monkeypatch.setattr(applymod, "iter_leaderboard_rows", counting)
     assert Syncer(db_path, FileSource(path)).sync(comp, "manual").ok
     assert parsed == []
     database.conn.execute("UPDATE competitions SET lower_is_better = 1 WHERE id = ?", (comp.id,))
@@ -485,7 +486,7 @@ def test_direction_and_parser_version_are_part_of_the_key(db_path, database, com
     assert parsed == [1]
     assert Syncer(db_path, FileSource(path)).sync(comp, "manual").ok
     assert parsed == [1]
-    monkeypatch.setattr(syncmod, "PARSER_VERSION", syncmod.PARSER_VERSION + 1)
+    monkeypatch.setattr(fingerprint, "PARSER_VERSION", fingerprint.PARSER_VERSION + 1)
     assert Syncer(db_path, FileSource(path)).sync(comp, "manual").ok
     assert parsed == [1, 1]
 
@@ -512,7 +513,7 @@ def test_a_full_temporary_folder_is_one_line_and_changes_nothing(db_path, databa
     folder = tmp_path / "sqlite-tmp"
     folder.mkdir()
     monkeypatch.setenv("SQLITE_TMPDIR", str(folder))
-    real = syncmod._stage_entries
+    real = syncermod._stage_entries
 
     def tiny_temp_store(conn, *args, **kwargs):
         # What a full disk does to SQLite's temporary files: SQLITE_FULL mid-insert.
@@ -520,7 +521,7 @@ def test_a_full_temporary_folder_is_one_line_and_changes_nothing(db_path, databa
         conn.execute("PRAGMA temp.max_page_count = 8")
         return real(conn, *args, **kwargs)
 
-    monkeypatch.setattr(syncmod, "_stage_entries", tiny_temp_store)
+    monkeypatch.setattr(syncermod, "_stage_entries", tiny_temp_store)
     big = dict(boards[1])
     for team in range(5000, 7000):
         big[team] = Row(1000 + team, f"Filler {team} " + "x" * 40, "0.10000", 1, False)
@@ -534,9 +535,9 @@ def test_a_full_temporary_folder_is_one_line_and_changes_nothing(db_path, databa
 
 def test_storage_errors_are_told_apart_from_other_sqlite_errors():
     full = sqlite3.OperationalError("database or disk is full")
-    assert "disk full" in str(syncmod._storage_error(full, "/data/x.db"))
-    assert "/data" in str(syncmod._storage_error(full, "/data/x.db"))
-    assert syncmod._storage_error(sqlite3.OperationalError("no such table: x"), "temp") is None
+    assert "disk full" in str(applymod._storage_error(full, "/data/x.db"))
+    assert "/data" in str(applymod._storage_error(full, "/data/x.db"))
+    assert applymod._storage_error(sqlite3.OperationalError("no such table: x"), "temp") is None
 
 
 # -- what a busy board costs ---------------------------------------------------------------
@@ -575,7 +576,7 @@ def test_the_parser_error_for_a_duplicate_team_is_kept(db_path, database, comp, 
     outcome = Syncer(db_path, FileSource(path)).sync(comp, "manual")
     assert outcome.status == "failed" and "duplicate TeamId" in outcome.error
     with pytest.raises(LeaderboardFormatError):
-        list(syncmod.iter_leaderboard_rows(path, lower_is_better=False))
+        list(applymod.iter_leaderboard_rows(path, lower_is_better=False))
 
 
 # -- boards of one competition ---------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -11,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from kagsync.errors import SourceError
+from kagsync.errors import SourceError, SyncBusyError
 from kagsync.repository import Repository
 from kagsync.sources import FileSource, FolderSource
-from kagsync.sync import CompetitionLock, Syncer
+from kagsync.sync import CompetitionLock, Syncer, lock_dir, named_lock
 from tests.boards import BOARD_1, BOARD_2, csv_ab, csv_c, write_zip
 
 
@@ -234,6 +233,32 @@ def test_a_crashed_holders_claim_expires(db_path, comp, tmp_path):
     finally:
         if holder.poll() is None:
             holder.kill()
+
+
+def test_a_named_lock_is_a_claim_of_its_own_that_no_competition_can_share(db_path, tmp_path):
+    notify = named_lock(db_path, "notify")
+    assert notify.path == lock_dir(db_path) / "_notify.lock"
+    assert notify.acquire(0)
+    try:
+        assert not named_lock(db_path, "notify").acquire(0.2)  # another claimant waits, then gives up
+        competition = CompetitionLock(db_path, "notify")  # a competition whose slug is the same name
+        assert competition.acquire(0) and competition.path != notify.path
+        competition.release()
+    finally:
+        notify.release()
+    again = named_lock(db_path, "notify")
+    assert again.acquire(0)
+    again.release()
+    for bad in ("", "../x", "Notify", "a/b", "_x"):
+        with pytest.raises(ValueError, match="invalid lock name"):
+            named_lock(db_path, bad)
+    # Like a competition's, it never follows a link planted in the folder.
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (lock_dir(db_path) / "_watch.lock").symlink_to(victim)
+    with pytest.raises(SyncBusyError, match="symbolic link"):
+        named_lock(db_path, "watch").acquire(0)
+    assert victim.read_text() == "precious\n"
 
 
 def test_missing_file_source(db_path, comp, tmp_path):
