@@ -1,4 +1,6 @@
-"""kill -9 at random moments of a sync: the file stays sound, the board is old or new, never half."""
+"""Crashes: kill -9 at random moments of a sync leaves a sound file and a whole board, old or
+new, never half; a process that dies between a sync's commit and its notification pass
+loses no change (issue 20)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,12 @@ import sys
 import time
 from pathlib import Path
 
+from kagsync import notify
+from kagsync.sources import FileSource
+from kagsync.sync import Syncer
+from tests.boards import csv_c
 from tests.kaggle_standin import build_leaderboard_zip, make_board
+from tests.webhook_receiver import WebhookReceiver
 
 ROOT = Path(__file__).resolve().parent.parent
 TEAMS = 30_000
@@ -67,3 +74,44 @@ def test_killed_syncs_leave_a_sound_file_and_a_whole_board(tmp_path):
         assert conn.execute("SELECT count(*) FROM sync_runs WHERE status = 'running'").fetchone() == (0,)
         conn.close()
     assert seen  # each kill left one whole board
+
+
+# -- a crash between a sync's commit and its notification pass ------------------------------
+
+DATE = "2026-05-01 10:00:00"
+BOARD_A = [(1, 1, "Alpha", DATE, "0.90", 1, "alice"), (2, 2, "Bravo", DATE, "0.80", 1, "bob")]
+# Alpha falls to 0.1: Bravo leads without a change of its own (a passive change row).
+BOARD_B = [(1, 2, "Bravo", DATE, "0.80", 1, "bob"), (2, 1, "Alpha", DATE, "0.10", 2, "alice")]
+# A newcomer: the board moves again, so this sync writes a rank frame of its own.
+BOARD_C = [*BOARD_B, (3, 3, "Charlie", DATE, "0.05", 1, "carol")]
+
+
+def test_a_lead_taken_passively_is_announced_after_a_crash_before_the_notification_pass(
+    db_path, database, repository, tmp_path
+):
+    comp = repository.add_competition("comp", sync=False).competition
+    csv = tmp_path / "comp.csv"
+
+    def sync(rows):
+        # Syncer alone commits the board and records the run, and runs no notification
+        # pass (the API runs it after the commit): exactly what a process leaves behind
+        # when it dies between the two.
+        csv.write_text(csv_c(rows), encoding="utf-8")
+        outcome = Syncer(db_path, FileSource(csv)).sync(comp, "watch")
+        assert outcome.ok, outcome.error
+
+    with WebhookReceiver() as receiver:
+        sync(BOARD_A)
+        notify.add_target(database, receiver.url("/hook"), name="hook", fmt="json", kinds="leader")
+        sync(BOARD_B)  # ... and the process dies here, before its pass
+        sync(BOARD_C)  # the next process syncs again, then runs its pass
+        report = notify.run_pass(database, budget=10)
+        assert not report.failed, report.failed
+        events = [event for request in receiver.received() for event in request.json["events"]]
+    assert [(event["kind"], event["team_name"]) for event in events] == [("leader", "Bravo")]
+    assert events[0]["text"].startswith("Bravo took the lead")
+    # Every run was examined: the passive rows read by every target give way at the next sync.
+    sync(BOARD_A)
+    runs = [row[0] for row in database.conn.execute("SELECT id FROM sync_runs ORDER BY id")]
+    passive = {row[0] for row in database.conn.execute("SELECT DISTINCT run_id FROM entry_changes WHERE passive")}
+    assert passive == {runs[-1]}

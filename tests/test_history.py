@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from kagsync import db as dbmod
-from kagsync import history
+from kagsync import history, notify
 from kagsync.errors import LeaderboardFormatError
 from kagsync.repository import Repository
 from kagsync.sources import FileSource
@@ -331,16 +331,22 @@ def test_change_records_hold_what_teams_did_not_who_they_passed(db_path, databas
     assert database.conn.execute("SELECT count(*) FROM entry_changes WHERE passive").fetchone() == (0,)
 
 
-def test_passive_rows_are_kept_for_the_latest_run_only_when_someone_listens(db_path, database, comp, tmp_path):
+def passive_runs(database):
+    return {row[0] for row in database.conn.execute("SELECT DISTINCT run_id FROM entry_changes WHERE passive")}
+
+
+def test_passive_rows_are_kept_for_the_latest_run_once_every_listener_read_them(db_path, database, comp, tmp_path):
     database.conn.execute(
         "INSERT INTO notify_targets (name, url, format, kinds, created_at) VALUES ('t', 'http://x', 'json', 'top', 'now')"
     )
     boards = make_boards(3)
-    sync_all(db_path, database, comp, boards, tmp_path)
+    for index, board in enumerate(boards):
+        outcome = Syncer(db_path, FileSource(zip_of(board, tmp_path / f"b{index}.zip"))).sync(comp, "manual")
+        assert outcome.ok, outcome.error
+        notify.record_changes(database)  # the pass after each sync: it reads them (and sends nothing here)
     runs = date_runs(database, comp)
     frames = [row[0] for row in database.conn.execute("SELECT run_id FROM rank_frames ORDER BY run_id")]
-    passive_runs = {row[0] for row in database.conn.execute("SELECT run_id FROM entry_changes WHERE passive")}
-    assert passive_runs <= {frames[-1]}
+    assert passive_runs(database) <= {frames[-1]}
     latest = frames[-1]
     rows = database.conn.execute(
         "SELECT team_id, rank, previous_rank FROM entry_changes WHERE run_id = ? AND rank IS NOT previous_rank",
@@ -353,6 +359,32 @@ def test_passive_rows_are_kept_for_the_latest_run_only_when_someone_listens(db_p
     moved = {t for t in boards[index].keys() | boards[index - 1].keys()
              if rank(boards[index], t) != rank(boards[index - 1], t)}
     assert {row[0] for row in rows} == moved  # the new and departed teams, and all that moved
+
+
+def test_passive_rows_wait_for_every_listener_that_has_not_read_them(db_path, database, comp, tmp_path):
+    boards = make_boards(3, syncs=8)
+    sync_all(db_path, database, comp, boards[:2], tmp_path)
+    assert passive_runs(database) == set()  # nobody listens: none are written
+    database.conn.execute(
+        "INSERT INTO notify_targets (name, url, format, kinds, created_at) VALUES ('t', 'http://x', 'json', 'top', 'now')"
+    )
+    notify.record_changes(database)
+    database.conn.execute(  # a second target that has read nothing yet
+        "INSERT INTO notify_targets (name, url, format, kinds, created_at) VALUES ('u', 'http://y', 'json', 'top', 'now')"
+    )
+    for index, board in enumerate(boards[2:], 2):
+        assert Syncer(db_path, FileSource(zip_of(board, tmp_path / f"c{index}.zip"))).sync(comp, "manual").ok
+    # Passes that never ran (processes killed after their commit): every unread run keeps its rows.
+    unread = passive_runs(database)
+    assert len(unread) > 1
+    first = notify.record_changes(database)
+    assert set(first) == {"t", "u"}
+    # Once both have read them, the next sync of the board forgets them.
+    nxt = {t: Row(r.rank + 1 if r.rank else 0, r.name, r.score, r.count, r.bench) for t, r in boards[-1].items()}
+    nxt[5] = Row(1, "Top newcomer", "9.00000", 1, False)
+    assert Syncer(db_path, FileSource(zip_of(nxt, tmp_path / "next.zip"))).sync(comp, "manual").ok
+    latest = database.conn.execute("SELECT max(id) FROM sync_runs").fetchone()[0]
+    assert passive_runs(database) == {latest}
 
 
 # -- migration 8 ----------------------------------------------------------------------------

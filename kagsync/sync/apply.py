@@ -374,8 +374,9 @@ def _prepare_board(
                SELECT team_id, 'removed', team_name, NULL, NULL, rank, NULL, score, NULL
                FROM temp.staging_removed"""
         )
-        # Teams that only moved because others passed them: kept for this board's latest
-        # run only, marked passive, when notification targets exist to read them.
+        # Teams that only moved because others passed them, marked passive, when
+        # notification targets exist to read them (kept until all of them have, see
+        # _forget_read_passive_rows).
         conn.execute(
             f"""CREATE TEMP TABLE staging_passive AS
                SELECT s.team_id AS team_id, s.team_name AS team_name, s.rank AS rank,
@@ -476,12 +477,7 @@ def _write_board(conn: sqlite3.Connection, competition_id: int, run_id: int, boa
             params,
         )
         if plan.frame:
-            # The passive rows of the board's previous latest run give way to this run's.
-            conn.execute(
-                """DELETE FROM entry_changes WHERE passive AND run_id =
-                       (SELECT max(run_id) FROM rank_frames WHERE competition_id = :cid AND board = :board)""",
-                params,
-            )
+            _forget_read_passive_rows(conn, competition_id, board, run_id)
         if plan.frame and plan.passive:
             conn.execute(
                 """INSERT INTO entry_changes (run_id, competition_id, team_id, kind, team_name, rank,
@@ -523,6 +519,40 @@ def _write_board(conn: sqlite3.Connection, competition_id: int, run_id: int, boa
         params,
     ).fetchone()
     return BoardChanges(plan.entries, created, updated, removed, top[0] if top else None)
+
+
+# The run each notification target has examined up to, as kagsync.notify stores it: a
+# ``notifications`` row with change_key 'cursor' and payload {"run_id": N}. A target
+# without a readable one has examined nothing (0), as notify reads it.
+_NOTIFY_CURSORS = """SELECT min(coalesce((
+        SELECT CASE WHEN json_valid(n.payload) THEN
+                   CASE WHEN json_type(n.payload, '$.run_id') = 'integer' THEN json_extract(n.payload, '$.run_id') END
+               END
+        FROM notifications n WHERE n.target_id = t.id AND n.change_key = 'cursor'), 0))
+    FROM notify_targets t"""
+
+
+def _forget_read_passive_rows(conn: sqlite3.Connection, competition_id: int, board: Board, run_id: int) -> None:
+    """Delete the board's passive change rows that every notification target has read.
+
+    Passive rows (teams that only moved because others passed them) exist for the
+    notification pass alone: it finds "took the lead" in them when the new leader
+    did nothing itself. A row stays until every target's cursor has passed its run,
+    however many syncs come first: a process that died between a sync's commit and
+    its notification pass must not lose that run's news to the next sync. With no
+    target, nobody will ever read them (a target added later starts from the runs
+    stored then). The caller holds the write transaction, so no pass moves a cursor
+    meanwhile.
+    """
+    cursor = conn.execute(_NOTIFY_CURSORS).fetchone()[0]
+    read_up_to = run_id if cursor is None else min(int(cursor), run_id)
+    # Passive rows belong to runs with a rank frame: walk those, by the frames' index.
+    conn.execute(
+        """DELETE FROM entry_changes WHERE passive AND run_id IN (
+               SELECT run_id FROM rank_frames
+               WHERE competition_id = :cid AND board = :board AND run_id <= :read)""",
+        {"cid": competition_id, "board": board, "read": read_up_to},
+    )
 
 
 def _drop_staging(conn: sqlite3.Connection) -> None:
