@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kagsync import db as dbmod
 from kagsync import history, notify
@@ -42,53 +44,76 @@ def delta_between(old: dict[int, int], new: dict[int, int], movers=()) -> histor
     )
 
 
-def random_board(rng: random.Random, teams: list[int]) -> dict[int, int]:
-    style = rng.randrange(4)
-    if style == 0:  # Kaggle: 1..N
-        ranks = list(range(1, len(teams) + 1))
-    elif style == 1:  # ties share a rank
-        ranks = sorted(rng.randrange(1, max(2, len(teams) // 2)) for _ in teams)
-    elif style == 2:  # gaps and huge values
-        ranks = sorted(rng.choice([rng.randrange(1, 50), rng.randrange(1, 1 << 62)]) for _ in teams)
+# Team ids of the boards drawn below, and of teams that arrive later (never one of those).
+_TEAM_IDS = st.integers(1, 10**6 - 1)
+_ARRIVAL_IDS = st.integers(1 << 20, (1 << 40) - 1)
+
+
+@st.composite
+def boards(draw, teams: list[int]) -> dict[int, int]:
+    """A board of ``teams`` in one of the shapes Kaggle serves."""
+    n = len(teams)
+    style = draw(st.sampled_from(["kaggle", "ties", "gaps", "benchmarks"]))
+    if style == "kaggle":  # 1..N
+        ranks = list(range(1, n + 1))
+    elif style == "ties":  # ties share a rank
+        ranks = sorted(draw(st.lists(st.integers(1, max(1, n // 2 - 1)), min_size=n, max_size=n)))
+    elif style == "gaps":  # gaps and huge values
+        rank = st.one_of(st.integers(1, 49), st.integers(1, (1 << 62) - 1))
+        ranks = sorted(draw(st.lists(rank, min_size=n, max_size=n)))
     else:  # 1..N with benchmarks at 0
-        ranks = [0 if rng.random() < 0.1 else k + 1 for k in range(len(teams))]
-    order = list(teams)
-    rng.shuffle(order)
-    return dict(zip(order, ranks, strict=True))
+        benchmarks = draw(st.lists(st.integers(0, 9).map(lambda x: x == 0), min_size=n, max_size=n))
+        ranks = [0 if bench else k + 1 for k, bench in enumerate(benchmarks)]
+    # A list drawn by hypothesis is in no particular order already: no shuffle needed.
+    return dict(zip(teams, ranks, strict=True))
 
 
-def rerank(rng: random.Random, old: dict[int, int]) -> tuple[dict[int, int], list[int]]:
-    """A next board: improvements re-ranked as Kaggle does, arrivals, departures, swaps."""
+@st.composite
+def next_boards(draw, old: dict[int, int]) -> tuple[dict[int, int], list[int]]:
+    """A next board: improvements re-ranked as Kaggle does, arrivals, departures, swaps;
+    with the teams that moved themselves."""
     order = [t for t, _ in sorted(old.items(), key=lambda p: (p[1], p[0]))]
     movers = []
-    for _ in range(rng.randrange(0, 6)):
+    for _ in range(draw(st.integers(0, 5))):
         if len(order) > 1:
-            team = order.pop(rng.randrange(len(order)))
-            order.insert(rng.randrange(len(order) + 1), team)
+            team = order.pop(draw(st.integers(0, len(order) - 1)))
+            order.insert(draw(st.integers(0, len(order))), team)
             movers.append(team)
-    for _ in range(rng.randrange(0, 3)):
+    for _ in range(draw(st.integers(0, 2))):
         if order:
-            order.pop(rng.randrange(len(order)))
-    for _ in range(rng.randrange(0, 3)):
-        order.insert(rng.randrange(len(order) + 1), rng.randrange(1 << 40))
-    if rng.random() < 0.3 and len(order) > 3:  # tied teams listed in another order
-        at = rng.randrange(len(order) - 2)
+            order.pop(draw(st.integers(0, len(order) - 1)))
+    for _ in range(draw(st.integers(0, 2))):
+        order.insert(draw(st.integers(0, len(order))), draw(_ARRIVAL_IDS))
+    if len(order) > 3 and draw(st.integers(0, 9)) < 3:  # tied teams listed in another order
+        at = draw(st.integers(0, len(order) - 3))
         order[at], order[at + 1] = order[at + 1], order[at]
-    if rng.random() < 0.1:
-        rng.shuffle(order)
+    if draw(st.integers(0, 9)) == 0:
+        order = draw(st.permutations(order))
     new = {team: rank for rank, team in enumerate(order, 1)}
-    if rng.random() < 0.2:  # everyone below some point shares a rank
-        cut = rng.randrange(1, len(order) + 2)
+    if draw(st.integers(0, 4)) == 0:  # everyone below some point shares a rank
+        cut = draw(st.integers(1, len(order) + 1))
         new = {t: min(r, cut) for t, r in new.items()}
     return new, [m for m in movers if m in new and m in old]
 
 
-@pytest.mark.parametrize("seed", range(300))
-def test_a_delta_rebuilds_both_boards_exactly(seed):
-    rng = random.Random(seed)
-    teams = rng.sample(range(1, 10**6), rng.randrange(0, 60))
-    old = random_board(rng, teams)
-    new, own = rerank(rng, old) if seed % 3 else (random_board(rng, rng.sample(teams + [7, 8, 9], len(teams))), [])
+@st.composite
+def board_pairs(draw) -> tuple[dict[int, int], dict[int, int], list[int]]:
+    """Two successive boards and the teams that moved themselves: mostly the same board
+    re-ranked, else another board of some of the same teams and a few others."""
+    teams = draw(st.lists(_TEAM_IDS, unique=True, max_size=59))
+    old = draw(boards(teams))
+    if draw(st.integers(0, 2)):
+        new, own = draw(next_boards(old))
+    else:
+        others = list(dict.fromkeys(draw(st.permutations([*teams, 7, 8, 9]))[: len(teams)]))
+        new, own = draw(boards(others)), []
+    return old, new, own
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(board_pairs())
+def test_a_delta_rebuilds_both_boards_exactly(pair):
+    old, new, own = pair
     delta = history.decode_delta(history.encode_delta(delta_between(old, new, own)))
     assert delta.forward(old) == new
     assert delta.backward(new) == old
