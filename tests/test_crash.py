@@ -25,14 +25,20 @@ TEAMS = 30_000
 
 
 def kagsync(db_path: Path, *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "kagsync", "--db", str(db_path), *args], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "kagsync", "--db", str(db_path), *args],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def board(db_path: Path) -> list[tuple[int, int, str]]:
     conn = sqlite3.connect(db_path)
     try:
-        return conn.execute("SELECT team_id, rank, score FROM entries WHERE board = 'public' ORDER BY team_id").fetchall()
+        return conn.execute(
+            "SELECT team_id, rank, score FROM entries WHERE board = 'public' ORDER BY team_id"
+        ).fetchall()
     finally:
         conn.close()
 

@@ -210,16 +210,20 @@ def make_boards(seed: int, syncs: int = 14, *, quiet_renames: bool = True) -> li
         present = [team for team in scores if team not in gone]
         rng.shuffle(present)  # tied scores: any order, the file does not say which
         present.sort(key=lambda team: -scores[team])
-        board = {team: Row(rank, names[team], f"{scores[team] / 1000:.5f}", counts[team], False)
-                 for rank, team in enumerate(present, 1)}
+        board = {
+            team: Row(rank, names[team], f"{scores[team] / 1000:.5f}", counts[team], False)
+            for rank, team in enumerate(present, 1)
+        }
         board[999] = Row(0, "Sample Benchmark", "0.65000", 1, True)
         boards.append(board)
     return boards
 
 
 def zip_of(board: dict[int, Row], path: Path, when=(2026, 5, 5, 15, 36, 32)) -> Path:
-    rows = [(r.rank, team, r.name, "2026-05-01 10:00:00", r.score, r.count, f"u{team}")
-            for team, r in sorted(board.items(), key=lambda p: (p[1].rank, p[0]))]
+    rows = [
+        (r.rank, team, r.name, "2026-05-01 10:00:00", r.score, r.count, f"u{team}")
+        for team, r in sorted(board.items(), key=lambda p: (p[1].rank, p[0]))
+    ]
     info = zipfile.ZipInfo("comp-publicleaderboard.csv", date_time=when)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(info, csv_c(rows).encode("utf-8"))
@@ -237,8 +241,10 @@ def sync_all(db_path, database, comp, boards, tmp_path, **kwargs):
 
 
 def date_runs(database, comp):
-    runs = [row[0] for row in database.conn.execute(
-        "SELECT id FROM sync_runs WHERE competition_id = ? ORDER BY id", (comp.id,))]
+    runs = [
+        row[0]
+        for row in database.conn.execute("SELECT id FROM sync_runs WHERE competition_id = ? ORDER BY id", (comp.id,))
+    ]
     for run_id, when in zip(runs, TIMES, strict=False):
         database.conn.execute("UPDATE sync_runs SET finished_at = ? WHERE id = ?", (when, run_id))
     return runs
@@ -253,8 +259,18 @@ def expected_history(boards, team, runs):
         if now is not None and before is not None and (now.rank, now.score) == (before.rank, before.score):
             continue
         kind = "new" if before is None else "removed" if now is None else "changed"
-        points.append((runs[index], TIMES[index], kind, now and now.rank, before and before.rank,
-                       now and now.score, before and before.score, (now or before).name))
+        points.append(
+            (
+                runs[index],
+                TIMES[index],
+                kind,
+                now and now.rank,
+                before and before.rank,
+                now and now.score,
+                before and before.score,
+                (now or before).name,
+            )
+        )
     return points
 
 
@@ -284,23 +300,46 @@ def check_views(database, comp, boards, runs):
         assert history.ranks_at(conn, comp.id, "public", runs[index]) == {t: r.rank for t, r in board.items()}
     for team in sorted(teams):
         got = team_history(database, comp, str(team))["changes"]
-        assert [(c["run_id"], c["synced_at"], c["kind"], c["rank"], c["previous_rank"], c["score"],
-                 c["previous_score"], c["team_name"]) for c in got] == expected_history(boards, team, runs), team
-        assert all(
-            c["movement"] == (c["previous_rank"] - c["rank"] if c["kind"] == "changed" else None) for c in got
-        )
+        assert [
+            (
+                c["run_id"],
+                c["synced_at"],
+                c["kind"],
+                c["rank"],
+                c["previous_rank"],
+                c["score"],
+                c["previous_score"],
+                c["team_name"],
+            )
+            for c in got
+        ] == expected_history(boards, team, runs), team
+        assert all(c["movement"] == (c["previous_rank"] - c["rank"] if c["kind"] == "changed" else None) for c in got)
     series = rank_series(database, comp, sorted(teams))
     for team in teams:
         assert series[team] == [(p[0], p[1], p[3]) for p in expected_history(boards, team, runs)]
     for baseline in range(-1, len(boards)):
         since = "2026-04-01T00:00:00Z" if baseline < 0 else TIMES[baseline]
         result = movers(database, comp, since=since, limit=None)
-        got = {key: sorted((i["team_id"], i["team_name"], i["rank"], i["previous_rank"], i["movement"],
-                            i["score"], i["previous_score"]) for i in result[key])
-               for key in ("climbers", "fallers", "new", "departed")}
+        got = {
+            key: sorted(
+                (
+                    i["team_id"],
+                    i["team_name"],
+                    i["rank"],
+                    i["previous_rank"],
+                    i["movement"],
+                    i["score"],
+                    i["previous_score"],
+                )
+                for i in result[key]
+            )
+            for key in ("climbers", "fallers", "new", "departed")
+        }
         assert got == expected_movers(boards, baseline), baseline
-    assert movers(database, comp, limit=None)["climbers"] == movers(database, comp, since=TIMES[len(boards) - 2],
-                                                                      limit=None)["climbers"]
+    assert (
+        movers(database, comp, limit=None)["climbers"]
+        == movers(database, comp, since=TIMES[len(boards) - 2], limit=None)["climbers"]
+    )
     previous, latest = boards[-2], boards[-1]
     for entry in leaderboard_entries(database, comp):
         before = previous.get(entry["team_id"])
@@ -310,11 +349,16 @@ def check_views(database, comp, boards, runs):
     for index in range(1, len(boards)):
         changes = run_changes(database, runs[index])
         expected = sorted(
-            team for team in boards[index].keys() | boards[index - 1].keys()
-            if (boards[index].get(team) and boards[index].get(team).rank, boards[index].get(team)
-                and boards[index].get(team).score)
-            != (boards[index - 1].get(team) and boards[index - 1].get(team).rank, boards[index - 1].get(team)
-                and boards[index - 1].get(team).score)
+            team
+            for team in boards[index].keys() | boards[index - 1].keys()
+            if (
+                boards[index].get(team) and boards[index].get(team).rank,
+                boards[index].get(team) and boards[index].get(team).score,
+            )
+            != (
+                boards[index - 1].get(team) and boards[index - 1].get(team).rank,
+                boards[index - 1].get(team) and boards[index - 1].get(team).score,
+            )
         )
         assert [c["team_id"] for c in changes] == expected, index
 
@@ -345,13 +389,17 @@ def test_change_records_hold_what_teams_did_not_who_they_passed(db_path, databas
     for index in range(1, len(boards)):
         before, after = boards[index - 1], boards[index]
         own = {
-            team for team in before.keys() | after.keys()
-            if team not in before or team not in after
+            team
+            for team in before.keys() | after.keys()
+            if team not in before
+            or team not in after
             or (before[team].score, before[team].name, before[team].count)
             != (after[team].score, after[team].name, after[team].count)
         }
-        recorded = {row[0] for row in database.conn.execute(
-            "SELECT team_id FROM entry_changes WHERE run_id = ?", (runs[index],))}
+        recorded = {
+            row[0]
+            for row in database.conn.execute("SELECT team_id FROM entry_changes WHERE run_id = ?", (runs[index],))
+        }
         assert recorded == own, index
     assert database.conn.execute("SELECT count(*) FROM entry_changes WHERE passive").fetchone() == (0,)
 
@@ -378,11 +426,15 @@ def test_passive_rows_are_kept_for_the_latest_run_once_every_listener_read_them(
         (latest,),
     ).fetchall()
     index = runs.index(latest)
+
     def rank(board, team):
         return board[team].rank if team in board else None
 
-    moved = {t for t in boards[index].keys() | boards[index - 1].keys()
-             if rank(boards[index], t) != rank(boards[index - 1], t)}
+    moved = {
+        t
+        for t in boards[index].keys() | boards[index - 1].keys()
+        if rank(boards[index], t) != rank(boards[index - 1], t)
+    }
     assert {row[0] for row in rows} == moved  # the new and departed teams, and all that moved
 
 
@@ -444,7 +496,8 @@ def test_migration_8_converts_old_change_records(db_path, seed, quiet_renames):
     for index, rows in enumerate(old_records(boards)):
         run_id = conn.execute(
             "INSERT INTO sync_runs (competition_id, trigger, source, started_at, finished_at, status, entries)"
-            " VALUES (1, 'manual', 'file:x', ?, ?, 'ok', ?)", (TIMES[index], TIMES[index], len(boards[index])),
+            " VALUES (1, 'manual', 'file:x', ?, ?, 'ok', ?)",
+            (TIMES[index], TIMES[index], len(boards[index])),
         ).lastrowid
         conn.executemany(
             "INSERT INTO entry_changes (run_id, competition_id, team_id, kind, team_name, rank, previous_rank,"
@@ -474,14 +527,23 @@ def test_migration_8_converts_old_change_records(db_path, seed, quiet_renames):
     assert all(name != now for _, name, now in left)
     first = database.conn.execute(
         """SELECT ch.team_name, e.team_name FROM entry_changes ch JOIN entries e USING (competition_id, team_id)
-           WHERE ch.run_id = ?""", (runs[0],),
+           WHERE ch.run_id = ?""",
+        (runs[0],),
     ).fetchall()
     assert all(then != now for then, now in first)
     # The next sync goes on from the converted history.
     nxt = dict(boards[-1])
     nxt[100] = Row(1, "Leader now", "9.00000", 9, False)
-    nxt = {t: (r if t == 100 else Row(r.rank + 1 if 0 < r.rank < boards[-1].get(100, r).rank else r.rank, r.name,
-                                     r.score, r.count, r.bench)) for t, r in nxt.items()}
+    nxt = {
+        t: (
+            r
+            if t == 100
+            else Row(
+                r.rank + 1 if 0 < r.rank < boards[-1].get(100, r).rank else r.rank, r.name, r.score, r.count, r.bench
+            )
+        )
+        for t, r in nxt.items()
+    }
     assert Syncer(db_path, FileSource(zip_of(nxt, db_path.parent / "next.zip"))).sync(comp, "manual").ok
     runs = date_runs(database, comp)
     check_views(database, comp, [*boards, nxt], runs)
@@ -616,9 +678,9 @@ def test_a_reranked_board_costs_its_improvements_not_its_teams(db_path, database
     sync_all(db_path, database, comp, boards, tmp_path)
     runs = date_runs(database, comp)
     for run_id in runs[1:]:
-        records, = database.conn.execute("SELECT count(*) FROM entry_changes WHERE run_id = ?", (run_id,)).fetchone()
-        size, = database.conn.execute("SELECT length(delta) FROM rank_frames WHERE run_id = ?", (run_id,)).fetchone()
-        updated, = database.conn.execute("SELECT updated FROM sync_runs WHERE id = ?", (run_id,)).fetchone()
+        (records,) = database.conn.execute("SELECT count(*) FROM entry_changes WHERE run_id = ?", (run_id,)).fetchone()
+        (size,) = database.conn.execute("SELECT length(delta) FROM rank_frames WHERE run_id = ?", (run_id,)).fetchone()
+        (updated,) = database.conn.execute("SELECT updated FROM sync_runs WHERE id = ?", (run_id,)).fetchone()
         assert records <= 20 < updated  # many teams moved; only those that improved are records
         assert size < 600
     assert history.ranks_at(database.conn, comp.id, "public", runs[3]) == {t: r.rank for t, r in boards[3].items()}
@@ -655,8 +717,12 @@ def test_the_private_board_has_its_own_history(db_path, database, comp, tmp_path
             outcome = syncer.sync(comp, "manual", board="private")
             assert outcome.ok, outcome.error
     runs = {
-        board: [row[0] for row in database.conn.execute(
-            "SELECT id FROM sync_runs WHERE board = ? AND status = 'ok' ORDER BY id", (board,))]
+        board: [
+            row[0]
+            for row in database.conn.execute(
+                "SELECT id FROM sync_runs WHERE board = ? AND status = 'ok' ORDER BY id", (board,)
+            )
+        ]
         for board in ("public", "private")
     }
     for board, boards in (("public", public), ("private", private)):
@@ -664,9 +730,7 @@ def test_the_private_board_has_its_own_history(db_path, database, comp, tmp_path
             assert history.ranks_at(database.conn, comp.id, board, run_id) == {t: r.rank for t, r in expected.items()}
         team = next(iter(boards[-1]))
         got = team_history(database, comp, str(team), board=board)["changes"]
-        assert [c["rank"] for c in got] == [
-            p[3] for p in expected_history(boards, team, runs[board])
-        ]
+        assert [c["rank"] for c in got] == [p[3] for p in expected_history(boards, team, runs[board])]
         moved = movers(database, comp, board=board, limit=None)
         assert moved["board"] == board and moved["compared"]
         expected_moves = expected_movers(boards, len(boards) - 2)

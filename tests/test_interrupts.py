@@ -28,8 +28,12 @@ SLUGS = ("alpha", "beta", "gamma")
 def start(db_path: Path, tmp: Path, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "TMPDIR": str(tmp)}
     return subprocess.Popen(
-        [sys.executable, "-m", "kagsync", "--db", str(db_path), *args], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "kagsync", "--db", str(db_path), *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
