@@ -14,14 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kagsync import db as dbmod
-from kagsync import history
-from kagsync import sync as syncmod
+from kagsync import history, notify
 from kagsync.errors import LeaderboardFormatError
 from kagsync.repository import Repository
 from kagsync.sources import FileSource
-from kagsync.sync import Syncer
+from kagsync.sync import Syncer, fingerprint
+from kagsync.sync import apply as applymod
+from kagsync.sync import syncer as syncermod
 from kagsync.views import leaderboard_entries, movers, rank_series, run_changes, team_history
 from tests.boards import csv_c
 
@@ -41,53 +44,76 @@ def delta_between(old: dict[int, int], new: dict[int, int], movers=()) -> histor
     )
 
 
-def random_board(rng: random.Random, teams: list[int]) -> dict[int, int]:
-    style = rng.randrange(4)
-    if style == 0:  # Kaggle: 1..N
-        ranks = list(range(1, len(teams) + 1))
-    elif style == 1:  # ties share a rank
-        ranks = sorted(rng.randrange(1, max(2, len(teams) // 2)) for _ in teams)
-    elif style == 2:  # gaps and huge values
-        ranks = sorted(rng.choice([rng.randrange(1, 50), rng.randrange(1, 1 << 62)]) for _ in teams)
+# Team ids of the boards drawn below, and of teams that arrive later (never one of those).
+_TEAM_IDS = st.integers(1, 10**6 - 1)
+_ARRIVAL_IDS = st.integers(1 << 20, (1 << 40) - 1)
+
+
+@st.composite
+def boards(draw, teams: list[int]) -> dict[int, int]:
+    """A board of ``teams`` in one of the shapes Kaggle serves."""
+    n = len(teams)
+    style = draw(st.sampled_from(["kaggle", "ties", "gaps", "benchmarks"]))
+    if style == "kaggle":  # 1..N
+        ranks = list(range(1, n + 1))
+    elif style == "ties":  # ties share a rank
+        ranks = sorted(draw(st.lists(st.integers(1, max(1, n // 2 - 1)), min_size=n, max_size=n)))
+    elif style == "gaps":  # gaps and huge values
+        rank = st.one_of(st.integers(1, 49), st.integers(1, (1 << 62) - 1))
+        ranks = sorted(draw(st.lists(rank, min_size=n, max_size=n)))
     else:  # 1..N with benchmarks at 0
-        ranks = [0 if rng.random() < 0.1 else k + 1 for k in range(len(teams))]
-    order = list(teams)
-    rng.shuffle(order)
-    return dict(zip(order, ranks, strict=True))
+        benchmarks = draw(st.lists(st.integers(0, 9).map(lambda x: x == 0), min_size=n, max_size=n))
+        ranks = [0 if bench else k + 1 for k, bench in enumerate(benchmarks)]
+    # A list drawn by hypothesis is in no particular order already: no shuffle needed.
+    return dict(zip(teams, ranks, strict=True))
 
 
-def rerank(rng: random.Random, old: dict[int, int]) -> tuple[dict[int, int], list[int]]:
-    """A next board: improvements re-ranked as Kaggle does, arrivals, departures, swaps."""
+@st.composite
+def next_boards(draw, old: dict[int, int]) -> tuple[dict[int, int], list[int]]:
+    """A next board: improvements re-ranked as Kaggle does, arrivals, departures, swaps;
+    with the teams that moved themselves."""
     order = [t for t, _ in sorted(old.items(), key=lambda p: (p[1], p[0]))]
     movers = []
-    for _ in range(rng.randrange(0, 6)):
+    for _ in range(draw(st.integers(0, 5))):
         if len(order) > 1:
-            team = order.pop(rng.randrange(len(order)))
-            order.insert(rng.randrange(len(order) + 1), team)
+            team = order.pop(draw(st.integers(0, len(order) - 1)))
+            order.insert(draw(st.integers(0, len(order))), team)
             movers.append(team)
-    for _ in range(rng.randrange(0, 3)):
+    for _ in range(draw(st.integers(0, 2))):
         if order:
-            order.pop(rng.randrange(len(order)))
-    for _ in range(rng.randrange(0, 3)):
-        order.insert(rng.randrange(len(order) + 1), rng.randrange(1 << 40))
-    if rng.random() < 0.3 and len(order) > 3:  # tied teams listed in another order
-        at = rng.randrange(len(order) - 2)
+            order.pop(draw(st.integers(0, len(order) - 1)))
+    for _ in range(draw(st.integers(0, 2))):
+        order.insert(draw(st.integers(0, len(order))), draw(_ARRIVAL_IDS))
+    if len(order) > 3 and draw(st.integers(0, 9)) < 3:  # tied teams listed in another order
+        at = draw(st.integers(0, len(order) - 3))
         order[at], order[at + 1] = order[at + 1], order[at]
-    if rng.random() < 0.1:
-        rng.shuffle(order)
+    if draw(st.integers(0, 9)) == 0:
+        order = draw(st.permutations(order))
     new = {team: rank for rank, team in enumerate(order, 1)}
-    if rng.random() < 0.2:  # everyone below some point shares a rank
-        cut = rng.randrange(1, len(order) + 2)
+    if draw(st.integers(0, 4)) == 0:  # everyone below some point shares a rank
+        cut = draw(st.integers(1, len(order) + 1))
         new = {t: min(r, cut) for t, r in new.items()}
     return new, [m for m in movers if m in new and m in old]
 
 
-@pytest.mark.parametrize("seed", range(300))
-def test_a_delta_rebuilds_both_boards_exactly(seed):
-    rng = random.Random(seed)
-    teams = rng.sample(range(1, 10**6), rng.randrange(0, 60))
-    old = random_board(rng, teams)
-    new, own = rerank(rng, old) if seed % 3 else (random_board(rng, rng.sample(teams + [7, 8, 9], len(teams))), [])
+@st.composite
+def board_pairs(draw) -> tuple[dict[int, int], dict[int, int], list[int]]:
+    """Two successive boards and the teams that moved themselves: mostly the same board
+    re-ranked, else another board of some of the same teams and a few others."""
+    teams = draw(st.lists(_TEAM_IDS, unique=True, max_size=59))
+    old = draw(boards(teams))
+    if draw(st.integers(0, 2)):
+        new, own = draw(next_boards(old))
+    else:
+        others = list(dict.fromkeys(draw(st.permutations([*teams, 7, 8, 9]))[: len(teams)]))
+        new, own = draw(boards(others)), []
+    return old, new, own
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(board_pairs())
+def test_a_delta_rebuilds_both_boards_exactly(pair):
+    old, new, own = pair
     delta = history.decode_delta(history.encode_delta(delta_between(old, new, own)))
     assert delta.forward(old) == new
     assert delta.backward(new) == old
@@ -184,16 +210,20 @@ def make_boards(seed: int, syncs: int = 14, *, quiet_renames: bool = True) -> li
         present = [team for team in scores if team not in gone]
         rng.shuffle(present)  # tied scores: any order, the file does not say which
         present.sort(key=lambda team: -scores[team])
-        board = {team: Row(rank, names[team], f"{scores[team] / 1000:.5f}", counts[team], False)
-                 for rank, team in enumerate(present, 1)}
+        board = {
+            team: Row(rank, names[team], f"{scores[team] / 1000:.5f}", counts[team], False)
+            for rank, team in enumerate(present, 1)
+        }
         board[999] = Row(0, "Sample Benchmark", "0.65000", 1, True)
         boards.append(board)
     return boards
 
 
 def zip_of(board: dict[int, Row], path: Path, when=(2026, 5, 5, 15, 36, 32)) -> Path:
-    rows = [(r.rank, team, r.name, "2026-05-01 10:00:00", r.score, r.count, f"u{team}")
-            for team, r in sorted(board.items(), key=lambda p: (p[1].rank, p[0]))]
+    rows = [
+        (r.rank, team, r.name, "2026-05-01 10:00:00", r.score, r.count, f"u{team}")
+        for team, r in sorted(board.items(), key=lambda p: (p[1].rank, p[0]))
+    ]
     info = zipfile.ZipInfo("comp-publicleaderboard.csv", date_time=when)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(info, csv_c(rows).encode("utf-8"))
@@ -211,8 +241,10 @@ def sync_all(db_path, database, comp, boards, tmp_path, **kwargs):
 
 
 def date_runs(database, comp):
-    runs = [row[0] for row in database.conn.execute(
-        "SELECT id FROM sync_runs WHERE competition_id = ? ORDER BY id", (comp.id,))]
+    runs = [
+        row[0]
+        for row in database.conn.execute("SELECT id FROM sync_runs WHERE competition_id = ? ORDER BY id", (comp.id,))
+    ]
     for run_id, when in zip(runs, TIMES, strict=False):
         database.conn.execute("UPDATE sync_runs SET finished_at = ? WHERE id = ?", (when, run_id))
     return runs
@@ -227,8 +259,18 @@ def expected_history(boards, team, runs):
         if now is not None and before is not None and (now.rank, now.score) == (before.rank, before.score):
             continue
         kind = "new" if before is None else "removed" if now is None else "changed"
-        points.append((runs[index], TIMES[index], kind, now and now.rank, before and before.rank,
-                       now and now.score, before and before.score, (now or before).name))
+        points.append(
+            (
+                runs[index],
+                TIMES[index],
+                kind,
+                now and now.rank,
+                before and before.rank,
+                now and now.score,
+                before and before.score,
+                (now or before).name,
+            )
+        )
     return points
 
 
@@ -258,23 +300,46 @@ def check_views(database, comp, boards, runs):
         assert history.ranks_at(conn, comp.id, "public", runs[index]) == {t: r.rank for t, r in board.items()}
     for team in sorted(teams):
         got = team_history(database, comp, str(team))["changes"]
-        assert [(c["run_id"], c["synced_at"], c["kind"], c["rank"], c["previous_rank"], c["score"],
-                 c["previous_score"], c["team_name"]) for c in got] == expected_history(boards, team, runs), team
-        assert all(
-            c["movement"] == (c["previous_rank"] - c["rank"] if c["kind"] == "changed" else None) for c in got
-        )
+        assert [
+            (
+                c["run_id"],
+                c["synced_at"],
+                c["kind"],
+                c["rank"],
+                c["previous_rank"],
+                c["score"],
+                c["previous_score"],
+                c["team_name"],
+            )
+            for c in got
+        ] == expected_history(boards, team, runs), team
+        assert all(c["movement"] == (c["previous_rank"] - c["rank"] if c["kind"] == "changed" else None) for c in got)
     series = rank_series(database, comp, sorted(teams))
     for team in teams:
         assert series[team] == [(p[0], p[1], p[3]) for p in expected_history(boards, team, runs)]
     for baseline in range(-1, len(boards)):
         since = "2026-04-01T00:00:00Z" if baseline < 0 else TIMES[baseline]
         result = movers(database, comp, since=since, limit=None)
-        got = {key: sorted((i["team_id"], i["team_name"], i["rank"], i["previous_rank"], i["movement"],
-                            i["score"], i["previous_score"]) for i in result[key])
-               for key in ("climbers", "fallers", "new", "departed")}
+        got = {
+            key: sorted(
+                (
+                    i["team_id"],
+                    i["team_name"],
+                    i["rank"],
+                    i["previous_rank"],
+                    i["movement"],
+                    i["score"],
+                    i["previous_score"],
+                )
+                for i in result[key]
+            )
+            for key in ("climbers", "fallers", "new", "departed")
+        }
         assert got == expected_movers(boards, baseline), baseline
-    assert movers(database, comp, limit=None)["climbers"] == movers(database, comp, since=TIMES[len(boards) - 2],
-                                                                      limit=None)["climbers"]
+    assert (
+        movers(database, comp, limit=None)["climbers"]
+        == movers(database, comp, since=TIMES[len(boards) - 2], limit=None)["climbers"]
+    )
     previous, latest = boards[-2], boards[-1]
     for entry in leaderboard_entries(database, comp):
         before = previous.get(entry["team_id"])
@@ -284,11 +349,16 @@ def check_views(database, comp, boards, runs):
     for index in range(1, len(boards)):
         changes = run_changes(database, runs[index])
         expected = sorted(
-            team for team in boards[index].keys() | boards[index - 1].keys()
-            if (boards[index].get(team) and boards[index].get(team).rank, boards[index].get(team)
-                and boards[index].get(team).score)
-            != (boards[index - 1].get(team) and boards[index - 1].get(team).rank, boards[index - 1].get(team)
-                and boards[index - 1].get(team).score)
+            team
+            for team in boards[index].keys() | boards[index - 1].keys()
+            if (
+                boards[index].get(team) and boards[index].get(team).rank,
+                boards[index].get(team) and boards[index].get(team).score,
+            )
+            != (
+                boards[index - 1].get(team) and boards[index - 1].get(team).rank,
+                boards[index - 1].get(team) and boards[index - 1].get(team).score,
+            )
         )
         assert [c["team_id"] for c in changes] == expected, index
 
@@ -319,39 +389,79 @@ def test_change_records_hold_what_teams_did_not_who_they_passed(db_path, databas
     for index in range(1, len(boards)):
         before, after = boards[index - 1], boards[index]
         own = {
-            team for team in before.keys() | after.keys()
-            if team not in before or team not in after
+            team
+            for team in before.keys() | after.keys()
+            if team not in before
+            or team not in after
             or (before[team].score, before[team].name, before[team].count)
             != (after[team].score, after[team].name, after[team].count)
         }
-        recorded = {row[0] for row in database.conn.execute(
-            "SELECT team_id FROM entry_changes WHERE run_id = ?", (runs[index],))}
+        recorded = {
+            row[0]
+            for row in database.conn.execute("SELECT team_id FROM entry_changes WHERE run_id = ?", (runs[index],))
+        }
         assert recorded == own, index
     assert database.conn.execute("SELECT count(*) FROM entry_changes WHERE passive").fetchone() == (0,)
 
 
-def test_passive_rows_are_kept_for_the_latest_run_only_when_someone_listens(db_path, database, comp, tmp_path):
+def passive_runs(database):
+    return {row[0] for row in database.conn.execute("SELECT DISTINCT run_id FROM entry_changes WHERE passive")}
+
+
+def test_passive_rows_are_kept_for_the_latest_run_once_every_listener_read_them(db_path, database, comp, tmp_path):
     database.conn.execute(
         "INSERT INTO notify_targets (name, url, format, kinds, created_at) VALUES ('t', 'http://x', 'json', 'top', 'now')"
     )
     boards = make_boards(3)
-    sync_all(db_path, database, comp, boards, tmp_path)
+    for index, board in enumerate(boards):
+        outcome = Syncer(db_path, FileSource(zip_of(board, tmp_path / f"b{index}.zip"))).sync(comp, "manual")
+        assert outcome.ok, outcome.error
+        notify.record_changes(database)  # the pass after each sync: it reads them (and sends nothing here)
     runs = date_runs(database, comp)
     frames = [row[0] for row in database.conn.execute("SELECT run_id FROM rank_frames ORDER BY run_id")]
-    passive_runs = {row[0] for row in database.conn.execute("SELECT run_id FROM entry_changes WHERE passive")}
-    assert passive_runs <= {frames[-1]}
+    assert passive_runs(database) <= {frames[-1]}
     latest = frames[-1]
     rows = database.conn.execute(
         "SELECT team_id, rank, previous_rank FROM entry_changes WHERE run_id = ? AND rank IS NOT previous_rank",
         (latest,),
     ).fetchall()
     index = runs.index(latest)
+
     def rank(board, team):
         return board[team].rank if team in board else None
 
-    moved = {t for t in boards[index].keys() | boards[index - 1].keys()
-             if rank(boards[index], t) != rank(boards[index - 1], t)}
+    moved = {
+        t
+        for t in boards[index].keys() | boards[index - 1].keys()
+        if rank(boards[index], t) != rank(boards[index - 1], t)
+    }
     assert {row[0] for row in rows} == moved  # the new and departed teams, and all that moved
+
+
+def test_passive_rows_wait_for_every_listener_that_has_not_read_them(db_path, database, comp, tmp_path):
+    boards = make_boards(3, syncs=8)
+    sync_all(db_path, database, comp, boards[:2], tmp_path)
+    assert passive_runs(database) == set()  # nobody listens: none are written
+    database.conn.execute(
+        "INSERT INTO notify_targets (name, url, format, kinds, created_at) VALUES ('t', 'http://x', 'json', 'top', 'now')"
+    )
+    notify.record_changes(database)
+    database.conn.execute(  # a second target that has read nothing yet
+        "INSERT INTO notify_targets (name, url, format, kinds, created_at) VALUES ('u', 'http://y', 'json', 'top', 'now')"
+    )
+    for index, board in enumerate(boards[2:], 2):
+        assert Syncer(db_path, FileSource(zip_of(board, tmp_path / f"c{index}.zip"))).sync(comp, "manual").ok
+    # Passes that never ran (processes killed after their commit): every unread run keeps its rows.
+    unread = passive_runs(database)
+    assert len(unread) > 1
+    first = notify.record_changes(database)
+    assert set(first) == {"t", "u"}
+    # Once both have read them, the next sync of the board forgets them.
+    nxt = {t: Row(r.rank + 1 if r.rank else 0, r.name, r.score, r.count, r.bench) for t, r in boards[-1].items()}
+    nxt[5] = Row(1, "Top newcomer", "9.00000", 1, False)
+    assert Syncer(db_path, FileSource(zip_of(nxt, tmp_path / "next.zip"))).sync(comp, "manual").ok
+    latest = database.conn.execute("SELECT max(id) FROM sync_runs").fetchone()[0]
+    assert passive_runs(database) == {latest}
 
 
 # -- migration 8 ----------------------------------------------------------------------------
@@ -386,7 +496,8 @@ def test_migration_8_converts_old_change_records(db_path, seed, quiet_renames):
     for index, rows in enumerate(old_records(boards)):
         run_id = conn.execute(
             "INSERT INTO sync_runs (competition_id, trigger, source, started_at, finished_at, status, entries)"
-            " VALUES (1, 'manual', 'file:x', ?, ?, 'ok', ?)", (TIMES[index], TIMES[index], len(boards[index])),
+            " VALUES (1, 'manual', 'file:x', ?, ?, 'ok', ?)",
+            (TIMES[index], TIMES[index], len(boards[index])),
         ).lastrowid
         conn.executemany(
             "INSERT INTO entry_changes (run_id, competition_id, team_id, kind, team_name, rank, previous_rank,"
@@ -416,14 +527,23 @@ def test_migration_8_converts_old_change_records(db_path, seed, quiet_renames):
     assert all(name != now for _, name, now in left)
     first = database.conn.execute(
         """SELECT ch.team_name, e.team_name FROM entry_changes ch JOIN entries e USING (competition_id, team_id)
-           WHERE ch.run_id = ?""", (runs[0],),
+           WHERE ch.run_id = ?""",
+        (runs[0],),
     ).fetchall()
     assert all(then != now for then, now in first)
     # The next sync goes on from the converted history.
     nxt = dict(boards[-1])
     nxt[100] = Row(1, "Leader now", "9.00000", 9, False)
-    nxt = {t: (r if t == 100 else Row(r.rank + 1 if 0 < r.rank < boards[-1].get(100, r).rank else r.rank, r.name,
-                                     r.score, r.count, r.bench)) for t, r in nxt.items()}
+    nxt = {
+        t: (
+            r
+            if t == 100
+            else Row(
+                r.rank + 1 if 0 < r.rank < boards[-1].get(100, r).rank else r.rank, r.name, r.score, r.count, r.bench
+            )
+        )
+        for t, r in nxt.items()
+    }
     assert Syncer(db_path, FileSource(zip_of(nxt, db_path.parent / "next.zip"))).sync(comp, "manual").ok
     runs = date_runs(database, comp)
     check_views(database, comp, [*boards, nxt], runs)
@@ -444,7 +564,7 @@ def test_an_unchanged_download_is_recorded_without_parsing(db_path, database, co
     def no_parsing(*args, **kwargs):
         raise AssertionError("parsed")
 
-    monkeypatch.setattr(syncmod, "iter_leaderboard_rows", no_parsing)
+    monkeypatch.setattr(applymod, "iter_leaderboard_rows", no_parsing)
     # The same CSV in a zip with another timestamp (Kaggle's zips differ every time).
     again = zip_of(boards[1], tmp_path / "c.zip", when=(2026, 6, 1, 0, 0, 0))
     assert again.read_bytes() != second.read_bytes()
@@ -471,13 +591,13 @@ def test_direction_and_parser_version_are_part_of_the_key(db_path, database, com
     path = zip_of(make_boards(2, syncs=1)[0], tmp_path / "a.zip")
     assert Syncer(db_path, FileSource(path)).sync(comp, "manual").ok
     parsed = []
-    real = syncmod.iter_leaderboard_rows
+    real = applymod.iter_leaderboard_rows
 
     def counting(*args, **kwargs):
         parsed.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(syncmod, "iter_leaderboard_rows", counting)
+    monkeypatch.setattr(applymod, "iter_leaderboard_rows", counting)
     assert Syncer(db_path, FileSource(path)).sync(comp, "manual").ok
     assert parsed == []
     database.conn.execute("UPDATE competitions SET lower_is_better = 1 WHERE id = ?", (comp.id,))
@@ -485,7 +605,7 @@ def test_direction_and_parser_version_are_part_of_the_key(db_path, database, com
     assert parsed == [1]
     assert Syncer(db_path, FileSource(path)).sync(comp, "manual").ok
     assert parsed == [1]
-    monkeypatch.setattr(syncmod, "PARSER_VERSION", syncmod.PARSER_VERSION + 1)
+    monkeypatch.setattr(fingerprint, "PARSER_VERSION", fingerprint.PARSER_VERSION + 1)
     assert Syncer(db_path, FileSource(path)).sync(comp, "manual").ok
     assert parsed == [1, 1]
 
@@ -512,7 +632,7 @@ def test_a_full_temporary_folder_is_one_line_and_changes_nothing(db_path, databa
     folder = tmp_path / "sqlite-tmp"
     folder.mkdir()
     monkeypatch.setenv("SQLITE_TMPDIR", str(folder))
-    real = syncmod._stage_entries
+    real = syncermod._stage_entries
 
     def tiny_temp_store(conn, *args, **kwargs):
         # What a full disk does to SQLite's temporary files: SQLITE_FULL mid-insert.
@@ -520,7 +640,7 @@ def test_a_full_temporary_folder_is_one_line_and_changes_nothing(db_path, databa
         conn.execute("PRAGMA temp.max_page_count = 8")
         return real(conn, *args, **kwargs)
 
-    monkeypatch.setattr(syncmod, "_stage_entries", tiny_temp_store)
+    monkeypatch.setattr(syncermod, "_stage_entries", tiny_temp_store)
     big = dict(boards[1])
     for team in range(5000, 7000):
         big[team] = Row(1000 + team, f"Filler {team} " + "x" * 40, "0.10000", 1, False)
@@ -534,9 +654,9 @@ def test_a_full_temporary_folder_is_one_line_and_changes_nothing(db_path, databa
 
 def test_storage_errors_are_told_apart_from_other_sqlite_errors():
     full = sqlite3.OperationalError("database or disk is full")
-    assert "disk full" in str(syncmod._storage_error(full, "/data/x.db"))
-    assert "/data" in str(syncmod._storage_error(full, "/data/x.db"))
-    assert syncmod._storage_error(sqlite3.OperationalError("no such table: x"), "temp") is None
+    assert "disk full" in str(applymod._storage_error(full, "/data/x.db"))
+    assert "/data" in str(applymod._storage_error(full, "/data/x.db"))
+    assert applymod._storage_error(sqlite3.OperationalError("no such table: x"), "temp") is None
 
 
 # -- what a busy board costs ---------------------------------------------------------------
@@ -558,9 +678,9 @@ def test_a_reranked_board_costs_its_improvements_not_its_teams(db_path, database
     sync_all(db_path, database, comp, boards, tmp_path)
     runs = date_runs(database, comp)
     for run_id in runs[1:]:
-        records, = database.conn.execute("SELECT count(*) FROM entry_changes WHERE run_id = ?", (run_id,)).fetchone()
-        size, = database.conn.execute("SELECT length(delta) FROM rank_frames WHERE run_id = ?", (run_id,)).fetchone()
-        updated, = database.conn.execute("SELECT updated FROM sync_runs WHERE id = ?", (run_id,)).fetchone()
+        (records,) = database.conn.execute("SELECT count(*) FROM entry_changes WHERE run_id = ?", (run_id,)).fetchone()
+        (size,) = database.conn.execute("SELECT length(delta) FROM rank_frames WHERE run_id = ?", (run_id,)).fetchone()
+        (updated,) = database.conn.execute("SELECT updated FROM sync_runs WHERE id = ?", (run_id,)).fetchone()
         assert records <= 20 < updated  # many teams moved; only those that improved are records
         assert size < 600
     assert history.ranks_at(database.conn, comp.id, "public", runs[3]) == {t: r.rank for t, r in boards[3].items()}
@@ -575,7 +695,7 @@ def test_the_parser_error_for_a_duplicate_team_is_kept(db_path, database, comp, 
     outcome = Syncer(db_path, FileSource(path)).sync(comp, "manual")
     assert outcome.status == "failed" and "duplicate TeamId" in outcome.error
     with pytest.raises(LeaderboardFormatError):
-        list(syncmod.iter_leaderboard_rows(path, lower_is_better=False))
+        list(applymod.iter_leaderboard_rows(path, lower_is_better=False))
 
 
 # -- boards of one competition ---------------------------------------------------------------
@@ -597,8 +717,12 @@ def test_the_private_board_has_its_own_history(db_path, database, comp, tmp_path
             outcome = syncer.sync(comp, "manual", board="private")
             assert outcome.ok, outcome.error
     runs = {
-        board: [row[0] for row in database.conn.execute(
-            "SELECT id FROM sync_runs WHERE board = ? AND status = 'ok' ORDER BY id", (board,))]
+        board: [
+            row[0]
+            for row in database.conn.execute(
+                "SELECT id FROM sync_runs WHERE board = ? AND status = 'ok' ORDER BY id", (board,)
+            )
+        ]
         for board in ("public", "private")
     }
     for board, boards in (("public", public), ("private", private)):
@@ -606,9 +730,7 @@ def test_the_private_board_has_its_own_history(db_path, database, comp, tmp_path
             assert history.ranks_at(database.conn, comp.id, board, run_id) == {t: r.rank for t, r in expected.items()}
         team = next(iter(boards[-1]))
         got = team_history(database, comp, str(team), board=board)["changes"]
-        assert [c["rank"] for c in got] == [
-            p[3] for p in expected_history(boards, team, runs[board])
-        ]
+        assert [c["rank"] for c in got] == [p[3] for p in expected_history(boards, team, runs[board])]
         moved = movers(database, comp, board=board, limit=None)
         assert moved["board"] == board and moved["compared"]
         expected_moves = expected_movers(boards, len(boards) - 2)

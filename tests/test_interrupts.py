@@ -4,6 +4,9 @@ The first signal stops starting queued syncs; the second aborts running ones; ev
 attempt is a run; temporary folders are removed; the stored boards stay whole.
 """
 
+# The imported pytest fixture `kaggle_standin` is "redefined" by each test parameter.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import os
@@ -14,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from kagsync import db as dbmod
+from kagsync.repository import Repository
 from tests.kaggle_standin import build_leaderboard_zip, kaggle_standin, make_board  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,8 +28,12 @@ SLUGS = ("alpha", "beta", "gamma")
 def start(db_path: Path, tmp: Path, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "TMPDIR": str(tmp)}
     return subprocess.Popen(
-        [sys.executable, "-m", "kagsync", "--db", str(db_path), *args], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "kagsync", "--db", str(db_path), *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -39,10 +48,15 @@ def runs(db_path: Path) -> list[tuple[str, str, str | None]]:
 
 
 def prepare(kaggle_standin, db_path: Path, tmp: Path) -> None:
-    for slug in SLUGS:
-        kaggle_standin.serve_zip(slug, build_leaderboard_zip(make_board(50, seed=len(slug)), slug=slug))
-        added = start(db_path, tmp, "competition", "add", slug, "--no-sync")
-        assert added.wait(timeout=60) == 0, added.communicate()
+    # Added in this process (a CLI process per competition cost 2 s a test): what is
+    # tested is the sync's process, below.
+    database = dbmod.connect(db_path)
+    try:
+        for slug in SLUGS:
+            kaggle_standin.serve_zip(slug, build_leaderboard_zip(make_board(50, seed=len(slug)), slug=slug))
+            Repository(database).add_competition(slug, sync=False)
+    finally:
+        database.conn.close()
 
 
 def wait_until(predicate, timeout: float = 20.0) -> bool:

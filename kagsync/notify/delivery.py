@@ -286,14 +286,12 @@ def run_pass(database: Database, *, budget: float = TARGET_DEADLINE, lock_timeou
     longer than ``lock_timeout`` (default: ``budget``) leaves its rows to the next pass.
     """
     from kagsync.errors import SyncBusyError
-    from kagsync.sync import CompetitionLock, lock_dir
+    from kagsync.sync import named_lock
 
     if database.conn.execute("SELECT 1 FROM notify_targets LIMIT 1").fetchone() is None:
         return NotifyPass()
     report = NotifyPass(recorded=record_changes(database))
-    lock = CompetitionLock(database.path, "notify")
-    # Slugs never start with "_": this file can never be a competition's lock.
-    lock.path = lock_dir(database.path) / "_notify.lock"
+    lock = named_lock(database.path, "notify")
     try:
         claimed = lock.acquire(budget if lock_timeout is None else lock_timeout)
     except SyncBusyError as error:
