@@ -434,7 +434,7 @@ def full_tmpfs(tmp_path):
 
 
 def test_a_full_temporary_folder_is_blamed_for_a_full_disk_during_the_write(tmp_path, full_tmpfs, monkeypatch):
-    from kagsync import sync as syncmod
+    from kagsync.sync import apply as syncmod
 
     monkeypatch.setenv("SQLITE_TMPDIR", str(full_tmpfs))
     assert dbmod.full_folder(str(tmp_path), str(full_tmpfs)) == str(full_tmpfs)
