@@ -10,13 +10,25 @@ failure instead of matching message text.
 from __future__ import annotations
 
 from kagsync.models import ErrorKind
+from kagsync.models import Hint as Hint  # re-exported: errors carry hints, and callers import both here
 
 
 class KagsyncError(Exception):
-    """Base class: a problem kagsync can explain in one line."""
+    """Base class: a problem kagsync can explain in one line.
+
+    ``hint`` (a :class:`Hint`) says what the caller can do about it, and ``subject``
+    what the hint is about (a slug); both are None when there is nothing to add.
+    """
 
     exit_code: int = 1
     kind: ErrorKind = "internal"
+    hint: Hint | None = None
+
+    def __init__(self, *args: object, hint: Hint | None = None, subject: str | None = None) -> None:
+        super().__init__(*args)
+        if hint is not None:
+            self.hint = hint
+        self.subject = subject
 
 
 class ValidationError(KagsyncError):
@@ -143,6 +155,7 @@ class SuspectBoardError(SyncError):
     """A new board that looks wrong (empty, shrunk, all scores equal): held back, not applied."""
 
     kind: ErrorKind = "suspect"
+    hint: Hint | None = Hint.FORCE
 
 
 class UnknownCompetitionError(ValidationError):

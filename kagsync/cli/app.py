@@ -30,7 +30,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from kagsync import __version__
-from kagsync.errors import KagsyncError
+from kagsync.errors import Hint, KagsyncError
 
 if TYPE_CHECKING:
     from kagsync.api import Kagsync
@@ -65,6 +65,43 @@ stderr = _console(stderr=True)
 def report_error(message: str) -> None:
     """One line on stderr, never wrapped (it may be read by scripts and in logs)."""
     stderr.print(f"[bold red]Error:[/] {escape(message)}", soft_wrap=True)
+
+
+# The command-line advice of each library hint; {subject} is what the hint is about.
+HINT_ADVICE: dict[Hint, str] = {
+    Hint.FORCE: "apply it with: kagsync sync {subject} --force",
+    Hint.PRIVATE_FORCE: "apply it with: kagsync sync {subject} --private --force",
+    Hint.PRIVATE_EARLY: "take it anyway with: kagsync sync {subject} --private --force",
+    Hint.CHOOSE_EVENT: "say which with --event",
+    Hint.ALL: "or use --all",
+    Hint.ALL_ACTIVE: "or use --all-active",
+    Hint.CASCADE: "or use --cascade",
+    Hint.LOWER_IS_BETTER: "use --lower-is-better if they are not",
+    Hint.DIRECTION_UNKNOWN: "set it with: kagsync competition edit {subject} --lower-is-better (or --higher-is-better)",
+    Hint.GIVE_SLUG: "give one with --slug",
+    Hint.CREATE_EVENTS: "create them first with `kagsync event add`, or pass --create-events",
+    Hint.SYNC: "run kagsync sync {subject}",
+    Hint.SYNC_PRIVATE: "run kagsync sync {subject} --private",
+    Hint.SOURCE_DETAILS: "they come from Kaggle, or from DIR/<slug>.json with --source DIR",
+}
+
+
+def hint_advice(hint: Hint | None, subject: str | None = None) -> str | None:
+    """The flag advice for a library hint (None for no hint)."""
+    if hint is None:
+        return None
+    return HINT_ADVICE[hint].format(subject=subject or "SLUG")
+
+
+def with_hint(message: str, hint: Hint | None, subject: str | None = None) -> str:
+    """``message``, followed by the flag advice of its hint in parentheses."""
+    advice = hint_advice(hint, subject)
+    return f"{message} ({advice})" if advice else message
+
+
+def error_text(error: KagsyncError) -> str:
+    """A package error as the one line the CLI shows: its message and its hint's advice."""
+    return with_hint(str(error), error.hint, error.subject)
 
 
 # -- where stdout goes ---------------------------------------------------------
@@ -222,7 +259,7 @@ def _guard(function: Callable[..., Any]) -> Callable[..., Any]:
                     finally:
                         sys.stdout.flush()  # a closed pipe shows here, not at exit
             except KagsyncError as error:
-                report_error(str(error))
+                report_error(error_text(error))
                 raise typer.Exit(error.exit_code) from None
             except sqlite3.OperationalError as error:
                 # e.g. "database is locked" after the busy timeout, a full disk, an I/O error.

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.markup import escape
 
-from kagsync.cli.app import EXIT_INTERRUPTED, EXIT_SYNC_FAILED, Screen, State, screen, stderr
+from kagsync.cli.app import EXIT_INTERRUPTED, EXIT_SYNC_FAILED, Screen, State, screen, stderr, with_hint
 from kagsync.errors import ValidationError
 from kagsync.models import MAX_COUNT
 
@@ -602,7 +602,8 @@ def outcome_line(outcome: Any) -> str:
             f"in {outcome.seconds:.1f} s"
         )
     mark = "[yellow]–[/]" if outcome.status in ("skipped", "held") else "[red]✗[/]"
-    return f"{mark} {slug}: sync {outcome.status}: {escape(outcome.error or '')}"
+    text = with_hint(outcome.error or "", outcome.hint, outcome.competition)
+    return f"{mark} {slug}: sync {outcome.status}: {escape(text)}"
 
 
 def report_outcomes(state: State, outcomes: Sequence[Any], *, saved_note: bool = False) -> bool:
