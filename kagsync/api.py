@@ -28,13 +28,14 @@ from typing import TYPE_CHECKING, TextIO
 
 from kagsync import db as dbmod
 from kagsync.club import ClubMixin
-from kagsync.errors import AlreadyExistsError, KagsyncError, NoBoardError, ValidationError
+from kagsync.errors import AlreadyExistsError, Hint, KagsyncError, NoBoardError, ValidationError
 from kagsync.final import (
     DETAIL_ONLY_COLUMNS,
     PrivateCheck,
     details_refresh_due,
     fetch_details,
     fill_from_details,
+    has_ended,
     outcomes_of,
     private_check_due,
     refreshed_fields,
@@ -352,11 +353,14 @@ class Kagsync(ClubMixin):
 
     # -- the private (final) board ----------------------------------------------------
 
-    def check_private(self, competition: Competition, trigger: Trigger = "manual") -> PrivateCheck:
+    def check_private(
+        self, competition: Competition, trigger: Trigger = "manual", *, force: bool = False
+    ) -> PrivateCheck:
         """Look for the competition's private (final) board; store it when released.
 
         Costs one ``GetLeaderboard`` pair on Kaggle; a released board is then paged in
-        and applied in one transaction like any sync.
+        and applied in one transaction like any sync. ``force`` applies a board that
+        would be held back as suspect.
         """
         slug = competition.slug
         if self.offline and isinstance(self.source, KaggleSource):
@@ -370,18 +374,34 @@ class Kagsync(ClubMixin):
             released = self.source.private_released(slug)
         except KagsyncError as error:
             repository.mark_private_checked(slug, released=False, at=moment)
-            return PrivateCheck(slug, False, error=str(error))
+            return PrivateCheck(slug, False, error=str(error), kept_since=competition.private_synced_at)
         repository.mark_private_checked(slug, released=released, at=moment)
         if not released:
-            return PrivateCheck(slug, False)
-        outcome = self.syncer().sync(repository.get_competition(slug), trigger, board="private")
+            return PrivateCheck(slug, False, kept_since=competition.private_synced_at)
+        outcome = self.syncer().sync(repository.get_competition(slug), trigger, force=force, board="private")
         return PrivateCheck(slug, True, outcome)
 
-    def sync_private(self, slugs: Sequence[str]) -> list[PrivateCheck]:
-        """``sync SLUG --private``: check for and store the private boards of these competitions."""
+    def sync_private(self, slugs: Sequence[str], *, force: bool = False) -> list[PrivateCheck]:
+        """Check for and store the private boards of these competitions.
+
+        A competition that has not ended is refused (:class:`ValidationError`, hint
+        ``PRIVATE_EARLY``) unless ``force``: a board taken before the deadline is not
+        final. ``force`` also applies a board that would be held back as suspect.
+        """
         if not slugs:
             raise ValidationError("name at least one competition")
-        checks = [self.check_private(self.competition(slug)) for slug in dict.fromkeys(slugs)]
+        chosen = [self.competition(slug) for slug in dict.fromkeys(slugs)]
+        if not force:
+            now = now_iso()
+            for competition in chosen:
+                if not has_ended(competition, now):
+                    raise ValidationError(
+                        f"{competition.slug} has not ended yet (deadline {competition.end or 'unknown'}, "
+                        f"status {competition.status}): a private board taken now would not be final",
+                        hint=Hint.PRIVATE_EARLY,
+                        subject=competition.slug,
+                    )
+        checks = [self.check_private(competition, force=force) for competition in chosen]
         self.after_pass(outcomes_of(checks))
         return checks
 

@@ -183,14 +183,26 @@ def supports_private(source: LeaderboardSource) -> bool:
     return isinstance(source, PrivateBoardSource)
 
 
+def has_ended(competition: Competition, now: str) -> bool:
+    """Whether the competition is over: its deadline passed, or (no deadline known) it is completed."""
+    if competition.end is not None:
+        return competition.end <= now
+    return competition.status == "completed"
+
+
 @dataclass
 class PrivateCheck:
-    """What looking for a private board found: released or not, and the sync if one ran."""
+    """What looking for a private board found: released or not, and the sync if one ran.
+
+    ``kept_since`` is set when the source no longer serves a private board that is
+    stored: the stored one (synced then) is kept.
+    """
 
     competition: str
     released: bool
     outcome: SyncOutcome | None = None
     error: str | None = None
+    kept_since: str | None = None
 
 
 def outcomes_of(checks: Sequence[PrivateCheck]) -> list[SyncOutcome]:
@@ -207,6 +219,7 @@ __all__ = [
     "details_refresh_due",
     "fetch_details",
     "fill_from_details",
+    "has_ended",
     "outcomes_of",
     "private_check_due",
     "refreshed_fields",

@@ -49,6 +49,7 @@ ERROR_KINDS: tuple[ErrorKind, ...] = get_args(ErrorKind)
 # Error kinds after which waiting longer before the next try is the right answer.
 BACKOFF_KINDS: frozenset[ErrorKind] = frozenset({"rate_limited"})
 
+
 class Hint(StrEnum):
     """What the caller can do about an error or an outcome, as data, not as advice text.
 

@@ -286,9 +286,95 @@ def test_watch_follows_a_moved_deadline_at_most_once_per_details_refresh(cli, ka
 
 def test_sync_private_that_cannot_even_look_exits_3(cli, kaggle_standin, monkeypatch):
     kaggle_standin.serve_zip("cup", build_leaderboard_zip(make_board(5), slug="cup"))
-    assert cli("competition", "add", "cup", "--no-sync").exit_code == 0
+    assert cli("competition", "add", "cup", "--no-sync", "--status", "completed").exit_code == 0
     monkeypatch.delenv("KAGGLE_USERNAME")
     monkeypatch.delenv("KAGGLE_KEY")
     result = cli("sync", "cup", "--private")
     assert result.exit_code == 3
     assert "private board not checked" in result.stderr
+
+
+def _private_folder(tmp_path, *, deadline="2021-01-01T00:00:00Z"):
+    """A folder source with a public board of 300 teams and the competition's details."""
+    from tests.kaggle_standin import build_leaderboard_csv
+
+    folder = tmp_path / "boards"
+    folder.mkdir()
+    (folder / "p4.csv").write_bytes(build_leaderboard_csv(make_board(300, seed=4)))
+    (folder / "p4.json").write_text(
+        json.dumps({"ref": "p4", "title": "P4", "evaluationMetric": "AUC", "enabledDate": START, "deadline": deadline}),
+        encoding="utf-8",
+    )
+    return folder
+
+
+def test_a_held_private_board_is_applied_with_private_force(cli, tmp_path):
+    from tests.kaggle_standin import build_leaderboard_csv
+
+    folder = _private_folder(tmp_path)
+    assert cli("--source", str(folder), "competition", "add", "p4").exit_code == 0
+    (folder / "p4.private.csv").write_bytes(build_leaderboard_csv(make_board(300, seed=5)))
+    stored = cli("--source", str(folder), "sync", "p4", "--private")
+    assert stored.exit_code == 0, stored.output
+    (folder / "p4.private.csv").write_bytes(build_leaderboard_csv(make_board(5, seed=6)))
+    held = cli("--source", str(folder), "sync", "p4", "--private")
+    assert held.exit_code == 3, held.output
+    assert "kagsync sync p4 --private --force" in " ".join(held.stderr.split())
+    assert len(cli.json("leaderboard", "p4")) == 300
+    applied = cli("--source", str(folder), "sync", "p4", "--private", "--force")
+    assert applied.exit_code == 0, applied.output
+    board = cli.json("leaderboard", "p4")
+    assert len(board) == 5 and {entry["board"] for entry in board} == {"private"}
+
+
+def test_the_library_says_a_held_private_board_wants_private_force(tmp_path):
+    from kagsync.errors import Hint
+    from tests.kaggle_standin import build_leaderboard_csv
+
+    folder = _private_folder(tmp_path)
+    with kagsync.open(tmp_path / "k.db", source=folder) as ks:
+        ks.add_competition("p4")
+        (folder / "p4.private.csv").write_bytes(build_leaderboard_csv(make_board(300, seed=5)))
+        [first] = ks.sync_private(["p4"])
+        assert first.outcome is not None and first.outcome.ok
+        (folder / "p4.private.csv").write_bytes(build_leaderboard_csv(make_board(5, seed=6)))
+        [held] = ks.sync_private(["p4"])
+        assert held.outcome is not None and held.outcome.status == "held"
+        assert held.outcome.hint is Hint.PRIVATE_FORCE
+        assert "--" not in (held.outcome.error or "")
+        [forced] = ks.sync_private(["p4"], force=True)
+        assert forced.outcome is not None and forced.outcome.ok and forced.outcome.entries == 5
+
+
+def test_sync_private_before_the_deadline_is_refused_unless_forced(cli, tmp_path):
+    from tests.kaggle_standin import build_leaderboard_csv
+
+    folder = _private_folder(tmp_path, deadline=FUTURE)
+    assert cli("--source", str(folder), "competition", "add", "p4").exit_code == 0
+    assert cli.json("competition", "show", "p4")["status"] == "ongoing"
+    (folder / "p4.private.csv").write_bytes(build_leaderboard_csv(make_board(300, seed=5)))
+    early = cli("--source", str(folder), "sync", "p4", "--private")
+    assert early.exit_code == 2, early.output
+    [line] = early.stderr.strip().splitlines()
+    assert "has not ended" in line and "kagsync sync p4 --private --force" in line
+    assert cli.json("competition", "show", "p4")["private_synced_at"] is None
+    assert {entry["board"] for entry in cli.json("leaderboard", "p4")} == {"public"}
+    forced = cli("--source", str(folder), "sync", "p4", "--private", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert cli.json("competition", "show", "p4")["private_synced_at"]
+
+
+def test_a_stored_private_board_no_longer_served_is_kept_and_said_so(cli, tmp_path):
+    from tests.kaggle_standin import build_leaderboard_csv
+
+    folder = _private_folder(tmp_path)
+    assert cli("--source", str(folder), "competition", "add", "p4").exit_code == 0
+    (folder / "p4.private.csv").write_bytes(build_leaderboard_csv(make_board(300, seed=5)))
+    assert cli("--source", str(folder), "sync", "p4", "--private").exit_code == 0
+    (folder / "p4.private.csv").unlink()
+    gone = cli("--source", str(folder), "sync", "p4", "--private")
+    assert gone.exit_code == 0, gone.output
+    text = " ".join(gone.stderr.split())
+    assert "not released yet" not in text
+    assert "no longer serves" in text and "kept" in text
+    assert {entry["board"] for entry in cli.json("leaderboard", "p4")} == {"private"}

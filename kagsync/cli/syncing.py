@@ -84,7 +84,7 @@ def sync_command(
     """
     state = get_state(ctx)
     if private:
-        _sync_private(state, slugs or [], json_output=json_output)
+        _sync_private(state, slugs or [], json_output=json_output, force=force)
         return
     with SyncDisplay(state) as display:
         ks = state.api(observer=display)
@@ -120,15 +120,21 @@ RUN_COLUMNS = [
 ]
 
 
-def _sync_private(state: State, slugs: list[str], *, json_output: bool) -> None:
+def _sync_private(state: State, slugs: list[str], *, json_output: bool, force: bool) -> None:
     with SyncDisplay(state) as display:
-        checks = state.api(observer=display).sync_private(slugs)
+        checks = state.api(observer=display).sync_private(slugs, force=force)
     outcomes = [check.outcome for check in checks if check.outcome is not None]
     if json_output:
         print_outcomes_json(outcomes)
     for check in checks:
         if check.error:
             say(state, f"{escape(check.competition)}: private board not checked: {escape(check.error)}")
+        elif check.kept_since:
+            say(
+                state,
+                f"{escape(check.competition)}: the source no longer serves the private (final) board; "
+                f"the one stored at {check.kept_since} is kept",
+            )
         elif not check.released:
             say(state, f"{escape(check.competition)}: the private (final) board is not released yet")
     if not json_output:
