@@ -326,14 +326,15 @@ class Kagsync(ClubMixin):
         Raises the first failure (a competition Kaggle does not know, no credentials...).
         """
         if not slugs and not all_competitions:
-            raise ValidationError("name at least one competition, or use --all")
+            raise ValidationError("name at least one competition", hint=Hint.ALL)
         repository = self.repository()
         chosen = repository.list_competitions() if all_competitions else [repository.get_competition(s) for s in slugs]
         refreshed = []
         for competition in chosen:
             if self.offline or not isinstance(self.source, DetailsSource):
                 raise ValidationError(
-                    "competition details come from Kaggle (or DIR/<slug>.json with --source): not available offline"
+                    "competition details come from Kaggle or a source folder: not available offline",
+                    hint=Hint.SOURCE_DETAILS,
                 )
             details = self.source.details(competition.slug)
             if details is None:
@@ -500,9 +501,9 @@ class Kagsync(ClubMixin):
         board that would be held back as suspect.
         """
         if not slugs and not all_active:
-            raise ValidationError("name at least one competition, or use --all-active")
+            raise ValidationError("name at least one competition", hint=Hint.ALL_ACTIVE)
         if from_file is not None and (len(slugs) != 1 or all_active):
-            raise ValidationError("--from FILE syncs exactly one competition: give one slug")
+            raise ValidationError("a leaderboard file syncs exactly one competition: give one slug")
         if from_file is not None and not Path(from_file).is_file():
             raise ValidationError(f"{from_file}: no such leaderboard file")
         repository = self.repository()
@@ -573,7 +574,7 @@ class Kagsync(ClubMixin):
 
         if interval is not None and not 0 < interval <= MAX_WATCH_INTERVAL:
             raise ValidationError(
-                f"--interval: expected a positive number of seconds up to {MAX_WATCH_INTERVAL:g}, got {interval:g}"
+                f"interval: expected a positive number of seconds up to {MAX_WATCH_INTERVAL:g}, got {interval:g}"
             )
         return Watcher(
             self.repository(),
@@ -736,13 +737,7 @@ class Kagsync(ClubMixin):
 
         Lets a caller refuse before asking for a confirmation.
         """
-        event = self.event(slug)
-        if event.competition_count and not cascade:
-            raise ValidationError(
-                f"event {event.slug!r} still has {event.competition_count} competition(s): "
-                "remove them first or use --cascade"
-            )
-        return event
+        return self.repository().check_remove_event(slug, cascade=cascade)
 
 
 def open(

@@ -22,7 +22,7 @@ from datetime import timedelta
 
 from kagsync.errors import KaggleNotFoundError, KagsyncError, UnknownCompetitionError
 from kagsync.metrics import metric_lower_is_better
-from kagsync.models import Competition, SyncOutcome, Trigger, status_from_dates
+from kagsync.models import Competition, Hint, Note, SyncOutcome, Trigger, status_from_dates
 from kagsync.sources import Details, DetailsSource, LeaderboardSource, PrivateBoardSource
 from kagsync.values import now_iso, to_datetime
 
@@ -111,8 +111,10 @@ def fill_from_details(given: Mapping[str, object], details: Details | None, *, n
             direction = metric_lower_is_better(metric)
             if direction is None:
                 fill.notes.append(
-                    f"metric {metric!r} is not in kagsync's table: higher scores are taken as better "
-                    "(use --lower-is-better if they are not)"
+                    Note(
+                        f"metric {metric!r} is not in kagsync's table: higher scores are taken as better",
+                        Hint.LOWER_IS_BETTER,
+                    )
                 )
             else:
                 fill.fields["lower_is_better"] = direction

@@ -294,6 +294,20 @@ class SyncOutcome:
         return asdict(self)
 
 
+class Note(str):
+    """A remark about a write that did not stop it (details not fetched, a guessed direction...).
+
+    It is its text, so it prints and compares as one; ``hint`` says what can be done.
+    """
+
+    hint: Hint | None
+
+    def __new__(cls, text: str, hint: Hint | None = None) -> Note:
+        note = super().__new__(cls, text)
+        note.hint = hint
+        return note
+
+
 @dataclass
 class Saved:
     """A competition as written, with the syncs the write triggered (if any)."""

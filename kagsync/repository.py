@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from kagsync.db import Database, write_transaction
-from kagsync.errors import AlreadyExistsError, NotFoundError, ValidationError
+from kagsync.errors import AlreadyExistsError, Hint, NotFoundError, ValidationError
 from kagsync.models import (
     DEFAULT_STATUS,
     DEFAULT_SYNC_STATUSES,
@@ -151,7 +151,9 @@ class Repository:
         event = self.get_event(slug)
         if event.competition_count and not cascade:
             raise ValidationError(
-                f"event {slug!r} still has {event.competition_count} competition(s): remove them first or use --cascade"
+                f"event {slug!r} still has {event.competition_count} competition(s): remove them first",
+                hint=Hint.CASCADE,
+                subject=slug,
             )
         return event
 
@@ -302,7 +304,7 @@ class Repository:
         return self.get_competition(competition.slug)
 
     def _weight_event(self, competition: Competition, event: str | None, adding: Sequence[str]) -> int:
-        """The event whose weight ``--weight`` sets: the one named, else the only one."""
+        """The event whose weight a weight sets: the one named, else the only one."""
         events = sorted(set(competition.events) | set(adding))
         if event is not None:
             if event not in events:
@@ -313,7 +315,9 @@ class Repository:
         if not events:
             raise ValidationError(f"competition {competition.slug!r} is in no event: a weight is per event")
         raise ValidationError(
-            f"competition {competition.slug!r} is in {len(events)} events ({', '.join(events)}): say which with --event"
+            f"competition {competition.slug!r} is in {len(events)} events ({', '.join(events)}): say which",
+            hint=Hint.CHOOSE_EVENT,
+            subject=competition.slug,
         )
 
     def _link(self, competition_id: int, event_id: int, *, weight: float | None = None) -> None:

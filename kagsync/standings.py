@@ -345,9 +345,9 @@ def compute_standings(
     members_only = bool(members) and not everyone
     if group is not None:
         if not members:
-            raise ValidationError(f"--group {group!r}: the event has no roster (see `kagsync roster import`)")
+            raise ValidationError(f"group {group!r}: the event has no roster (see `kagsync roster import`)")
         if everyone:
-            raise ValidationError("--group and --everyone cannot be combined: a group is part of the roster")
+            raise ValidationError("a group cannot be combined with everyone: a group is part of the roster")
         members = _group_members(members, group)
     index = RosterIndex(members) if members else None
     who: dict[str, _Who] = {}
@@ -407,7 +407,7 @@ def _group_members(members: list[RosterMember], group: str) -> list[RosterMember
     if not chosen:
         known = sorted({m.group for m in members if m.group}, key=str.casefold)
         hint = f"groups: {', '.join(known)}" if known else "the roster has no groups"
-        raise ValidationError(f"--group {group!r}: no member is in that group ({hint})")
+        raise ValidationError(f"group {group!r}: no member is in that group ({hint})")
     return chosen
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from kagsync import history
 from kagsync.db import Database
-from kagsync.errors import NotFoundError, ValidationError
+from kagsync.errors import Hint, NotFoundError, ValidationError
 from kagsync.models import Board, Competition, RunRecord
 
 # entry_changes rows of one board: those of its runs (two parameters: competition id, board).
@@ -285,7 +285,7 @@ def resolve_team(database: Any, competition: Competition, text: str, board: Boar
     conn = _prepare(database.conn)
     value = text.strip()
     if not value:
-        raise ValidationError("--team is empty: give a team id or name")
+        raise ValidationError("the team is empty: give a team id or name")
     cid = competition.id
     if value.isascii() and value.isdigit():
         found = _team_ids(conn, "team_id = ?", (int(value),), cid, board)
@@ -752,7 +752,7 @@ def shakeup(database: Any, competition: Competition, *, top: int = 10) -> dict[s
     """
     if competition.private_synced_at is None:
         raise NotFoundError(
-            f"{competition.slug} has no private (final) board yet: run kagsync sync {competition.slug} --private"
+            f"{competition.slug} has no private (final) board yet", hint=Hint.SYNC_PRIVATE, subject=competition.slug
         )
     rows = database.conn.execute(
         """SELECT p.team_id, p.team_name, pub.rank, p.rank

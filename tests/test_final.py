@@ -92,7 +92,7 @@ def test_an_unknown_metric_keeps_higher_is_better_and_says_so():
     fill = fill_from_details({}, {"evaluation_metric": "Mystery Score", "enabled_date": START, "deadline": FUTURE},
                              now="2025-01-01T00:00:00Z")
     assert "lower_is_better" not in fill.fields
-    assert any("--lower-is-better" in note for note in fill.notes)
+    assert [note.hint for note in fill.notes] == ["lower_is_better"]  # the CLI says --lower-is-better
     assert fill.fields["status"] == "ongoing"
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kagsync.errors import NotFoundError, ValidationError
+from kagsync.errors import Hint, NotFoundError, ValidationError
 from kagsync.importer import (
     ImportValidationError,
     apply_import,
@@ -193,9 +193,10 @@ def test_events_default_unknown_and_created(repo, database, tmp_path):
     with pytest.raises(ImportValidationError) as caught:
         import_file(repo, path, event="main")
     assert caught.value.problems == [
-        "--event: unknown event 'main' (create it first with `kagsync event add`, or pass --create-events)",
-        "comps.csv line 3: unknown event 'other' (create it first with `kagsync event add`, or pass --create-events)",
+        "the default event: unknown event 'main'",
+        "comps.csv line 3: unknown event 'other'",
     ]
+    assert caught.value.hint is Hint.CREATE_EVENTS  # the CLI: "... or pass --create-events"
     assert counts(database)[:2] == (1, 0)
 
     result = import_file(repo, path, event="main", create_events=True, dry_run=False)

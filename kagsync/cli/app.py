@@ -76,7 +76,7 @@ HINT_ADVICE: dict[Hint, str] = {
     Hint.ALL: "or use --all",
     Hint.ALL_ACTIVE: "or use --all-active",
     Hint.CASCADE: "or use --cascade",
-    Hint.LOWER_IS_BETTER: "use --lower-is-better if they are not",
+    Hint.LOWER_IS_BETTER: "if they are not: kagsync competition edit {subject} --lower-is-better",
     Hint.DIRECTION_UNKNOWN: "set it with: kagsync competition edit {subject} --lower-is-better (or --higher-is-better)",
     Hint.GIVE_SLUG: "give one with --slug",
     Hint.CREATE_EVENTS: "create them first with `kagsync event add`, or pass --create-events",

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from kagsync.cli.app import EXIT_USAGE, app, get_state, new_app, report_error
+from kagsync.cli.app import EXIT_USAGE, app, get_state, new_app, report_error, with_hint
 from kagsync.cli.render import (
     Col,
     CsvOption,
@@ -323,7 +323,7 @@ def competition_add(
         filled = ", ".join(f"{key} {value}" for key, value in saved.filled.items() if key != "description")
         say(state, f"From Kaggle: {escape(filled)}")
     for note in saved.notes:
-        say(state, f"Note: {escape(note)}")
+        say(state, f"Note: {escape(with_hint(note, getattr(note, 'hint', None), c.slug))}")
     report_outcomes(state, saved.syncs, saved_note=True)
     exit_for(saved.syncs)
 
