@@ -248,6 +248,30 @@ class Competition:
         return data
 
 
+@dataclass(frozen=True)
+class CompetitionFields:
+    """What a person says about a competition: each field None when not given.
+
+    The one spelling of a competition's user-set fields, shared by
+    :meth:`kagsync.catalog.Competitions.add` and ``edit``, the repository and the
+    command line. ``event`` names the event it belongs to (and the one ``weight`` is
+    for); an empty ``start``/``end``/``description`` in an edit clears that field.
+    """
+
+    title: str | None = None
+    event: str | None = None
+    status: str | None = None
+    start: str | None = None
+    end: str | None = None
+    description: str | None = None
+    lower_is_better: bool | None = None
+    weight: float | None = None
+
+    def given(self) -> dict[str, object]:
+        """The fields given (not None), by name."""
+        return {name: value for name, value in asdict(self).items() if value is not None}
+
+
 _EVENT_FIELDS = tuple(Event.__dataclass_fields__)
 _COMPETITION_FIELDS = tuple(Competition.__dataclass_fields__)
 

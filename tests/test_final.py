@@ -335,14 +335,14 @@ def test_the_library_says_a_held_private_board_wants_private_force(tmp_path):
     with kagsync.open(tmp_path / "k.db", source=folder) as ks:
         ks.add_competition("p4")
         (folder / "p4.private.csv").write_bytes(build_leaderboard_csv(make_board(300, seed=5)))
-        [first] = ks.sync_private(["p4"])
+        [first] = ks.private.sync(["p4"])
         assert first.outcome is not None and first.outcome.ok
         (folder / "p4.private.csv").write_bytes(build_leaderboard_csv(make_board(5, seed=6)))
-        [held] = ks.sync_private(["p4"])
+        [held] = ks.private.sync(["p4"])
         assert held.outcome is not None and held.outcome.status == "held"
         assert held.outcome.hint is Hint.PRIVATE_FORCE
         assert "--" not in (held.outcome.error or "")
-        [forced] = ks.sync_private(["p4"], force=True)
+        [forced] = ks.private.sync(["p4"], force=True)
         assert forced.outcome is not None and forced.outcome.ok and forced.outcome.entries == 5
 
 

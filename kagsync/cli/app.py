@@ -67,36 +67,43 @@ def report_error(message: str) -> None:
     stderr.print(f"[bold red]Error:[/] {escape(message)}", soft_wrap=True)
 
 
-# The command-line advice of each library hint; {subject} is what the hint is about.
-HINT_ADVICE: dict[Hint, str] = {
-    Hint.FORCE: "apply it with: kagsync sync {subject} --force",
-    Hint.PRIVATE_FORCE: "apply it with: kagsync sync {subject} --private --force",
-    Hint.PRIVATE_EARLY: "take it anyway with: kagsync sync {subject} --private --force",
-    Hint.CHOOSE_EVENT: "say which with --event",
-    Hint.ALL: "or use --all",
-    Hint.ALL_ACTIVE: "or use --all-active",
-    Hint.CASCADE: "or use --cascade",
-    Hint.LOWER_IS_BETTER: "if they are not: kagsync competition edit {subject} --lower-is-better",
-    Hint.DIRECTION_UNKNOWN: "set it with: kagsync competition edit {subject} --lower-is-better (or --higher-is-better)",
-    Hint.GIVE_SLUG: "give one with --slug",
-    Hint.CREATE_EVENTS: "create them first with `kagsync event add`, or pass --create-events",
-    Hint.SYNC: "run kagsync sync {subject}",
-    Hint.SYNC_PRIVATE: "run kagsync sync {subject} --private",
-    Hint.SOURCE_DETAILS: "they come from Kaggle, or from DIR/<slug>.json with --source DIR",
+# The command-line advice of each library hint: how it joins the message (" (" puts it
+# in parentheses) and the advice itself; {subject} is what the hint is about.
+HINT_ADVICE: dict[Hint, tuple[str, str]] = {
+    Hint.FORCE: (" (", "apply it with: kagsync sync {subject} --force"),
+    Hint.PRIVATE_FORCE: (" (", "apply it with: kagsync sync {subject} --private --force"),
+    Hint.PRIVATE_EARLY: (" (", "take it anyway with: kagsync sync {subject} --private --force"),
+    Hint.CHOOSE_EVENT: (" ", "with --event"),
+    Hint.ALL: (", ", "or use --all"),
+    Hint.ALL_ACTIVE: (", ", "or use --all-active"),
+    Hint.CASCADE: (" ", "or use --cascade"),
+    Hint.LOWER_IS_BETTER: (" (", "if they are not: kagsync competition edit {subject} --lower-is-better"),
+    Hint.DIRECTION_UNKNOWN: (
+        " (",
+        "set it with: kagsync competition edit {subject} --lower-is-better or --higher-is-better",
+    ),
+    Hint.GIVE_SLUG: (" ", "with --slug"),
+    Hint.CREATE_EVENTS: (" (", "create them first with `kagsync event add`, or pass --create-events"),
+    Hint.SYNC: (": ", "run kagsync sync {subject}"),
+    Hint.SYNC_PRIVATE: (": ", "run kagsync sync {subject} --private"),
+    Hint.SOURCE_DETAILS: (" (", "they come from Kaggle, or from DIR/<slug>.json with --source DIR"),
 }
 
 
 def hint_advice(hint: Hint | None, subject: str | None = None) -> str | None:
-    """The flag advice for a library hint (None for no hint)."""
+    """The flag advice for a library hint, on its own (None for no hint)."""
     if hint is None:
         return None
-    return HINT_ADVICE[hint].format(subject=subject or "SLUG")
+    return HINT_ADVICE[hint][1].format(subject=subject or "SLUG")
 
 
 def with_hint(message: str, hint: Hint | None, subject: str | None = None) -> str:
-    """``message``, followed by the flag advice of its hint in parentheses."""
+    """``message`` followed by the flag advice of its hint (one line)."""
     advice = hint_advice(hint, subject)
-    return f"{message} ({advice})" if advice else message
+    if hint is None or advice is None:
+        return message
+    joiner = HINT_ADVICE[hint][0]
+    return f"{message} ({advice})" if joiner == " (" else f"{message}{joiner}{advice}"
 
 
 def error_text(error: KagsyncError) -> str:

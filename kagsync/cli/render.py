@@ -92,7 +92,7 @@ def _complete_slugs(ctx: typer.Context, incomplete: str, *, events: bool) -> lis
 
         db = ctx.find_root().params.get("db")
         with Kagsync(load_settings({"db": db} if db else {}), mode="read") as ks:
-            items = ks.events() if events else ks.competitions()
+            items = ks.events.all() if events else ks.competitions.all()
             prefix = incomplete.lower()
             return [item.slug for item in items if item.slug.startswith(prefix)]
     except Exception:  # noqa: BLE001 -- a completion must stay silent

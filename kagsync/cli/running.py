@@ -117,7 +117,7 @@ def import_command(
         ks = state.api(mode="create", observer=display)
         try:
             with ks.interruptible():
-                result = ks.import_file(
+                result = ks.syncs.import_file(
                     file, event=event, create_events=create_events, dry_run=dry_run, sync=not no_sync, jobs=jobs
                 )
         except ImportValidationError as error:
@@ -504,7 +504,7 @@ def watch_command(
         raise ValidationError("--json needs --once (a running watch prints lines, not one document)")
     state = get_state(ctx)
     display = WatchDisplay(state, once=once)
-    watcher = state.api(observer=display).watcher(interval=interval, jobs=jobs, observer=display)
+    watcher = state.api(observer=display).syncs.watcher(interval=interval, jobs=jobs, observer=display)
     display.watcher = watcher
     report = None
     try:

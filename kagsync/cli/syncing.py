@@ -89,7 +89,7 @@ def sync_command(
     with SyncDisplay(state) as display:
         ks = state.api(observer=display)
         with ks.interruptible():
-            outcomes = ks.sync(slugs or [], all_active=all_active, from_file=from_file, jobs=jobs, force=force)
+            outcomes = ks.syncs.run(slugs or [], all_active=all_active, from_file=from_file, jobs=jobs, force=force)
     if json_output:
         print_outcomes_json(outcomes)
         for outcome in outcomes:  # scripts read stdout; people still see what failed
@@ -122,7 +122,7 @@ RUN_COLUMNS = [
 
 def _sync_private(state: State, slugs: list[str], *, json_output: bool, force: bool) -> None:
     with SyncDisplay(state) as display:
-        checks = state.api(observer=display).sync_private(slugs, force=force)
+        checks = state.api(observer=display).private.sync(slugs, force=force)
     outcomes = [check.outcome for check in checks if check.outcome is not None]
     if json_output:
         print_outcomes_json(outcomes)
