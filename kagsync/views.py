@@ -47,7 +47,7 @@ _ENTRY_COLUMNS = """e.rank, e.team_id, e.team_name, e.score, e.score_value, e.su
                     e.last_submission, e.members, e.is_benchmark"""
 
 
-def _fold(text: Any) -> Any:
+def _fold(text: str | bytes | int | float | None) -> str | bytes | int | float | None:
     return text.casefold() if isinstance(text, str) else text
 
 
@@ -167,7 +167,7 @@ def iter_leaderboard_entries(
     conn = _prepare(database.conn)
     basis = movement_basis(database, competition, board)
     where = ["e.competition_id = :cid", "e.board = :board"]
-    params: dict[str, Any] = {"cid": competition.id, "board": board}
+    params: dict[str, object] = {"cid": competition.id, "board": board}
     if team is not None:
         where.append("instr(kagsync_fold(e.team_name), :team) > 0")
         params["team"] = _fold(team)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
@@ -136,9 +136,9 @@ class _Capture(io.StringIO):
         return True
 
 
-def _isatty(stream: Any) -> bool:
+def _isatty(stream: TextIO) -> bool:
     try:
-        return bool(stream.isatty())
+        return stream.isatty()
     except (AttributeError, ValueError, OSError):
         return False
 
@@ -411,7 +411,7 @@ app = new_app(
 class State:
     """What the global options decided; commands read it from ``ctx.obj``."""
 
-    options: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, object] = field(default_factory=dict)
     verbose: bool = False
     quiet: bool = False
     no_pager: bool = False

@@ -532,10 +532,10 @@ def event_standings_command(
     scheme = parse_scheme(scheme)
     standings = _reading(ctx).events.standings(event, scheme=scheme, everyone=everyone, group=group)
     if json_output:
-        data = standings.to_dict()
-        if limit is not None:
-            data["standings"] = data["standings"][:limit]
-        print_json(data)
+        import dataclasses
+
+        shown = standings if limit is None else dataclasses.replace(standings, rows=standings.rows[:limit])
+        print_json(shown.to_dict())
         return
     if csv_output:
         records = standings_records(standings)
