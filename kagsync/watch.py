@@ -374,6 +374,8 @@ class Watcher:
                 continue
             if check.error:
                 log.warning("%s: private board not checked: %s", competition.slug, check.error)
+            elif check.kept_since:
+                log.info("%s: the source no longer serves the private board; the stored one is kept", competition.slug)
             elif not check.released:
                 log.info("%s: private board not released yet", competition.slug)
             if check.outcome is not None:

@@ -137,3 +137,29 @@ def test_no_module_below_the_cli_imports_typer_or_rich_and_the_cli_holds_no_sql(
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b", text), path
     assert "__getattr__" not in (package / "db.py").read_text(encoding="utf-8")
+
+
+def test_one_home_for_signal_handlers():
+    """Issue 17: SIGINT/SIGTERM handlers are installed in kagsync/signals.py only."""
+    for path in (ROOT / "kagsync").rglob("*.py"):
+        if path.name != "signals.py":
+            assert "signal.signal(" not in path.read_text(encoding="utf-8"), path
+
+
+def test_interruptible_stops_then_aborts_then_raises():
+    import os
+    import signal
+
+    from kagsync.signals import interruptible
+    from kagsync.sync import StopFlag
+
+    stop = StopFlag()
+    before = signal.getsignal(signal.SIGTERM)
+    with interruptible(stop):
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert stop.stopping and not stop.aborting
+        os.kill(os.getpid(), signal.SIGINT)
+        assert stop.aborting
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGTERM)
+    assert signal.getsignal(signal.SIGTERM) == before
