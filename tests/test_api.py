@@ -37,6 +37,23 @@ def test_the_readme_python_example_runs_verbatim(tmp_path):
     assert (tmp_path / "club.db").is_file()
 
 
+def test_the_python_api_page_example_runs_verbatim(tmp_path):
+    text = (ROOT / "docs" / "python-api.md").read_text(encoding="utf-8")
+    example = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    result = subprocess.run(
+        [sys.executable, "-W", "error::DeprecationWarning", "-c", example],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("ok ") and [line.split()[0] for line in lines[1:4]] == ["1", "2", "3"]
+    assert lines[4] == "['ok']"
+
+
 def test_open_reads_and_writes_through_one_object(tmp_path):
     with kagsync.open(tmp_path / "k.db", source=ROOT / "examples" / "leaderboards") as ks:
         saved = ks.competitions.add("titanic", CompetitionFields(status="ongoing"))
