@@ -62,7 +62,12 @@ def sync_command(
     ] = None,
     jobs: JobsOption = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Apply the board even if it looks suspect (empty, much smaller, one score).")
+        bool,
+        typer.Option(
+            "--force",
+            help="Apply the board even if it looks suspect (empty, much smaller, one score); "
+            "with --private, also look for the final board before the deadline.",
+        ),
     ] = False,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print a JSON array: one object per competition, as in runs --json.")
