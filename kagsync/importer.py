@@ -29,7 +29,15 @@ from typing import Any
 
 from kagsync.errors import Hint, KagsyncError, NotFoundError, UnknownCompetitionError, ValidationError
 from kagsync.final import DETAIL_ONLY_COLUMNS, fill_from_details
-from kagsync.models import DEFAULT_STATUS, DEFAULT_WEIGHT, Competition, Saved, SyncOutcome, needs_sync
+from kagsync.models import (
+    DEFAULT_STATUS,
+    DEFAULT_WEIGHT,
+    Competition,
+    CompetitionFields,
+    Saved,
+    SyncOutcome,
+    needs_sync,
+)
 from kagsync.repository import Repository
 from kagsync.sources import Details
 from kagsync.values import (
@@ -54,7 +62,7 @@ __all__ = [
     "read_import",
 ]
 
-COLUMNS = ("slug", "title", "event", "status", "start", "end", "description", "lower_is_better", "weight")
+COLUMNS = ("slug", *CompetitionFields.__dataclass_fields__)
 """The columns an import file may have (``slug`` is required)."""
 
 COLUMN_ALIASES = {"kaggle_id": "slug", "kaggle_competition_id": "slug"}
@@ -323,9 +331,7 @@ def _fill_from_details(name: str, rows: Sequence[RowChange], details_of: Details
 
 
 # The columns a line can give (the user's, which Kaggle's details never overwrite).
-_USER_COLUMNS = frozenset(
-    {"title", "status", "start", "end", "description", "lower_is_better", "weight", "event_id", "event_slug"}
-)
+_USER_COLUMNS = frozenset(set(CompetitionFields.__dataclass_fields__) - {"event"} | {"event_id", "event_slug"})
 
 
 class _EventCheck:

@@ -18,6 +18,7 @@ from kagsync.models import (
     DEFAULT_SYNC_STATUSES,
     DEFAULT_WEIGHT,
     Competition,
+    CompetitionFields,
     Event,
     Saved,
     Status,
@@ -277,34 +278,26 @@ class CompetitionRecords(EventStore):
         return Competition.from_row(rows[0]) if rows else None
 
     def _competition_record(
-        self,
-        slug_or_url: str,
-        *,
-        title: str | None = None,
-        event: str | None = None,
-        status: str = DEFAULT_STATUS,
-        start: str | None = None,
-        end: str | None = None,
-        description: str | None = None,
-        lower_is_better: bool = False,
-        weight: float | None = None,
-        known_events: set[str] | None = None,
+        self, slug_or_url: str, fields: CompetitionFields, *, known_events: set[str] | None = None
     ) -> dict[str, Any]:
+        """The stored form of a new competition: its fields checked, with their defaults
+        (title: the slug, status: upcoming, higher is better, weight 1)."""
         slug = parse_competition_slug(slug_or_url)
-        start = parse_time(start, name="start") if start else None
-        end = parse_time(end, name="end") if end else None
+        start = parse_time(fields.start, name="start") if fields.start else None
+        end = parse_time(fields.end, name="end") if fields.end else None
         check_range(start, end)
         record: dict[str, Any] = {
             "slug": slug,
-            "title": (title or "").strip() or slug,
-            "description": description or None,
-            "status": parse_status(status),
+            "title": (fields.title or "").strip() or slug,
+            "description": fields.description or None,
+            "status": parse_status(fields.status or DEFAULT_STATUS),
             "start": start,
             "end": end,
-            "lower_is_better": int(bool(lower_is_better)),
+            "lower_is_better": int(bool(fields.lower_is_better)),
         }
-        if weight is not None:
-            record["weight"] = parse_weight(weight)
+        if fields.weight is not None:
+            record["weight"] = parse_weight(fields.weight)
+        event = fields.event
         if event:
             if known_events is not None and event in known_events:
                 record["event_slug"] = event
@@ -377,7 +370,7 @@ class Repository(CompetitionRecords):
         ``fields`` are those of :meth:`validate_competition`: title, event, status,
         start, end, description, lower_is_better, weight.
         """
-        record = self._competition_record(slug_or_url, **fields)
+        record = self._competition_record(slug_or_url, CompetitionFields(**fields))
         record.update(extra or {})
         others = [self.get_event(slug) for slug in more_events]
         with write_transaction(self.db):
@@ -595,7 +588,7 @@ class Repository(CompetitionRecords):
         (default 1). ``known_events`` are event slugs that will exist by the time it
         is written.
         """
-        return self._competition_record(slug_or_url, known_events=set(known_events), **fields)
+        return self._competition_record(slug_or_url, CompetitionFields(**fields), known_events=set(known_events))
 
     # -- internals ------------------------------------------------------------
 
