@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def readme_python_example() -> str:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("## Python API"):]
+    section = text[text.index("## Python API") :]
     match = re.search(r"```python\n(.*?)```", section, re.S)
     assert match, "README's Python API section has no python block"
     return match.group(1)

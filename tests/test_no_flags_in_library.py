@@ -90,3 +90,20 @@ def test_every_hint_has_cli_advice():
     from kagsync.cli.app import HINT_ADVICE
 
     assert set(HINT_ADVICE) == set(Hint)
+
+
+def test_the_cli_turns_hints_into_flag_advice(cli):
+    assert cli("event", "add", "Night", "--slug", "night").exit_code == 0
+    assert cli("competition", "add", "titanic", "--event", "night", "--no-sync", "--offline").exit_code == 0
+    cases = [
+        (("sync",), "name at least one competition, or use --all-active"),
+        (("competition", "refresh"), "name at least one competition, or use --all"),
+        (("event", "remove", "night", "--yes"), "remove them first or use --cascade"),
+        (("leaderboard", "titanic"), "titanic has no stored leaderboard yet: run kagsync sync titanic"),
+        (("shakeup", "titanic"), "run kagsync sync titanic"),
+    ]
+    for args, advice in cases:
+        result = cli(*args)
+        assert result.exit_code != 0, args
+        [line] = result.stderr.strip().splitlines()
+        assert advice in " ".join(line.split()), (args, line)
