@@ -1,16 +1,9 @@
-"""The club's view on the public API: rosters and notifications.
+"""The club's nouns of the Python API: ``ks.roster`` and ``ks.notifications``.
 
-:class:`ClubMixin` adds these methods to :class:`kagsync.api.Kagsync`. It is kept in
-its own module so the roster and notification features live beside each other, apart
-from the sync machinery.
-
-- Rosters (:mod:`kagsync.roster`): ``roster_import``, ``roster_list``, ``roster_add``,
-  ``roster_remove``, ``roster_check``; ``event_standings`` (members only when the event
-  has a roster, ``everyone``, ``group``) and ``roster_leaderboard`` (a board with its
-  members' teams marked).
-- Notifications (:mod:`kagsync.notify`): ``notify_add``, ``notify_list``,
-  ``notify_remove``, ``notify_test``, ``notify_pass``; and :meth:`ClubMixin.after_pass`,
-  which the API calls after every sync pass.
+- :class:`Roster` (:mod:`kagsync.roster`): an event's members, how they meet the
+  boards, and a board with its members' teams marked.
+- :class:`Notifications` (:mod:`kagsync.notify`): the targets, a test message, a pass
+  now; and :meth:`Notifications.after_pass`, which every sync pass of the API calls.
 """
 
 from __future__ import annotations
@@ -22,38 +15,27 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kagsync.db import Database
-    from kagsync.models import Board, Competition, Event, SyncOutcome
+    from kagsync.api import Kagsync
+    from kagsync.models import Board, Event, SyncOutcome
     from kagsync.notify import Delivery, NotifyPass, Target
-    from kagsync.repository import Repository
     from kagsync.roster import RosterCheck, RosterImport, RosterMember
-    from kagsync.settings import Settings
-    from kagsync.standings import Standings
+    from kagsync.rows import RosterEntry
+
+__all__ = ["Notifications", "Roster"]
 
 log = logging.getLogger("kagsync.notify")
 
 
-class ClubMixin:
-    """Roster and notification methods of :class:`kagsync.api.Kagsync`."""
+class Roster:
+    """``ks.roster``: the members of each event (Kaggle usernames, names, groups)."""
 
-    if TYPE_CHECKING:
-        settings: Settings
-
-        @property
-        def database(self) -> Database: ...
-
-        def repository(self, *, sync: bool = False, jobs: int | None = None) -> Repository: ...
-
-        def competition(self, slug_or_url: str) -> Competition: ...
-
-        def default_board(self, slug: str) -> Board: ...
+    def __init__(self, host: Kagsync) -> None:
+        self._ks = host
 
     def _event(self, event: str) -> Event:
-        return self.repository().get_event(event)
+        return self._ks.repository().get_event(event)
 
-    # -- roster -------------------------------------------------------------------
-
-    def roster_import(self, event: str, path: Path | str, *, replace: bool = False) -> RosterImport:
+    def import_csv(self, event: str, path: Path | str, *, replace: bool = False) -> RosterImport:
         """Check a whole roster CSV (``kaggle``, ``name``, ``group``, extra columns), then add
         and update its members in one transaction (``replace``: the roster becomes the file).
 
@@ -64,50 +46,41 @@ class ClubMixin:
 
         found = self._event(event)
         lines = read_roster(path)
-        return import_roster(self.database, found.id, lines, replace=replace)
+        return import_roster(self._ks.database, found.id, lines, replace=replace)
 
-    def roster_list(self, event: str) -> list[RosterMember]:
+    def members(self, event: str) -> list[RosterMember]:
         """The event's roster, by username."""
         from kagsync.roster import list_members
 
-        return list_members(self.database, self._event(event).id)
+        return list_members(self._ks.database, self._event(event).id)
 
-    def roster_add(
+    def add(
         self, event: str, username: str, *, name: str | None = None, group: str | None = None
     ) -> tuple[str, RosterMember]:
         """Add a member (or update the name and group given); returns (``added``/``updated``/
         ``unchanged``, the member)."""
         from kagsync.roster import add_member
 
-        return add_member(self.database, self._event(event).id, username, name=name, group=group)
+        return add_member(self._ks.database, self._event(event).id, username, name=name, group=group)
 
-    def roster_remove(self, event: str, username: str) -> RosterMember:
+    def remove(self, event: str, username: str) -> RosterMember:
         """Remove a member (username in any case)."""
         from kagsync.roster import remove_member
 
         found = self._event(event)
-        return remove_member(self.database, found.id, username, event=found.slug)
+        return remove_member(self._ks.database, found.id, username, event=found.slug)
 
-    def roster_check(self, event: str) -> RosterCheck:
+    def check(self, event: str) -> RosterCheck:
         """How the roster meets the event's boards: teams matched by name, members on no board."""
         from kagsync.roster import RosterIndex, check_roster, list_members
         from kagsync.standings import load_boards
 
         found = self._event(event)
-        index = RosterIndex(list_members(self.database, found.id))
-        competitions = self.repository().list_competitions(event=found.slug)
-        return check_roster(found.slug, index, load_boards(self.database, competitions))
+        index = RosterIndex(list_members(self._ks.database, found.id))
+        competitions = self._ks.repository().list_competitions(event=found.slug)
+        return check_roster(found.slug, index, load_boards(self._ks.database, competitions))
 
-    def event_standings(
-        self, event: str, *, scheme: str | None = None, everyone: bool = False, group: str | None = None
-    ) -> Standings:
-        """An event's standings: its roster's members only when it has one (``everyone``
-        ranks every participant; ``group`` one group of the roster)."""
-        from kagsync.standings import DEFAULT_SCHEME, event_standings
-
-        return event_standings(self.repository(), event, scheme or DEFAULT_SCHEME, everyone=everyone, group=group)
-
-    def roster_leaderboard(
+    def leaderboard(
         self,
         slug: str,
         event: str,
@@ -117,38 +90,44 @@ class ClubMixin:
         user: str | None = None,
         members_only: bool = False,
         board: Board | None = None,
-    ) -> list[dict[str, object]]:
-        """A stored board (as :meth:`leaderboard`: ``board`` defaults to the final one once
-        stored) with each team's roster members of ``event`` under ``roster``
-        (``[{"username", "name", "group", "by_team_name"}]``, empty for other teams);
-        ``members_only`` keeps the members' teams (``top`` counts those)."""
+    ) -> list[RosterEntry]:
+        """A stored board (as :meth:`kagsync.boards.Boards.leaderboard`: ``board`` defaults to
+        the final one once stored) with each team's roster members of ``event`` under
+        ``roster``, empty for other teams; ``members_only`` keeps the members' teams (``top``
+        counts those)."""
         from kagsync.roster import RosterIndex, list_members
+        from kagsync.rows import RosterMatch
         from kagsync.views import iter_leaderboard_entries
 
         found = self._event(event)
-        index = RosterIndex(list_members(self.database, found.id))
-        competition = self.competition(slug)
-        rows = []
-        chosen = board or self.default_board(competition.slug)
+        index = RosterIndex(list_members(self._ks.database, found.id))
+        competition = self._ks.competitions.get(slug)
+        rows: list[RosterEntry] = []
+        chosen = board or self._ks.boards.default(competition.slug)
         for entry in iter_leaderboard_entries(
-            self.database, competition, top=None if members_only else top, team=team, user=user, board=chosen
+            self._ks.database, competition, top=None if members_only else top, team=team, user=user, board=chosen
         ):
             members, by_name = index.match(entry["members"], entry["team_name"]) if index else ([], False)
             if entry["is_benchmark"]:
                 members = []
             if members_only and not members:
                 continue
-            entry["roster"] = [
-                {"username": m.username, "name": m.name, "group": m.group, "by_team_name": by_name} for m in members
+            matches = [
+                RosterMatch(username=m.username, name=m.name, group=m.group, by_team_name=by_name) for m in members
             ]
-            rows.append(entry)
+            rows.append({**entry, "roster": matches})
             if members_only and top is not None and len(rows) >= top:
                 break
         return rows
 
-    # -- notifications --------------------------------------------------------------
 
-    def notify_add(
+class Notifications:
+    """``ks.notifications``: where changes are announced (webhooks, Slack, Discord...)."""
+
+    def __init__(self, host: Kagsync) -> None:
+        self._ks = host
+
+    def add(
         self,
         url: str,
         *,
@@ -163,9 +142,9 @@ class ClubMixin:
         """Store a notification target (see :func:`kagsync.notify.add_target`)."""
         from kagsync.notify import add_target
 
-        event_id = self._event(event).id if event else None
+        event_id = self._ks.repository().get_event(event).id if event else None
         return add_target(
-            self.database,
+            self._ks.database,
             url,
             event_id=event_id,
             kinds=on,
@@ -176,29 +155,29 @@ class ClubMixin:
             failing_ticks=failing_ticks,
         )
 
-    def notify_list(self) -> list[dict[str, object]]:
+    def targets(self) -> list[dict[str, object]]:
         """Every target with its URL masked and its delivery counts."""
         from kagsync.notify import list_targets
 
-        return list_targets(self.database)
+        return list_targets(self._ks.database)
 
-    def notify_remove(self, name: str) -> Target:
+    def remove(self, name: str) -> Target:
         """Delete a target and its delivery record."""
         from kagsync.notify import remove_target
 
-        return remove_target(self.database, name)
+        return remove_target(self._ks.database, name)
 
-    def notify_test(self, name: str) -> Delivery:
+    def test(self, name: str) -> Delivery:
         """Send a test message to one target now; the result says whether it arrived."""
         from kagsync.notify import get_target, send_test
 
-        return send_test(get_target(self.database, name))
+        return send_test(get_target(self._ks.database, name))
 
-    def notify_pass(self) -> NotifyPass:
+    def run_pass(self) -> NotifyPass:
         """Record the changes of every run not examined yet and send what is pending, now."""
         from kagsync.notify import run_pass
 
-        return run_pass(self.database)
+        return run_pass(self._ks.database)
 
     def after_pass(self, outcomes: Sequence[SyncOutcome]) -> None:
         """Called once after every sync pass (a ``sync``, an ``import``, a ``watch`` tick),
@@ -208,15 +187,15 @@ class ClubMixin:
         notification problem is logged (without URLs) and must not fail a sync.
         """
         try:
-            database = self.database
+            database = self._ks.database
             if database.readonly:
                 return
-            self.notify_pass()
+            self.run_pass()
         except Exception as error:  # noqa: BLE001 -- notifications never fail a sync
-            log.error("notify: %s", _scrubbed_traceback(self, error))
+            log.error("notify: %s", _scrubbed_traceback(self._ks, error))
 
 
-def _scrubbed_traceback(api: ClubMixin, error: BaseException) -> str:
+def _scrubbed_traceback(api: Kagsync, error: BaseException) -> str:
     """The error's traceback with every target URL masked."""
     text = "".join(traceback.format_exception(error)).rstrip()
     try:

@@ -10,24 +10,26 @@ failure instead of matching message text.
 from __future__ import annotations
 
 from kagsync.models import ErrorKind
+from kagsync.models import Hint as Hint  # re-exported: errors carry hints, and callers import both here
 
 
 class KagsyncError(Exception):
     """Base class: a problem kagsync can explain in one line.
 
-    ``hint`` optionally says what the user can do, as a short token (for example
-    ``"force"`` or ``"notify.kinds"``) that the CLI turns into advice about its own
-    options; the message itself never names a command-line flag.
+    ``hint`` (a :class:`Hint`) says what the caller can do about it, and ``subject``
+    what the hint is about (a slug); both are None when there is nothing to add.
+    A notification error may carry a plain token instead (``"notify.kinds"``).
     """
 
     exit_code: int = 1
     kind: ErrorKind = "internal"
-    hint: str | None = None
+    hint: Hint | str | None = None
 
-    def __init__(self, *args: object, hint: str | None = None) -> None:
+    def __init__(self, *args: object, hint: Hint | str | None = None, subject: str | None = None) -> None:
         super().__init__(*args)
         if hint is not None:
             self.hint = hint
+        self.subject = subject
 
 
 class ValidationError(KagsyncError):
@@ -154,6 +156,7 @@ class SuspectBoardError(SyncError):
     """A new board that looks wrong (empty, shrunk, all scores equal): held back, not applied."""
 
     kind: ErrorKind = "suspect"
+    hint: Hint | None = Hint.FORCE
 
 
 class UnknownCompetitionError(ValidationError):

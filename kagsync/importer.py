@@ -27,9 +27,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kagsync.errors import KagsyncError, NotFoundError, UnknownCompetitionError, ValidationError
+from kagsync.errors import Hint, KagsyncError, NotFoundError, UnknownCompetitionError, ValidationError
 from kagsync.final import DETAIL_ONLY_COLUMNS, fill_from_details
-from kagsync.models import DEFAULT_STATUS, DEFAULT_WEIGHT, Competition, Saved, SyncOutcome, needs_sync
+from kagsync.models import (
+    DEFAULT_STATUS,
+    DEFAULT_WEIGHT,
+    Competition,
+    CompetitionFields,
+    Saved,
+    SyncOutcome,
+    needs_sync,
+)
 from kagsync.repository import Repository
 from kagsync.sources import Details
 from kagsync.values import (
@@ -54,7 +62,7 @@ __all__ = [
     "read_import",
 ]
 
-COLUMNS = ("slug", "title", "event", "status", "start", "end", "description", "lower_is_better", "weight")
+COLUMNS = ("slug", *CompetitionFields.__dataclass_fields__)
 """The columns an import file may have (``slug`` is required)."""
 
 COLUMN_ALIASES = {"kaggle_id": "slug", "kaggle_competition_id": "slug"}
@@ -67,12 +75,12 @@ class ImportValidationError(ValidationError):
     The message is the first problem, followed by "(and N more)" when there are more.
     """
 
-    def __init__(self, problems: Sequence[str]) -> None:
+    def __init__(self, problems: Sequence[str], *, hint: Hint | None = None) -> None:
         self.problems = list(problems)
         message = self.problems[0] if self.problems else "the import file has problems"
         if len(self.problems) > 1:
             message += f" (and {len(self.problems) - 1} more)"
-        super().__init__(message)
+        super().__init__(message, hint=hint)
 
 
 @dataclass
@@ -225,7 +233,7 @@ def read_import(
     if default_event is not None:
         reason = event_problem(default_event)
         if reason is not None:
-            problems.append(f"--event: {reason}")
+            problems.append(f"the default event: {reason}")
             default_event_ok = False
 
     records = _records(text)
@@ -239,7 +247,7 @@ def read_import(
     columns, header_problems = _header_columns(name, header_line, header)
     if header_problems:
         # Without a usable header, the lines cannot be read.
-        raise ImportValidationError(problems + header_problems)
+        raise ImportValidationError(problems + header_problems, hint=event_problem.hint)
 
     rows: list[RowChange] = []
     seen: dict[str, int] = {}
@@ -269,7 +277,7 @@ def read_import(
     if not problems:
         problems += _whole_file_checks(name, rows, details_of)
     if problems:
-        raise ImportValidationError(problems)
+        raise ImportValidationError(problems, hint=event_problem.hint)
     used = {row.record.get("event_slug") for row in rows}
     return ImportPlan(path=path, rows=rows, events_to_create=[e for e in to_create if e in used])
 
@@ -323,25 +331,31 @@ def _fill_from_details(name: str, rows: Sequence[RowChange], details_of: Details
 
 
 # The columns a line can give (the user's, which Kaggle's details never overwrite).
-_USER_COLUMNS = frozenset(
-    {"title", "status", "start", "end", "description", "lower_is_better", "weight", "event_id", "event_slug"}
-)
+_USER_COLUMNS = frozenset(set(CompetitionFields.__dataclass_fields__) - {"event"} | {"event_id", "event_slug"})
 
 
 class _EventCheck:
-    """Whether an event named by the file exists or will be created (with --create-events)."""
+    """Whether an event named by the file exists or will be created (with ``create_events``)."""
 
     def __init__(self, existing: set[str], create: bool) -> None:
         self.existing = existing
         self.create = create
         self.to_create: list[str] = []
+        # True once an unknown event was met: the error then carries the CREATE_EVENTS hint.
+        self.unknown = False
+
+    @property
+    def hint(self) -> Hint | None:
+        """CREATE_EVENTS once an unknown event was met."""
+        return Hint.CREATE_EVENTS if self.unknown else None
 
     def __call__(self, slug: str) -> str | None:
         """None when the event exists or will be created; else the reason."""
         if slug in self.existing or slug in self.to_create:
             return None
         if not self.create:
-            return f"unknown event {slug!r} (create it first with `kagsync event add`, or pass --create-events)"
+            self.unknown = True
+            return f"unknown event {slug!r}"
         try:
             validate_event_slug(slug)
         except ValidationError as error:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Literal, TypedDict, get_args
 
 from kagsync.metrics import DirectionNote
@@ -49,6 +50,45 @@ ERROR_KINDS: tuple[ErrorKind, ...] = get_args(ErrorKind)
 
 # Error kinds after which waiting longer before the next try is the right answer.
 BACKOFF_KINDS: frozenset[ErrorKind] = frozenset({"rate_limited"})
+
+
+class Hint(StrEnum):
+    """What the caller can do about an error or an outcome, as data, not as advice text.
+
+    The library never names a command-line flag: it attaches one of these (and the
+    ``subject`` it is about, usually a competition or event slug) and the CLI turns
+    it into flag advice. A Python caller reads it as the argument to pass instead.
+    """
+
+    FORCE = "force"
+    """A board was held back as suspect: sync again with ``force=True`` to apply it."""
+    PRIVATE_FORCE = "private_force"
+    """A private board was held back: check it again with ``force=True`` to apply it."""
+    PRIVATE_EARLY = "private_early"
+    """The competition has not ended: a private board now is not final (``force=True`` takes it anyway)."""
+    CHOOSE_EVENT = "choose_event"
+    """The competition is in several events: say which one (``event=``)."""
+    ALL = "all"
+    """Nothing was named: name some, or ask for every one (``all_competitions=True``)."""
+    ALL_ACTIVE = "all_active"
+    """Nothing was named: name some, or ask for every active one (``all_active=True``)."""
+    CASCADE = "cascade"
+    """The event still has competitions: remove them first, or ``cascade=True``."""
+    LOWER_IS_BETTER = "lower_is_better"
+    """The direction was guessed as higher-is-better: set ``lower_is_better`` if it is not."""
+    DIRECTION_UNKNOWN = "direction_unknown"
+    """The scores' direction is not known: set ``lower_is_better``."""
+    GIVE_SLUG = "give_slug"
+    """No slug can be made from the title: give one (``slug=``)."""
+    CREATE_EVENTS = "create_events"
+    """An import names unknown events: add them first, or ``create_events=True``."""
+    SYNC = "sync"
+    """No board is stored yet: sync the competition first."""
+    SYNC_PRIVATE = "sync_private"
+    """No private board is stored yet: look for it (``boards.check_private``)."""
+    SOURCE_DETAILS = "source_details"
+    """Details come from Kaggle or from a source folder's ``<slug>.json``: neither is available."""
+
 
 Board = Literal["public", "private"]
 BOARDS: tuple[Board, ...] = get_args(Board)
@@ -215,6 +255,30 @@ class Competition:
         return data
 
 
+@dataclass(frozen=True)
+class CompetitionFields:
+    """What a person says about a competition: each field None when not given.
+
+    The one spelling of a competition's user-set fields, shared by
+    :meth:`kagsync.catalog.Competitions.add` and ``edit``, the repository and the
+    command line. ``event`` names the event it belongs to (and the one ``weight`` is
+    for); an empty ``start``/``end``/``description`` in an edit clears that field.
+    """
+
+    title: str | None = None
+    event: str | None = None
+    status: str | None = None
+    start: str | None = None
+    end: str | None = None
+    description: str | None = None
+    lower_is_better: bool | None = None
+    weight: float | None = None
+
+    def given(self) -> dict[str, object]:
+        """The fields given (not None), by name."""
+        return {name: value for name, value in asdict(self).items() if value is not None}
+
+
 _EVENT_FIELDS = tuple(Event.__dataclass_fields__)
 _COMPETITION_FIELDS = tuple(Competition.__dataclass_fields__)
 
@@ -251,9 +315,30 @@ class SyncOutcome:
         """True when the board was synced."""
         return self.status == "ok"
 
+    @property
+    def hint(self) -> Hint | None:
+        """What can be done about it: a held board is applied by syncing again with force."""
+        if self.status != "held":
+            return None
+        return Hint.PRIVATE_FORCE if self.board == "private" else Hint.FORCE
+
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form."""
         return asdict(self)
+
+
+class Note(str):
+    """A remark about a write that did not stop it (details not fetched, a guessed direction...).
+
+    It is its text, so it prints and compares as one; ``hint`` says what can be done.
+    """
+
+    hint: Hint | None
+
+    def __new__(cls, text: str, hint: Hint | None = None) -> Note:
+        note = super().__new__(cls, text)
+        note.hint = hint
+        return note
 
 
 @dataclass

@@ -17,13 +17,14 @@ inside ``table.board[data-competition=SLUG]``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from kagsync import output
 from kagsync.export import final_board
+from kagsync.final import shakeup
 from kagsync.models import Competition
 from kagsync.standings import DEFAULT_SCHEME, SCHEME_LABELS, Standings, event_standings, format_total
 from kagsync.values import now_iso, to_datetime
@@ -34,7 +35,6 @@ from kagsync.views import (
     ok_runs,
     rank_series,
     read_snapshot,
-    shakeup,
 )
 
 DEFAULT_TOP = 100
@@ -350,7 +350,7 @@ _W, _H = 480, 270
 _LEFT, _RIGHT, _TOP, _BOTTOM = 40, 10, 12, 30
 
 
-def _chart(database: Any, competition: Competition, team_ids: list[int], entries: list[dict[str, Any]]) -> str:
+def _chart(database: Any, competition: Competition, team_ids: list[int], entries: Sequence[Mapping[str, Any]]) -> str:
     runs = ok_runs(database, competition)
     if len(runs) < 2 or not team_ids:
         return '<p class="note">The rank-over-time chart appears after the second sync.</p>'

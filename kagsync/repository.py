@@ -12,12 +12,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from kagsync.db import Database, write_transaction
-from kagsync.errors import AlreadyExistsError, NotFoundError, ValidationError
+from kagsync.errors import AlreadyExistsError, Hint, NotFoundError, ValidationError
 from kagsync.models import (
     DEFAULT_STATUS,
     DEFAULT_SYNC_STATUSES,
     DEFAULT_WEIGHT,
     Competition,
+    CompetitionFields,
     Event,
     Saved,
     Status,
@@ -57,8 +58,11 @@ _EVENT_SELECT = """
 Written = tuple[Competition, Status | None]
 
 
-class Repository:
-    """Events and competitions in one kagsync database."""
+class EventStore:
+    """Events, and the links (with weights) between events and competitions.
+
+    The base of :class:`Repository`: both share one database and one way to update a row.
+    """
 
     def __init__(
         self,
@@ -151,7 +155,9 @@ class Repository:
         event = self.get_event(slug)
         if event.competition_count and not cascade:
             raise ValidationError(
-                f"event {slug!r} still has {event.competition_count} competition(s): remove them first or use --cascade"
+                f"event {slug!r} still has {event.competition_count} competition(s): remove them first",
+                hint=Hint.CASCADE,
+                subject=slug,
             )
         return event
 
@@ -183,6 +189,171 @@ class Repository:
         )
         return {row[0]: float(row[1]) for row in rows}
 
+    def _weight_event(self, competition: Competition, event: str | None, adding: Sequence[str]) -> int:
+        """The event whose weight a weight sets: the one named, else the only one."""
+        events = sorted(set(competition.events) | set(adding))
+        if event is not None:
+            if event not in events:
+                raise ValidationError(f"competition {competition.slug!r} is not in event {event!r}")
+            return self.get_event(event).id
+        if len(events) == 1:
+            return self.get_event(events[0]).id
+        if not events:
+            raise ValidationError(f"competition {competition.slug!r} is in no event: a weight is per event")
+        raise ValidationError(
+            f"competition {competition.slug!r} is in {len(events)} events ({', '.join(events)}): say which",
+            hint=Hint.CHOOSE_EVENT,
+            subject=competition.slug,
+        )
+
+    def _link(self, competition_id: int, event_id: int, *, weight: float | None = None) -> None:
+        """Put a competition in an event (caller holds the transaction); with ``weight``, set it."""
+        self.db.conn.execute(
+            """INSERT INTO event_competitions (event_id, competition_id, weight, added_at)
+               VALUES (:event, :competition, coalesce(:weight, :default), :now)
+               ON CONFLICT (event_id, competition_id) DO UPDATE SET weight = coalesce(:weight, weight)""",
+            {
+                "event": event_id,
+                "competition": competition_id,
+                "weight": weight,
+                "default": DEFAULT_WEIGHT,
+                "now": now_iso(),
+            },
+        )
+
+    def _record_event(self, values: dict[str, Any]) -> int | None:
+        """Take the event of a record (by id, or by slug for an event created meanwhile)."""
+        if "event_slug" in values:
+            return self.get_event(values.pop("event_slug")).id
+        event_id = values.pop("event_id", None)
+        return int(event_id) if event_id is not None else None
+
+    def _competition_by_id(self, competition_id: int) -> Competition:
+        rows = self.db.query(_COMPETITION_SELECT + " WHERE c.id = ?", (competition_id,))
+        return Competition.from_row(rows[0])
+
+    def _update(self, table: str, row_id: int, changes: Mapping[str, Any], *, in_transaction: bool = False) -> None:
+        values = dict(changes)
+        event_id = self._record_event(values) if table == "competitions" else None
+        weight = values.pop("weight", None) if table == "competitions" else None
+        values["updated_at"] = now_iso()
+        with contextlib.ExitStack() as stack:
+            if not in_transaction:
+                stack.enter_context(write_transaction(self.db))
+            self.db.utils.table(table).update(row_id, values)
+            if event_id is not None:
+                # An import adds to the event it names and never removes from others.
+                self._link(row_id, event_id, weight=weight)
+            elif weight is not None:
+                competition = self._competition_by_id(row_id)
+                self._link(row_id, self._weight_event(competition, None, ()), weight=weight)
+
+
+class CompetitionRecords(EventStore):
+    """Reading a competition and turning a person's fields into a stored record."""
+
+    def competition_weights(self, slug: str) -> dict[str, float]:
+        """The competition's weight in each of its events (event slug -> weight)."""
+        return self._competition_weights(self.get_competition(slug).id)
+
+    def _competition_weights(self, competition_id: int) -> dict[str, float]:
+        rows = self.db.conn.execute(
+            """SELECT e.slug, ec.weight FROM event_competitions ec JOIN events e ON e.id = ec.event_id
+               WHERE ec.competition_id = ?""",
+            (competition_id,),
+        )
+        return {row[0]: float(row[1]) for row in rows}
+
+    def get_competition(self, slug_or_url: str) -> Competition:
+        """One competition by slug or Kaggle URL."""
+        slug = parse_competition_slug(slug_or_url)
+        found = self.find_competition(slug)
+        if found is None:
+            raise NotFoundError(f"no competition {slug!r} (see `kagsync competition list`)")
+        return found
+
+    def find_competition(self, slug: str) -> Competition | None:
+        """One competition by slug, or None."""
+        rows = self.db.query(_COMPETITION_SELECT + " WHERE c.slug = ?", (slug,))
+        return Competition.from_row(rows[0]) if rows else None
+
+    def _competition_record(
+        self, slug_or_url: str, fields: CompetitionFields, *, known_events: set[str] | None = None
+    ) -> dict[str, Any]:
+        """The stored form of a new competition: its fields checked, with their defaults
+        (title: the slug, status: upcoming, higher is better, weight 1)."""
+        slug = parse_competition_slug(slug_or_url)
+        start = parse_time(fields.start, name="start") if fields.start else None
+        end = parse_time(fields.end, name="end") if fields.end else None
+        check_range(start, end)
+        record: dict[str, Any] = {
+            "slug": slug,
+            "title": (fields.title or "").strip() or slug,
+            "description": fields.description or None,
+            "status": parse_status(fields.status or DEFAULT_STATUS),
+            "start": start,
+            "end": end,
+            "lower_is_better": int(bool(fields.lower_is_better)),
+        }
+        if fields.weight is not None:
+            record["weight"] = parse_weight(fields.weight)
+        event = fields.event
+        if event:
+            if known_events is not None and event in known_events:
+                record["event_slug"] = event
+            else:
+                record["event_id"] = self.get_event(event).id
+        return record
+
+    def _insert_competition(self, record: Mapping[str, Any]) -> int:
+        values = dict(record)
+        event_id = self._record_event(values)
+        weight = values.pop("weight", None)
+        # A sparse record (an import line that gives only some columns) gets the
+        # schema's defaults for the rest; only the title's default is the slug.
+        values.setdefault("title", values["slug"])
+        now = now_iso()
+        values.update(created_at=now, updated_at=now)
+        try:
+            competition_id = self.db.utils.table("competitions").insert(values).last_rowid
+        except sqlite3.IntegrityError:
+            raise AlreadyExistsError(
+                f"competition {values['slug']!r} already exists (change it with `kagsync competition edit`)"
+            ) from None
+        assert competition_id is not None
+        if event_id is not None:
+            self._link(competition_id, event_id, weight=weight)
+        return competition_id
+
+    def _stored(self, competition: Competition, key: str, record: Mapping[str, Any]) -> object:
+        """A competition's stored value under a record's key, for change detection.
+
+        An event is "stored" when the competition is already in it; a weight is the one
+        of the record's event (or of the competition's only event).
+        """
+        if key == "event_slug":
+            return record[key] if record[key] in competition.events else None
+        if key == "event_id":
+            linked = {self.get_event(slug).id for slug in competition.events}
+            return record[key] if record[key] in linked else None
+        if key == "weight":
+            event = record.get("event_slug") or self._event_slug(record.get("event_id"))
+            weights = {slug: w for slug, w in self._competition_weights(competition.id).items()}
+            if event is None and len(weights) == 1:
+                return next(iter(weights.values()))
+            return weights.get(event) if event else None
+        if key == "lower_is_better":
+            return int(competition.lower_is_better)
+        return getattr(competition, key)
+
+    def _event_slug(self, event_id: object) -> str | None:
+        row = self.db.conn.execute("SELECT slug FROM events WHERE id = ?", (event_id,)).fetchone()
+        return str(row[0]) if row else None
+
+
+class Repository(CompetitionRecords):
+    """Events and competitions in one kagsync database."""
+
     # -- competitions ---------------------------------------------------------
 
     def add_competition(
@@ -199,7 +370,7 @@ class Repository:
         ``fields`` are those of :meth:`validate_competition`: title, event, status,
         start, end, description, lower_is_better, weight.
         """
-        record = self._competition_record(slug_or_url, **fields)
+        record = self._competition_record(slug_or_url, CompetitionFields(**fields))
         record.update(extra or {})
         others = [self.get_event(slug) for slug in more_events]
         with write_transaction(self.db):
@@ -211,19 +382,6 @@ class Repository:
         if sync:
             saved.syncs = self.sync_after_write([(competition, None)], trigger="add")
         return saved
-
-    def get_competition(self, slug_or_url: str) -> Competition:
-        """One competition by slug or Kaggle URL."""
-        slug = parse_competition_slug(slug_or_url)
-        found = self.find_competition(slug)
-        if found is None:
-            raise NotFoundError(f"no competition {slug!r} (see `kagsync competition list`)")
-        return found
-
-    def find_competition(self, slug: str) -> Competition | None:
-        """One competition by slug, or None."""
-        rows = self.db.query(_COMPETITION_SELECT + " WHERE c.slug = ?", (slug,))
-        return Competition.from_row(rows[0]) if rows else None
 
     def list_competitions(
         self, *, event: str | None = None, status: str | Iterable[str] | None = None
@@ -301,36 +459,6 @@ class Repository:
             if weight is not None and weight_event is not None:
                 self._link(competition.id, weight_event, weight=parse_weight(weight))
         return self.get_competition(competition.slug)
-
-    def _weight_event(self, competition: Competition, event: str | None, adding: Sequence[str]) -> int:
-        """The event whose weight ``--weight`` sets: the one named, else the only one."""
-        events = sorted(set(competition.events) | set(adding))
-        if event is not None:
-            if event not in events:
-                raise ValidationError(f"competition {competition.slug!r} is not in event {event!r}")
-            return self.get_event(event).id
-        if len(events) == 1:
-            return self.get_event(events[0]).id
-        if not events:
-            raise ValidationError(f"competition {competition.slug!r} is in no event: a weight is per event")
-        raise ValidationError(
-            f"competition {competition.slug!r} is in {len(events)} events ({', '.join(events)}): say which with --event"
-        )
-
-    def _link(self, competition_id: int, event_id: int, *, weight: float | None = None) -> None:
-        """Put a competition in an event (caller holds the transaction); with ``weight``, set it."""
-        self.db.conn.execute(
-            """INSERT INTO event_competitions (event_id, competition_id, weight, added_at)
-               VALUES (:event, :competition, coalesce(:weight, :default), :now)
-               ON CONFLICT (event_id, competition_id) DO UPDATE SET weight = coalesce(:weight, weight)""",
-            {
-                "event": event_id,
-                "competition": competition_id,
-                "weight": weight,
-                "default": DEFAULT_WEIGHT,
-                "now": now_iso(),
-            },
-        )
 
     def set_status(
         self,
@@ -461,7 +589,7 @@ class Repository:
         (default 1). ``known_events`` are event slugs that will exist by the time it
         is written.
         """
-        return self._competition_record(slug_or_url, known_events=set(known_events), **fields)
+        return self._competition_record(slug_or_url, CompetitionFields(**fields), known_events=set(known_events))
 
     # -- internals ------------------------------------------------------------
 
@@ -485,123 +613,3 @@ class Repository:
             return []
         due = self.due_syncs(written, trigger=trigger)
         return self.sync_hook(due) if due else []
-
-    def _competition_record(
-        self,
-        slug_or_url: str,
-        *,
-        title: str | None = None,
-        event: str | None = None,
-        status: str = DEFAULT_STATUS,
-        start: str | None = None,
-        end: str | None = None,
-        description: str | None = None,
-        lower_is_better: bool = False,
-        weight: float | None = None,
-        known_events: set[str] | None = None,
-    ) -> dict[str, Any]:
-        slug = parse_competition_slug(slug_or_url)
-        start = parse_time(start, name="start") if start else None
-        end = parse_time(end, name="end") if end else None
-        check_range(start, end)
-        record: dict[str, Any] = {
-            "slug": slug,
-            "title": (title or "").strip() or slug,
-            "description": description or None,
-            "status": parse_status(status),
-            "start": start,
-            "end": end,
-            "lower_is_better": int(bool(lower_is_better)),
-        }
-        if weight is not None:
-            record["weight"] = parse_weight(weight)
-        if event:
-            if known_events is not None and event in known_events:
-                record["event_slug"] = event
-            else:
-                record["event_id"] = self.get_event(event).id
-        return record
-
-    def _insert_competition(self, record: Mapping[str, Any]) -> int:
-        values = dict(record)
-        event_id = self._record_event(values)
-        weight = values.pop("weight", None)
-        # A sparse record (an import line that gives only some columns) gets the
-        # schema's defaults for the rest; only the title's default is the slug.
-        values.setdefault("title", values["slug"])
-        now = now_iso()
-        values.update(created_at=now, updated_at=now)
-        try:
-            competition_id = self.db.utils.table("competitions").insert(values).last_rowid
-        except sqlite3.IntegrityError:
-            raise AlreadyExistsError(
-                f"competition {values['slug']!r} already exists (change it with `kagsync competition edit`)"
-            ) from None
-        assert competition_id is not None
-        if event_id is not None:
-            self._link(competition_id, event_id, weight=weight)
-        return competition_id
-
-    def _record_event(self, values: dict[str, Any]) -> int | None:
-        """Take the event of a record (by id, or by slug for an event created meanwhile)."""
-        if "event_slug" in values:
-            return self.get_event(values.pop("event_slug")).id
-        event_id = values.pop("event_id", None)
-        return int(event_id) if event_id is not None else None
-
-    def _stored(self, competition: Competition, key: str, record: Mapping[str, Any]) -> object:
-        """A competition's stored value under a record's key, for change detection.
-
-        An event is "stored" when the competition is already in it; a weight is the one
-        of the record's event (or of the competition's only event).
-        """
-        if key == "event_slug":
-            return record[key] if record[key] in competition.events else None
-        if key == "event_id":
-            linked = {self.get_event(slug).id for slug in competition.events}
-            return record[key] if record[key] in linked else None
-        if key == "weight":
-            event = record.get("event_slug") or self._event_slug(record.get("event_id"))
-            weights = {slug: w for slug, w in self._competition_weights(competition.id).items()}
-            if event is None and len(weights) == 1:
-                return next(iter(weights.values()))
-            return weights.get(event) if event else None
-        if key == "lower_is_better":
-            return int(competition.lower_is_better)
-        return getattr(competition, key)
-
-    def _event_slug(self, event_id: object) -> str | None:
-        row = self.db.conn.execute("SELECT slug FROM events WHERE id = ?", (event_id,)).fetchone()
-        return str(row[0]) if row else None
-
-    def competition_weights(self, slug: str) -> dict[str, float]:
-        """The competition's weight in each of its events (event slug -> weight)."""
-        return self._competition_weights(self.get_competition(slug).id)
-
-    def _competition_weights(self, competition_id: int) -> dict[str, float]:
-        rows = self.db.conn.execute(
-            """SELECT e.slug, ec.weight FROM event_competitions ec JOIN events e ON e.id = ec.event_id
-               WHERE ec.competition_id = ?""",
-            (competition_id,),
-        )
-        return {row[0]: float(row[1]) for row in rows}
-
-    def _update(self, table: str, row_id: int, changes: Mapping[str, Any], *, in_transaction: bool = False) -> None:
-        values = dict(changes)
-        event_id = self._record_event(values) if table == "competitions" else None
-        weight = values.pop("weight", None) if table == "competitions" else None
-        values["updated_at"] = now_iso()
-        with contextlib.ExitStack() as stack:
-            if not in_transaction:
-                stack.enter_context(write_transaction(self.db))
-            self.db.utils.table(table).update(row_id, values)
-            if event_id is not None:
-                # An import adds to the event it names and never removes from others.
-                self._link(row_id, event_id, weight=weight)
-            elif weight is not None:
-                competition = self._competition_by_id(row_id)
-                self._link(row_id, self._weight_event(competition, None, ()), weight=weight)
-
-    def _competition_by_id(self, competition_id: int) -> Competition:
-        rows = self.db.query(_COMPETITION_SELECT + " WHERE c.id = ?", (competition_id,))
-        return Competition.from_row(rows[0])

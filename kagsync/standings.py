@@ -47,11 +47,16 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypedDict
 
 from kagsync.errors import ValidationError
 from kagsync.models import DEFAULT_WEIGHT
 from kagsync.roster import RosterIndex, RosterMember, list_members
+
+if TYPE_CHECKING:
+    from kagsync.db import Database
+    from kagsync.models import Competition
+    from kagsync.repository import Repository
 
 SCHEMES = ("points", "rank-sum", "best-percentile")
 DEFAULT_SCHEME = "points"
@@ -148,7 +153,7 @@ class Standing:
         """True for a roster member without a result on any counted board."""
         return self.entered == 0
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """JSON-ready form."""
         return {
             "place": self.place,
@@ -189,7 +194,7 @@ class GroupStanding:
     members: int
     entered: int
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """JSON-ready form."""
         return {
             "place": self.place,
@@ -200,6 +205,23 @@ class GroupStanding:
             "members": self.members,
             "entered": self.entered,
         }
+
+
+class CountedBoard(TypedDict):
+    """A competition whose board counts in the standings (``final``: its private board)."""
+
+    slug: str
+    title: str
+    weight: float
+    teams: int
+    final: bool
+
+
+class LeftOut(TypedDict):
+    """A competition left out of the standings, and why."""
+
+    slug: str
+    reason: str
 
 
 @dataclass
@@ -217,8 +239,8 @@ class Standings:
     event: str
     scheme: str
     method: str
-    competitions: list[dict[str, Any]]
-    left_out: list[dict[str, Any]]
+    competitions: list[CountedBoard]
+    left_out: list[LeftOut]
     rows: list[Standing]
     members_only: bool = False
     roster_members: int = 0
@@ -235,7 +257,7 @@ class Standings:
         """The roster members who entered nothing (no place)."""
         return [row for row in self.rows if row.place is None]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """JSON-ready form."""
         return {
             "event": self.event,
@@ -291,10 +313,10 @@ ROSTER_NOTE = (
 )
 
 
-def _split(boards: Iterable[Board]) -> tuple[list[Board], list[dict[str, Any]]]:
+def _split(boards: Iterable[Board]) -> tuple[list[Board], list[LeftOut]]:
     """The boards that count, and those left out with the reason."""
     counted: list[Board] = []
-    left_out: list[dict[str, Any]] = []
+    left_out: list[LeftOut] = []
     for board in boards:
         if board.weight <= 0:
             left_out.append({"slug": board.slug, "reason": "weight 0"})
@@ -345,9 +367,9 @@ def compute_standings(
     members_only = bool(members) and not everyone
     if group is not None:
         if not members:
-            raise ValidationError(f"--group {group!r}: the event has no roster (see `kagsync roster import`)")
+            raise ValidationError(f"group {group!r}: the event has no roster (see `kagsync roster import`)")
         if everyone:
-            raise ValidationError("--group and --everyone cannot be combined: a group is part of the roster")
+            raise ValidationError("a group cannot be combined with everyone: a group is part of the roster")
         members = _group_members(members, group)
     index = RosterIndex(members) if members else None
     who: dict[str, _Who] = {}
@@ -407,7 +429,7 @@ def _group_members(members: list[RosterMember], group: str) -> list[RosterMember
     if not chosen:
         known = sorted({m.group for m in members if m.group}, key=str.casefold)
         hint = f"groups: {', '.join(known)}" if known else "the roster has no groups"
-        raise ValidationError(f"--group {group!r}: no member is in that group ({hint})")
+        raise ValidationError(f"group {group!r}: no member is in that group ({hint})")
     return chosen
 
 
@@ -479,7 +501,7 @@ def _groups(rows: list[Standing]) -> list[GroupStanding]:
     return ordered
 
 
-def final_board_exists(database: Any, competition_id: int) -> bool:
+def final_board_exists(database: Database, competition_id: int) -> bool:
     """Whether the competition's private (final) board is stored."""
     row = database.conn.execute(
         "SELECT 1 FROM entries WHERE competition_id = ? AND board = 'private' LIMIT 1", (competition_id,)
@@ -504,7 +526,9 @@ def _members(text: str) -> tuple[str, ...]:
     return tuple(json.loads(text))
 
 
-def load_boards(database: Any, competitions: Iterable[Any], weights: Mapping[str, float] | None = None) -> list[Board]:
+def load_boards(
+    database: Database, competitions: Iterable[Competition], weights: Mapping[str, float] | None = None
+) -> list[Board]:
     """The stored boards (benchmarks excluded) of the given competitions.
 
     Each competition's private (final) board when it is stored, else its public one.
@@ -525,7 +549,7 @@ def load_boards(database: Any, competitions: Iterable[Any], weights: Mapping[str
 
 
 def event_standings(
-    repository: Any,
+    repository: Repository,
     event: str,
     scheme: str = DEFAULT_SCHEME,
     *,

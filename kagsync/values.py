@@ -15,7 +15,7 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
-from kagsync.errors import ValidationError
+from kagsync.errors import Hint, ValidationError
 from kagsync.models import BOARDS, MAX_COUNT, MAX_SLUG_LENGTH, MAX_WEIGHT, STATUSES, Board
 
 # The one slug rule, for competitions and events alike: lowercase ASCII letters and
@@ -123,7 +123,7 @@ def slugify(title: str) -> str:
             cut = cut[: cut.rfind("-")]
         slug = cut.strip("-")
     if not slug:
-        raise ValidationError(f"cannot make a slug from title {quote(title)}: give one with --slug")
+        raise ValidationError(f"cannot make a slug from title {quote(title)}: give one", hint=Hint.GIVE_SLUG)
     return slug
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -25,6 +25,20 @@ from kagsync import history
 from kagsync.db import Database
 from kagsync.errors import NotFoundError, ValidationError
 from kagsync.models import Board, Competition, RunRecord
+from kagsync.rows import (
+    HistorySync,
+    LeaderboardEntry,
+    MovementBasis,
+    Mover,
+    Movers,
+    MoverTotals,
+    OkRun,
+    RunChange,
+    SyncMark,
+    TeamHistory,
+    TeamPoint,
+    TeamRef,
+)
 
 # entry_changes rows of one board: those of its runs (two parameters: competition id, board).
 _OF_BOARD = "run_id IN (SELECT id FROM sync_runs WHERE competition_id = ? AND board = ?)"
@@ -33,7 +47,7 @@ _ENTRY_COLUMNS = """e.rank, e.team_id, e.team_name, e.score, e.score_value, e.su
                     e.last_submission, e.members, e.is_benchmark"""
 
 
-def _fold(text: Any) -> Any:
+def _fold(text: str | bytes | int | float | None) -> str | bytes | int | float | None:
     return text.casefold() if isinstance(text, str) else text
 
 
@@ -44,7 +58,7 @@ def _prepare(conn: sqlite3.Connection) -> sqlite3.Connection:
 
 
 @contextmanager
-def read_snapshot(database: Any) -> Iterator[Any]:
+def read_snapshot(database: Database) -> Iterator[Database]:
     """Read everything inside one read transaction: one consistent state of the file.
 
     With WAL, syncs keep writing meanwhile; what is read here does not change under
@@ -63,7 +77,7 @@ def read_snapshot(database: Any) -> Iterator[Any]:
             conn.execute("COMMIT")
 
 
-def ok_runs(database: Any, competition: Competition, board: Board = "public") -> list[dict[str, Any]]:
+def ok_runs(database: Database, competition: Competition, board: Board = "public") -> list[OkRun]:
     """The successful sync runs of one of the competition's boards, oldest first."""
     cursor = database.conn.execute(
         """SELECT id AS run_id, finished_at AS synced_at, entries, top_score, created, updated,
@@ -71,8 +85,19 @@ def ok_runs(database: Any, competition: Competition, board: Board = "public") ->
            FROM sync_runs WHERE competition_id = ? AND board = ? AND status = 'ok' ORDER BY id""",
         (competition.id, board),
     )
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=False)) for row in cursor]
+    return [
+        OkRun(
+            run_id=run_id,
+            synced_at=synced_at,
+            entries=entries,
+            top_score=top_score,
+            created=created,
+            updated=updated,
+            removed=removed,
+            trigger=trigger,
+        )
+        for run_id, synced_at, entries, top_score, created, updated, removed, trigger in cursor
+    ]
 
 
 def _last_ok_runs(conn: sqlite3.Connection, competition_id: int, count: int, board: Board) -> list[tuple[int, str]]:
@@ -87,15 +112,15 @@ def _last_ok_runs(conn: sqlite3.Connection, competition_id: int, count: int, boa
 # -- the board ----------------------------------------------------------------
 
 
-def movement_basis(database: Any, competition: Competition, board: Board = "public") -> dict[str, Any]:
+def movement_basis(database: Database, competition: Competition, board: Board = "public") -> MovementBasis:
     """Which runs the board's movement compares: the latest ok sync and the one before.
 
     ``previous_run_id`` is None when the board was synced at most once: then there is
     nothing to compare and no team has a movement.
     """
     runs = _last_ok_runs(database.conn, competition.id, 2, board)
-    latest = runs[0] if runs else (None, None)
-    previous = runs[1] if len(runs) > 1 else (None, None)
+    latest: tuple[int | None, str | None] = runs[0] if runs else (None, None)
+    previous: tuple[int | None, str | None] = runs[1] if len(runs) > 1 else (None, None)
     return {
         "run_id": latest[0],
         "synced_at": latest[1],
@@ -106,14 +131,14 @@ def movement_basis(database: Any, competition: Competition, board: Board = "publ
 
 
 def leaderboard_entries(
-    database: Any,
+    database: Database,
     competition: Competition,
     *,
     top: int | None = None,
     team: str | None = None,
     user: str | None = None,
     board: Board = "public",
-) -> list[dict[str, Any]]:
+) -> list[LeaderboardEntry]:
     """The stored board of a competition in rank order, with movement since the previous sync.
 
     Benchmarks (rank 0, the only rows with that rank) are placed where their score
@@ -130,19 +155,19 @@ def leaderboard_entries(
 
 
 def iter_leaderboard_entries(
-    database: Any,
+    database: Database,
     competition: Competition,
     *,
     top: int | None = None,
     team: str | None = None,
     user: str | None = None,
     board: Board = "public",
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[LeaderboardEntry]:
     """:func:`leaderboard_entries`, streamed (a million-team board in constant memory)."""
     conn = _prepare(database.conn)
     basis = movement_basis(database, competition, board)
     where = ["e.competition_id = :cid", "e.board = :board"]
-    params: dict[str, Any] = {"cid": competition.id, "board": board}
+    params: dict[str, object] = {"cid": competition.id, "board": board}
     if team is not None:
         where.append("instr(kagsync_fold(e.team_name), :team) > 0")
         params["team"] = _fold(team)
@@ -186,7 +211,7 @@ def iter_leaderboard_entries(
 _Movement = Callable[[int, int], tuple[int | None, bool]]
 
 
-def _movement(conn: sqlite3.Connection, competition: Competition, basis: dict[str, Any], board: Board) -> _Movement:
+def _movement(conn: sqlite3.Connection, competition: Competition, basis: MovementBasis, board: Board) -> _Movement:
     """(movement, is_new) of a team from its id and current rank: the latest run's frame
     says where each team was at the run before (no frame: nothing moved)."""
     if basis["previous_run_id"] is None:
@@ -205,7 +230,7 @@ def _movement(conn: sqlite3.Connection, competition: Competition, basis: dict[st
     return move
 
 
-def _entry(row: tuple[Any, ...], basis: dict[str, Any], move: _Movement) -> dict[str, Any]:
+def _entry(row: tuple[Any, ...], basis: MovementBasis, move: _Movement) -> LeaderboardEntry:
     (rank, team_id, team_name, score, score_value, submissions, last, members, bench) = row
     movement, is_new = move(team_id, rank)
     return {
@@ -224,7 +249,7 @@ def _entry(row: tuple[Any, ...], basis: dict[str, Any], move: _Movement) -> dict
     }
 
 
-def lower_is_better(database: Any, competition: Competition, board: Board = "public") -> bool:
+def lower_is_better(database: Database, competition: Competition, board: Board = "public") -> bool:
     """The board's score direction, read from the ranks when they tell (else the setting)."""
     return _lower_is_better(database.conn, competition, board)
 
@@ -243,7 +268,9 @@ def _lower_is_better(conn: sqlite3.Connection, competition: Competition, board: 
     return competition.lower_is_better
 
 
-def _benchmark_place(conn: sqlite3.Connection, competition: Competition, bench: dict[str, Any], board: Board) -> float:
+def _benchmark_place(
+    conn: sqlite3.Connection, competition: Competition, bench: LeaderboardEntry, board: Board
+) -> float:
     """Where a benchmark sits: just after the last team scoring at least as well."""
     if bench["score_value"] is None:
         return float("inf")
@@ -257,12 +284,13 @@ def _benchmark_place(conn: sqlite3.Connection, competition: Competition, bench: 
     return (ahead or 0) + 0.5
 
 
-def movement_text(entry: dict[str, Any]) -> str:
-    """``▲ 3``, ``▼ 2``, ``new``, ``–`` (unchanged) or ``""`` (nothing to compare)."""
+def movement_text(entry: Mapping[str, object]) -> str:
+    """``▲ 3``, ``▼ 2``, ``new``, ``–`` (unchanged) or ``""`` (nothing to compare), from a
+    row's ``movement`` and ``is_new`` (a board entry, a mover, a team's change)."""
     if entry.get("is_new"):
         return "new"
     movement = entry.get("movement")
-    if movement is None:
+    if not isinstance(movement, int):
         return ""
     if movement > 0:
         return f"▲ {movement}"
@@ -274,7 +302,7 @@ def movement_text(entry: dict[str, Any]) -> str:
 # -- teams --------------------------------------------------------------------
 
 
-def resolve_team(database: Any, competition: Competition, text: str, board: Board = "public") -> dict[str, Any]:
+def resolve_team(database: Database, competition: Competition, text: str, board: Board = "public") -> TeamRef:
     """A team of the competition by id or name: ``{"team_id", "team_name", "on_board"}``.
 
     Digits that are a TeamId seen on this board win. Otherwise a name matches
@@ -285,7 +313,7 @@ def resolve_team(database: Any, competition: Competition, text: str, board: Boar
     conn = _prepare(database.conn)
     value = text.strip()
     if not value:
-        raise ValidationError("--team is empty: give a team id or name")
+        raise ValidationError("the team is empty: give a team id or name")
     cid = competition.id
     if value.isascii() and value.isdigit() and int(value) < 2**63:  # wider than any SQLite INTEGER: a name
         found = _team_ids(conn, "team_id = ?", (int(value),), cid, board)
@@ -331,7 +359,7 @@ def _team_ids(conn: sqlite3.Connection, where: str, params: tuple[object, ...], 
     return sorted(row[0] for row in rows)
 
 
-def _team(conn: sqlite3.Connection, cid: int, team_id: int, board: Board) -> dict[str, Any]:
+def _team(conn: sqlite3.Connection, cid: int, team_id: int, board: Board) -> TeamRef:
     row = conn.execute(
         "SELECT team_name, rank, score FROM entries WHERE competition_id = ? AND board = ? AND team_id = ?",
         (cid, board, team_id),
@@ -349,7 +377,7 @@ def _team(conn: sqlite3.Connection, cid: int, team_id: int, board: Board) -> dic
 # -- history ------------------------------------------------------------------
 
 
-def board_history(database: Any, competition: Competition, board: Board = "public") -> list[dict[str, Any]]:
+def board_history(database: Database, competition: Competition, board: Board = "public") -> list[HistorySync]:
     """The board at each ok sync, oldest first: teams, top score and what changed."""
     return [
         {
@@ -408,10 +436,10 @@ def _team_points(
     competition: Competition,
     board: Board,
     team_ids: list[int],
-) -> dict[int, list[dict[str, Any]]]:
+) -> dict[int, list[TeamPoint]]:
     """For each team, its rank and score at every ok run where either changed, oldest first."""
     cid = competition.id
-    out: dict[int, list[dict[str, Any]]] = {team_id: [] for team_id in team_ids}
+    out: dict[int, list[TeamPoint]] = {team_id: [] for team_id in team_ids}
     if not team_ids:
         return out
     marks = ", ".join("?" for _ in team_ids)
@@ -477,7 +505,7 @@ def _team_points(
     return out
 
 
-def team_history(database: Any, competition: Competition, team: str, board: Board = "public") -> dict[str, Any]:
+def team_history(database: Database, competition: Competition, team: str, board: Board = "public") -> TeamHistory:
     """One team's rank and score at every sync where either changed, oldest first.
 
     ``team`` is a TeamId or a name (see :func:`resolve_team`). Each change has
@@ -496,7 +524,7 @@ def team_history(database: Any, competition: Competition, team: str, board: Boar
 
 
 def rank_series(
-    database: Any, competition: Competition, team_ids: list[int], board: Board = "public"
+    database: Database, competition: Competition, team_ids: list[int], board: Board = "public"
 ) -> dict[int, list[tuple[int, str, int | None]]]:
     """For each team, (run id, sync time, rank) at each ok sync where its rank or score changed.
 
@@ -509,7 +537,7 @@ def rank_series(
     }
 
 
-def run_changes(database: Any, run_id: int) -> list[dict[str, Any]]:
+def run_changes(database: Database, run_id: int) -> list[RunChange]:
     """Every team whose rank or score changed in one ok run, as the change records of
     schema 7 and before listed them: ``team_id``, ``kind`` (new, changed, removed),
     ``team_name``, ``rank``, ``previous_rank``, ``score``, ``previous_score``; by team id.
@@ -533,7 +561,7 @@ def run_changes(database: Any, run_id: int) -> list[dict[str, Any]]:
             (run_id,),
         )
     }
-    out: dict[int, dict[str, Any]] = {}
+    out: dict[int, RunChange] = {}
     if frame is not None:
         after = history.ranks_at(conn, cid, board, run_id)
         before = history.decode_delta(frame[0]).backward(after) if frame[0] is not None else {}
@@ -619,13 +647,13 @@ def _values_at(
 
 
 def movers(
-    database: Any,
+    database: Database,
     competition: Competition,
     *,
     since: str | None = None,
     limit: int | None = 10,
     board: Board = "public",
-) -> dict[str, Any]:
+) -> Movers:
     """Climbers, fallers, new and departed teams between a baseline sync and now.
 
     The baseline is the previous ok sync by default, or with ``since`` (an ISO time)
@@ -636,88 +664,99 @@ def movers(
     """
     conn = database.conn
     runs = _last_ok_runs(conn, competition.id, 2, board)
-    latest = {"run_id": runs[0][0], "synced_at": runs[0][1]} if runs else None
-    result: dict[str, Any] = {
-        "competition": competition.slug,
-        "board": board,
-        "since": since,
-        "baseline": None,
-        "latest": latest,
-        "compared": False,
-        "climbers": [],
-        "fallers": [],
-        "new": [],
-        "departed": [],
-        "totals": {"climbers": 0, "fallers": 0, "new": 0, "departed": 0},
+    latest: SyncMark | None = {"run_id": runs[0][0], "synced_at": runs[0][1]} if runs else None
+    baseline: SyncMark | None = None
+    lists: dict[str, list[Mover]] = {"climbers": [], "fallers": [], "new": [], "departed": []}
+    compared = False
+    if latest is not None and (since is not None or len(runs) >= 2):
+        compared = True
+        if since is None:
+            baseline_id: int = runs[1][0]
+            baseline = {"run_id": runs[1][0], "synced_at": runs[1][1]}
+        else:
+            row = conn.execute(
+                """SELECT id, finished_at FROM sync_runs WHERE competition_id = ? AND board = ? AND status = 'ok'
+                   AND finished_at <= ? ORDER BY id DESC LIMIT 1""",
+                (competition.id, board, since),
+            ).fetchone()
+            baseline_id = row[0] if row else 0
+            baseline = {"run_id": row[0], "synced_at": row[1]} if row else None
+        _collect_movers(conn, competition, board, baseline_id, lists)
+    orders: dict[str, Callable[[Mover], tuple[int, ...]]] = {
+        "climbers": lambda i: (-(i["movement"] or 0), i["rank"] or 0, i["team_id"]),
+        "fallers": lambda i: (i["movement"] or 0, i["rank"] or 0, i["team_id"]),
+        "new": lambda i: (i["rank"] or 0, i["team_id"]),
+        "departed": lambda i: (i["previous_rank"] or 0, i["team_id"]),
     }
-    if latest is None:
-        return result
-    if since is None:
-        if len(runs) < 2:
-            return result
-        baseline_id: int = runs[1][0]
-        result["baseline"] = {"run_id": runs[1][0], "synced_at": runs[1][1]}
-    else:
-        row = conn.execute(
-            """SELECT id, finished_at FROM sync_runs WHERE competition_id = ? AND board = ? AND status = 'ok'
-               AND finished_at <= ? ORDER BY id DESC LIMIT 1""",
-            (competition.id, board, since),
-        ).fetchone()
-        baseline_id = row[0] if row else 0
-        result["baseline"] = {"run_id": row[0], "synced_at": row[1]} if row else None
-    result["compared"] = True
-    lists: dict[str, list[dict[str, Any]]] = {"climbers": [], "fallers": [], "new": [], "departed": []}
+    for key, items in lists.items():
+        items.sort(key=orders[key])
+    totals = MoverTotals(
+        climbers=len(lists["climbers"]),
+        fallers=len(lists["fallers"]),
+        new=len(lists["new"]),
+        departed=len(lists["departed"]),
+    )
+    kept = {key: items if limit is None else items[:limit] for key, items in lists.items()}
+    return Movers(
+        competition=competition.slug,
+        board=board,
+        since=since,
+        baseline=baseline,
+        latest=latest,
+        compared=compared,
+        climbers=kept["climbers"],
+        fallers=kept["fallers"],
+        new=kept["new"],
+        departed=kept["departed"],
+        totals=totals,
+    )
+
+
+def _collect_movers(
+    conn: sqlite3.Connection, competition: Competition, board: Board, baseline_id: int, lists: dict[str, list[Mover]]
+) -> None:
+    """Sort every team that moved since the baseline run into ``lists`` (benchmarks left out)."""
     changed = conn.execute(
         "SELECT 1 FROM rank_frames WHERE competition_id = ? AND board = ? AND run_id > ? LIMIT 1",
         (competition.id, board, baseline_id),
     ).fetchone()
-    if changed is not None:
-        now = {
-            row[0]: row[1:]
-            for row in conn.execute(
-                """SELECT team_id, rank, score, team_name, is_benchmark FROM entries
-                   WHERE competition_id = ? AND board = ?""",
-                (competition.id, board),
-            )
-        }
-        then = history.ranks_at(conn, competition.id, board, baseline_id, {t: v[0] for t, v in now.items()})
-        later = _first_records_after(conn, competition.id, board, baseline_id)
-        for team_id in now.keys() | then.keys():
-            old_rank = then.get(team_id)
-            current = now.get(team_id)
-            if (current is not None and current[3]) or old_rank == 0:
-                continue  # a benchmark
-            if current is not None and old_rank == current[0]:
-                continue
-            before = _values_at(later.get(team_id), (current[2], current[1]) if current is not None else None)
-            item: dict[str, Any] = {
-                "team_id": team_id,
-                "team_name": current[2] if current is not None else before[0],
-                "rank": current[0] if current is not None else None,
-                "previous_rank": old_rank,
-                "movement": None,
-                "score": current[1] if current is not None else None,
-                "previous_score": before[1] if old_rank is not None else None,
-            }
-            if current is not None and old_rank is not None:
-                movement = old_rank - current[0]
-                item["movement"] = movement
-                lists["climbers" if movement > 0 else "fallers"].append(item)
-            elif current is not None:
-                lists["new"].append(item)
-            else:
-                lists["departed"].append(item)
-    orders = {
-        "climbers": lambda i: (-i["movement"], i["rank"], i["team_id"]),
-        "fallers": lambda i: (i["movement"], i["rank"], i["team_id"]),
-        "new": lambda i: (i["rank"], i["team_id"]),
-        "departed": lambda i: (i["previous_rank"], i["team_id"]),
+    if changed is None:
+        return
+    now = {
+        row[0]: row[1:]
+        for row in conn.execute(
+            """SELECT team_id, rank, score, team_name, is_benchmark FROM entries
+               WHERE competition_id = ? AND board = ?""",
+            (competition.id, board),
+        )
     }
-    for key, items in lists.items():
-        items.sort(key=orders[key])
-        result["totals"][key] = len(items)
-        result[key] = items if limit is None else items[:limit]
-    return result
+    then = history.ranks_at(conn, competition.id, board, baseline_id, {t: v[0] for t, v in now.items()})
+    later = _first_records_after(conn, competition.id, board, baseline_id)
+    for team_id in now.keys() | then.keys():
+        old_rank = then.get(team_id)
+        current = now.get(team_id)
+        if (current is not None and current[3]) or old_rank == 0:
+            continue  # a benchmark
+        if current is not None and old_rank == current[0]:
+            continue
+        before = _values_at(later.get(team_id), (current[2], current[1]) if current is not None else None)
+        item: Mover = {
+            "team_id": team_id,
+            "team_name": current[2] if current is not None else before[0],
+            "rank": current[0] if current is not None else None,
+            "previous_rank": old_rank,
+            "movement": None,
+            "score": current[1] if current is not None else None,
+            "previous_score": before[1] if old_rank is not None else None,
+        }
+        if current is not None and old_rank is not None:
+            movement = old_rank - current[0]
+            item["movement"] = movement
+            lists["climbers" if movement > 0 else "fallers"].append(item)
+        elif current is not None:
+            lists["new"].append(item)
+        else:
+            lists["departed"].append(item)
 
 
 # -- runs ---------------------------------------------------------------------
@@ -736,55 +775,3 @@ def sync_runs(database: Database, competition: Competition | None = None, *, lim
     sql += " ORDER BY r.id DESC LIMIT ?"
     params.append(limit)
     return [RunRecord(**row) for row in database.query(sql, params)]  # type: ignore[typeddict-item]
-
-
-# -- shake-up -----------------------------------------------------------------
-
-
-def shakeup(database: Any, competition: Competition, *, top: int = 10) -> dict[str, Any]:
-    """How the final (private) board moved against the public one.
-
-    N is the number of teams on both boards, benchmarks excluded. For each, ``move`` =
-    public rank − private rank (positive: climbed). ``shakeup`` is the mean of |move|
-    over the N teams divided by N; ``shakeup_top10pct`` the same over the teams whose
-    public rank is at most ceil(N / 10). ``entered_top``/``left_top`` list the teams
-    (among the N) that entered or left the top ``top`` between the two boards.
-    """
-    if competition.private_synced_at is None:
-        raise NotFoundError(
-            f"{competition.slug} has no private (final) board yet: run kagsync sync {competition.slug} --private"
-        )
-    rows = database.conn.execute(
-        """SELECT p.team_id, p.team_name, pub.rank, p.rank
-           FROM entries p JOIN entries pub
-             ON pub.competition_id = p.competition_id AND pub.board = 'public' AND pub.team_id = p.team_id
-           WHERE p.competition_id = ? AND p.board = 'private' AND p.rank > 0 AND pub.rank > 0
-             AND NOT p.is_benchmark AND NOT pub.is_benchmark
-           ORDER BY p.rank, p.team_id""",
-        (competition.id,),
-    ).fetchall()
-    teams = len(rows)
-    moves = [
-        {
-            "team_id": team_id,
-            "team_name": name,
-            "public_rank": public,
-            "private_rank": private,
-            "move": public - private,
-        }
-        for team_id, name, public, private in rows
-    ]
-    cut = -(-teams // 10)  # ceil(N / 10)
-    leading = [m for m in moves if m["public_rank"] <= cut]
-    return {
-        "competition": competition.slug,
-        "teams": teams,
-        "shakeup": sum(abs(m["move"]) for m in moves) / teams / teams if teams else 0.0,
-        "shakeup_top10pct": sum(abs(m["move"]) for m in leading) / len(leading) / teams if leading else 0.0,
-        "top": top,
-        "entered_top": [m for m in moves if m["private_rank"] <= top < m["public_rank"]],
-        "left_top": sorted(
-            (m for m in moves if m["public_rank"] <= top < m["private_rank"]), key=lambda m: m["public_rank"]
-        ),
-        "moves": moves,
-    }

@@ -31,8 +31,6 @@ Syncer's :class:`~kagsync.sync.SyncObserver`, and to the ``kagsync.watch`` logge
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -46,6 +44,7 @@ from kagsync.errors import KagsyncError
 from kagsync.final import PrivateCheck
 from kagsync.models import BACKOFF_KINDS, Competition, SyncOutcome, Trigger, is_active
 from kagsync.repository import Repository
+from kagsync.signals import SIGNALS, interruptible
 from kagsync.sync import NOT_STARTED, Syncer
 from kagsync.values import format_time, now_iso, to_datetime
 
@@ -375,6 +374,8 @@ class Watcher:
                 continue
             if check.error:
                 log.warning("%s: private board not checked: %s", competition.slug, check.error)
+            elif check.kept_since:
+                log.info("%s: the source no longer serves the private board; the stored one is kept", competition.slug)
             elif not check.released:
                 log.info("%s: private board not released yet", competition.slug)
             if check.outcome is not None:
@@ -482,29 +483,13 @@ class Watcher:
 
 
 @contextmanager
-def stop_on_signals(watcher: Watcher, signals: Sequence[int] = (signal.SIGINT, signal.SIGTERM)) -> Iterator[None]:
-    """While inside, the first SIGINT/SIGTERM stops ``watcher``; a second one raises
-    KeyboardInterrupt in the main thread. Previous handlers are restored on exit.
-
-    Outside the main thread (where handlers cannot be installed) this does nothing.
+def stop_on_signals(watcher: Watcher, signals: Sequence[int] = SIGNALS) -> Iterator[None]:
+    """While inside, the first SIGINT/SIGTERM stops ``watcher``; the second aborts its running
+    syncs; the next raises KeyboardInterrupt in the main thread (see :mod:`kagsync.signals`).
+    Previous handlers are restored on exit; outside the main thread this does nothing.
     """
-    if threading.current_thread() is not threading.main_thread():
+    with interruptible(watcher.syncer.stop, request=watcher.stop, signals=signals):
         yield
-        return
-
-    def handler(signum: int, frame: object) -> None:
-        if watcher.syncer.stop.aborting:
-            raise KeyboardInterrupt
-        watcher.stop()
-
-    previous: dict[int, object] = {}
-    try:
-        for number in signals:
-            previous[number] = signal.signal(number, handler)
-        yield
-    finally:
-        for number, old in previous.items():
-            signal.signal(number, old if old is not None else signal.SIG_DFL)  # type: ignore[arg-type]
 
 
 def _started(competition: Competition, now: datetime) -> bool:

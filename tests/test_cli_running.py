@@ -235,9 +235,9 @@ def test_watch_moves_statuses_by_date(cli, boards):
 
 
 @pytest.mark.parametrize("args, fragment", [
-    (["watch", "--interval", "0"], "--interval: expected a positive number of seconds"),
-    (["watch", "--interval", "inf", "--max-ticks", "1"], "--interval: expected a positive number of seconds"),
-    (["watch", "--interval", "1e300", "--once"], "--interval: expected a positive number of seconds"),
+    (["watch", "--interval", "0"], "interval: expected a positive number of seconds"),
+    (["watch", "--interval", "inf", "--max-ticks", "1"], "interval: expected a positive number of seconds"),
+    (["watch", "--interval", "1e300", "--once"], "interval: expected a positive number of seconds"),
     (["watch", "--jobs", "0"], "Invalid value for '--jobs'"),
     (["watch", "--max-ticks", "0"], "Invalid value for '--max-ticks'"),
 ])

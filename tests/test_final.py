@@ -14,7 +14,10 @@ import pytest
 import kagsync
 from kagsync.errors import UnknownCompetitionError
 from kagsync.final import fill_from_details, private_check_due
-from tests.kaggle_standin import build_leaderboard_zip, kaggle_standin, make_board  # noqa: F401
+from tests import kaggle_standin as _standin
+from tests.kaggle_standin import build_leaderboard_zip, make_board
+
+kaggle_standin = _standin.kaggle_standin  # the fixture, used by name
 
 PAST = (datetime.now(UTC) - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
 START = "2020-01-01T00:00:00Z"
@@ -25,9 +28,16 @@ def test_add_with_no_option_stores_kaggles_details(cli, kaggle_standin):
     board = make_board(30, seed=1, higher_is_better=False)
     kaggle_standin.serve_zip("house-prices", build_leaderboard_zip(board, slug="house-prices"))
     kaggle_standin.serve_details(
-        "house-prices", title="House Prices - Advanced Regression", evaluation_metric="Root Mean Squared Error",
-        enabled_date=START, deadline=FUTURE, team_count=4200, max_team_size=5, category="Getting Started",
-        reward="Knowledge", description="<p>Predict <b>sales</b> prices</p>",
+        "house-prices",
+        title="House Prices - Advanced Regression",
+        evaluation_metric="Root Mean Squared Error",
+        enabled_date=START,
+        deadline=FUTURE,
+        team_count=4200,
+        max_team_size=5,
+        category="Getting Started",
+        reward="Knowledge",
+        description="<p>Predict <b>sales</b> prices</p>",
     )
     result = cli("competition", "add", "house-prices")
     assert result.exit_code == 0, result.output
@@ -44,16 +54,22 @@ def test_add_with_no_option_stores_kaggles_details(cli, kaggle_standin):
 
 def test_what_the_user_gives_wins(cli, kaggle_standin):
     kaggle_standin.serve_zip("titanic", build_leaderboard_zip(make_board(5), slug="titanic"))
-    kaggle_standin.serve_details("titanic", title="Titanic", evaluation_metric="Categorization Accuracy",
-                                 enabled_date=START, deadline=FUTURE)
+    kaggle_standin.serve_details(
+        "titanic", title="Titanic", evaluation_metric="Categorization Accuracy", enabled_date=START, deadline=FUTURE
+    )
     result = cli("competition", "add", "titanic", "--title", "Our Titanic", "--status", "upcoming", "--no-sync")
     assert result.exit_code == 0, result.output
     shown = cli.json("competition", "show", "titanic")
     assert (shown["title"], shown["status"], shown["lower_is_better"]) == ("Our Titanic", "upcoming", False)
     assert sorted(shown["user_fields"]) == ["status", "title"]
     # A refresh updates only what came from Kaggle.
-    kaggle_standin.serve_details("titanic", title="Titanic 2", evaluation_metric="Categorization Accuracy",
-                                 enabled_date=START, deadline="2098-01-01T00:00:00Z")
+    kaggle_standin.serve_details(
+        "titanic",
+        title="Titanic 2",
+        evaluation_metric="Categorization Accuracy",
+        enabled_date=START,
+        deadline="2098-01-01T00:00:00Z",
+    )
     assert cli("competition", "refresh", "titanic").exit_code == 0
     shown = cli.json("competition", "show", "titanic")
     assert (shown["title"], shown["end"]) == ("Our Titanic", "2098-01-01T00:00:00Z")
@@ -89,10 +105,13 @@ def test_no_credentials_add_no_sync_exits_0_with_a_note(cli, kaggle_standin, mon
 
 
 def test_an_unknown_metric_keeps_higher_is_better_and_says_so():
-    fill = fill_from_details({}, {"evaluation_metric": "Mystery Score", "enabled_date": START, "deadline": FUTURE},
-                             now="2025-01-01T00:00:00Z")
+    fill = fill_from_details(
+        {},
+        {"evaluation_metric": "Mystery Score", "enabled_date": START, "deadline": FUTURE},
+        now="2025-01-01T00:00:00Z",
+    )
     assert "lower_is_better" not in fill.fields
-    assert any("--lower-is-better" in note for note in fill.notes)
+    assert [note.hint for note in fill.notes] == ["lower_is_better"]  # the CLI says --lower-is-better
     assert fill.fields["status"] == "ongoing"
 
 
@@ -100,20 +119,64 @@ def test_an_unknown_metric_keeps_higher_is_better_and_says_so():
 
 # A hand-checked example: five teams (and a benchmark) whose private order differs.
 PUBLIC = [
-    {"Rank": 1, "TeamId": 11, "TeamName": "Ada", "LastSubmissionDate": "2026-05-01 10:00:00", "Score": "0.90",
-     "SubmissionCount": 7, "TeamMemberUserNames": "ada,bob"},
-    {"Rank": 2, "TeamId": 12, "TeamName": "Bea", "LastSubmissionDate": "2026-05-01 10:00:00", "Score": "0.80",
-     "SubmissionCount": 3, "TeamMemberUserNames": "bea"},
-    {"Rank": 0, "TeamId": 99, "TeamName": "Benchmark", "LastSubmissionDate": "2026-05-01 10:00:00", "Score": "0.75",
-     "SubmissionCount": 1, "TeamMemberUserNames": ""},
-    {"Rank": 3, "TeamId": 13, "TeamName": "Cai", "LastSubmissionDate": "2026-05-01 10:00:00", "Score": "0.70",
-     "SubmissionCount": 5, "TeamMemberUserNames": "cai"},
-    {"Rank": 4, "TeamId": 14, "TeamName": "Dee", "LastSubmissionDate": "2026-05-01 10:00:00", "Score": "0.60",
-     "SubmissionCount": 2, "TeamMemberUserNames": "dee,eve"},
-    {"Rank": 5, "TeamId": 15, "TeamName": "Eli", "LastSubmissionDate": "2026-05-01 10:00:00", "Score": "0.50",
-     "SubmissionCount": 9, "TeamMemberUserNames": "eli"},
+    {
+        "Rank": 1,
+        "TeamId": 11,
+        "TeamName": "Ada",
+        "LastSubmissionDate": "2026-05-01 10:00:00",
+        "Score": "0.90",
+        "SubmissionCount": 7,
+        "TeamMemberUserNames": "ada,bob",
+    },
+    {
+        "Rank": 2,
+        "TeamId": 12,
+        "TeamName": "Bea",
+        "LastSubmissionDate": "2026-05-01 10:00:00",
+        "Score": "0.80",
+        "SubmissionCount": 3,
+        "TeamMemberUserNames": "bea",
+    },
+    {
+        "Rank": 0,
+        "TeamId": 99,
+        "TeamName": "Benchmark",
+        "LastSubmissionDate": "2026-05-01 10:00:00",
+        "Score": "0.75",
+        "SubmissionCount": 1,
+        "TeamMemberUserNames": "",
+    },
+    {
+        "Rank": 3,
+        "TeamId": 13,
+        "TeamName": "Cai",
+        "LastSubmissionDate": "2026-05-01 10:00:00",
+        "Score": "0.70",
+        "SubmissionCount": 5,
+        "TeamMemberUserNames": "cai",
+    },
+    {
+        "Rank": 4,
+        "TeamId": 14,
+        "TeamName": "Dee",
+        "LastSubmissionDate": "2026-05-01 10:00:00",
+        "Score": "0.60",
+        "SubmissionCount": 2,
+        "TeamMemberUserNames": "dee,eve",
+    },
+    {
+        "Rank": 5,
+        "TeamId": 15,
+        "TeamName": "Eli",
+        "LastSubmissionDate": "2026-05-01 10:00:00",
+        "Score": "0.50",
+        "SubmissionCount": 9,
+        "TeamMemberUserNames": "eli",
+    },
 ]
-PUBLIC_VIEW = [(row["TeamId"], row["TeamName"], row["LastSubmissionDate"], row["Score"]) for row in PUBLIC if row["Rank"]]
+PUBLIC_VIEW = [
+    (row["TeamId"], row["TeamName"], row["LastSubmissionDate"], row["Score"]) for row in PUBLIC if row["Rank"]
+]
 # Kaggle's private order: Dee climbs from 4 to 1, Ada falls from 1 to 3.
 PRIVATE_VIEW = [
     (14, "Dee", "2026-05-01 10:00:00", "0.88"),
@@ -137,7 +200,9 @@ def closing(kaggle_standin, cli, monkeypatch):
     return slug
 
 
-def test_after_the_end_watch_stores_the_private_board_and_views_use_it(cli, kaggle_standin, closing, monkeypatch, tmp_path):
+def test_after_the_end_watch_stores_the_private_board_and_views_use_it(
+    cli, kaggle_standin, closing, monkeypatch, tmp_path
+):
     slug = closing
     first = cli("watch", "--once")
     assert first.exit_code == 0, first.output
@@ -210,8 +275,10 @@ def test_set_status_completed_runs_the_final_sync_then_checks_the_private_board(
 
 def test_a_download_after_the_deadline_that_is_not_the_public_board_is_held(cli, kaggle_standin, closing):
     # Kaggle starts serving the private board as the download: it must not become the public one.
-    private_as_download = [dict(row, Rank=rank) for rank, row in enumerate(
-        [PUBLIC[4], PUBLIC[1], PUBLIC[0], PUBLIC[5], PUBLIC[3]], start=1)]
+    private_as_download = [
+        dict(row, Rank=rank)
+        for rank, row in enumerate([PUBLIC[4], PUBLIC[1], PUBLIC[0], PUBLIC[5], PUBLIC[3]], start=1)
+    ]
     assert cli("sync", closing).exit_code == 0  # before: the public board is stored
     kaggle_standin.serve_zip(closing, build_leaderboard_zip(private_as_download, slug=closing))
     result = cli("sync", closing)
@@ -227,7 +294,9 @@ def test_sync_private_by_hand_and_offline_with_a_folder(cli, tmp_path):
     (folder / "cup.csv").write_bytes(build_leaderboard_csv(PUBLIC))
     (folder / "cup.json").write_text(
         '{"ref": "cup", "title": "Cup", "evaluationMetric": "RMSE", "enabledDate": "2020-01-01T00:00:00Z",'
-        ' "deadline": "2021-01-01T00:00:00Z"}', encoding="utf-8")
+        ' "deadline": "2021-01-01T00:00:00Z"}',
+        encoding="utf-8",
+    )
     result = cli("--source", str(folder), "competition", "add", "cup")
     assert result.exit_code == 0, result.output
     shown = cli.json("competition", "show", "cup")
@@ -248,17 +317,32 @@ def test_private_check_pace():
     from kagsync.models import Competition
 
     def competition(**changes):
-        base = dict(id=1, slug="c", title="c", description=None, events=(), status="completed", start=None,
-                    end="2025-01-01T00:00:00Z", lower_is_better=False, created_at="", updated_at="",
-                    last_synced_at=None, last_attempt_at=None, last_sync_status=None, last_sync_error=None,
-                    entry_count=None)
+        base = dict(
+            id=1,
+            slug="c",
+            title="c",
+            description=None,
+            events=(),
+            status="completed",
+            start=None,
+            end="2025-01-01T00:00:00Z",
+            lower_is_better=False,
+            created_at="",
+            updated_at="",
+            last_synced_at=None,
+            last_attempt_at=None,
+            last_sync_status=None,
+            last_sync_error=None,
+            entry_count=None,
+        )
         base.update(changes)
         return Competition(**base)
 
     day = 86400
     assert private_check_due(competition(), "2025-01-02T00:00:00Z", interval=3600, wait=30 * day)
-    assert not private_check_due(competition(private_checked_at="2025-01-01T23:30:00Z"), "2025-01-02T00:00:00Z",
-                                 interval=3600, wait=30 * day)
+    assert not private_check_due(
+        competition(private_checked_at="2025-01-01T23:30:00Z"), "2025-01-02T00:00:00Z", interval=3600, wait=30 * day
+    )
     assert not private_check_due(competition(), "2025-03-01T00:00:00Z", interval=3600, wait=30 * day)  # gave up
     assert not private_check_due(competition(private_synced_at="x"), "2025-01-02T00:00:00Z", interval=3600, wait=day)
     assert not private_check_due(competition(status="ongoing"), "2025-01-02T00:00:00Z", interval=3600, wait=day)
@@ -286,9 +370,95 @@ def test_watch_follows_a_moved_deadline_at_most_once_per_details_refresh(cli, ka
 
 def test_sync_private_that_cannot_even_look_exits_3(cli, kaggle_standin, monkeypatch):
     kaggle_standin.serve_zip("cup", build_leaderboard_zip(make_board(5), slug="cup"))
-    assert cli("competition", "add", "cup", "--no-sync").exit_code == 0
+    assert cli("competition", "add", "cup", "--no-sync", "--status", "completed").exit_code == 0
     monkeypatch.delenv("KAGGLE_USERNAME")
     monkeypatch.delenv("KAGGLE_KEY")
     result = cli("sync", "cup", "--private")
     assert result.exit_code == 3
     assert "private board not checked" in result.stderr
+
+
+def _private_folder(tmp_path, *, deadline="2021-01-01T00:00:00Z"):
+    """A folder source with a public board of 300 teams and the competition's details."""
+    from tests.kaggle_standin import build_leaderboard_csv
+
+    folder = tmp_path / "boards"
+    folder.mkdir()
+    (folder / "p4.csv").write_bytes(build_leaderboard_csv(make_board(300, seed=4)))
+    (folder / "p4.json").write_text(
+        json.dumps({"ref": "p4", "title": "P4", "evaluationMetric": "AUC", "enabledDate": START, "deadline": deadline}),
+        encoding="utf-8",
+    )
+    return folder
+
+
+def test_a_held_private_board_is_applied_with_private_force(cli, tmp_path):
+    from tests.kaggle_standin import build_leaderboard_csv
+
+    folder = _private_folder(tmp_path)
+    assert cli("--source", str(folder), "competition", "add", "p4").exit_code == 0
+    (folder / "p4.private.csv").write_bytes(build_leaderboard_csv(make_board(300, seed=5)))
+    stored = cli("--source", str(folder), "sync", "p4", "--private")
+    assert stored.exit_code == 0, stored.output
+    (folder / "p4.private.csv").write_bytes(build_leaderboard_csv(make_board(5, seed=6)))
+    held = cli("--source", str(folder), "sync", "p4", "--private")
+    assert held.exit_code == 3, held.output
+    assert "kagsync sync p4 --private --force" in " ".join(held.stderr.split())
+    assert len(cli.json("leaderboard", "p4")) == 300
+    applied = cli("--source", str(folder), "sync", "p4", "--private", "--force")
+    assert applied.exit_code == 0, applied.output
+    board = cli.json("leaderboard", "p4")
+    assert len(board) == 5 and {entry["board"] for entry in board} == {"private"}
+
+
+def test_the_library_says_a_held_private_board_wants_private_force(tmp_path):
+    from kagsync.errors import Hint
+    from tests.kaggle_standin import build_leaderboard_csv
+
+    folder = _private_folder(tmp_path)
+    with kagsync.open(tmp_path / "k.db", source=folder) as ks:
+        ks.add_competition("p4")
+        (folder / "p4.private.csv").write_bytes(build_leaderboard_csv(make_board(300, seed=5)))
+        [first] = ks.private.sync(["p4"])
+        assert first.outcome is not None and first.outcome.ok
+        (folder / "p4.private.csv").write_bytes(build_leaderboard_csv(make_board(5, seed=6)))
+        [held] = ks.private.sync(["p4"])
+        assert held.outcome is not None and held.outcome.status == "held"
+        assert held.outcome.hint is Hint.PRIVATE_FORCE
+        assert "--" not in (held.outcome.error or "")
+        [forced] = ks.private.sync(["p4"], force=True)
+        assert forced.outcome is not None and forced.outcome.ok and forced.outcome.entries == 5
+
+
+def test_sync_private_before_the_deadline_is_refused_unless_forced(cli, tmp_path):
+    from tests.kaggle_standin import build_leaderboard_csv
+
+    folder = _private_folder(tmp_path, deadline=FUTURE)
+    assert cli("--source", str(folder), "competition", "add", "p4").exit_code == 0
+    assert cli.json("competition", "show", "p4")["status"] == "ongoing"
+    (folder / "p4.private.csv").write_bytes(build_leaderboard_csv(make_board(300, seed=5)))
+    early = cli("--source", str(folder), "sync", "p4", "--private")
+    assert early.exit_code == 2, early.output
+    [line] = early.stderr.strip().splitlines()
+    assert "has not ended" in line and "kagsync sync p4 --private --force" in line
+    assert cli.json("competition", "show", "p4")["private_synced_at"] is None
+    assert {entry["board"] for entry in cli.json("leaderboard", "p4")} == {"public"}
+    forced = cli("--source", str(folder), "sync", "p4", "--private", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert cli.json("competition", "show", "p4")["private_synced_at"]
+
+
+def test_a_stored_private_board_no_longer_served_is_kept_and_said_so(cli, tmp_path):
+    from tests.kaggle_standin import build_leaderboard_csv
+
+    folder = _private_folder(tmp_path)
+    assert cli("--source", str(folder), "competition", "add", "p4").exit_code == 0
+    (folder / "p4.private.csv").write_bytes(build_leaderboard_csv(make_board(300, seed=5)))
+    assert cli("--source", str(folder), "sync", "p4", "--private").exit_code == 0
+    (folder / "p4.private.csv").unlink()
+    gone = cli("--source", str(folder), "sync", "p4", "--private")
+    assert gone.exit_code == 0, gone.output
+    text = " ".join(gone.stderr.split())
+    assert "not released yet" not in text
+    assert "no longer serves" in text and "kept" in text
+    assert {entry["board"] for entry in cli.json("leaderboard", "p4")} == {"private"}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kagsync.errors import NotFoundError, ValidationError
+from kagsync.errors import Hint, NotFoundError, ValidationError
 from kagsync.importer import (
     ImportValidationError,
     apply_import,
@@ -29,25 +29,33 @@ def counts(database):
 
 
 def test_every_bad_line_is_reported_with_its_number_and_nothing_is_written(repo, database, hook, tmp_path):
-    path = write(tmp_path, (
-        "slug,title,event,status,start,end,lower_is_better,weight\n"
-        "titanic,Titanic,new-event,ongoing,2025-03-01,2025-03-02,false,1\n"  # 2: fine
-        "Not A Slug,,,,,,,\n"                                                 # 3
-        "ok-one,,,weird,2025-13-01,,maybe,\n"                                 # 4: three reasons
-        "titanic,again,,,,,,\n"                                               # 5: duplicate
-        "\n"                                                                   # 6: blank, skipped
-        "https://example.com/competitions/x,,,,,,,\n"                         # 7
-        "late,,,,2025-03-05,2025-03-01,,\n"                                   # 8: end before start
-        "heavy,,,,,,,-2\n"                                                     # 9
-        "short,row\n"                                                          # 10
-        "fine,Fine,,upcoming,,,yes,2\n"                                        # 11: fine
-    ))
+    path = write(
+        tmp_path,
+        (
+            "slug,title,event,status,start,end,lower_is_better,weight\n"
+            "titanic,Titanic,new-event,ongoing,2025-03-01,2025-03-02,false,1\n"  # 2: fine
+            "Not A Slug,,,,,,,\n"  # 3
+            "ok-one,,,weird,2025-13-01,,maybe,\n"  # 4: three reasons
+            "titanic,again,,,,,,\n"  # 5: duplicate
+            "\n"  # 6: blank, skipped
+            "https://example.com/competitions/x,,,,,,,\n"  # 7
+            "late,,,,2025-03-05,2025-03-01,,\n"  # 8: end before start
+            "heavy,,,,,,,-2\n"  # 9
+            "short,row\n"  # 10
+            "fine,Fine,,upcoming,,,yes,2\n"  # 11: fine
+        ),
+    )
     with pytest.raises(ImportValidationError) as caught:
         read_import(path, repo, create_events=True)
     problems = caught.value.problems
     assert [p.split(":")[0] for p in problems] == [
-        "comps.csv line 3", "comps.csv line 4", "comps.csv line 5", "comps.csv line 7",
-        "comps.csv line 8", "comps.csv line 9", "comps.csv line 10",
+        "comps.csv line 3",
+        "comps.csv line 4",
+        "comps.csv line 5",
+        "comps.csv line 7",
+        "comps.csv line 8",
+        "comps.csv line 9",
+        "comps.csv line 10",
     ]
     assert "invalid competition slug 'Not A Slug'" in problems[0]
     assert "unknown status 'weird'" in problems[1]
@@ -68,11 +76,14 @@ def test_every_bad_line_is_reported_with_its_number_and_nothing_is_written(repo,
 
 
 def test_header_names_aliases_bom_and_urls(repo, tmp_path):
-    path = write(tmp_path, (
-        "\ufeff Kaggle_Competition_ID , TITLE,Lower Is Better\r\n"
-        "https://www.kaggle.com/competitions/spaceship-titanic,Spaceship,YES\r\n"
-        "titanic,,0\r\n"
-    ))
+    path = write(
+        tmp_path,
+        (
+            "\ufeff Kaggle_Competition_ID , TITLE,Lower Is Better\r\n"
+            "https://www.kaggle.com/competitions/spaceship-titanic,Spaceship,YES\r\n"
+            "titanic,,0\r\n"
+        ),
+    )
     plan = read_import(path, repo)
     assert [(r.line, r.slug, r.action) for r in plan.rows] == [(2, "spaceship-titanic", "new"), (3, "titanic", "new")]
     assert plan.rows[0].record["title"] == "Spaceship" and plan.rows[0].record["lower_is_better"] == 1
@@ -110,7 +121,8 @@ def test_line_numbers_count_multiline_cells(repo, tmp_path):
     with pytest.raises(ImportValidationError) as caught:
         read_import(path, repo)
     assert caught.value.problems == [
-        "comps.csv line 4: invalid competition slug 'B_AD': use lowercase letters, digits and hyphens"]
+        "comps.csv line 4: invalid competition slug 'B_AD': use lowercase letters, digits and hyphens"
+    ]
 
 
 def test_dry_run_writes_nothing_and_describes_each_line(repo, database, hook, tmp_path):
@@ -119,12 +131,10 @@ def test_dry_run_writes_nothing_and_describes_each_line(repo, database, hook, tm
     repo.add_competition("same", title="Same", status="ongoing", sync=False)
     database.conn.execute("UPDATE competitions SET last_synced_at = '2026-01-01T00:00:00Z' WHERE slug = 'same'")
     before = counts(database)
-    path = write(tmp_path, (
-        "slug,title,event,status\n"
-        "new,New,fresh,upcoming\n"
-        "old,Old renamed,night,ongoing\n"
-        "same,Same,,ongoing\n"
-    ))
+    path = write(
+        tmp_path,
+        ("slug,title,event,status\nnew,New,fresh,upcoming\nold,Old renamed,night,ongoing\nsame,Same,,ongoing\n"),
+    )
     result = import_file(repo, path, create_events=True, dry_run=True)
     assert result.dry_run and result.saved == [] and result.events_created == []
     assert counts(database) == before
@@ -134,17 +144,23 @@ def test_dry_run_writes_nothing_and_describes_each_line(repo, database, hook, tm
     assert (rows["new"].action, rows["new"].would_sync) == ("new", True)
     assert rows["old"].action == "updated" and rows["old"].would_sync
     assert rows["old"].changes == {
-        "title": ("Old", "Old renamed"), "events": (None, "night"), "status": ("upcoming", "ongoing")}
+        "title": ("Old", "Old renamed"),
+        "events": (None, "night"),
+        "status": ("upcoming", "ongoing"),
+    }
     assert (rows["same"].action, rows["same"].changes, rows["same"].would_sync) == ("unchanged", {}, False)
     assert result.plan.events_to_create == ["fresh"]
 
 
 def test_reimport_is_idempotent(repo, database, hook, tmp_path):
-    path = write(tmp_path, (
-        "slug,title,event,status,start,end,lower_is_better,description\n"
-        "titanic,Titanic,night,ongoing,2025-03-01,2027-03-01,false,Warm-up\n"
-        "house-prices,House Prices,night,upcoming,,,true,\n"
-    ))
+    path = write(
+        tmp_path,
+        (
+            "slug,title,event,status,start,end,lower_is_better,description\n"
+            "titanic,Titanic,night,ongoing,2025-03-01,2027-03-01,false,Warm-up\n"
+            "house-prices,House Prices,night,upcoming,,,true,\n"
+        ),
+    )
     first = import_file(repo, path, create_events=True)
     assert first.events_created == ["night"]
     assert [(s.competition.slug, s.created) for s in first.saved] == [("titanic", True), ("house-prices", True)]
@@ -163,15 +179,29 @@ def test_reimport_is_idempotent(repo, database, hook, tmp_path):
 def test_update_touches_only_the_columns_and_cells_given(repo, hook, tmp_path):
     repo.add_event("Night", slug="night")
     repo.add_competition(
-        "titanic", title="Titanic", event="night", start="2025-03-01", end="2025-03-09",
-        description="Warm-up", lower_is_better=True, weight=2, sync=False,
+        "titanic",
+        title="Titanic",
+        event="night",
+        start="2025-03-01",
+        end="2025-03-09",
+        description="Warm-up",
+        lower_is_better=True,
+        weight=2,
+        sync=False,
     )
     path = write(tmp_path, "slug,status\ntitanic,ongoing\n")
     result = import_file(repo, path)
     assert result.plan.rows[0].record == {"slug": "titanic", "status": "ongoing"}
     c = repo.get_competition("titanic")
     assert (c.title, c.events, c.start, c.end, c.description, c.lower_is_better, c.status) == (
-        "Titanic", ("night",), "2025-03-01T00:00:00Z", "2025-03-09T00:00:00Z", "Warm-up", True, "ongoing")
+        "Titanic",
+        ("night",),
+        "2025-03-01T00:00:00Z",
+        "2025-03-09T00:00:00Z",
+        "Warm-up",
+        True,
+        "ongoing",
+    )
     assert repo.competition_weights("titanic") == {"night": 2.0}
     assert hook.calls == [[("titanic", "import")]]  # status changed into a sync status
 
@@ -180,7 +210,12 @@ def test_update_touches_only_the_columns_and_cells_given(repo, hook, tmp_path):
     import_file(repo, path)
     c = repo.get_competition("titanic")
     assert (c.title, c.events, c.description, c.lower_is_better, c.end) == (
-        "Titanic", ("night",), "Warm-up", True, "2025-03-10T00:00:00Z")
+        "Titanic",
+        ("night",),
+        "Warm-up",
+        True,
+        "2025-03-10T00:00:00Z",
+    )
     path = write(tmp_path, "slug,end\ntitanic,2025-02-01\n")
     with pytest.raises(ImportValidationError, match="line 2: end 2025-02-01T00:00:00Z is before start"):
         import_file(repo, path)
@@ -193,15 +228,19 @@ def test_events_default_unknown_and_created(repo, database, tmp_path):
     with pytest.raises(ImportValidationError) as caught:
         import_file(repo, path, event="main")
     assert caught.value.problems == [
-        "--event: unknown event 'main' (create it first with `kagsync event add`, or pass --create-events)",
-        "comps.csv line 3: unknown event 'other' (create it first with `kagsync event add`, or pass --create-events)",
+        "the default event: unknown event 'main'",
+        "comps.csv line 3: unknown event 'other'",
     ]
+    assert caught.value.hint is Hint.CREATE_EVENTS  # the CLI: "... or pass --create-events"
     assert counts(database)[:2] == (1, 0)
 
     result = import_file(repo, path, event="main", create_events=True, dry_run=False)
     assert sorted(result.events_created) == ["main", "other"]
     assert {c.slug: c.events for c in repo.list_competitions()} == {
-        "titanic": ("main",), "spaceship-titanic": ("other",), "nlp": ("night",)}
+        "titanic": ("main",),
+        "spaceship-titanic": ("other",),
+        "nlp": ("night",),
+    }
     assert repo.get_event("other").title == "other"
 
     # --create-events never creates an event no line uses, and checks its slug.

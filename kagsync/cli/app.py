@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import io
 import logging
+import logging.handlers
 import os
 import sqlite3
 import sys
@@ -22,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
@@ -30,7 +31,7 @@ from rich.markup import escape
 
 from kagsync import __version__
 from kagsync.cli.names import ALIASES, KagsyncGroup, WorkflowGroup
-from kagsync.errors import KagsyncError
+from kagsync.errors import Hint, KagsyncError
 from kagsync.text import is_printable, printable
 
 if TYPE_CHECKING:
@@ -90,6 +91,52 @@ def report_error(message: str) -> None:
     stderr.print(f"[bold red]Error:[/] {escape(message)}", soft_wrap=not stderr.is_terminal)
 
 
+# The command-line advice of each library hint: how it joins the message (" (" puts it
+# in parentheses) and the advice itself; {subject} is what the hint is about.
+HINT_ADVICE: dict[Hint, tuple[str, str]] = {
+    Hint.FORCE: (" (", "apply it with: kagsync sync {subject} --force"),
+    Hint.PRIVATE_FORCE: (" (", "apply it with: kagsync sync {subject} --private --force"),
+    Hint.PRIVATE_EARLY: (" (", "take it anyway with: kagsync sync {subject} --private --force"),
+    Hint.CHOOSE_EVENT: (" ", "with --event"),
+    Hint.ALL: (", ", "or use --all"),
+    Hint.ALL_ACTIVE: (", ", "or use --all-active"),
+    Hint.CASCADE: (" ", "or use --cascade"),
+    Hint.LOWER_IS_BETTER: (" (", "if they are not: kagsync competition edit {subject} --lower-is-better"),
+    Hint.DIRECTION_UNKNOWN: (
+        " (",
+        "set it with: kagsync competition edit {subject} --lower-is-better or --higher-is-better",
+    ),
+    Hint.GIVE_SLUG: (" ", "with --slug"),
+    Hint.CREATE_EVENTS: (" (", "create them first with `kagsync event add`, or pass --create-events"),
+    Hint.SYNC: (": ", "run kagsync sync {subject}"),
+    Hint.SYNC_PRIVATE: (": ", "run kagsync sync {subject} --private"),
+    Hint.SOURCE_DETAILS: (" (", "they come from Kaggle, or from DIR/<slug>.json with --source DIR"),
+}
+
+
+def hint_advice(hint: Hint | str | None, subject: str | None = None) -> str | None:
+    """The flag advice for a library hint, on its own (None for no hint).
+
+    Notification errors carry their own tokens, rendered by ``kagsync.cli.notify``."""
+    if hint is None or hint not in HINT_ADVICE:
+        return None
+    return HINT_ADVICE[Hint(hint)][1].format(subject=subject or "SLUG")
+
+
+def with_hint(message: str, hint: Hint | str | None, subject: str | None = None) -> str:
+    """``message`` followed by the flag advice of its hint (one line)."""
+    advice = hint_advice(hint, subject)
+    if hint is None or advice is None:
+        return message
+    joiner = HINT_ADVICE[Hint(hint)][0]
+    return f"{message} ({advice})" if joiner == " (" else f"{message}{joiner}{advice}"
+
+
+def error_text(error: KagsyncError) -> str:
+    """A package error as the one line the CLI shows: its message and its hint's advice."""
+    return with_hint(str(error), error.hint, error.subject)
+
+
 # -- where stdout goes ---------------------------------------------------------
 
 
@@ -114,9 +161,9 @@ class _Capture(io.StringIO):
         return True
 
 
-def _isatty(stream: Any) -> bool:
+def _isatty(stream: TextIO) -> bool:
     try:
-        return bool(stream.isatty())
+        return stream.isatty()
     except (AttributeError, ValueError, OSError):
         return False
 
@@ -245,7 +292,7 @@ def _guard(function: Callable[..., Any]) -> Callable[..., Any]:
                     finally:
                         sys.stdout.flush()  # a closed pipe shows here, not at exit
             except KagsyncError as error:
-                report_error(str(error))
+                report_error(error_text(error))
                 raise typer.Exit(error.exit_code) from None
             except sqlite3.OperationalError as error:
                 # e.g. "database is locked" after the busy timeout, a full disk, an I/O error.
@@ -391,7 +438,7 @@ app = new_app(
 class State:
     """What the global options decided; commands read it from ``ctx.obj``."""
 
-    options: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, object] = field(default_factory=dict)
     verbose: bool = False
     quiet: bool = False
     no_pager: bool = False
@@ -433,104 +480,63 @@ class State:
 # -- the log file ----------------------------------------------------------------
 
 
-class _LogFileHandler(logging.Handler):
-    """Appends to the log file, rotating it at ``max_bytes`` with ``backups`` old files.
+class _LogFileHandler(logging.handlers.RotatingFileHandler):
+    """The stdlib's rotating log file, safe for several kagsync processes at once.
 
-    Several kagsync processes may write the same log (cron, watch, a person). Each
-    line is written under an exclusive lock on ``<log>.lock`` (flock, where the
-    platform has it): the size check, the rotation and the append happen as one
-    step, and a process whose open file was rotated away by another (its inode
-    changed) reopens the new file first. Lines are appended with O_APPEND.
+    Cron, watch and a person may all write the same log. Each line is written under
+    an exclusive lock on ``<log>.lock`` (``filelock``, opened without following a
+    link): the size check, the rotation and the append happen as one step. Under the
+    lock a process whose open file was rotated away by another (its inode changed)
+    reopens the new file first, and the size is read from the file's end, not from
+    this process's last write.
 
-    The file is opened at the first line, beside a database that may not exist yet.
-    A log file that cannot be written is reported once and then ignored: logging
-    must never turn a sync into a traceback.
+    The file (and its folder) is made at the first line, beside a database that may
+    not exist yet. A log file that cannot be written is reported once and then
+    ignored: logging must never turn a sync into a traceback.
     """
 
     def __init__(self, path: Path, *, max_bytes: int = 0, backups: int = 0) -> None:
-        super().__init__()
+        super().__init__(
+            path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8", delay=True, errors="backslashreplace"
+        )
+        import filelock  # 40 ms: paid by commands that log, not by --help
+
         self.path = path
-        self.baseFilename = str(path)
-        self.max_bytes = max_bytes
-        self.backups = backups
-        self._fd: int | None = None
-        self._lock_fd: int | None = None
+        self._lock_file = filelock.FileLock(str(path) + ".lock")
         self._failed = False
 
-    # -- files --------------------------------------------------------------------
-
-    def _open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
-        self._fd = os.open(self.path, flags, 0o644)
-
-    def _close_file(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-    def _current(self) -> int:
-        """The descriptor of the file now at ``path`` (reopened after another process rotated it)."""
-        if self._fd is not None:
-            try:
-                here = os.stat(self.path)
-                mine = os.fstat(self._fd)
-                if (here.st_ino, here.st_dev) != (mine.st_ino, mine.st_dev):
-                    self._close_file()
-            except FileNotFoundError:
-                self._close_file()
-        if self._fd is None:
-            self._open()
-        assert self._fd is not None
-        return self._fd
-
-    def _rotate(self) -> None:
-        self._close_file()
-        if self.backups <= 0:
-            self.path.unlink(missing_ok=True)
+    def _reopen_if_rotated(self) -> None:
+        """Drop the stream when another process rotated the file away (or removed it)."""
+        if self.stream is None:
             return
-        for number in range(self.backups - 1, 0, -1):
-            older = self.path.with_name(f"{self.path.name}.{number}")
-            if older.exists():
-                os.replace(older, self.path.with_name(f"{self.path.name}.{number + 1}"))
-        if self.path.exists():
-            os.replace(self.path, self.path.with_name(f"{self.path.name}.1"))
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
         try:
-            import fcntl
-        except ImportError:  # no flock here (Windows): one process's threads are still in order
-            yield
-            return
-        if self._lock_fd is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
-            self._lock_fd = os.open(self.path.with_name(self.path.name + ".lock"), flags, 0o644)
-        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            here = os.stat(self.path)
+            mine = os.fstat(self.stream.fileno())
+            moved = (here.st_ino, here.st_dev) != (mine.st_ino, mine.st_dev)
+        except FileNotFoundError:
+            moved = True
+        if moved:
+            self.stream.close()
+            self.stream = None  # reopened by the next check (delay=True)
+        else:
+            self.stream.seek(0, os.SEEK_END)  # other processes appended since this one wrote
 
-    # -- logging.Handler ------------------------------------------------------------
+    def format(self, record: logging.LogRecord) -> str:
+        # Outside text (remote error bodies, team names) never carries a control
+        # character into the log, where `tail -f` or `less -R` would obey it.
+        return printable(super().format(record), keep_newlines=True)
 
     def emit(self, record: logging.LogRecord) -> None:
         if self._failed:
             return
         try:
-            # Outside text (remote error bodies, team names) never carries a control
-            # character into the log, where `tail -f` or `less -R` would obey it.
-            text = printable(self.format(record), keep_newlines=True)
-            data = (text + "\n").encode("utf-8", "backslashreplace")
-            with self._locked():
-                fd = self._current()
-                if self.max_bytes > 0:
-                    size = os.fstat(fd).st_size
-                    if size > 0 and size + len(data) > self.max_bytes:
-                        self._rotate()
-                        fd = self._current()
-                os.write(fd, data)
+            if self.stream is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._lock_file:
+                self._reopen_if_rotated()
+                super().emit(record)
+                if self.stream is not None:
+                    self.stream.flush()
         except Exception:  # noqa: BLE001 -- logging must never stop a command
             self.handleError(record)
 
@@ -538,17 +544,6 @@ class _LogFileHandler(logging.Handler):
         if not self._failed:
             self._failed = True
             report_error(f"{self.baseFilename}: cannot write the log file; logging disabled")
-
-    def close(self) -> None:
-        self.acquire()
-        try:
-            self._close_file()
-            if self._lock_fd is not None:
-                os.close(self._lock_fd)
-                self._lock_fd = None
-        finally:
-            self.release()
-            super().close()
 
 
 def _configure_logging(log_file: Path, verbose: bool, *, max_bytes: int = 0, backups: int = 0) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from kagsync.cli.app import EXIT_USAGE, State, app, get_state, new_app, report_error
+from kagsync.cli.app import EXIT_USAGE, State, app, get_state, new_app, report_error, with_hint
 from kagsync.cli.names import competition_name, event_name, event_names, event_option
 from kagsync.cli.render import (
     Col,
@@ -29,7 +29,7 @@ from kagsync.cli.render import (
     table,
 )
 from kagsync.errors import NotFoundError
-from kagsync.models import Competition, Event
+from kagsync.models import Competition, CompetitionFields, Event
 
 event_app = new_app(
     "Create and manage events (groups of competitions).\n\n"
@@ -129,7 +129,7 @@ def event_list(ctx: typer.Context, json_output: JsonOption = False, csv_output: 
       kagsync event list --json
     """
     one_format(json_output, csv_output)
-    events = get_state(ctx).api(mode="read").events()
+    events = get_state(ctx).api(mode="read").events.all()
     if json_output:
         print_json([event.to_dict() for event in events])
         return
@@ -167,10 +167,10 @@ def event_show(
     """
     ks = get_state(ctx).api(mode="read")
     with ks.snapshot():
-        found = ks.event(event)
-        competitions = ks.competitions(event=event)
+        found = ks.events.get(event)
+        competitions = ks.competitions.all(event=event)
     if json_output:
-        weights = ks.event_weights(found.slug)
+        weights = ks.events.weights(found.slug)
         print_json(
             {**found.to_dict(), "competitions": [{**c.to_dict(), "weight": weights[c.slug]} for c in competitions]}
         )
@@ -207,7 +207,7 @@ def event_edit(
     Example:
       kagsync event edit neural-night-2025 --end "2025-03-02 23:00"
     """
-    updated = get_state(ctx).api().edit_event(event, title=title, start=start, end=end, description=description)
+    updated = get_state(ctx).api().events.edit(event, title=title, start=start, end=end, description=description)
     say(get_state(ctx), f"Updated event [bold]{updated.slug}[/]")
 
 
@@ -227,10 +227,10 @@ def event_remove(
       kagsync event remove neural-night-2025 --yes
     """
     ks = get_state(ctx).api()
-    found = ks.check_remove_event(event, cascade=cascade)  # refused before anything is asked
+    found = ks.events.check_remove(event, cascade=cascade)  # refused before anything is asked
     what = f" and its {found.competition_count} competition(s)" if cascade and found.competition_count else ""
     _confirm(f"Remove event {found.slug!r}{what}?", yes)
-    removed = ks.remove_event(event, cascade=cascade)
+    removed = ks.events.remove(event, cascade=cascade)
     suffix = f" and {removed} competition(s)" if removed else ""
     say(get_state(ctx), f"Removed event [bold]{found.slug}[/]{suffix}")
 
@@ -342,16 +342,14 @@ def competition_add(
     _refuse_events_of_a_new_database(state, events or [])
     no_sync = offline_skips_sync(state, no_sync, f"kagsync sync {slug_or_url}")
     with SyncDisplay(state) as display:
-        saved = state.api(mode="create", observer=display).add_competition(
+        fields = CompetitionFields(
+            title=title, status=status, start=start, end=end, description=description, lower_is_better=lower_is_better
+        )
+        saved = state.api(mode="create", observer=display).competitions.add(
             slug_or_url,
-            sync=not no_sync,  # the status is checked by the library, like every value
-            title=title,
+            fields,  # the status is checked by the library, like every value
             events=events or [],
-            status=status,
-            start=start,
-            end=end,
-            description=description,
-            lower_is_better=lower_is_better,
+            sync=not no_sync,
         )
     c = saved.competition
     say(state, f"Added competition [bold]{c.slug}[/] ({c.status})")
@@ -359,7 +357,7 @@ def competition_add(
         filled = ", ".join(f"{key} {value}" for key, value in saved.filled.items() if key != "description")
         say(state, f"From Kaggle: {escape(filled)}")
     for note in notes_once(saved.notes, saved.syncs):
-        say(state, f"Note: {escape(note)}")
+        say(state, f"Note: {escape(with_hint(note, getattr(note, 'hint', None), c.slug))}")
     report_outcomes(state, saved.syncs, saved_note=True)
     exit_for(saved.syncs)
 
@@ -384,7 +382,7 @@ def competition_list(
       kagsync competition list --event neural-night --status ongoing
     """
     one_format(json_output, csv_output)
-    competitions = get_state(ctx).api(mode="read").competitions(event=event, status=status)
+    competitions = get_state(ctx).api(mode="read").competitions.all(event=event, status=status)
     if json_output:
         print_json([c.to_dict() for c in competitions])
         return
@@ -408,8 +406,8 @@ def competition_show(
       kagsync competition show titanic --json
     """
     ks = get_state(ctx).api(mode="read")
-    c = ks.competition(slug)
-    weights = ks.competition_weights(c.slug)
+    c = ks.competitions.get(slug)
+    weights = ks.competitions.weights(c.slug)
     if json_output:
         print_json(c.to_dict())
         return
@@ -492,22 +490,16 @@ def competition_edit(
       kagsync competition edit house-prices --event spring-league --weight 2
     """
     named = events or []
-    updated = (
-        get_state(ctx)
-        .api()
-        .edit_competition(
-            slug,
-            title=title,
-            event=named[0] if weight is not None and len(named) == 1 else None,
-            add_events=named,
-            remove_events=remove_events or [],
-            start=start,
-            end=end,
-            description=description,
-            lower_is_better=lower_is_better,
-            weight=weight,
-        )
+    fields = CompetitionFields(
+        title=title,
+        event=named[0] if weight is not None and len(named) == 1 else None,
+        start=start,
+        end=end,
+        description=description,
+        lower_is_better=lower_is_better,
+        weight=weight,
     )
+    updated = get_state(ctx).api().competitions.edit(slug, fields, add_events=named, remove_events=remove_events or [])
     say(get_state(ctx), f"Updated competition [bold]{updated.slug}[/]")
 
 
@@ -529,7 +521,7 @@ def competition_set_status(
     state = get_state(ctx)
     no_sync = offline_skips_sync(state, no_sync, f"kagsync sync {slug}")
     with SyncDisplay(state) as display:
-        saved = state.api(observer=display).set_status(slug, status, sync=not no_sync)
+        saved = state.api(observer=display).competitions.set_status(slug, status, sync=not no_sync)
     c = saved.competition
     if saved.changed:
         say(state, f"Competition [bold]{c.slug}[/] is now {c.status}")
@@ -552,9 +544,9 @@ def competition_remove(
       kagsync competition remove titanic --yes
     """
     ks = get_state(ctx).api()
-    found = ks.competition(slug)
+    found = ks.competitions.get(slug)
     _confirm(f"Remove competition {found.slug!r} and its leaderboard?", yes)
-    ks.remove_competition(slug)
+    ks.competitions.remove(slug)
     say(get_state(ctx), f"Removed competition [bold]{found.slug}[/]")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -35,7 +35,7 @@ def competition_refresh(
       kagsync competition refresh titanic
     """
     state = get_state(ctx)
-    refreshed = state.api().refresh_competitions(slugs or [], all_competitions=all_competitions)
+    refreshed = state.api().competitions.refresh(slugs or [], all_competitions=all_competitions)
     for competition in refreshed:
         say(
             state,
@@ -63,11 +63,11 @@ def shakeup_command(
     Example:
       kagsync shakeup titanic --top 10
     """
-    result: dict[str, Any] = get_state(ctx).api(mode="read").shakeup(slug, top=top)
+    result = get_state(ctx).api(mode="read").boards.shakeup(slug, top=top)
     if json_output:
         print_json(result)
         return
-    title = get_state(ctx).api(mode="read").competition(slug).title
+    title = get_state(ctx).api(mode="read").competitions.get(slug).title
     moves = result["moves"]
     biggest = sorted(moves, key=lambda m: (-abs(m["move"]), m["private_rank"]))[:top]
     table(

@@ -147,7 +147,7 @@ def notify_add(
     """
     state = get_state(ctx)
     with _advised():
-        target = state.api(mode="create").notify_add(
+        target = state.api(mode="create").notifications.add(
             _read_url(url),
             event=event,
             on=on,
@@ -173,7 +173,7 @@ def notify_list(ctx: typer.Context, json_output: JsonOption = False) -> None:
     Example:
       kagsync notify list --json
     """
-    targets: list[dict[str, Any]] = get_state(ctx).api(mode="read").notify_list()
+    targets: list[dict[str, Any]] = get_state(ctx).api(mode="read").notifications.targets()
     if json_output:
         print_json(targets)
         return
@@ -211,7 +211,7 @@ def notify_remove(ctx: typer.Context, name: NameArgument) -> None:
     """
     state = get_state(ctx)
     with _advised():
-        target = state.api(mode="write").notify_remove(name)
+        target = state.api(mode="write").notifications.remove(name)
     say(state, f"Removed notification target [bold]{escape(target.name)}[/]")
 
 
@@ -225,7 +225,7 @@ def notify_test(ctx: typer.Context, name: NameArgument) -> None:
     """
     state = get_state(ctx)
     with _advised():
-        result = state.api(mode="read").notify_test(name)  # sends; writes nothing
+        result = state.api(mode="read").notifications.test(name)  # sends; writes nothing
     if not result.ok:
         report_error(f"could not send to {name}: {result.error}")
         raise typer.Exit(EXIT_ERROR)
@@ -244,7 +244,7 @@ def notify_send(ctx: typer.Context) -> None:
       kagsync notify send
     """
     state = get_state(ctx)
-    report = state.api(mode="write").notify_pass()
+    report = state.api(mode="write").notifications.run_pass()
     for target, count in report.sent.items():
         say(state, f"Sent {count} change(s) to [bold]{escape(target)}[/]")
     for target, error in report.failed.items():

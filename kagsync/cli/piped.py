@@ -10,7 +10,7 @@ a person go to stderr. The terminal's tables are drawn by the commands themselve
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kagsync.cli.render import table
@@ -34,7 +34,7 @@ def plain_total(scheme: str, total: float) -> str:
     return f"{total:.2f}".removesuffix(".00") if scheme == "rank-sum" else f"{total:.2f}"
 
 
-def leaderboard(entries: Iterable[dict[str, Any]], *, roster: bool) -> None:
+def leaderboard(entries: Iterable[Mapping[str, Any]], *, roster: bool) -> None:
     """A board: rank (empty for a benchmark), names and numbers, move, and the marks."""
     columns = ["Rank", "Team", "Members", "Score", "Subs", "Last submission", "Move", "New", "Benchmark"]
     if roster:
@@ -78,7 +78,7 @@ def movers(records: Iterable[dict[str, Any]]) -> None:
     )
 
 
-def team_history(changes: Iterable[dict[str, Any]]) -> None:
+def team_history(changes: Iterable[Mapping[str, Any]]) -> None:
     """One team's changes: the kind of change (new, moved, removed…) and a signed move."""
     table(
         None,

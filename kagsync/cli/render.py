@@ -22,9 +22,9 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.markup import escape
 
-from kagsync.cli.app import EXIT_INTERRUPTED, EXIT_SYNC_FAILED, SafeConsole, Screen, State, screen, stderr
+from kagsync.cli.app import EXIT_INTERRUPTED, EXIT_SYNC_FAILED, SafeConsole, Screen, State, screen, stderr, with_hint
 from kagsync.errors import ValidationError
-from kagsync.models import MAX_COUNT
+from kagsync.models import MAX_COUNT, Note
 from kagsync.text import printable
 
 # -- options shared by commands ------------------------------------------------------
@@ -93,7 +93,7 @@ def _complete_slugs(ctx: typer.Context, incomplete: str, *, events: bool) -> lis
 
         db = ctx.find_root().params.get("db")
         with Kagsync(load_settings({"db": db} if db else {}), mode="read") as ks:
-            items = ks.events() if events else ks.competitions()
+            items = ks.events.all() if events else ks.competitions.all()
             prefix = incomplete.lower()
             return [item.slug for item in items if item.slug.startswith(prefix)]
     except Exception:  # noqa: BLE001 -- a completion must stay silent
@@ -538,15 +538,16 @@ def say(state: State, markup: str) -> None:
         message(markup)
 
 
-def notes_once(notes: Sequence[str], outcomes: Sequence[Any]) -> list[str]:
+def notes_once(notes: Sequence[str], outcomes: Sequence[Any]) -> list[Note]:
     """``notes`` with any reason that a failed sync's line will give again replaced by a
     pointer to it, so a long reason (no credentials...) is printed once."""
     reasons = [o.error for o in outcomes if not o.ok and o.error and len(o.error) >= 20]
     shown = []
     for note in notes:
+        text = str(note)
         for reason in reasons:
-            note = note.replace(f"({reason})", "(the reason is below)").replace(reason, "(the reason is below)")
-        shown.append(note)
+            text = text.replace(f"({reason})", "(the reason is below)").replace(reason, "(the reason is below)")
+        shown.append(Note(text, getattr(note, "hint", None)))
     return shown
 
 
@@ -688,7 +689,8 @@ def outcome_line(outcome: Any) -> str:
             f"in {outcome.seconds:.1f} s"
         ) + direction_advice(outcome)
     mark = "[yellow]–[/]" if outcome.status in ("skipped", "held") else "[red]✗[/]"
-    return f"{mark} {slug}: sync {outcome.status}: {escape(outcome.error or '')}"
+    text = with_hint(outcome.error or "", outcome.hint, outcome.competition)
+    return f"{mark} {slug}: sync {outcome.status}: {escape(text)}"
 
 
 def direction_advice(outcome: Any) -> str:

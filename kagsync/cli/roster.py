@@ -63,7 +63,7 @@ def roster_import(
 
     state = get_state(ctx)
     try:
-        result = state.api(mode="write").roster_import(event, file, replace=replace)
+        result = state.api(mode="write").roster.import_csv(event, file, replace=replace)
     except RosterValidationError as error:
         for problem in error.problems:
             report_error(problem)
@@ -89,7 +89,7 @@ def roster_list(
 
     if json_output and csv_output:
         raise ValidationError("choose one of --json and --csv")
-    members = get_state(ctx).api(mode="read").roster_list(event)
+    members = get_state(ctx).api(mode="read").roster.members(event)
     if json_output:
         print_json([m.to_dict() for m in members])
         return
@@ -127,7 +127,7 @@ def roster_add(
       kagsync roster add neural-night-2025 kenji1231 --name "Kenji Sato" --group blue
     """
     state = get_state(ctx)
-    action, member = state.api(mode="write").roster_add(event, username, name=name, group=group)
+    action, member = state.api(mode="write").roster.add(event, username, name=name, group=group)
     shown = escape(member.username) + (f" ({escape(member.name)})" if member.name else "")
     text = {"added": "Added", "updated": "Updated", "unchanged": "Already on the roster, unchanged:"}[action]
     say(state, f"{text} {shown} in the roster of [bold]{escape(event)}[/]")
@@ -146,7 +146,7 @@ def roster_remove(
       kagsync roster remove neural-night-2025 kenji1231
     """
     state = get_state(ctx)
-    member = state.api(mode="write").roster_remove(event, username)
+    member = state.api(mode="write").roster.remove(event, username)
     say(state, f"Removed {escape(member.username)} from the roster of [bold]{escape(event)}[/]")
 
 
@@ -166,7 +166,7 @@ def roster_check(ctx: typer.Context, event: EventArgument, json_output: JsonOpti
       kagsync roster check neural-night-2025
       kagsync roster check neural-night-2025 | grep not-found
     """
-    check = get_state(ctx).api(mode="read").roster_check(event)
+    check = get_state(ctx).api(mode="read").roster.check(event)
     if json_output:
         print_json(check.to_dict())
         return

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from kagsync.cli.app import EXIT_ERROR, State, app, get_state, report_error, stderr
+from kagsync.cli.app import EXIT_ERROR, State, app, get_state, hint_advice, report_error, stderr, with_hint
 from kagsync.cli.render import (
     Col,
     SyncDisplay,
@@ -66,7 +66,8 @@ def _plan_text(row: Any) -> str | None:
     filled = getattr(row, "filled", None) or {}
     if filled:
         parts.append("from Kaggle: " + "; ".join(f"{key}: {_shown(value)}" for key, value in filled.items()))
-    parts.extend(getattr(row, "notes", None) or [])
+    notes = getattr(row, "notes", None) or []
+    parts.extend(with_hint(note, getattr(note, "hint", None), row.slug) for note in notes)
     return "; ".join(parts) or None
 
 
@@ -121,12 +122,15 @@ def import_command(
         ks = state.api(mode="create", observer=display)
         try:
             with ks.interruptible():
-                result = ks.import_file(
+                result = ks.syncs.import_file(
                     file, event=event, create_events=create_events, dry_run=dry_run, sync=not no_sync, jobs=jobs
                 )
         except ImportValidationError as error:
             for problem in error.problems:
                 report_error(problem)
+            advice = hint_advice(error.hint, error.subject)
+            if advice:
+                stderr.print(f"Hint: {escape(advice)}", soft_wrap=True)
             count = len(error.problems)
             say(state, f"Nothing was imported ({count} problem{'s' if count != 1 else ''}).")
             raise typer.Exit(error.exit_code) from None
@@ -510,7 +514,7 @@ def watch_command(
     state = get_state(ctx)
     offline_refused(state, "watch")
     display = WatchDisplay(state, once=once)
-    watcher = state.api(observer=display).watcher(interval=interval, jobs=jobs, observer=display)
+    watcher = state.api(observer=display).syncs.watcher(interval=interval, jobs=jobs, observer=display)
     display.watcher = watcher
     report = None
     try:

@@ -66,7 +66,12 @@ def sync_command(
     ] = None,
     jobs: JobsOption = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Apply the board even if it looks suspect (empty, much smaller, one score).")
+        bool,
+        typer.Option(
+            "--force",
+            help="Apply the board even if it looks suspect (empty, much smaller, one score); "
+            "with --private, also look for the final board before the deadline.",
+        ),
     ] = False,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print a JSON array: one object per competition, as in runs --json.")
@@ -89,14 +94,14 @@ def sync_command(
     state = get_state(ctx)
     if private:
         offline_refused(state, "looking for a private board")
-        _sync_private(state, slugs or [], json_output=json_output)
+        _sync_private(state, slugs or [], json_output=json_output, force=force)
         return
     if from_file is None:
         offline_refused(state, "syncing a leaderboard")
     with SyncDisplay(state) as display:
         ks = state.api(observer=display)
         with ks.interruptible():
-            outcomes = ks.sync(slugs or [], all_active=all_active, from_file=from_file, jobs=jobs, force=force)
+            outcomes = ks.syncs.run(slugs or [], all_active=all_active, from_file=from_file, jobs=jobs, force=force)
     if json_output:
         print_outcomes_json(outcomes)
         for outcome in outcomes:  # scripts read stdout; people still see what failed
@@ -127,15 +132,21 @@ RUN_COLUMNS = [
 ]
 
 
-def _sync_private(state: State, slugs: list[str], *, json_output: bool) -> None:
+def _sync_private(state: State, slugs: list[str], *, json_output: bool, force: bool) -> None:
     with SyncDisplay(state) as display:
-        checks = state.api(observer=display).sync_private(slugs)
+        checks = state.api(observer=display).private.sync(slugs, force=force)
     outcomes = [check.outcome for check in checks if check.outcome is not None]
     if json_output:
         print_outcomes_json(outcomes)
     for check in checks:
         if check.error:
             say(state, f"{escape(check.competition)}: private board not checked: {escape(check.error)}")
+        elif check.kept_since:
+            say(
+                state,
+                f"{escape(check.competition)}: the source no longer serves the private (final) board; "
+                f"the one stored at {check.kept_since} is kept",
+            )
         elif not check.released:
             say(state, f"{escape(check.competition)}: the private (final) board is not released yet")
     if not json_output:

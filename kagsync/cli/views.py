@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
@@ -163,13 +163,13 @@ def leaderboard_command(
     if members_only and event is None:
         raise ValidationError("--members-only needs --event EVENT (whose roster decides)")
     ks = _reading(ctx)
-    competition = ks.competition(slug)
-    chosen = parse_board(board) if board is not None else ks.default_board(competition.slug)
+    competition = ks.competitions.get(slug)
+    chosen = parse_board(board) if board is not None else ks.boards.default(competition.slug)
     # On a terminal the first 50 rows, with a "… N more" line (N from the stored count when unfiltered).
     limit = board_limit(top, all_rows, machine=json_output or csv_output)
     counted = team is None and user is None and chosen == "public" and not members_only
     if event is not None:
-        entries: list[dict[str, Any]] = ks.roster_leaderboard(
+        entries: Sequence[Mapping[str, Any]] = ks.roster.leaderboard(
             competition.slug,
             event,
             top=limit if counted or members_only else None,
@@ -179,7 +179,9 @@ def leaderboard_command(
             board=chosen,
         )
     else:
-        entries = ks.leaderboard(competition.slug, top=limit if counted else None, team=team, user=user, board=chosen)
+        entries = ks.boards.leaderboard(
+            competition.slug, top=limit if counted else None, team=team, user=user, board=chosen
+        )
     total = (competition.entry_count or len(entries)) if counted else len(entries)
     entries = entries if limit is None else entries[:limit]
     if not entries and (team is not None or user is not None):
@@ -201,7 +203,7 @@ def leaderboard_command(
     if not is_terminal():
         piped.leaderboard(entries, roster=event is not None)
         return
-    basis: dict[str, Any] = ks.movement_basis(competition.slug, board=chosen)
+    basis = ks.boards.movement_basis(competition.slug, board=chosen)
     if basis["previous_run_id"] is not None:
         caption = f"Move: since the previous sync ({_time(basis['previous_synced_at'])})"
     elif basis["run_id"] is not None:
@@ -313,15 +315,15 @@ def history_command(
     if team is not None and user is not None:
         raise ValidationError("choose one of --team TEAM and --user NAME")
     ks = _reading(ctx)
-    competition = ks.competition(slug)
+    competition = ks.competitions.get(slug)
     if user is not None:
-        teams: list[dict[str, Any]] = ks.leaderboard(competition.slug, user=user)
+        teams = ks.boards.leaderboard(competition.slug, user=user)
         if not teams:
             raise NotFoundError(f"no team on {competition.slug} has member {user!r}")
         team = str(teams[0]["team_id"])
     if team is None:
         shown = None if every or (limit is None and not is_terminal()) else (limit or HISTORY_LIMIT)
-        syncs: list[dict[str, Any]] = ks.history(competition.slug, limit=shown)
+        syncs = ks.boards.history(competition.slug, limit=shown)
         if json_output:
             print_json({"competition": competition.slug, "syncs": syncs})
             return
@@ -335,7 +337,7 @@ def history_command(
             caption=None if syncs else "No successful sync yet.",
         )
         return
-    history: dict[str, Any] = ks.team_history(competition.slug, team)
+    history = ks.boards.team_history(competition.slug, team)
     if json_output:
         print_json(history)
         return
@@ -438,8 +440,8 @@ def movers_command(
                 "or a date or date-time (2025-03-01, 2025-03-01T18:00)"
             ) from None
     ks = _reading(ctx)
-    competition = ks.competition(slug)
-    result: dict[str, Any] = ks.movers(competition.slug, since=since_iso, limit=limit)
+    competition = ks.competitions.get(slug)
+    result: Mapping[str, Any] = ks.boards.movers(competition.slug, since=since_iso, limit=limit)
     if json_output:
         print_json(result)
         return
@@ -547,12 +549,12 @@ def event_standings_command(
     one_format(json_output, csv_output)
     limit = board_limit(top, all_rows, machine=json_output or csv_output)
     scheme = parse_scheme(scheme)
-    standings = _reading(ctx).standings(event, scheme=scheme, everyone=everyone, group=group)
+    standings = _reading(ctx).events.standings(event, scheme=scheme, everyone=everyone, group=group)
     if json_output:
-        data = standings.to_dict()
-        if limit is not None:
-            data["standings"] = data["standings"][:limit]
-        print_json(data)
+        import dataclasses
+
+        shown = standings if limit is None else dataclasses.replace(standings, rows=standings.rows[:limit])
+        print_json(shown.to_dict())
         return
     if csv_output:
         records = standings_records(standings)
@@ -568,7 +570,7 @@ def event_standings_command(
         else:
             piped.standings(standings, rows, label)
         return
-    title = get_state(ctx).api(mode="read").event(event).title  # the heading names the event as people do
+    title = get_state(ctx).api(mode="read").events.get(event).title  # the heading names the event as people do
     if groups_only:
         standing.groups_table(title, standings)
         return
@@ -652,7 +654,7 @@ def export_command(
         standings_out = None
         if event is not None and fmt == "csv" and output is not None:
             standings_out = stack.enter_context(_output(standings_path(output), bom=True))
-        summary = ks.export(
+        summary = ks.boards.export(
             out,
             fmt=fmt,
             competition=competition,
@@ -714,7 +716,9 @@ def report_command(
     if not to_stdout and output.is_dir():
         raise ValidationError(f"{output}: is a folder; give a file name")
     state = get_state(ctx)
-    html = state.api(mode="read").report(event, scheme=scheme, top=top, chart_teams=chart_teams, everyone=everyone)
+    html = state.api(mode="read").events.report(
+        event, scheme=scheme, top=top, chart_teams=chart_teams, everyone=everyone
+    )
     if to_stdout:
         sys.stdout.write(html)
         return

@@ -581,9 +581,8 @@ class Syncer:
         if not force:
             reason = _suspect_reason(conn, competition_id, attempt.board, count, self.limits.max_board_shrink)
             if reason is not None:
-                raise SuspectBoardError(
-                    f"held back: {reason}; the stored board is kept (apply it with: kagsync sync {attempt.slug} --force)"
-                )
+                # No flag advice here: the outcome's hint (FORCE or PRIVATE_FORCE) carries it.
+                raise SuspectBoardError(f"held back: {reason}; the stored board is kept", subject=attempt.slug)
         self.stop.check()
         return count
 
