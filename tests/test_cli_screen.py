@@ -137,7 +137,7 @@ def test_a_long_message_wraps_at_words_on_a_terminal(monkeypatch):
         "No Kaggle credentials found: create an API token at https://www.kaggle.com/settings and save "
         "kaggle.json to ~/.kaggle/ (or the folder named by KAGGLE_CONFIG_DIR), or set KAGGLE_USERNAME"
     )
-    failed = SimpleNamespace(ok=False, status="failed", competition="titanic", error=reason, board="public")
+    failed = SimpleNamespace(ok=False, status="failed", competition="titanic", error=reason, board="public", hint=None)
     render.report_outcomes(SimpleNamespace(quiet=False), [failed])
     lines = console.file.getvalue().splitlines()
     assert len(lines) > 1 and all(len(line) <= 80 for line in lines)
