@@ -236,8 +236,7 @@ async def _static(request: Request) -> Response:
         s: Services = request.app.state.services
         return _respond(request, _error_page(s, 404, "no such file", False))
     body = static_text(name).encode()
-    kind = "text/css; charset=utf-8" if name.endswith(".css") else "text/javascript; charset=utf-8"
-    return _respond(request, CachedPage(body, kind, etag_of(body)))
+    return _respond(request, CachedPage(body, STATIC_FILES[name] + "; charset=utf-8", etag_of(body)))
 
 
 async def _live(request: Request) -> Response:

@@ -19,7 +19,7 @@ from kagsync import __version__
 from kagsync.standings import SCHEME_LABELS, SCHEMES, format_total
 from kagsync.values import to_datetime
 
-STATIC_FILES = ("kagsync.css", "kagsync.js")
+STATIC_FILES = {"kagsync.css": "text/css", "kagsync.js": "text/javascript", "favicon.svg": "image/svg+xml"}
 
 
 @cache
