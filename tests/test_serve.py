@@ -468,3 +468,107 @@ def test_change_feed_bumps_once_per_commit_and_wakes_every_stream(demo, tmp_path
     assert all(text == "event: version\ndata: 1\n\n" for text in done)
     assert calls < 60  # one check per poll for everyone, not one per viewer
     checker.close()
+
+
+# -- the command -------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for(url: str, seconds: float = 15) -> None:
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} never answered")
+
+
+def test_serve_watch_runs_both_and_ctrl_c_stops_both(demo, tmp_path):
+    import os
+    import signal
+    import time
+
+    db = copy_demo(demo, tmp_path / "night")
+    port = _free_port()
+    source = Path(__file__).resolve().parent.parent / "examples" / "leaderboards"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kagsync",
+            "--db",
+            str(db),
+            "--source",
+            str(source),
+            "--offline",
+            "serve",
+            "--watch",
+            "--interval",
+            "60",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/index.json")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # the watcher's first tick syncs every active competition
+            with sqlite3.connect(db) as conn:
+                if (
+                    conn.execute("SELECT count(*) FROM sync_runs WHERE trigger = 'watch' AND status = 'ok'").fetchone()[
+                        0
+                    ]
+                    >= 4
+                ):
+                    break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("the watch loop did not sync")
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert time.monotonic() - started < 10
+    assert "Traceback" not in err and "Serving demo.db read-only" in err and err.rstrip().endswith("Stopped.")
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM sync_runs WHERE status = 'running'").fetchone()[0] == 0
+
+
+def test_serve_refuses_a_busy_port_a_missing_database_and_a_short_token(cli, demo, tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        cli.db_path = demo
+        result = cli("serve", "--port", str(port))
+    assert result.exit_code == 1 and f"cannot listen on 127.0.0.1:{port}" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    cli.db_path = tmp_path / "missing.db"
+    result = cli("serve")
+    assert result.exit_code == 1 and "no kagsync database" in result.output
+    cli.db_path = demo
+    result = cli("serve", "--token", "short")
+    assert result.exit_code == 2 and "--token" in result.output
+    result = cli("serve", "--interval", "5")
+    assert result.exit_code == 2 and "--interval needs --watch" in result.output

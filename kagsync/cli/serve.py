@@ -71,13 +71,16 @@ def serve_command(
     db = state.settings.db
     check_database(db)  # a missing or damaged file fails here, in one line
     watcher = state.api(mode="write").watcher(interval=interval) if watch else None
-    for line in exposure(options):
-        say(state, line)
-    shown = f"[{host}]" if ":" in host else host
-    say(state, f"Serving {db.name} read-only at http://{shown}:{port}{root_path}/ (Ctrl-C to stop)")
-    if token:
-        say(state, "Open it once with ?token=<the token> at the end of the address; the browser keeps it.")
-    if watch:
-        say(state, "Watching: active competitions sync every interval (progress in the log file).")
-    serve(db, options, watcher=watcher)
+
+    def ready() -> None:
+        for line in exposure(options):
+            say(state, line)
+        shown = f"[{host}]" if ":" in host else host
+        say(state, f"Serving {db.name} read-only at http://{shown}:{port}{root_path}/ (Ctrl-C to stop)")
+        if token:
+            say(state, "Open it once with ?token=<the token> at the end of the address; the browser keeps it.")
+        if watch:
+            say(state, "Watching: active competitions sync every interval (progress in the log file).")
+
+    serve(db, options, watcher=watcher, on_ready=ready)
     say(state, "Stopped.")

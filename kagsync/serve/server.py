@@ -13,6 +13,7 @@ import contextlib
 import ipaddress
 import logging
 import signal
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import uvicorn
 
+from kagsync.errors import KagsyncError
 from kagsync.serve.app import create_app
 from kagsync.serve.guard import LOOPBACK_HOSTS, GuardConfig
 
@@ -117,6 +119,25 @@ class _Server(uvicorn.Server):
                 signal.signal(number, old)
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host``:``port`` (bound here, so a busy port is one clear error)."""
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
+        sock.listen(128)
+    except OSError as error:
+        sock.close()
+        reason = error.strerror or str(error)
+        raise KagsyncError(f"cannot listen on {host}:{port}: {reason}") from None
+    except UnicodeError:
+        sock.close()
+        raise KagsyncError(f"cannot listen on {host}:{port}: not a host name or address") from None
+    sock.set_inheritable(True)
+    return sock
+
+
 def check_database(db: Path | str) -> None:
     """Open the database read-only once: a missing, damaged or too old file raises here."""
     from kagsync.serve.data import Reader
@@ -136,7 +157,11 @@ def serve(
     watcher: Loop | None = None,
     on_ready: Callable[[], None] | None = None,
 ) -> None:
-    """Serve until Ctrl-C/SIGTERM; with ``watcher``, run its loop in a thread meanwhile."""
+    """Serve until Ctrl-C/SIGTERM; with ``watcher``, run its loop in a thread meanwhile.
+
+    Raises :class:`~kagsync.errors.KagsyncError` when the address cannot be listened on.
+    """
+    listening = listen(options.host, options.port)
     app = build_app(db, options)
     config = uvicorn.Config(
         app,
@@ -165,8 +190,9 @@ def serve(
     if on_ready is not None:
         on_ready()
     try:
-        server.run()
+        server.run(sockets=[listening])
     finally:
+        listening.close()
         if watcher is not None and thread is not None:
             if not watcher.stopping:
                 watcher.stop()
