@@ -197,7 +197,7 @@ def test_team_and_member_pages_chart_the_rank_over_time(client, demo):
     page = client.get(f"/competitions/titanic/teams/{leader['team_id']}")
     assert page.status_code == 200 and "<svg" in page.text and "<path" in page.text
     data = client.get(f"/competitions/titanic/teams/{leader['team_id']}.json").json()
-    assert data["changes"] == history["changes"] and data["team"] == history["team"]
+    assert data == history  # the API's team_history, as `kagsync history --team --json` prints it
     username = leader["members"][0]
     member = client.get(f"/members/{username}")
     assert member.status_code == 200 and leader["team_name"] in member.text and "<svg" in member.text
@@ -345,8 +345,8 @@ def test_what_a_non_loopback_binding_prints():
 
 
 def test_no_secret_path_or_log_line_on_any_page(client, demo):
-    pages = crawl(client)
-    assert len(pages) > 30
+    pages = crawl(client, per_kind=4)
+    assert len(pages) > 20
     assert any(url.startswith("/members/") for url in pages) and any("/teams/" in url for url in pages)
     secret_bits = [SLACK_URL, "SERVESECRETTOKEN42", "hooks.slack.com", str(demo.parent), "room-slack"]
     for url, response in pages.items():
@@ -572,3 +572,31 @@ def test_serve_refuses_a_busy_port_a_missing_database_and_a_short_token(cli, dem
     assert result.exit_code == 2 and "--token" in result.output
     result = cli("serve", "--interval", "5")
     assert result.exit_code == 2 and "--interval needs --watch" in result.output
+
+
+def test_viewers_asking_at_once_share_one_render(demo):
+    import asyncio
+
+    import httpx
+
+    app = create_app(demo)
+
+    async def many() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            responses = await asyncio.gather(*(client.get(f"/events/{EVENT}") for _ in range(40)))
+        return [r.status_code for r in responses]
+
+    assert asyncio.run(many()) == [200] * 40
+    assert app.state.services.cache.renders == 1
+
+
+def test_behind_a_proxy_under_a_root_path(demo):
+    app = create_app(demo, GuardConfig(token="s3cret-token"), root="/scoreboard")
+    with TestClient(app, root_path="/scoreboard") as client:
+        entry = client.get("/scoreboard/?token=s3cret-token", follow_redirects=False)
+        assert entry.status_code == 303 and entry.headers["location"] == "/scoreboard/"
+        html = client.get("/scoreboard/").text
+        assert 'href="/scoreboard/events/neural-night-2025"' in html
+        assert 'src="/scoreboard/static/kagsync.js' in html and 'data-live-url="/scoreboard/live"' in html
+        assert client.get("/scoreboard/static/kagsync.css").status_code == 200

@@ -226,3 +226,25 @@ def test_pages_have_no_console_errors_and_projector_mode_scrolls(server, browser
     assert page.evaluate("window.scrollY") > start
     assert watched.problems == []
     watched.close()
+
+
+def test_screenshots_desktop_and_phone(server, browser, tmp_path):
+    """The docs' screenshots: KAGSYNC_SCREENSHOTS=docs pytest -m browser -k screenshots writes them."""
+    base, _ = server
+    shots = {
+        "serve-desktop.png": (1920, 1080, f"/events/{EVENT}"),
+        "serve-phone.png": (390, 844, "/competitions/titanic"),
+    }
+    for name, (width, height, path) in shots.items():
+        watched = Watched(browser, width, height)
+        watched.page.goto(base + path)
+        watched.page.wait_for_timeout(500)  # the countdowns tick once
+        target = tmp_path / name
+        watched.page.screenshot(path=str(target))
+        assert target.stat().st_size > 20_000  # not a blank page
+        assert watched.problems == []
+        watched.close()
+        if os.environ.get("KAGSYNC_SCREENSHOTS"):
+            folder = Path(os.environ["KAGSYNC_SCREENSHOTS"])
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(target.read_bytes())

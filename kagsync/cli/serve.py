@@ -19,9 +19,13 @@ def serve_command(
     ctx: typer.Context,
     host: Annotated[
         str,
-        typer.Option("--host", help="Address to listen on; anything but loopback exposes the pages to the network."),
+        typer.Option(
+            "--host",
+            help="Address to listen on; anything but loopback exposes the pages to the network.",
+            metavar="ADDRESS",
+        ),
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.", min=1, max=65535)] = 8000,
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.", min=1, max=65535, metavar="PORT")] = 8000,
     token: Annotated[
         str | None,
         typer.Option(
@@ -41,7 +45,7 @@ def serve_command(
     root_path: Annotated[
         str,
         typer.Option(
-            "--root-path", help="The path prefix the pages are served under by a reverse proxy.", metavar="PATH"
+            "--root-path", help="The path prefix the pages are served under by a reverse proxy.", metavar="PREFIX"
         ),
     ] = "",
 ) -> None:

@@ -17,11 +17,12 @@ for the token, the allowed hosts and the security headers.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,7 @@ class Services:
     feed: ChangeFeed
     cache: PageCache
     root: str = ""
+    pending: dict[tuple[int, str], asyncio.Task[CachedPage]] = field(default_factory=dict)
 
 
 class HttpError(Exception):
@@ -159,7 +161,7 @@ def _team(s: Services, request: Request, slug: str, team_id: int) -> Built:
         data = s.reader.team(slug, team_id)
     except (ValidationError, NoBoardError) as error:
         raise NotFoundError(str(error)) from None
-    return "team.html", {"data": data}, data
+    return "team.html", {"data": data}, data["history"]
 
 
 def _member(s: Services, request: Request, username: str) -> Built:
@@ -223,11 +225,35 @@ def _handler(builder: Callable[..., Built], *names: str, as_json: bool = False) 
         version = s.feed.version
         page = s.cache.get(version, key)
         if page is None:
-            page = await run_in_threadpool(_build, s, request, builder, as_json, args)
-            s.cache.put(version, key, page)
+            page = await asyncio.shield(_rendering(s, version, key, request, builder, as_json, args))
         return _respond(request, page)
 
     return handle
+
+
+def _rendering(
+    s: Services,
+    version: int,
+    key: str,
+    request: Request,
+    builder: Callable[..., Built],
+    as_json: bool,
+    args: tuple[Any, ...],
+) -> asyncio.Task[CachedPage]:
+    """The one render of this page for this version: viewers asking at the same time
+    share it (a sync landing must not start one render per open page)."""
+    task = s.pending.get((version, key))
+    if task is None:
+        task = asyncio.get_running_loop().create_task(run_in_threadpool(_build, s, request, builder, as_json, args))
+        s.pending[(version, key)] = task
+
+        def done(finished: asyncio.Task[CachedPage]) -> None:
+            s.pending.pop((version, key), None)
+            if not finished.cancelled() and finished.exception() is None:
+                s.cache.put(version, key, finished.result())
+
+        task.add_done_callback(done)
+    return task
 
 
 async def _static(request: Request) -> Response:

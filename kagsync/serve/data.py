@@ -306,7 +306,8 @@ class Reader:
     # -- a team, a member ---------------------------------------------------------
 
     def team(self, slug: str, team_id: int) -> Data:
-        """One team's rank and score at every sync where either changed, with its chart."""
+        """One team's rank and score at every sync where either changed (``history``: the
+        API's ``team_history``), its competition and its chart."""
         competition = self.ks.competition(slug)
         if competition.last_synced_at is None:
             raise NotFoundError(f"{competition.slug} has no public board yet")
@@ -314,10 +315,11 @@ class Reader:
         if found["team"]["team_id"] != team_id:
             raise NotFoundError(f"no team {team_id} on {competition.slug}")
         team = found["team"]
-        data = dict(found)
-        data["competition"] = public_competition(competition)
-        data["chart"] = self.chart(competition, [team], str(team["team_name"]))
-        return data
+        return {
+            "history": found,
+            "competition": public_competition(competition),
+            "chart": self.chart(competition, [team], str(team["team_name"])),
+        }
 
     def member(self, username: str) -> Data:
         """A Kaggle username's teams on every stored board, each with its rank over time,

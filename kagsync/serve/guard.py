@@ -101,7 +101,9 @@ class Guard:
             if not hmac.compare_digest(given.encode(), token.encode()):
                 return _unauthorized(request)
             rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
-            target = scope.get("root_path", "") + scope["path"] + (("?" + urlencode(rest)) if rest else "")
+            root, path = scope.get("root_path", ""), scope["path"]
+            # ASGI servers differ on whether the path already holds the root path.
+            target = (path if path.startswith(root) else root + path) + (("?" + urlencode(rest)) if rest else "")
             response = RedirectResponse(target, status_code=303)
             response.set_cookie(COOKIE, token, httponly=True, samesite="lax", path="/")
             return response

@@ -75,7 +75,7 @@
       if (isNaN(at)) return;
       const label = el.getAttribute("data-label") || "ends";
       let left = Math.floor((at - now) / 1000);
-      if (left <= 0) { el.textContent = label + ": passed"; return; }
+      if (left <= 0) { el.textContent = label === "ends" ? "ended" : label + " passed"; return; }
       const days = Math.floor(left / 86400); left %= 86400;
       const text = two(Math.floor(left / 3600)) + ":" + two(Math.floor((left % 3600) / 60)) + ":" + two(left % 60);
       el.textContent = label + " in " + (days ? days + "d " : "") + text;
