@@ -367,10 +367,10 @@ def test_pages_open_the_database_read_only(demo, tmp_path):
     db = copy_demo(demo, tmp_path / "ro")
     app = create_app(db)
     before = db.read_bytes()
-    reader = app.state.services.reader
-    assert reader.ks.database.readonly
-    with pytest.raises(sqlite3.OperationalError, match="readonly"):
-        reader.ks.database.conn.execute("DELETE FROM events")
+    for reader in app.state.services.readers.all:
+        assert reader.ks.database.readonly
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            reader.ks.database.conn.execute("DELETE FROM events")
     with TestClient(app) as client:
         crawl(client, limit=12, per_kind=3)
     assert db.read_bytes() == before

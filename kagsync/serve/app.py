@@ -33,7 +33,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from kagsync.errors import KagsyncError, NoBoardError, NotFoundError, StoreError, ValidationError
-from kagsync.serve.data import PAGE_SIZE, BoardQuery, Reader
+from kagsync.serve.data import PAGE_SIZE, BoardQuery, Reader, ReaderPool
 from kagsync.serve.guard import Guard, GuardConfig
 from kagsync.serve.live import CachedPage, ChangeFeed, PageCache, etag_of
 from kagsync.serve.render import STATIC_FILES, Links, render, static_text
@@ -43,6 +43,9 @@ from kagsync.values import parse_board
 log = logging.getLogger("kagsync.serve")
 
 PROJECTOR_ROWS = 100
+# Read-only connections for the pages: a slow page (the standings of a big event) does
+# not hold up the others.
+READERS = 3
 STANDINGS_PAGE = 100
 MAX_QUERY = 200
 
@@ -52,9 +55,9 @@ Built = tuple[str, dict[str, Any], Any]
 
 @dataclass
 class Services:
-    """What the handlers share: the pages' reader, the change feed, the page cache."""
+    """What the handlers share: the pages' readers, the change feed, the page cache."""
 
-    reader: Reader
+    readers: ReaderPool
     feed: ChangeFeed
     cache: PageCache
     root: str = ""
@@ -100,19 +103,19 @@ def _without_charts(value: Any) -> Any:
 # -- the pages ------------------------------------------------------------------
 
 
-def _home(s: Services, request: Request) -> Built:
-    data = s.reader.home()
+def _home(s: Services, r: Reader, request: Request) -> Built:
+    data = r.home()
     by_slug = {c["slug"]: c for c in data["competitions"]}
     loose = [c for c in data["competitions"] if not c["events"]]
     return "home.html", {"data": data, "by_slug": by_slug, "loose": loose}, data
 
 
-def _event(s: Services, request: Request, slug: str) -> Built:
+def _event(s: Services, r: Reader, request: Request, slug: str) -> Built:
     scheme = _text(request, "scheme")
     if scheme is not None and scheme not in SCHEMES:
         raise ValidationError(f"scheme: expected one of {', '.join(SCHEMES)}")
     projector = _flag(request, "projector")
-    data = s.reader.event(
+    data = r.event(
         slug,
         scheme=scheme,
         everyone=_flag(request, "everyone"),
@@ -128,7 +131,7 @@ def _event(s: Services, request: Request, slug: str) -> Built:
     return "event.html", context, data
 
 
-def _competition(s: Services, request: Request, slug: str) -> Built:
+def _competition(s: Services, r: Reader, request: Request, slug: str) -> Built:
     projector = _flag(request, "projector")
     board = _text(request, "board")
     event = _text(request, "event")
@@ -141,11 +144,11 @@ def _competition(s: Services, request: Request, slug: str) -> Built:
         event=event,
         chart=not projector,
     )
-    data = s.reader.competition(slug, query)
+    data = r.competition(slug, query)
     next_url = None
     if projector and event:
         with contextlib.suppress(NotFoundError):
-            slugs = s.reader.event_competitions(event)
+            slugs = r.event_competitions(event)
             after = slugs[slugs.index(slug) + 1 :] if slug in slugs else []
             next_url = (
                 f"{s.root}/competitions/{after[0]}?projector=1&event={event}"
@@ -156,16 +159,16 @@ def _competition(s: Services, request: Request, slug: str) -> Built:
     return "competition.html", context, data
 
 
-def _team(s: Services, request: Request, slug: str, team_id: int) -> Built:
+def _team(s: Services, r: Reader, request: Request, slug: str, team_id: int) -> Built:
     try:
-        data = s.reader.team(slug, team_id)
+        data = r.team(slug, team_id)
     except (ValidationError, NoBoardError) as error:
         raise NotFoundError(str(error)) from None
     return "team.html", {"data": data}, data["history"]
 
 
-def _member(s: Services, request: Request, username: str) -> Built:
-    data = s.reader.member(username)
+def _member(s: Services, r: Reader, request: Request, username: str) -> Built:
+    data = r.member(username)
     return "member.html", {"data": data}, data
 
 
@@ -196,8 +199,8 @@ def _build(
 ) -> CachedPage:
     """Render a page (in a worker thread): its data read in one read transaction."""
     try:
-        with s.reader.reading():
-            template, context, data = builder(s, request, *args)
+        with s.readers.borrow() as reader:
+            template, context, data = builder(s, reader, request, *args)
     except (NotFoundError, NoBoardError) as error:
         return _error_page(s, 404, str(error), as_json)
     except ValidationError as error:
@@ -286,10 +289,10 @@ def create_app(
 ) -> Starlette:
     """The web app over the database at ``db``, opened read-only now (a missing or damaged
     file raises :class:`~kagsync.errors.StoreError` here, before anything is served)."""
-    reader = Reader.open(db)
+    readers = ReaderPool(db, READERS)
     checker = Reader.open(db)
     feed = ChangeFeed(checker.data_version, **({"interval": poll} if poll else {}))
-    services = Services(reader, feed, PageCache(), root.rstrip("/"))
+    services = Services(readers, feed, PageCache(), root.rstrip("/"))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -298,7 +301,7 @@ def create_app(
             yield
         finally:
             await feed.stop()
-            reader.close()
+            readers.close()
             checker.close()
 
     routes = [

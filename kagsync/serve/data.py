@@ -13,10 +13,11 @@ the notification targets are never read into a page.
 from __future__ import annotations
 
 import math
+import queue
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ from kagsync.values import parse_time
 if TYPE_CHECKING:
     from kagsync.api import Kagsync
     from kagsync.models import Board, Competition
+    from kagsync.standings import Standings
 
 # JSON-ready data. Any, as the API's own rows (views return dict[str, Any]): the pages pass
 # these rows through unchanged, and their JSON is exactly the API's.
@@ -38,6 +40,7 @@ SHAKEUP_ROWS = 10
 # Fields of a competition that are not shown: free text that may name server paths.
 _HIDDEN_COMPETITION_FIELDS = ("last_sync_error",)
 BASELINES = ("previous", "start")
+KEPT_STANDINGS = 3
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,32 @@ def _start_of(text: str | None) -> str | None:
     return parse_time(text, name="start") if text else None
 
 
+class KeptStandings:
+    """Standings computed lately, by what they were computed from (shared by the readers).
+
+    One entry per event and scheme/everyone/group: new boards replace the old entry,
+    and at most :data:`KEPT_STANDINGS` are kept (a big event's standings weigh tens of MB).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[object, ...], tuple[tuple[object, ...], Standings]] = {}
+
+    def get(self, key: tuple[object, ...]) -> Standings | None:
+        """The standings kept for exactly this key."""
+        with self._lock:
+            entry = self._entries.get(key[:4])
+            return entry[1] if entry is not None and entry[0] == key else None
+
+    def put(self, key: tuple[object, ...], standings: Standings) -> None:
+        """Keep these standings (replacing older ones of the same event and variant)."""
+        with self._lock:
+            self._entries.pop(key[:4], None)
+            self._entries[key[:4]] = (key, standings)
+            while len(self._entries) > KEPT_STANDINGS:
+                self._entries.pop(next(iter(self._entries)))
+
+
 class Reader:
     """The read-only view of one database that the pages (and the report) use.
 
@@ -73,18 +102,19 @@ class Reader:
     sync landing meanwhile.
     """
 
-    def __init__(self, ks: Kagsync) -> None:
+    def __init__(self, ks: Kagsync, kept: KeptStandings | None = None) -> None:
         self.ks = ks
         self._lock = threading.RLock()
+        self._kept = kept or KeptStandings()
 
     @classmethod
-    def open(cls, path: Path | str) -> Reader:
+    def open(cls, path: Path | str, kept: KeptStandings | None = None) -> Reader:
         """Open the database at ``path`` read-only (works on read-only media)."""
         from kagsync.api import open as open_kagsync
 
         ks = open_kagsync(path, mode="read")
         ks.database  # noqa: B018 -- open now, so a missing or damaged file fails here
-        return cls(ks)
+        return cls(ks, kept)
 
     def close(self) -> None:
         """Close the connection."""
@@ -174,15 +204,14 @@ class Reader:
             data = self.competition_summary(competition)
             data["weight"] = weights.get(competition.slug, 1.0)
             competitions.append(data)
-        standings = self.ks.standings(event.slug, scheme=scheme, everyone=everyone, group=group)
+        standings = self._standings(event.slug, scheme, everyone, group)
         groups = sorted({m.group for m in self.ks.roster_list(event.slug) if m.group})
-        lines = standings.to_dict()
         total = len(standings.rows)
         pages = max(1, math.ceil(total / size)) if size else 1
         if page > pages:
             raise NotFoundError(f"the standings of {event.slug} have {pages} page(s)")
-        if size:
-            lines["standings"] = lines["standings"][(page - 1) * size : page * size]
+        shown = standings.rows[(page - 1) * size : page * size] if size else standings.rows
+        lines = replace(standings, rows=shown).to_dict()
         return {
             "event": event.to_dict(),
             "competitions": competitions,
@@ -197,6 +226,38 @@ class Reader:
     def event_competitions(self, slug: str) -> list[str]:
         """The slugs of an event's competitions, in the event's order."""
         return [c.slug for c in self.ks.competitions(event=self.ks.event(slug).slug)]
+
+    def _standings(self, event: str, scheme: str | None, everyone: bool, group: str | None) -> Standings:
+        """The event's standings, computed again only when what they are made of changed.
+
+        Every commit (a run starting, a notification sent) wakes the pages, but the
+        standings of four 20,000-team boards take seconds: they are kept while each
+        competition's latest boards, titles and weights and the roster stay the same.
+        """
+        competitions = self.ks.competitions(event=event)
+        key = (
+            event,
+            scheme,
+            everyone,
+            group,
+            tuple(
+                (
+                    c.slug,
+                    c.title,
+                    c.updated_at,
+                    self.ks.movement_basis(c.slug, board="public")["run_id"],
+                    self.ks.movement_basis(c.slug, board="private")["run_id"] if c.private_synced_at else None,
+                )
+                for c in competitions
+            ),
+            tuple(sorted(self.ks.event_weights(event).items())),
+            tuple((m.username, m.name, m.group) for m in self.ks.roster_list(event)),
+        )
+        found = self._kept.get(key)
+        if found is None:
+            found = self.ks.standings(event, scheme=scheme, everyone=everyone, group=group)
+            self._kept.put(key, found)
+        return found
 
     # -- a competition ------------------------------------------------------------
 
@@ -372,3 +433,29 @@ def _apply_movers(entries: list[Data], movers: Data) -> None:
             entry["movement"], entry["is_new"] = moved[entry["team_id"]]["movement"], False
         else:
             entry["movement"], entry["is_new"] = (0 if movers["compared"] else None), False
+
+
+class ReaderPool:
+    """A few readers over one database: each request borrows one for its reads."""
+
+    def __init__(self, path: Path | str, size: int) -> None:
+        kept = KeptStandings()
+        self.all = [Reader.open(path, kept) for _ in range(max(1, size))]
+        self._free: queue.SimpleQueue[Reader] = queue.SimpleQueue()
+        for reader in self.all:
+            self._free.put(reader)
+
+    @contextmanager
+    def borrow(self) -> Iterator[Reader]:
+        """A free reader, inside one read transaction, for the time of one page."""
+        reader = self._free.get()
+        try:
+            with reader.reading():
+                yield reader
+        finally:
+            self._free.put(reader)
+
+    def close(self) -> None:
+        """Close every reader."""
+        for reader in self.all:
+            reader.close()
