@@ -63,6 +63,14 @@ UPDATE_LIMIT = 2.0
 MEMORY_SLACK_MB = 20.0
 
 
+async def get(client: httpx.AsyncClient, url: str, **kwargs: object) -> httpx.Response:
+    """GET, once more when a kept-alive connection was closed under the request."""
+    try:
+        return await client.get(url, **kwargs)  # type: ignore[arg-type]
+    except (httpx.ReadError, httpx.RemoteProtocolError):
+        return await client.get(url, **kwargs)  # type: ignore[arg-type]
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -136,11 +144,11 @@ async def view(client: httpx.AsyncClient, base: str, viewer: Viewer, stop: async
                 version = line[6:]
                 if seen is not None and version != seen:
                     start = time.monotonic()
-                    response = await client.get(page, headers={"If-None-Match": etag} if etag else {})
+                    response = await get(client, page, headers={"If-None-Match": etag} if etag else {})
                     etag = response.headers.get("etag", etag)
                     viewer.loads.append((start, time.monotonic()))
                 seen = version
-    except (httpx.HTTPError, asyncio.CancelledError):
+    except (httpx.HTTPError, RuntimeError, asyncio.CancelledError):
         if not stop.is_set():
             viewer.errors += 1
         viewer.connected.set()
@@ -158,7 +166,7 @@ async def page_loads(client: httpx.AsyncClient, base: str, urls: list[str], coun
         while not queue.empty():
             url = queue.get_nowait()
             start = time.monotonic()
-            response = await client.get(base + url)
+            response = await get(client, base + url)
             if response.status_code != 200:
                 raise SystemExit(f"{url}: HTTP {response.status_code}")
             times.append(time.monotonic() - start)
@@ -279,7 +287,7 @@ async def run_waves(
         ]
     async with httpx.AsyncClient(timeout=120) as client:  # warm up: each page rendered once
         for url in urls:
-            await client.get(base + url)
+            await get(client, base + url)
     results = []
     for viewers in waves:
         results.append(await wave(base, db, pid, viewers, urls, seconds))
@@ -295,6 +303,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=12.0, help="the watch's seconds between ticks (default 12)")
     parser.add_argument("--seconds", type=float, default=40.0, help="how long each wave stays (default 40)")
     args = parser.parse_args(argv)
+    import resource
+
+    # 500 streams and their page loads need more than the usual 1024 descriptors (the
+    # server, started from here, inherits the raised limit).
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
     kagsync = find_tool("kagsync")
     if kagsync is None:
         parser.error("kagsync is not installed")

@@ -172,6 +172,8 @@ def serve(
         lifespan="on",
         root_path=options.root_path,
         timeout_graceful_shutdown=3,
+        # Longer than uvicorn's 5 s: a page's script reloads it on each change over a kept connection.
+        timeout_keep_alive=30,
         server_header=False,
     )
     server = _Server(config)
