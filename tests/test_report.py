@@ -122,7 +122,7 @@ def test_page_is_self_contained_and_escaped(repository, event):
     tags = {tag for tag, _ in page.tags}
     assert "script" not in tags and "img" not in tags and "iframe" not in tags and "link" not in tags
     assert not re.search(r"<script", html, re.IGNORECASE)
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "<title>Results &lt;Night&gt; &amp; Day — results</title>" in html
     assert "A &lt;b&gt;bold&lt;/b&gt; claim" in html
@@ -147,7 +147,10 @@ def test_page_numbers_match_the_database(repository, event):
     main = {row["team_id"]: row for row in page.boards["main"]}
     assert main["106"]["team"] == EVIL and main["107"]["team"] == EVIL_2
     assert (main["104"]["move"], main["102"]["move"], main["106"]["move"], main["999"]["move"]) == (
-        "▲ 2", "▼ 1", "new", "–",
+        "▲ 2",
+        "▼ 1",
+        "new",
+        "–",
     )
 
 
@@ -161,7 +164,7 @@ def test_top_limits_rows_with_a_note(repository, event):
 
 def test_chart_draws_the_top_teams_steps(repository, event):
     html = build_report(repository, event, chart_teams=3)
-    svg = html[html.index("<svg"):html.index("</svg>")]
+    svg = html[html.index("<svg") : html.index("</svg>")]
     paths = re.findall(r'<path d="([^"]+)"', svg)
     assert len(paths) == 3  # Delta, Beta, Alpha
     # Alpha: rank 1, then 2, then 3 -> one move, two steps down.
@@ -178,9 +181,18 @@ def test_write_report(tmp_path):
 
 def _chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess:
     command = [
-        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--disable-dev-shm-usage", f"--user-data-dir={profile}", *args,
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        *args,
     ]
     return subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
 
