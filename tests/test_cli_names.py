@@ -65,6 +65,7 @@ def test_help_lists_the_commands_in_workflow_order(demo):  # noqa: F811
         "standings",
         "shakeup",
         "report",
+        "serve",
         "export",
         "roster",
         "notify",

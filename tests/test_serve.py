@@ -336,7 +336,7 @@ def test_what_a_non_loopback_binding_prints():
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
     assert exposure(ServeOptions(host="127.0.0.1")) == []
     text = "\n".join(exposure(ServeOptions(host="0.0.0.0")))
-    assert "0.0.0.0:8000" in text and "anyone who can reach this port" in text and "No --token" in text
+    assert "0.0.0.0:8000" in text and "anyone who can reach this port" in text and "No token" in text
     assert "needs the token" in "\n".join(exposure(ServeOptions(host="0.0.0.0", token="abcdefgh")))
     assert guard_config(ServeOptions(host="0.0.0.0")).hosts is None
 

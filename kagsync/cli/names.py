@@ -41,6 +41,7 @@ WORKFLOW = (
     "standings",
     "shakeup",
     "report",
+    "serve",
     "export",
     "roster",
     "notify",

@@ -12,13 +12,11 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import logging
-import signal
 import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Protocol
 
 import uvicorn
@@ -26,13 +24,12 @@ import uvicorn
 from kagsync.errors import KagsyncError
 from kagsync.serve.app import create_app
 from kagsync.serve.guard import LOOPBACK_HOSTS, GuardConfig
+from kagsync.signals import interruptible
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
 log = logging.getLogger("kagsync.serve")
-
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class Loop(Protocol):
@@ -85,7 +82,7 @@ def exposure(options: ServeOptions) -> list[str]:
     lines.append(
         "Every page needs the token (given once as ?token=..., then kept in a cookie)."
         if options.token
-        else "No --token: the pages are open to everyone on the network."
+        else "No token: the pages are open to everyone on the network."
     )
     return lines
 
@@ -101,22 +98,26 @@ class _Server(uvicorn.Server):
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
-        if threading.current_thread() is not threading.main_thread():
+        with interruptible(_ServerStop(self)):
             yield
-            return
 
-        def handler(signum: int, frame: FrameType | None) -> None:
-            if self.should_exit:
-                self.force_exit = True
-            self.should_exit = True
-            self.on_stop()
 
-        previous = {number: signal.signal(number, handler) for number in STOP_SIGNALS}
-        try:
-            yield
-        finally:
-            for number, old in previous.items():
-                signal.signal(number, old)
+class _ServerStop:
+    """The server's stop as :mod:`kagsync.signals` sees it: the first signal asks the
+    server and the watcher to stop, the second makes uvicorn exit at once."""
+
+    def __init__(self, server: _Server) -> None:
+        self.server = server
+
+    @property
+    def aborting(self) -> bool:
+        return bool(self.server.force_exit)
+
+    def request(self) -> None:
+        if self.server.should_exit:
+            self.server.force_exit = True
+        self.server.should_exit = True
+        self.server.on_stop()
 
 
 def listen(host: str, port: int) -> socket.socket:
