@@ -76,28 +76,119 @@ STARTUP_LIMIT = 0.3
 # -- synthetic leaderboards ----------------------------------------------------------
 
 _FIRST = [
-    "Anna", "Bo", "Chen", "Dmitri", "Élodie", "Fatima", "Giovanni", "Hiroshi", "Ines",
-    "José", "Kwame", "Lena", "Mateus", "Nguyễn", "Olga", "Priya", "Quentin", "Raúl",
-    "Sören", "Tomasz", "Ümit", "Valentina", "Wei", "Xavier", "Yuki", "Zoë", "Larry",
-    "Mohammed", "Aleksandr", "Camille",
+    "Anna",
+    "Bo",
+    "Chen",
+    "Dmitri",
+    "Élodie",
+    "Fatima",
+    "Giovanni",
+    "Hiroshi",
+    "Ines",
+    "José",
+    "Kwame",
+    "Lena",
+    "Mateus",
+    "Nguyễn",
+    "Olga",
+    "Priya",
+    "Quentin",
+    "Raúl",
+    "Sören",
+    "Tomasz",
+    "Ümit",
+    "Valentina",
+    "Wei",
+    "Xavier",
+    "Yuki",
+    "Zoë",
+    "Larry",
+    "Mohammed",
+    "Aleksandr",
+    "Camille",
 ]
 _LAST = [
-    "Smith", "Müller", "Wang", "Kowalski", "García", "Ivanov", "Tanaka", "O'Brien",
-    "Dubois", "Rossi", "Silva", "Kim", "Nakamura", "Öztürk", "Novák", "Hernández",
-    "Johansson", "Papadopoulos", "Singh", "Łukasz", "Cukierski", "Nguyen", "Abebe",
-    "Fernández", "Jensen",
+    "Smith",
+    "Müller",
+    "Wang",
+    "Kowalski",
+    "García",
+    "Ivanov",
+    "Tanaka",
+    "O'Brien",
+    "Dubois",
+    "Rossi",
+    "Silva",
+    "Kim",
+    "Nakamura",
+    "Öztürk",
+    "Novák",
+    "Hernández",
+    "Johansson",
+    "Papadopoulos",
+    "Singh",
+    "Łukasz",
+    "Cukierski",
+    "Nguyen",
+    "Abebe",
+    "Fernández",
+    "Jensen",
 ]
 _WORDS = [
-    "gradient", "boost", "random", "forest", "deep", "neural", "kaggle", "grandmaster",
-    "data", "wizard", "tensor", "lightgbm", "xgb", "catboost", "stack", "blend",
-    "overfit", "leak", "hunter", "ensemble", "bayes", "dropout", "lambda", "vector",
-    "transformer", "attention", "pixel", "token", "cv", "lb", "shake", "up",
+    "gradient",
+    "boost",
+    "random",
+    "forest",
+    "deep",
+    "neural",
+    "kaggle",
+    "grandmaster",
+    "data",
+    "wizard",
+    "tensor",
+    "lightgbm",
+    "xgb",
+    "catboost",
+    "stack",
+    "blend",
+    "overfit",
+    "leak",
+    "hunter",
+    "ensemble",
+    "bayes",
+    "dropout",
+    "lambda",
+    "vector",
+    "transformer",
+    "attention",
+    "pixel",
+    "token",
+    "cv",
+    "lb",
+    "shake",
+    "up",
 ]
 _SPECIAL = [
-    'Larry "DJ" Cukierski', "Smith, Jones & Co", "赵云龙", "Álvaro", "Leszek Góra", "寿!",
-    " Haris Zuber", "98074", "01520410", "747.", "[Deleted]", "🚀 Rocket Science",
-    "Team Ωmega", "naïve bayes", 'The "Overfitters", Inc.', "データサイエンス",
-    "Команда Альфа", "فريق البيانات", "ñandú, ñandú", "a,b,c",
+    'Larry "DJ" Cukierski',
+    "Smith, Jones & Co",
+    "赵云龙",
+    "Álvaro",
+    "Leszek Góra",
+    "寿!",
+    " Haris Zuber",
+    "98074",
+    "01520410",
+    "747.",
+    "[Deleted]",
+    "🚀 Rocket Science",
+    "Team Ωmega",
+    "naïve bayes",
+    'The "Overfitters", Inc.',
+    "データサイエンス",
+    "Команда Альфа",
+    "فريق البيانات",
+    "ñandú, ñandú",
+    "a,b,c",
 ]
 
 
@@ -218,7 +309,7 @@ def generate_board(n: int, workdir: Path, *, seed: int | None = None) -> Board:
                 _flush(batch_b, out_b)
         _flush(batch_a, out_a, plain)
         _flush(batch_b, out_b)
-    for part, final in zip(tmp, (paths.zip, paths.changed_zip, paths.csv)):
+    for part, final in zip(tmp, (paths.zip, paths.changed_zip, paths.csv), strict=False):
         part.replace(final)
     paths.rank_or_score_changed = score_changes
     return paths
@@ -243,9 +334,7 @@ def _flush(lines: list[str], *outs: Any) -> None:
     lines.clear()
 
 
-def _change(
-    row: list[str], i: int, units: list[int], rng: random.Random, when: datetime
-) -> list[str]:
+def _change(row: list[str], i: int, units: list[int], rng: random.Random, when: datetime) -> list[str]:
     """One change that keeps every team's rank: name, activity, or an in-between score."""
     row = list(row)
     kind = rng.randrange(3)
@@ -273,12 +362,14 @@ def board_files(n: int, workdir: Path) -> Board:
     meta_path = workdir / f"board-{n}.json"
     try:
         meta = json.loads(meta_path.read_text())
-        if meta["version"] == GENERATOR_VERSION and all(
-            Path(meta[k]).exists() for k in ("zip", "changed_zip", "csv")
-        ):
+        if meta["version"] == GENERATOR_VERSION and all(Path(meta[k]).exists() for k in ("zip", "changed_zip", "csv")):
             return Board(
-                n, Path(meta["zip"]), Path(meta["changed_zip"]), Path(meta["csv"]),
-                meta["changed"], meta["rank_or_score_changed"],
+                n,
+                Path(meta["zip"]),
+                Path(meta["changed_zip"]),
+                Path(meta["csv"]),
+                meta["changed"],
+                meta["rank_or_score_changed"],
             )
     except (OSError, ValueError, KeyError):
         pass
@@ -322,9 +413,7 @@ class BusyBoard:
         self.when = {tid: f"2026-04-{1 + rng.randrange(28):02d} {rng.randrange(24):02d}:00:00" for tid in self.ids}
         self.subs = {tid: 1 + rng.randrange(40) for tid in self.ids}
         self.names = {tid: _quote(_team_name(rng)) for tid in self.ids}
-        self.members = {
-            tid: f"user{members(k) if members else tid}" for k, tid in enumerate(self.ids)
-        }
+        self.members = {tid: f"user{members(k) if members else tid}" for k, tid in enumerate(self.ids)}
         self.step = 0
 
     def advance(self) -> None:
@@ -337,8 +426,11 @@ class BusyBoard:
 
     def csv(self) -> bytes:
         order = sorted(self.ids, key=lambda tid: (-self.scores[tid], self.when[tid]))
-        lines = ["\ufeff" + HEADER, '0,1,Sample Benchmark,"2026-04-01 00:00:00",0.60000,1,',
-                 '0,2,Starter Benchmark,"2026-04-01 00:00:00",0.45000,1,']
+        lines = [
+            "\ufeff" + HEADER,
+            '0,1,Sample Benchmark,"2026-04-01 00:00:00",0.60000,1,',
+            '0,2,Starter Benchmark,"2026-04-01 00:00:00",0.45000,1,',
+        ]
         scores, when, subs, names, members = self.scores, self.when, self.subs, self.names, self.members
         for rank, tid in enumerate(order, 1):
             lines.append(
@@ -387,7 +479,8 @@ def measure(argv: list[str], *, env: dict[str, str] | None = None, ok: tuple[int
 def median_of(repeat: int, argv: list[str], env: dict[str, str]) -> Measured:
     runs = [measure(argv, env=env) for _ in range(repeat)]
     return Measured(
-        statistics.median(r.seconds for r in runs), statistics.median(r.cpu for r in runs),
+        statistics.median(r.seconds for r in runs),
+        statistics.median(r.cpu for r in runs),
         max(r.max_rss_mb for r in runs),
     )
 
@@ -431,8 +524,12 @@ def last_run(db: Path) -> dict[str, int]:
     finally:
         conn.close()
     return {
-        "created": created, "updated": updated, "removed": removed,
-        "entry_rows": created + updated + removed, "change_rows": changes, "frame_bytes": frame[0] if frame else 0,
+        "created": created,
+        "updated": updated,
+        "removed": removed,
+        "entry_rows": created + updated + removed,
+        "change_rows": changes,
+        "frame_bytes": frame[0] if frame else 0,
     }
 
 
@@ -506,8 +603,13 @@ class SizeResult:
 
 
 def bench_size(
-    b: Board, repeat: int, kagsync: str, sqlite3_shell: str | None, sqlite_utils: str | None,
-    scratch: Path, env: dict[str, str],
+    b: Board,
+    repeat: int,
+    kagsync: str,
+    sqlite3_shell: str | None,
+    sqlite_utils: str | None,
+    scratch: Path,
+    env: dict[str, str],
 ) -> SizeResult:
     result = SizeResult(b.n, expected_changed=b.changed, expected_score_changes=b.rank_or_score_changed)
     db = scratch / "kagsync.db"
@@ -527,12 +629,12 @@ def bench_size(
         measure([kagsync, "--db", str(db), "competition", "add", SLUG, "--no-sync"], env=env)
         sync = [kagsync, "--db", str(db), "-q", "sync", SLUG, "--from"]
         for key, path in (("fresh", b.zip), ("same", again), ("changed", b.changed_zip)):
-            result.add(key, measure(sync + [str(path)], env=env), rss=True)
+            result.add(key, measure([*sync, str(path)], env=env), rss=True)
             result.writes[key] = last_run(db)
             result.stages.setdefault(key, []).append(last_timings(log))
         fresh(db)
         measure([kagsync, "--db", str(db), "competition", "add", SLUG, "--no-sync"], env=env)
-        result.add("fresh_csv", measure(sync + [str(b.csv)], env=env), rss=True)
+        result.add("fresh_csv", measure([*sync, str(b.csv)], env=env), rss=True)
         fresh(db)
         base = scratch / "baseline.db"
         if sqlite3_shell:
@@ -564,8 +666,22 @@ def bench_history(syncs: int, kagsync: str, scratch: Path, env: dict[str, str], 
     dbmod, Repository, FileSource, Syncer = _in_process()
     db = fresh(scratch / "history.db")
     measure([kagsync, "--db", str(db), "event", "add", "History", "--slug", "history"], env=env)
-    measure([kagsync, "--db", str(db), "competition", "add", "busy", "--event", "history",
-             "--status", "ongoing", "--no-sync"], env=env)
+    measure(
+        [
+            kagsync,
+            "--db",
+            str(db),
+            "competition",
+            "add",
+            "busy",
+            "--event",
+            "history",
+            "--status",
+            "ongoing",
+            "--no-sync",
+        ],
+        env=env,
+    )
     database = dbmod.connect(db, mode="write")
     competition = Repository(database).get_competition("busy")
     database.close()
@@ -603,15 +719,24 @@ def bench_history(syncs: int, kagsync: str, scratch: Path, env: dict[str, str], 
     views = {
         "movers": median_of(repeat, [kagsync, "--db", str(db), "movers", "busy"], env),
         "history --team": median_of(repeat, [kagsync, "--db", str(db), "history", "busy", "--team", str(team)], env),
-        "report": median_of(repeat, [kagsync, "--db", str(db), "report", "history", "-o",
-                                     str(scratch / "history.html")], env),
+        "report": median_of(
+            repeat, [kagsync, "--db", str(db), "report", "history", "-o", str(scratch / "history.html")], env
+        ),
     }
     return {
-        "syncs": syncs, "teams": 20_000, "improving": 200, "seconds": seconds,
+        "syncs": syncs,
+        "teams": 20_000,
+        "improving": 200,
+        "seconds": seconds,
         "cpu_per_sync": statistics.median(cpu[1:]) if len(cpu) > 1 else cpu[0],
-        "growth_bytes": growth, "size_bytes": sizes[-1],
-        "frames": frames[0], "delta_bytes": frames[1], "keyframe_bytes": frames[2], "keyframes": frames[3],
-        "change_records": records, "moved_per_sync": updated,
+        "growth_bytes": growth,
+        "size_bytes": sizes[-1],
+        "frames": frames[0],
+        "delta_bytes": frames[1],
+        "keyframe_bytes": frames[2],
+        "keyframes": frames[3],
+        "change_records": records,
+        "moved_per_sync": updated,
         "views": {label: m.seconds for label, m in views.items()},
     }
 
@@ -619,7 +744,9 @@ def bench_history(syncs: int, kagsync: str, scratch: Path, env: dict[str, str], 
 # -- 3. a watch tick --------------------------------------------------------------------
 
 
-def bench_tick(kagsync: str, sqlite3_shell: str | None, scratch: Path, env: dict[str, str], repeat: int) -> dict[str, Any]:
+def bench_tick(
+    kagsync: str, sqlite3_shell: str | None, scratch: Path, env: dict[str, str], repeat: int
+) -> dict[str, Any]:
     """``watch --once --jobs 4`` over 20 boards of 20,000 teams: 1% improved, then unchanged."""
     dbmod, Repository, _, _ = _in_process()
     folder = scratch / "tick"
@@ -645,11 +772,17 @@ def bench_tick(kagsync: str, sqlite3_shell: str | None, scratch: Path, env: dict
         busy.append(measure(tick, env=env))
         quiet.append(measure(tick, env=env))
     result: dict[str, Any] = {
-        "competitions": len(slugs), "teams": 20_000, "rows": 20 * 20_002, "first": first.seconds,
+        "competitions": len(slugs),
+        "teams": 20_000,
+        "rows": 20 * 20_002,
+        "first": first.seconds,
         "first_cpu": first.cpu,
-        "busy": statistics.median(m.seconds for m in busy), "busy_cpu": statistics.median(m.cpu for m in busy),
-        "quiet": statistics.median(m.seconds for m in quiet), "quiet_cpu": statistics.median(m.cpu for m in quiet),
-        "import": None, "import_cpu": None,
+        "busy": statistics.median(m.seconds for m in busy),
+        "busy_cpu": statistics.median(m.cpu for m in busy),
+        "quiet": statistics.median(m.seconds for m in quiet),
+        "quiet_cpu": statistics.median(m.cpu for m in quiet),
+        "import": None,
+        "import_cpu": None,
     }
     if sqlite3_shell:
         csvs = []
@@ -671,7 +804,11 @@ def bench_tick(kagsync: str, sqlite3_shell: str | None, scratch: Path, env: dict
 
 
 def bench_reading(
-    kagsync: str, scratch: Path, workdir: Path, env: dict[str, str], repeat: int,
+    kagsync: str,
+    scratch: Path,
+    workdir: Path,
+    env: dict[str, str],
+    repeat: int,
 ) -> dict[str, float]:
     dbmod, Repository, FileSource, Syncer = _in_process()
     db = fresh(scratch / "reading.db")
@@ -696,18 +833,25 @@ def bench_reading(
         if not Syncer(db, FileSource(source)).sync(competition, "manual").ok:
             raise SystemExit("reading: the 100,000-team sync failed")
     database.close()
-    participants = sqlite3.connect(db).execute(
-        "SELECT count(DISTINCT value) FROM entries, json_each(members) WHERE competition_id IN"
-        " (SELECT id FROM competitions WHERE slug LIKE 'read-%')"
-    ).fetchone()[0]
+    participants = (
+        sqlite3.connect(db)
+        .execute(
+            "SELECT count(DISTINCT value) FROM entries, json_each(members) WHERE competition_id IN"
+            " (SELECT id FROM competitions WHERE slug LIKE 'read-%')"
+        )
+        .fetchone()[0]
+    )
     out = {
         "participants": participants,
-        "event standings": median_of(repeat, [kagsync, "--db", str(db), "event", "standings", "reading",
-                                              "--everyone", "--csv"], env).seconds,
-        "report": median_of(repeat, [kagsync, "--db", str(db), "report", "reading", "-o",
-                                     str(scratch / "reading.html")], env).seconds,
-        "leaderboard --csv (100k)": median_of(repeat, [kagsync, "--db", str(db), "leaderboard", SLUG, "--csv"],
-                                              env).seconds,
+        "event standings": median_of(
+            repeat, [kagsync, "--db", str(db), "event", "standings", "reading", "--everyone", "--csv"], env
+        ).seconds,
+        "report": median_of(
+            repeat, [kagsync, "--db", str(db), "report", "reading", "-o", str(scratch / "reading.html")], env
+        ).seconds,
+        "leaderboard --csv (100k)": median_of(
+            repeat, [kagsync, "--db", str(db), "leaderboard", SLUG, "--csv"], env
+        ).seconds,
     }
     return out
 
@@ -738,8 +882,10 @@ def bench_startup(kagsync: str, scratch: Path, repeat: int, env: dict[str, str])
         f"found = sorted(m for m in sys.modules if m.split('.')[0] in {KAGGLE_CLIENT_MODULES!r})\n"
         "sys.stderr.write('MODULES ' + ' '.join(found) + '\\n')\n"
     )
-    for label, args in (("kagsync --help", ["--help"]),
-                        ("kagsync competition list", ["--db", str(db), "competition", "list"])):
+    for label, args in (
+        ("kagsync --help", ["--help"]),
+        ("kagsync competition list", ["--db", str(db), "competition", "list"]),
+    ):
         done = subprocess.run([python, "-c", probe, *args], capture_output=True, text=True, env=env, check=False)
         line = [x for x in done.stderr.splitlines() if x.startswith("MODULES")]
         out[label + " imports"] = line[0].split()[1:] if line else ["?"]
@@ -773,10 +919,10 @@ def _ratio(a: float | None, b: float | None) -> str:
 
 def _table(head: list[str], rows: list[list[str]]) -> None:
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(head)]
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(head, widths)) + " |")
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=False)) + " |")
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for r in rows:
-        print("| " + " | ".join(c.rjust(w) for c, w in zip(r, widths)) + " |")
+        print("| " + " | ".join(c.rjust(w) for c, w in zip(r, widths, strict=False)) + " |")
 
 
 class Checks:
@@ -812,30 +958,87 @@ class Checks:
 STAGES = ("download", "digest", "parse", "prepare", "write")
 
 
-def report(results: list[SizeResult], startup: dict[str, object] | None, repeats: dict[int, int],
-           history: dict[str, Any] | None, tick: dict[str, Any] | None, reading: dict[str, Any] | None) -> bool:
+def report(
+    results: list[SizeResult],
+    startup: dict[str, object] | None,
+    repeats: dict[int, int],
+    history: dict[str, Any] | None,
+    tick: dict[str, Any] | None,
+    reading: dict[str, Any] | None,
+) -> bool:
     checks = Checks()
     print()
     print("1. Ingest: whole processes, median of the repetitions. kagsync reads the zip;")
     print("   .import and sqlite-utils read the extracted CSV (their unzip is not timed).")
     print()
-    head = ["teams", "reps", "fresh", "fresh (csv)", "identical", "1% changed", ".import", "sqlite-utils",
-            "fresh/.import", "identical/.import", "changed/.import", "sqlite-utils/fresh", "peak RSS"]
-    _table(head, [[
-        f"{r.n:,}", str(repeats[r.n]), _fmt(r.t("fresh")), _fmt(r.t("fresh_csv")), _fmt(r.t("same")),
-        _fmt(r.t("changed")), _fmt(r.t("import")), _fmt(r.t("sqlite_utils")),
-        _ratio(r.t("fresh"), r.t("import")), _ratio(r.t("same"), r.t("import")),
-        _ratio(r.t("changed"), r.t("import")), _ratio(r.t("sqlite_utils"), r.t("fresh")), _fmt(r.peak(), "MB"),
-    ] for r in results])
+    head = [
+        "teams",
+        "reps",
+        "fresh",
+        "fresh (csv)",
+        "identical",
+        "1% changed",
+        ".import",
+        "sqlite-utils",
+        "fresh/.import",
+        "identical/.import",
+        "changed/.import",
+        "sqlite-utils/fresh",
+        "peak RSS",
+    ]
+    _table(
+        head,
+        [
+            [
+                f"{r.n:,}",
+                str(repeats[r.n]),
+                _fmt(r.t("fresh")),
+                _fmt(r.t("fresh_csv")),
+                _fmt(r.t("same")),
+                _fmt(r.t("changed")),
+                _fmt(r.t("import")),
+                _fmt(r.t("sqlite_utils")),
+                _ratio(r.t("fresh"), r.t("import")),
+                _ratio(r.t("same"), r.t("import")),
+                _ratio(r.t("changed"), r.t("import")),
+                _ratio(r.t("sqlite_utils"), r.t("fresh")),
+                _fmt(r.peak(), "MB"),
+            ]
+            for r in results
+        ],
+    )
     print()
     print("The same runs in CPU seconds (user + system; less sensitive to other load on the machine):")
-    head = ["teams", "fresh", "fresh (csv)", "identical", "1% changed", ".import", "sqlite-utils",
-            "fresh/.import", "identical/.import", "changed/.import"]
-    _table(head, [[
-        f"{r.n:,}", _fmt(r.c("fresh")), _fmt(r.c("fresh_csv")), _fmt(r.c("same")), _fmt(r.c("changed")),
-        _fmt(r.c("import")), _fmt(r.c("sqlite_utils")), _ratio(r.c("fresh"), r.c("import")),
-        _ratio(r.c("same"), r.c("import")), _ratio(r.c("changed"), r.c("import")),
-    ] for r in results])
+    head = [
+        "teams",
+        "fresh",
+        "fresh (csv)",
+        "identical",
+        "1% changed",
+        ".import",
+        "sqlite-utils",
+        "fresh/.import",
+        "identical/.import",
+        "changed/.import",
+    ]
+    _table(
+        head,
+        [
+            [
+                f"{r.n:,}",
+                _fmt(r.c("fresh")),
+                _fmt(r.c("fresh_csv")),
+                _fmt(r.c("same")),
+                _fmt(r.c("changed")),
+                _fmt(r.c("import")),
+                _fmt(r.c("sqlite_utils")),
+                _ratio(r.c("fresh"), r.c("import")),
+                _ratio(r.c("same"), r.c("import")),
+                _ratio(r.c("changed"), r.c("import")),
+            ]
+            for r in results
+        ],
+    )
     print()
     print("Stages of each sync, from its own log line (median seconds; the rest of the wall time is")
     print("start-up, opening the database and recording the run):")
@@ -846,81 +1049,146 @@ def report(results: list[SizeResult], startup: dict[str, object] | None, repeats
     _table(["teams", "sync", *STAGES, "whole process"], rows)
     print()
     print("Rows written by each sync (entry rows created+updated+removed / change records / frame bytes):")
-    head = ["teams", "fresh", "identical", "1% changed", "expected (1% changed)", "peak RSS fresh / identical / changed"]
-    _table(head, [[
-        f"{r.n:,}",
-        f"{r.writes['fresh']['entry_rows']:,} / {r.writes['fresh']['change_rows']:,} / {r.writes['fresh']['frame_bytes']:,}",
-        f"{r.writes['same']['entry_rows']:,} / {r.writes['same']['change_rows']:,} / {r.writes['same']['frame_bytes']:,}",
-        f"{r.writes['changed']['entry_rows']:,} / {r.writes['changed']['change_rows']:,}"
-        f" / {r.writes['changed']['frame_bytes']:,}",
-        f"{r.expected_changed:,} / {r.expected_changed:,} / 0",
-        " / ".join(_fmt(r.peak(k), "MB") for k in ("fresh", "same", "changed")),
-    ] for r in results])
+    head = [
+        "teams",
+        "fresh",
+        "identical",
+        "1% changed",
+        "expected (1% changed)",
+        "peak RSS fresh / identical / changed",
+    ]
+    _table(
+        head,
+        [
+            [
+                f"{r.n:,}",
+                f"{r.writes['fresh']['entry_rows']:,} / {r.writes['fresh']['change_rows']:,} / {r.writes['fresh']['frame_bytes']:,}",
+                f"{r.writes['same']['entry_rows']:,} / {r.writes['same']['change_rows']:,} / {r.writes['same']['frame_bytes']:,}",
+                f"{r.writes['changed']['entry_rows']:,} / {r.writes['changed']['change_rows']:,}"
+                f" / {r.writes['changed']['frame_bytes']:,}",
+                f"{r.expected_changed:,} / {r.expected_changed:,} / 0",
+                " / ".join(_fmt(r.peak(k), "MB") for k in ("fresh", "same", "changed")),
+            ]
+            for r in results
+        ],
+    )
     by_n = {r.n: r for r in results}
     for n, limit in FRESH_VS_IMPORT.items():
         r = by_n.get(n)
-        checks.at_most(f"fresh sync of {n:,} <= {limit:g}x .import",
-                       r.t("fresh") / r.t("import") if r and r.t("import") else None, limit)
+        checks.at_most(
+            f"fresh sync of {n:,} <= {limit:g}x .import",
+            r.t("fresh") / r.t("import") if r and r.t("import") else None,
+            limit,
+        )
     for n, limit in IDENTICAL_VS_IMPORT.items():
         r = by_n.get(n)
-        checks.at_most(f"identical re-sync of {n:,} <= {limit:g}x .import",
-                       r.t("same") / r.t("import") if r and r.t("import") else None, limit)
+        checks.at_most(
+            f"identical re-sync of {n:,} <= {limit:g}x .import",
+            r.t("same") / r.t("import") if r and r.t("import") else None,
+            limit,
+        )
     for n, limit in CHANGED_VS_IMPORT.items():
         r = by_n.get(n)
-        checks.at_most(f"1%-changed re-sync of {n:,} <= {limit:g}x .import",
-                       r.t("changed") / r.t("import") if r and r.t("import") else None, limit)
+        checks.at_most(
+            f"1%-changed re-sync of {n:,} <= {limit:g}x .import",
+            r.t("changed") / r.t("import") if r and r.t("import") else None,
+            limit,
+        )
     for r in results:
         same = r.writes["same"]
-        checks.holds(f"identical re-sync of {r.n:,} writes nothing",
-                     f"{same['entry_rows'] + same['change_rows'] + same['frame_bytes']} rows/bytes",
-                     same["entry_rows"] + same["change_rows"] + same["frame_bytes"] == 0)
+        checks.holds(
+            f"identical re-sync of {r.n:,} writes nothing",
+            f"{same['entry_rows'] + same['change_rows'] + same['frame_bytes']} rows/bytes",
+            same["entry_rows"] + same["change_rows"] + same["frame_bytes"] == 0,
+        )
         w = r.writes["changed"]
-        ok = (w["created"] == 0 and w["removed"] == 0 and w["updated"] == r.expected_changed
-              and w["change_rows"] == r.expected_changed and w["frame_bytes"] == 0)
-        checks.holds(f"1%-changed re-sync of {r.n:,} writes only the changed rows",
-                     f"{w['entry_rows']:,} entries + {w['change_rows']:,} change records + {w['frame_bytes']} frame bytes"
-                     f" (expected {r.expected_changed:,} + {r.expected_changed:,} + 0)", ok)
+        ok = (
+            w["created"] == 0
+            and w["removed"] == 0
+            and w["updated"] == r.expected_changed
+            and w["change_rows"] == r.expected_changed
+            and w["frame_bytes"] == 0
+        )
+        checks.holds(
+            f"1%-changed re-sync of {r.n:,} writes only the changed rows",
+            f"{w['entry_rows']:,} entries + {w['change_rows']:,} change records + {w['frame_bytes']} frame bytes"
+            f" (expected {r.expected_changed:,} + {r.expected_changed:,} + 0)",
+            ok,
+        )
     r = by_n.get(RSS_SIZE)
     checks.at_most(f"{RSS_SIZE:,} teams: peak RSS <= {RSS_LIMIT_MB:g} MB", r.peak() if r else None, RSS_LIMIT_MB, "MB")
 
     if history:
         print()
-        print(f"2. History: a {history['teams']:,}-team board synced {history['syncs']} times, "
-              f"{history['improving']} teams improving each time, re-ranked")
-        print(f"   syncs: {history['seconds']:.0f} s in all, {history['cpu_per_sync']:.2f} s CPU each; "
-              f"{history['moved_per_sync']:,.0f} entry rows updated per sync (ranks that moved)")
-        print(f"   database: {history['size_bytes'] / 1e6:.1f} MB, growing {history['growth_bytes'] / 1024:.1f} KB "
-              "per sync (second half of the syncs)")
-        print(f"   rank frames: {history['frames']} ({history['delta_bytes'] / max(1, history['frames']):,.0f} bytes"
-              f" of delta each, {history['keyframes']} keyframes of "
-              f"{history['keyframe_bytes'] / max(1, history['keyframes']):,.0f} bytes); "
-              f"{history['change_records']:,} change records")
+        print(
+            f"2. History: a {history['teams']:,}-team board synced {history['syncs']} times, "
+            f"{history['improving']} teams improving each time, re-ranked"
+        )
+        print(
+            f"   syncs: {history['seconds']:.0f} s in all, {history['cpu_per_sync']:.2f} s CPU each; "
+            f"{history['moved_per_sync']:,.0f} entry rows updated per sync (ranks that moved)"
+        )
+        print(
+            f"   database: {history['size_bytes'] / 1e6:.1f} MB, growing {history['growth_bytes'] / 1024:.1f} KB "
+            "per sync (second half of the syncs)"
+        )
+        print(
+            f"   rank frames: {history['frames']} ({history['delta_bytes'] / max(1, history['frames']):,.0f} bytes"
+            f" of delta each, {history['keyframes']} keyframes of "
+            f"{history['keyframe_bytes'] / max(1, history['keyframes']):,.0f} bytes); "
+            f"{history['change_records']:,} change records"
+        )
         for label, seconds in history["views"].items():
             print(f"   {label:<16} {seconds:.2f} s")
-        checks.at_most(f"history: growth per sync <= {GROWTH_LIMIT_KB:g} KB", history["growth_bytes"] / 1024,
-                       GROWTH_LIMIT_KB, "KB")
+        checks.at_most(
+            f"history: growth per sync <= {GROWTH_LIMIT_KB:g} KB", history["growth_bytes"] / 1024, GROWTH_LIMIT_KB, "KB"
+        )
         for label, seconds in history["views"].items():
-            checks.at_most(f"history: {label} after {history['syncs']} syncs < {VIEW_LIMIT:g} s", seconds,
-                           VIEW_LIMIT, "s")
+            checks.at_most(
+                f"history: {label} after {history['syncs']} syncs < {VIEW_LIMIT:g} s", seconds, VIEW_LIMIT, "s"
+            )
     if tick:
         print()
-        print(f"3. Watch tick: watch --once --jobs 4 over {tick['competitions']} boards of {tick['teams']:,} teams "
-              f"({tick['rows']:,} rows)")
+        print(
+            f"3. Watch tick: watch --once --jobs 4 over {tick['competitions']} boards of {tick['teams']:,} teams "
+            f"({tick['rows']:,} rows)"
+        )
         head = ["tick", "wall", "CPU", "CPU / .import CPU"]
-        _table(head, [
-            ["first (every board new)", _fmt(tick["first"]), _fmt(tick["first_cpu"]),
-             _ratio(tick["first_cpu"], tick["import_cpu"])],
-            ["1% of each board improved", _fmt(tick["busy"]), _fmt(tick["busy_cpu"]),
-             _ratio(tick["busy_cpu"], tick["import_cpu"])],
-            ["nothing changed", _fmt(tick["quiet"]), _fmt(tick["quiet_cpu"]),
-             _ratio(tick["quiet_cpu"], tick["import_cpu"])],
-            [".import of the same rows", _fmt(tick["import"]), _fmt(tick["import_cpu"]), "1.00x"],
-        ])
+        _table(
+            head,
+            [
+                [
+                    "first (every board new)",
+                    _fmt(tick["first"]),
+                    _fmt(tick["first_cpu"]),
+                    _ratio(tick["first_cpu"], tick["import_cpu"]),
+                ],
+                [
+                    "1% of each board improved",
+                    _fmt(tick["busy"]),
+                    _fmt(tick["busy_cpu"]),
+                    _ratio(tick["busy_cpu"], tick["import_cpu"]),
+                ],
+                [
+                    "nothing changed",
+                    _fmt(tick["quiet"]),
+                    _fmt(tick["quiet_cpu"]),
+                    _ratio(tick["quiet_cpu"], tick["import_cpu"]),
+                ],
+                [".import of the same rows", _fmt(tick["import"]), _fmt(tick["import_cpu"]), "1.00x"],
+            ],
+        )
         imp = tick["import_cpu"]
-        checks.at_most(f"watch tick, 1% changed: CPU <= {TICK_CPU_VS_IMPORT:g}x .import",
-                       tick["busy_cpu"] / imp if imp else None, TICK_CPU_VS_IMPORT)
-        checks.at_most(f"watch tick, nothing changed: CPU <= {QUIET_TICK_CPU_VS_IMPORT:g}x .import",
-                       tick["quiet_cpu"] / imp if imp else None, QUIET_TICK_CPU_VS_IMPORT)
+        checks.at_most(
+            f"watch tick, 1% changed: CPU <= {TICK_CPU_VS_IMPORT:g}x .import",
+            tick["busy_cpu"] / imp if imp else None,
+            TICK_CPU_VS_IMPORT,
+        )
+        checks.at_most(
+            f"watch tick, nothing changed: CPU <= {QUIET_TICK_CPU_VS_IMPORT:g}x .import",
+            tick["quiet_cpu"] / imp if imp else None,
+            QUIET_TICK_CPU_VS_IMPORT,
+        )
     if reading:
         print()
         print(f"4. Reading (wall clock; {reading['participants']:,} distinct participants on the four boards):")
@@ -938,33 +1206,47 @@ def report(results: list[SizeResult], startup: dict[str, object] | None, repeats
             seconds = startup[label]
             imported = startup[label + " imports"]
             checks.at_most(f"{label} starts in < {STARTUP_LIMIT} s", seconds, STARTUP_LIMIT, "s")  # type: ignore[arg-type]
-            checks.holds(f"{label} does not import the Kaggle client",
-                         " ".join(imported) or "none imported", not imported)  # type: ignore[arg-type]
+            checks.holds(
+                f"{label} does not import the Kaggle client", " ".join(imported) or "none imported", not imported
+            )  # type: ignore[arg-type]
     return checks.print()
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="a development run: 10k and 100k teams once, 40 history syncs, one tick")
+    parser.add_argument(
+        "--quick", action="store_true", help="a development run: 10k and 100k teams once, 40 history syncs, one tick"
+    )
     parser.add_argument("--sizes", default=None, help="comma-separated team counts (default: 10000,100000,1000000)")
     parser.add_argument("--repeat", type=int, default=None, help="repetitions per size (median; default 3)")
-    parser.add_argument("--repeat-large", type=int, default=1,
-                        help="repetitions for sizes of 1,000,000 and more (default 1)")
+    parser.add_argument(
+        "--repeat-large", type=int, default=1, help="repetitions for sizes of 1,000,000 and more (default 1)"
+    )
     parser.add_argument("--history-syncs", type=int, default=None, help="syncs of the busy board (default 300)")
     parser.add_argument("--startup-repeat", type=int, default=None, help="start-up repetitions (default 10)")
-    parser.add_argument("--workdir", type=Path, default=None,
-                        help="where generated boards are cached (default: a temp dir, removed after)")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="where generated boards are cached (default: a temp dir, removed after)",
+    )
     for case in ("startup", "baselines", "history", "tick", "reading"):
         parser.add_argument(f"--no-{case}", action="store_true", help=f"skip the {case} case")
     parser.add_argument("--json", type=Path, default=None, help="also write the raw figures here")
-    parser.add_argument("--kagsync", default=None,
-                        help="the kagsync command to time (default: the one beside this python, else on PATH)")
+    parser.add_argument(
+        "--kagsync",
+        default=None,
+        help="the kagsync command to time (default: the one beside this python, else on PATH)",
+    )
     args = parser.parse_args(argv)
     quick = args.quick
-    sizes = [int(s.replace("_", "")) for s in (args.sizes if args.sizes is not None else
-                                                ("10000,100000" if quick else "10000,100000,1000000")).split(",")
-             if s.strip()]
+    sizes = [
+        int(s.replace("_", ""))
+        for s in (
+            args.sizes if args.sizes is not None else ("10000,100000" if quick else "10000,100000,1000000")
+        ).split(",")
+        if s.strip()
+    ]
     repeat = args.repeat or (1 if quick else 3)
     history_syncs = args.history_syncs or (40 if quick else 300)
     view_repeat = 1 if quick else 3
@@ -1013,14 +1295,29 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n(benchmark ran {time.perf_counter() - clock:.0f} s)")
         ok = report(results, startup, repeats, history, tick, reading)
         if args.json:
-            args.json.write_text(json.dumps({
-                "sizes": [
-                    {"n": r.n, "timings": r.timings, "cpu": r.cpu, "rss_mb": r.rss, "writes": r.writes,
-                     "stages": r.stages, "expected_changed": r.expected_changed}
-                    for r in results
-                ],
-                "history": history, "tick": tick, "reading": reading, "startup": startup,
-            }, indent=2))
+            args.json.write_text(
+                json.dumps(
+                    {
+                        "sizes": [
+                            {
+                                "n": r.n,
+                                "timings": r.timings,
+                                "cpu": r.cpu,
+                                "rss_mb": r.rss,
+                                "writes": r.writes,
+                                "stages": r.stages,
+                                "expected_changed": r.expected_changed,
+                            }
+                            for r in results
+                        ],
+                        "history": history,
+                        "tick": tick,
+                        "reading": reading,
+                        "startup": startup,
+                    },
+                    indent=2,
+                )
+            )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         if own_workdir:

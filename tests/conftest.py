@@ -25,10 +25,21 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(home / ".kaggle"))
     monkeypatch.setenv("COLUMNS", "200")
     for name in (
-        "KAGSYNC_DB", "KAGSYNC_CONFIG", "KAGSYNC_SOURCE", "KAGSYNC_AUTO_SYNC", "KAGSYNC_JOBS",
-        "KAGSYNC_SYNC_STATUSES", "KAGSYNC_WATCH_INTERVAL", "KAGSYNC_LOG_FILE",
-        "KAGSYNC_FOLLOW_DATES", "KAGSYNC_LOCK_TIMEOUT", "KAGSYNC_KAGGLE_ENDPOINT",
-        "KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_API_TOKEN", "KAGGLE_API_ENVIRONMENT",
+        "KAGSYNC_DB",
+        "KAGSYNC_CONFIG",
+        "KAGSYNC_SOURCE",
+        "KAGSYNC_AUTO_SYNC",
+        "KAGSYNC_JOBS",
+        "KAGSYNC_SYNC_STATUSES",
+        "KAGSYNC_WATCH_INTERVAL",
+        "KAGSYNC_LOG_FILE",
+        "KAGSYNC_FOLLOW_DATES",
+        "KAGSYNC_LOCK_TIMEOUT",
+        "KAGSYNC_KAGGLE_ENDPOINT",
+        "KAGGLE_USERNAME",
+        "KAGGLE_KEY",
+        "KAGGLE_API_TOKEN",
+        "KAGGLE_API_ENVIRONMENT",
     ):
         monkeypatch.delenv(name, raising=False)
     return home

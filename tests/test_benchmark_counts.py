@@ -38,9 +38,7 @@ def written(database, run_id):
     return created, updated, removed, kinds
 
 
-def test_one_percent_changed_resync_writes_only_the_changed_rows(
-    bench, tmp_path, db_path, database
-):
+def test_one_percent_changed_resync_writes_only_the_changed_rows(bench, tmp_path, db_path, database):
     board = bench.generate_board(3000, tmp_path)
     assert board.changed == 30
     assert 0 < board.rank_or_score_changed < board.changed
@@ -62,9 +60,9 @@ def test_one_percent_changed_resync_writes_only_the_changed_rows(
         "SELECT teams, delta IS NULL, keyframe IS NOT NULL FROM rank_frames WHERE run_id = ?", (first.run_id,)
     ).fetchone() == (3000, 1, 1)
     # Several members per team, stored as JSON arrays.
-    assert database.conn.execute(
-        "SELECT count(*) FROM entries WHERE json_array_length(members) > 1"
-    ).fetchone()[0] > 500
+    assert (
+        database.conn.execute("SELECT count(*) FROM entries WHERE json_array_length(members) > 1").fetchone()[0] > 500
+    )
 
     same = sync(comp, "manual")
     assert same.ok, same.error
@@ -77,15 +75,23 @@ def test_one_percent_changed_resync_writes_only_the_changed_rows(
     # record each; only scores moved between their neighbours, so no rank changed and
     # the run has no rank frame.
     assert written(database, changed.run_id) == (0, board.changed, 0, {"changed": board.changed})
-    assert database.conn.execute(
-        "SELECT count(*) FROM entry_changes WHERE run_id = ? AND score IS NOT previous_score",
-        (changed.run_id,),
-    ).fetchone()[0] == board.rank_or_score_changed
-    assert database.conn.execute(
-        "SELECT count(*) FROM entry_changes WHERE run_id = ? AND rank IS NOT previous_rank",
-        (changed.run_id,),
-    ).fetchone()[0] == 0
-    assert database.conn.execute("SELECT count(*) FROM rank_frames WHERE run_id = ?", (changed.run_id,)).fetchone() == (0,)
+    assert (
+        database.conn.execute(
+            "SELECT count(*) FROM entry_changes WHERE run_id = ? AND score IS NOT previous_score",
+            (changed.run_id,),
+        ).fetchone()[0]
+        == board.rank_or_score_changed
+    )
+    assert (
+        database.conn.execute(
+            "SELECT count(*) FROM entry_changes WHERE run_id = ? AND rank IS NOT previous_rank",
+            (changed.run_id,),
+        ).fetchone()[0]
+        == 0
+    )
+    assert database.conn.execute("SELECT count(*) FROM rank_frames WHERE run_id = ?", (changed.run_id,)).fetchone() == (
+        0,
+    )
 
 
 def test_generated_boards_are_deterministic(bench, tmp_path):

@@ -20,8 +20,15 @@ def test_newcomer_flow(cli):
     result = cli("competition", "add", "titanic", "--event", "neural-night-2025", "--no-sync")
     assert result.exit_code == 0, result.output
     result = cli(
-        "competition", "add", "https://www.kaggle.com/competitions/house-prices-advanced-regression-techniques",
-        "--event", "neural-night-2025", "--lower-is-better", "--title", "House Prices", "--no-sync",
+        "competition",
+        "add",
+        "https://www.kaggle.com/competitions/house-prices-advanced-regression-techniques",
+        "--event",
+        "neural-night-2025",
+        "--lower-is-better",
+        "--title",
+        "House Prices",
+        "--no-sync",
     )
     assert result.exit_code == 0, result.output
 
@@ -32,14 +39,23 @@ def test_newcomer_flow(cli):
     data = cli.json("competition", "list")
     assert [c["slug"] for c in data] == ["house-prices-advanced-regression-techniques", "titanic"]
     assert data[0]["lower_is_better"] is True and data[0]["events"] == ["neural-night-2025"]
-    assert {"slug", "title", "status", "events", "start", "end", "lower_is_better", "entry_count",
-            "last_synced_at", "last_sync_status"} <= set(data[0])
+    assert {
+        "slug",
+        "title",
+        "status",
+        "events",
+        "start",
+        "end",
+        "lower_is_better",
+        "entry_count",
+        "last_synced_at",
+        "last_sync_status",
+    } <= set(data[0])
 
     events = cli.json("event", "list")
     assert events[0]["slug"] == "neural-night-2025" and events[0]["start"] == "2025-03-01T00:00:00Z"
     shown = cli.json("event", "show", "neural-night-2025")
-    assert [c["slug"] for c in shown["competitions"]] == [
-        "house-prices-advanced-regression-techniques", "titanic"]
+    assert [c["slug"] for c in shown["competitions"]] == ["house-prices-advanced-regression-techniques", "titanic"]
     table = cli("event", "show", "neural-night-2025", env={"KAGSYNC_FORCE_TTY": "200"})
     assert "Neural Night 2025" in table.stdout and "titanic" in table.stdout
 
@@ -51,7 +67,9 @@ def test_newcomer_flow(cli):
 def test_edit_and_remove(cli):
     cli("event", "add", "Night", "--slug", "night")
     cli("competition", "add", "titanic", "--no-sync")
-    assert cli("competition", "edit", "titanic", "--event", "night", "--lower-is-better", "--weight", "2").exit_code == 0
+    assert (
+        cli("competition", "edit", "titanic", "--event", "night", "--lower-is-better", "--weight", "2").exit_code == 0
+    )
     shown = cli.json("competition", "show", "titanic")
     assert (shown["events"], shown["lower_is_better"]) == (["night"], True)
     assert cli.json("event", "show", "night")["competitions"][0]["weight"] == 2.0
@@ -89,7 +107,10 @@ def test_cascade_remove(cli):
         (["competition", "add", "titanic", "--event", "ghost", "--no-sync"], "no event 'ghost'"),
         (["competition", "add", "titanic", "--status", "running", "--no-sync"], "unknown status 'running'"),
         (["competition", "add", "titanic", "--start", "tomorrowish", "--no-sync"], "cannot read 'tomorrowish'"),
-        (["competition", "add", "titanic", "--start", "2025-02-01", "--end", "2025-01-01", "--no-sync"], "before start"),
+        (
+            ["competition", "add", "titanic", "--start", "2025-02-01", "--end", "2025-01-01", "--no-sync"],
+            "before start",
+        ),
         (["competition", "show", "ghost"], "no competition 'ghost'"),
         (["competition", "set-status", "ghost", "ongoing"], "no competition 'ghost'"),
         (["event", "show", "ghost"], "no event 'ghost'"),
@@ -220,7 +241,9 @@ def test_locked_database_is_one_line_not_a_traceback(cli, db_path, monkeypatch):
 def test_unwritable_log_file_does_not_stop_the_command(cli, tmp_path):
     blocker = tmp_path / "blocker"
     blocker.write_text("x")
-    result = cli("--log-file", str(blocker / "sub" / "k.log"), "--source", str(tmp_path), "competition", "add", "titanic")
+    result = cli(
+        "--log-file", str(blocker / "sub" / "k.log"), "--source", str(tmp_path), "competition", "add", "titanic"
+    )
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "cannot write the log file" in result.stderr
     assert "The competition was saved" in result.stderr

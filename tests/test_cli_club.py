@@ -1,4 +1,5 @@
 """Roster options of the CLI: standings by member and group, marked teams on a board."""
+
 import json
 
 from tests.test_roster import boards, club, event, roster_file  # noqa: F401
@@ -26,5 +27,5 @@ def test_cli_options(cli, club, event, tmp_path):  # noqa: F811
     h = tmp_path / "r.html"
     assert cli("report", event, "-o", str(h)).exit_code == 0
     html = h.read_text()
-    assert "not entered" in html and "place\">None" not in html and "<th>Member</th>" in html
+    assert "not entered" in html and 'place">None' not in html and "<th>Member</th>" in html
     assert cli("report", event, "-o", str(h), "--everyone").exit_code == 0

@@ -37,11 +37,17 @@ def board(teams: int, *, shift: int = 0) -> list[tuple]:
     rows = []
     for index in range(teams):
         place = (index + shift) % teams
-        rows.append((
-            place + 1, 1000 + index, f"The Remarkably Long Team Name Number {index} 🚀",
-            f"2026-05-0{1 + index % 5} 10:00:00", f"{0.99 - place / 1000:.5f}", 1 + index % 7,
-            ",".join(f"member{index}x{k}" for k in range(1 + index % 3)),
-        ))
+        rows.append(
+            (
+                place + 1,
+                1000 + index,
+                f"The Remarkably Long Team Name Number {index} 🚀",
+                f"2026-05-0{1 + index % 5} 10:00:00",
+                f"{0.99 - place / 1000:.5f}",
+                1 + index % 7,
+                ",".join(f"member{index}x{k}" for k in range(1 + index % 3)),
+            )
+        )
     return sorted(rows, key=lambda row: row[0])
 
 
@@ -51,16 +57,46 @@ def club(cli, tmp_path):
     folder = tmp_path / "boards"
     folder.mkdir()
     source = ("--source", str(folder))
-    assert cli("event", "add", "Neural Night 2025 — the spring edition", "--slug", "neural-night-2025",
-               "--start", "2026-01-01", "--end", "2027-06-01").exit_code == 0
+    assert (
+        cli(
+            "event",
+            "add",
+            "Neural Night 2025 — the spring edition",
+            "--slug",
+            "neural-night-2025",
+            "--start",
+            "2026-01-01",
+            "--end",
+            "2027-06-01",
+        ).exit_code
+        == 0
+    )
     write_zip(folder / f"{LONG}.zip", csv_c(board(120)), slug=LONG)
     write_zip(folder / "titanic.zip", csv_c(board(60)), slug="titanic")
-    for slug, title in ((LONG, "House Prices - Advanced Regression Techniques"),
-                        ("titanic", "Titanic - Machine Learning from Disaster"),
-                        (BROKEN, "A competition whose leaderboard file is missing")):
-        result = cli(*source, "competition", "add", slug, "--title", title, "--event", "neural-night-2025",
-                     "--status", "ongoing", "--no-sync", "--description", "A description that is long enough to wrap.",
-                     "--start", "2026-01-01", "--end", "2027-06-01")
+    for slug, title in (
+        (LONG, "House Prices - Advanced Regression Techniques"),
+        ("titanic", "Titanic - Machine Learning from Disaster"),
+        (BROKEN, "A competition whose leaderboard file is missing"),
+    ):
+        result = cli(
+            *source,
+            "competition",
+            "add",
+            slug,
+            "--title",
+            title,
+            "--event",
+            "neural-night-2025",
+            "--status",
+            "ongoing",
+            "--no-sync",
+            "--description",
+            "A description that is long enough to wrap.",
+            "--start",
+            "2026-01-01",
+            "--end",
+            "2027-06-01",
+        )
         assert result.exit_code == 0, result.output
     assert cli(*source, "sync", "--all-active").exit_code == 3  # the broken one fails
     write_zip(folder / f"{LONG}.zip", csv_c(board(121, shift=7)), slug=LONG)
@@ -82,7 +118,7 @@ def header_blocks(text: str) -> list[str]:
     for index, line in enumerate(lines):
         if RULE.match(line.strip()) and line.strip():
             block = []
-            for above in reversed(lines[max(0, index - 6):index]):
+            for above in reversed(lines[max(0, index - 6) : index]):
                 if not above.strip():
                     break
                 block.insert(0, above)
@@ -110,20 +146,39 @@ def check_fits(result, width: int, expected: list[str]) -> list[str]:
 
 
 TABLES = {
-    "competition list": (["competition", "list"],
-                         ["Slug", "Title", "Events", "Status", "Start", "End", "Better", "Entries", "Last synced", "Sync"]),
+    "competition list": (
+        ["competition", "list"],
+        ["Slug", "Title", "Events", "Status", "Start", "End", "Better", "Entries", "Last synced", "Sync"],
+    ),
     "event list": (["event", "list"], ["Slug", "Title", "Start", "End", "Competitions"]),
     "event show": (["event", "show", "neural-night-2025"], ["Field", "Value", "Slug", "Title", "Status", "Sync"]),
     "competition show": (["competition", "show", LONG], ["Field", "Value"]),
-    "runs": (["runs"], ["Competition", "Trigger", "Status", "Started", "Finished", "Entries", "Created", "Updated",
-                        "Removed", "Error"]),
+    "runs": (
+        ["runs"],
+        [
+            "Competition",
+            "Trigger",
+            "Status",
+            "Started",
+            "Finished",
+            "Entries",
+            "Created",
+            "Updated",
+            "Removed",
+            "Error",
+        ],
+    ),
     "leaderboard": (["leaderboard", LONG], ["Rank", "Team", "Members", "Score", "Subs", "Last submission", "Move"]),
     "history": (["history", LONG], ["Synced", "Teams", "Top score", "New", "Changed", "Removed"]),
-    "history --team": (["history", LONG, "--team", "1003"], ["Synced", "Rank", "Move", "Score", "Previous score",
-                                                                "Name then"]),
+    "history --team": (
+        ["history", LONG, "--team", "1003"],
+        ["Synced", "Rank", "Move", "Score", "Previous score", "Name then"],
+    ),
     "movers": (["movers", LONG], ["Rank", "Team", "Move", "Was", "Score"]),
-    "event standings": (["event", "standings", "neural-night-2025"],
-                        ["#", "Participant", "Points", "House Prices", "Titanic", "Entered"]),
+    "event standings": (
+        ["event", "standings", "neural-night-2025"],
+        ["#", "Participant", "Points", "House Prices", "Titanic", "Entered"],
+    ),
     "config": (["config"], ["Setting", "Value", "From", "Meaning"]),
 }
 
@@ -143,8 +198,11 @@ def test_every_table_fits_the_terminal(club, name, width):
 def test_import_dry_run_and_sync_summary_fit(club, tmp_path, width):
     path = tmp_path / "more.csv"
     path.write_text(f"slug,title,status\n{LONG},A New Title For The House Prices Competition,completed\ntitanic,,\n")
-    check_fits(club("import", str(path), "--dry-run", "--no-sync", env=tty(width)), width,
-               ["Line", "Competition", "Action", "Changes", "Sync"])
+    check_fits(
+        club("import", str(path), "--dry-run", "--no-sync", env=tty(width)),
+        width,
+        ["Line", "Competition", "Action", "Changes", "Sync"],
+    )
     summary = club("--source", str(club.folder), "sync", "--all-active", env=tty(width))
     assert summary.exit_code == 3
     summary.exit_code = 0  # the layout is what is checked here
@@ -164,8 +222,14 @@ def test_the_80_column_competition_list_says_what_it_left_out(club):
 def test_fit_never_squeezes_a_header():
     from rich.console import Console
 
-    columns = [Col("Competition", 0, "key"), Col("Status", 0, "short"), Col("Last synced", 1, "time"),
-               Col("Error", 1, "long"), Col("Trigger", 3, "short"), Col("Entries", 2, "num")]
+    columns = [
+        Col("Competition", 0, "key"),
+        Col("Status", 0, "short"),
+        Col("Last synced", 1, "time"),
+        Col("Error", 1, "long"),
+        Col("Trigger", 3, "short"),
+        Col("Entries", 2, "num"),
+    ]
     rows = [("x" * 60, "interrupted", "2026-05-01T10:00:00Z", "word " * 40, "import", 123456)]
     for width in (50, 60, 80, 120, 200):
         grid, hidden = build_table(columns, rows, width=width)
@@ -224,7 +288,15 @@ def test_a_pipe_gets_tab_separated_text_with_every_row(club):
     result = club("leaderboard", LONG)
     lines = result.stdout.splitlines()
     assert lines[0].split("\t") == [
-        "Rank", "Team", "Members", "Score", "Subs", "Last submission", "Move", "New", "Benchmark"
+        "Rank",
+        "Team",
+        "Members",
+        "Score",
+        "Subs",
+        "Last submission",
+        "Move",
+        "New",
+        "Benchmark",
     ]
     assert len(lines) == 1 + 121  # every row, no "… more"
     assert all(line.count("\t") == 8 for line in lines)
@@ -270,8 +342,12 @@ def test_a_terminal_shows_the_top_50_with_a_more_line(club):
 
 @pytest.mark.parametrize("value", ["0", "1000001", "99999999999999999999", "-3", "x"])
 def test_counts_out_of_range_exit_2(club, value):
-    for args in (["leaderboard", LONG, "--top", value], ["runs", "--limit", value],
-                 ["movers", LONG, "--limit", value], ["event", "standings", "neural-night-2025", "--top", value]):
+    for args in (
+        ["leaderboard", LONG, "--top", value],
+        ["runs", "--limit", value],
+        ["movers", LONG, "--limit", value],
+        ["event", "standings", "neural-night-2025", "--top", value],
+    ):
         result = club(*args)
         assert result.exit_code == 2, (args, result.output)
         assert "Traceback" not in result.output and "OverflowError" not in result.output
@@ -313,7 +389,7 @@ def test_csv_on_every_listing(club):
 
 
 def test_csv_cells_are_formula_safe(cli):
-    assert cli("event", "add", "=HYPERLINK(\"x\")", "--slug", "night").exit_code == 0
+    assert cli("event", "add", '=HYPERLINK("x")', "--slug", "night").exit_code == 0
     rows = _csv(cli("event", "list", "--csv"))
     assert rows[0]["title"].startswith("'=")
 
@@ -323,8 +399,12 @@ def test_csv_cells_are_formula_safe(cli):
 
 @pytest.mark.parametrize(
     "args",
-    [["leaderboard", LONG, "--csv"], ["leaderboard", LONG], ["event", "standings", "neural-night-2025"],
-     ["export", "--competition", LONG]],
+    [
+        ["leaderboard", LONG, "--csv"],
+        ["leaderboard", LONG],
+        ["event", "standings", "neural-night-2025"],
+        ["export", "--competition", LONG],
+    ],
     ids=["leaderboard-csv", "leaderboard-tsv", "standings", "export"],
 )
 def test_a_closed_pipe_ends_quietly_with_status_0(club, args):
@@ -332,7 +412,11 @@ def test_a_closed_pipe_ends_quietly_with_status_0(club, args):
     os.close(read_end)  # like `| head -0`: the reader is gone before the first line
     process = subprocess.run(
         [sys.executable, "-m", "kagsync", "--db", str(club.db_path), *args],
-        stdout=write_end, stderr=subprocess.PIPE, cwd=ROOT, env={**os.environ}, timeout=60,
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env={**os.environ},
+        timeout=60,
     )
     os.close(write_end)
     assert process.returncode == 0, process.stderr
@@ -364,8 +448,14 @@ def _in_terminal(args, env, *, rows=20, cols=100, timeout=60):
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     environment = {**os.environ, **env}
     environment.pop("COLUMNS", None)
-    process = subprocess.Popen([sys.executable, "-m", "kagsync", *args], stdin=follower, stdout=follower,
-                               stderr=subprocess.PIPE, cwd=ROOT, env=environment)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kagsync", *args],
+        stdin=follower,
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=environment,
+    )
     os.close(follower)
     chunks = []
     deadline = time.monotonic() + timeout
@@ -392,8 +482,9 @@ def fake_pager(tmp_path):
 
 def test_long_output_on_a_terminal_goes_through_the_pager(club, fake_pager):
     command, record = fake_pager
-    code, screen, errors = _in_terminal(["--db", str(club.db_path), "leaderboard", LONG],
-                                        {"KAGSYNC_PAGER": command, "NO_COLOR": "1"})
+    code, screen, errors = _in_terminal(
+        ["--db", str(club.db_path), "leaderboard", LONG], {"KAGSYNC_PAGER": command, "NO_COLOR": "1"}
+    )
     assert code == 0, errors
     paged = record.read_text()
     assert "… 71 more (--all)" in paged and "Remarkably" in paged
@@ -403,22 +494,25 @@ def test_long_output_on_a_terminal_goes_through_the_pager(club, fake_pager):
 
 def test_no_pager_and_short_output(club, fake_pager):
     command, record = fake_pager
-    code, screen, errors = _in_terminal(["--db", str(club.db_path), "leaderboard", LONG, "--no-pager"],
-                                        {"KAGSYNC_PAGER": command})
+    code, screen, errors = _in_terminal(
+        ["--db", str(club.db_path), "leaderboard", LONG, "--no-pager"], {"KAGSYNC_PAGER": command}
+    )
     assert code == 0, errors
     assert not record.exists() and "… 71 more (--all)" in screen
     code, screen, errors = _in_terminal(["--db", str(club.db_path), "event", "list"], {"KAGSYNC_PAGER": command})
     assert code == 0 and not record.exists() and "neural-night-2025" in screen  # fits the screen: no pager
-    code, screen, errors = _in_terminal(["--db", str(club.db_path), "leaderboard", LONG],
-                                        {"KAGSYNC_PAGER": "", "PAGER": command})
+    code, screen, errors = _in_terminal(
+        ["--db", str(club.db_path), "leaderboard", LONG], {"KAGSYNC_PAGER": "", "PAGER": command}
+    )
     assert code == 0 and not record.exists() and "Remarkably" in screen  # KAGSYNC_PAGER="" turns it off
     code, screen, errors = _in_terminal(["--db", str(club.db_path), "leaderboard", LONG], {"PAGER": command})
     assert code == 0 and record.exists()  # PAGER when KAGSYNC_PAGER is not set
 
 
 def test_a_missing_pager_prints_directly(club):
-    code, screen, errors = _in_terminal(["--db", str(club.db_path), "leaderboard", LONG],
-                                        {"KAGSYNC_PAGER": "/nonexistent/pager"})
+    code, screen, errors = _in_terminal(
+        ["--db", str(club.db_path), "leaderboard", LONG], {"KAGSYNC_PAGER": "/nonexistent/pager"}
+    )
     assert code == 0 and "Remarkably" in screen and errors == ""
 
 
@@ -447,7 +541,13 @@ def test_hoisting_leaves_option_values_alone():
     root = typer.main.get_command(app)
     assert hoist_global_options(root, ["sync", "t", "--source", "D", "-q"]) == ["--source", "D", "-q", "sync", "t"]
     assert hoist_global_options(root, ["competition", "add", "x", "--title", "--db", "--no-sync"]) == [
-        "competition", "add", "x", "--title", "--db", "--no-sync"]
+        "competition",
+        "add",
+        "x",
+        "--title",
+        "--db",
+        "--no-sync",
+    ]
     assert hoist_global_options(root, ["leaderboard", "t", "--", "-v"]) == ["leaderboard", "t", "--", "-v"]
     assert hoist_global_options(root, ["--db", "a", "runs", "--db=b"]) == ["--db", "a", "--db=b", "runs"]
     assert hoist_global_options(root, ["nope", "--db", "x"]) == ["nope", "--db", "x"]
@@ -469,8 +569,20 @@ def test_sync_json_is_one_object_per_competition_with_the_keys_of_runs(club):
     runs = {r["id"]: r for r in club.json("runs")}
     for outcome in outcomes:
         run = runs[outcome["id"]]
-        for key in ("competition", "status", "entries", "created", "updated", "removed", "error", "error_kind",
-                    "trigger", "source", "started_at", "finished_at"):
+        for key in (
+            "competition",
+            "status",
+            "entries",
+            "created",
+            "updated",
+            "removed",
+            "error",
+            "error_kind",
+            "trigger",
+            "source",
+            "started_at",
+            "finished_at",
+        ):
             assert outcome[key] == run[key], key
     broken = next(o for o in outcomes if o["competition"] == BROKEN)
     assert broken["status"] == "failed" and broken["error_kind"] == "source"
@@ -567,8 +679,7 @@ for number in range(int(sys.argv[3])):
 def test_several_processes_share_one_rotating_log(tmp_path):
     path = tmp_path / "shared.log"
     writers = [
-        subprocess.Popen([sys.executable, "-c", WRITER, str(path), f"w{index}", "400"], cwd=ROOT)
-        for index in range(4)
+        subprocess.Popen([sys.executable, "-c", WRITER, str(path), f"w{index}", "400"], cwd=ROOT) for index in range(4)
     ]
     assert [writer.wait(timeout=120) for writer in writers] == [0, 0, 0, 0]
     files = [p for p in tmp_path.iterdir() if p.name.startswith("shared.log") and not p.name.endswith(".lock")]
@@ -578,11 +689,16 @@ def test_several_processes_share_one_rotating_log(tmp_path):
     assert all(line.endswith("y" * 30) and len(line) == len(lines[0]) for line in lines)  # none torn
     assert all(p.stat().st_size <= 2000 for p in files)
     for index in range(4):  # each writer's lines in order across the files, oldest file first
+
         def order(p: Path) -> int:
             return -int(p.name.rsplit(".", 1)[1]) if p.name != "shared.log" else 1
 
-        mine = [int(line.split()[1]) for p in sorted(files, key=order) for line in p.read_text().splitlines()
-                if line.startswith(f"w{index} ")]
+        mine = [
+            int(line.split()[1])
+            for p in sorted(files, key=order)
+            for line in p.read_text().splitlines()
+            if line.startswith(f"w{index} ")
+        ]
         assert mine == list(range(400))
 
 
@@ -604,9 +720,18 @@ def test_the_cli_rotates_its_log_by_the_settings(cli, tmp_path):
 
 def _complete(words: str, cword: int, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "kagsync"], capture_output=True, text=True, cwd=ROOT, timeout=60,
-        env={**os.environ, "_KAGSYNC_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(cword),
-             **(env or {})},
+        [sys.executable, "-m", "kagsync"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        env={
+            **os.environ,
+            "_KAGSYNC_COMPLETE": "complete_bash",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(cword),
+            **(env or {}),
+        },
     )
 
 
@@ -647,7 +772,8 @@ def test_sync_progress_fits_the_terminal(monkeypatch, width):
     display._progress.stop()
     out = io.StringIO()
     Console(file=out, width=width, force_terminal=True, color_system=None).print(
-        display._progress.make_tasks_table(display._progress.tasks))
+        display._progress.make_tasks_table(display._progress.tasks)
+    )
     text = out.getvalue()
     assert all(cell_len(line) <= width for line in text.splitlines()), text
     assert "12.3/45.6 MB" in text and "titanic" in text
@@ -660,12 +786,15 @@ def test_tab_separated_rows_stay_one_line_each(monkeypatch):
 
     out = io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)
-    write_rows_tsv(["Team", "Score", "Members", "Flag"], [
-        ("plain", 0.5, None, True),
-        ("tab\there", -1, ["a", "b"], False),
-        ("line\nbreak\r\x00nul", 3, "x\u2028y", None),
-        ("=formula", 7, "@me", 1.5),
-    ])
+    write_rows_tsv(
+        ["Team", "Score", "Members", "Flag"],
+        [
+            ("plain", 0.5, None, True),
+            ("tab\there", -1, ["a", "b"], False),
+            ("line\nbreak\r\x00nul", 3, "x\u2028y", None),
+            ("=formula", 7, "@me", 1.5),
+        ],
+    )
     lines = out.getvalue().split("\n")
     assert lines[-1] == "" and len(lines) == 6
     assert [line.count("\t") for line in lines[:-1]] == [3] * 5

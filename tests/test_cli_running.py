@@ -14,7 +14,11 @@ from tests.kaggle_standin import build_leaderboard_zip, kaggle_standin, make_boa
 ROOT = Path(__file__).parent.parent
 EXAMPLES = ROOT / "examples"
 EXAMPLE_SLUGS = [
-    "house-prices-advanced-regression-techniques", "nlp-getting-started", "spaceship-titanic", "titanic", "winter-cup-2026",
+    "house-prices-advanced-regression-techniques",
+    "nlp-getting-started",
+    "spaceship-titanic",
+    "titanic",
+    "winter-cup-2026",
 ]
 
 
@@ -68,20 +72,27 @@ def test_import_the_examples_creates_and_syncs_everything(cli):
 
 
 def test_a_bad_file_reports_every_line_and_writes_nothing(cli, tmp_path):
-    path = write(tmp_path, (
-        "slug,title,event,status,start\n"
-        "titanic,Titanic,night,ongoing,2025-03-01\n"
-        "Bad Slug,,,,\n"
-        "spaceship-titanic,,,soon,\n"
-        "titanic,,,,\n"
-        "nlp,,,,yesterday\n"
-    ))
+    path = write(
+        tmp_path,
+        (
+            "slug,title,event,status,start\n"
+            "titanic,Titanic,night,ongoing,2025-03-01\n"
+            "Bad Slug,,,,\n"
+            "spaceship-titanic,,,soon,\n"
+            "titanic,,,,\n"
+            "nlp,,,,yesterday\n"
+        ),
+    )
     result = cli("import", str(path), "--create-events")
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
     assert [line.split(":")[1].strip() for line in errors] == [
-        "comps.csv line 3", "comps.csv line 4", "comps.csv line 5", "comps.csv line 6"]
+        "comps.csv line 3",
+        "comps.csv line 4",
+        "comps.csv line 5",
+        "comps.csv line 6",
+    ]
     assert "invalid competition slug 'Bad Slug'" in errors[0]
     assert "unknown status 'soon'" in errors[1]
     assert "already on line 2" in errors[2]
@@ -105,7 +116,9 @@ def test_dry_run_shows_the_changes_and_writes_nothing(cli, tmp_path, kaggle_stan
     first = write(tmp_path, "slug,title,status\ntitanic,Titanic,upcoming\nkeep,Keep,upcoming\n")
     assert cli("import", str(first), "--no-sync").exit_code == 0
     before = cli.json("competition", "list")
-    second = write(tmp_path, "slug,title,status\ntitanic,Titanic 2025,ongoing\nkeep,Keep,upcoming\nfresh,,\n", "more.csv")
+    second = write(
+        tmp_path, "slug,title,status\ntitanic,Titanic 2025,ongoing\nkeep,Keep,upcoming\nfresh,,\n", "more.csv"
+    )
     result = cli("import", str(second), "--dry-run")
     assert result.exit_code == 0, result.output
     out = " ".join(result.stdout.split())
@@ -202,7 +215,10 @@ def test_watch_once_exit_codes(cli, boards):
     assert "Traceback" not in result.output
     runs = cli.json("runs")
     assert sorted((r["competition"], r["trigger"], r["status"]) for r in runs) == [
-        ("missing", "watch", "failed"), ("titanic", "watch", "ok"), ("titanic", "watch", "ok")]
+        ("missing", "watch", "failed"),
+        ("titanic", "watch", "ok"),
+        ("titanic", "watch", "ok"),
+    ]
 
 
 def test_watch_runs_bounded_ticks_with_plain_lines(cli, boards):
@@ -234,13 +250,16 @@ def test_watch_moves_statuses_by_date(cli, boards):
     assert result.exit_code == 0
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["watch", "--interval", "0"], "interval: expected a positive number of seconds"),
-    (["watch", "--interval", "inf", "--max-ticks", "1"], "interval: expected a positive number of seconds"),
-    (["watch", "--interval", "1e300", "--once"], "interval: expected a positive number of seconds"),
-    (["watch", "--jobs", "0"], "Invalid value for '--jobs'"),
-    (["watch", "--max-ticks", "0"], "Invalid value for '--max-ticks'"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["watch", "--interval", "0"], "interval: expected a positive number of seconds"),
+        (["watch", "--interval", "inf", "--max-ticks", "1"], "interval: expected a positive number of seconds"),
+        (["watch", "--interval", "1e300", "--once"], "interval: expected a positive number of seconds"),
+        (["watch", "--jobs", "0"], "Invalid value for '--jobs'"),
+        (["watch", "--max-ticks", "0"], "Invalid value for '--max-ticks'"),
+    ],
+)
 def test_watch_bad_options(cli, args, fragment):
     result = cli(*args)
     assert result.exit_code == 2
@@ -250,8 +269,12 @@ def test_watch_bad_options(cli, args, fragment):
 
 def test_import_fills_from_kaggle_and_refuses_a_slug_kaggle_does_not_know(cli, tmp_path, kaggle_standin):
     kaggle_standin.serve_details(
-        "house-prices", title="House Prices", evaluation_metric="Root Mean Squared Error",
-        enabled_date="2020-01-01T00:00:00Z", deadline="2099-01-01T00:00:00Z", team_count=4000,
+        "house-prices",
+        title="House Prices",
+        evaluation_metric="Root Mean Squared Error",
+        enabled_date="2020-01-01T00:00:00Z",
+        deadline="2099-01-01T00:00:00Z",
+        team_count=4000,
     )
     typo = write(tmp_path, "slug,title\nhouse-prices,\nhouse-pricse,My title\n")
     refused = cli("import", str(typo), "--no-sync")
@@ -266,4 +289,9 @@ def test_import_fills_from_kaggle_and_refuses_a_slug_kaggle_does_not_know(cli, t
     assert cli("import", str(good), "--no-sync").exit_code == 0
     shown = cli.json("competition", "show", "house-prices")
     assert (shown["title"], shown["status"], shown["lower_is_better"], shown["metric"], shown["team_count"]) == (
-        "House Prices", "ongoing", True, "Root Mean Squared Error", 4000)
+        "House Prices",
+        "ongoing",
+        True,
+        "Root Mean Squared Error",
+        4000,
+    )

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -180,12 +179,23 @@ def test_secrets_never_in_output_log_or_database(cli, kaggle_standin, db_path):
 def test_two_processes_never_download_one_competition_at_once(kaggle_standin, db_path, tmp_path):
     kaggle_standin.serve_zip("titanic", build_leaderboard_zip(make_board(200, seed=5), slug="titanic"))
     env = {**os.environ, "KAGSYNC_DB": str(db_path)}
-    subprocess.run([sys.executable, "-m", "kagsync", "competition", "add", "titanic", "--no-sync"],
-                   env=env, check=True, cwd=ROOT, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "kagsync", "competition", "add", "titanic", "--no-sync"],
+        env=env,
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+    )
     kaggle_standin.set_delay("titanic", 1.0)
     procs = [
-        subprocess.Popen([sys.executable, "-m", "kagsync", "sync", "titanic"], env=env, cwd=ROOT,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-m", "kagsync", "sync", "titanic"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(2)
     ]
     results = [proc.communicate(timeout=60) for proc in procs]
@@ -203,9 +213,14 @@ def test_log_has_one_line_per_step(cli, kaggle_standin, db_path):
     cli("competition", "add", "titanic")
     cli("competition", "add", "gone")
     log = (db_path.parent / "kagsync.log").read_text()
-    for step in ("titanic: queued", "titanic: downloading", "titanic: downloaded 12 entries",
-                 "titanic: database update created=12 updated=0 removed=0", "titanic: sync complete",
-                 "gone: sync failed"):
+    for step in (
+        "titanic: queued",
+        "titanic: downloading",
+        "titanic: downloaded 12 entries",
+        "titanic: database update created=12 updated=0 removed=0",
+        "titanic: sync complete",
+        "gone: sync failed",
+    ):
         assert step in log, step
     custom = db_path.parent / "custom.log"
     cli("--log-file", str(custom), "sync", "titanic")

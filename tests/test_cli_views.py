@@ -27,9 +27,13 @@ def synced(cli, db_path, tmp_path):
     solo = [(1, 501, "Lone Wolf", "2026-05-01 10:00:00", "0.5", 1, "carol")]
     assert cli("sync", "solo", "--from", str(write_zip(tmp_path / "s.zip", csv_c(solo), slug="solo"))).exit_code == 0
     with sqlite3.connect(db_path) as conn:
-        runs = [r[0] for r in conn.execute(
-            "SELECT r.id FROM sync_runs r JOIN competitions c ON c.id = r.competition_id"
-            " WHERE c.slug = 'comp' ORDER BY r.id")]
+        runs = [
+            r[0]
+            for r in conn.execute(
+                "SELECT r.id FROM sync_runs r JOIN competitions c ON c.id = r.competition_id"
+                " WHERE c.slug = 'comp' ORDER BY r.id"
+            )
+        ]
         for run_id, when in zip(runs, SYNC_TIMES):
             conn.execute("UPDATE sync_runs SET finished_at = ? WHERE id = ?", (when, run_id))
     return cli
@@ -50,7 +54,10 @@ def test_leaderboard_table_shows_movement_and_benchmarks(synced):
     result = synced("leaderboard", "comp", env=TTY)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    row = {name: next(line for line in lines if name in line) for name in ("Delta", "Beta", "Alpha", "Benchmark", "Épsilon", "Gamma")}
+    row = {
+        name: next(line for line in lines if name in line)
+        for name in ("Delta", "Beta", "Alpha", "Benchmark", "Épsilon", "Gamma")
+    }
     assert "▲ 2" in row["Delta"] and "▼ 1" in row["Beta"] and "▼ 1" in row["Alpha"]
     assert "new" in row["Épsilon"] and "new" in row["Gamma"]
     assert "bench" in row["Benchmark"] and "(benchmark)" in row["Benchmark"] and "–" in row["Benchmark"]
@@ -61,11 +68,24 @@ def test_leaderboard_table_shows_movement_and_benchmarks(synced):
 def test_leaderboard_json_keeps_keys_and_adds_movement(synced):
     entries = synced.json("leaderboard", "comp", "--top", "4")
     assert list(entries[0]) == [
-        "rank", "team_id", "team_name", "score", "score_value", "submission_count",
-        "last_submission", "members", "is_benchmark", "movement", "is_new", "board",
+        "rank",
+        "team_id",
+        "team_name",
+        "score",
+        "score_value",
+        "submission_count",
+        "last_submission",
+        "members",
+        "is_benchmark",
+        "movement",
+        "is_new",
+        "board",
     ]
     assert [(e["team_id"], e["movement"], e["is_new"]) for e in entries] == [
-        (104, 2, False), (102, -1, False), (101, -1, False), (999, 0, False),
+        (104, 2, False),
+        (102, -1, False),
+        (101, -1, False),
+        (999, 0, False),
     ]
     assert synced.json("leaderboard", "comp", "--team", "GAMMA")[0]["is_new"] is True
     assert [e["team_id"] for e in synced.json("leaderboard", "comp", "--user", "Alice")] == [101]
@@ -76,13 +96,18 @@ def test_leaderboard_csv(synced):
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [(r["team_id"], r["movement"], r["is_new"], r["members"]) for r in rows] == [
-        ("104", "2", "0", "gina"), ("102", "-1", "0", "carol"), ("101", "-1", "0", "alice,bob"),
-        ("999", "0", "0", ""), ("103", "", "1", "dave,erin,frank"),
+        ("104", "2", "0", "gina"),
+        ("102", "-1", "0", "carol"),
+        ("101", "-1", "0", "alice,bob"),
+        ("999", "0", "0", ""),
+        ("103", "", "1", "dave,erin,frank"),
     ]
 
 
 def test_leaderboard_bad_input(synced):
-    one_line_error(synced("leaderboard", "comp", "--team", "nobody"), 1, "no team on comp has a name containing 'nobody'")
+    one_line_error(
+        synced("leaderboard", "comp", "--team", "nobody"), 1, "no team on comp has a name containing 'nobody'"
+    )
     one_line_error(synced("leaderboard", "comp", "--user", "zed"), 1, "member 'zed'")
     one_line_error(synced("leaderboard", "comp", "--json", "--csv"), 2, "choose one of --json and --csv")
     one_line_error(synced("leaderboard", "nope"), 1, "no competition 'nope'")
@@ -97,7 +122,9 @@ def test_history_of_a_digit_like_name_is_not_a_crash(synced):
 def test_history(synced, tmp_path):
     board = synced.json("history", "comp")
     assert [(s["synced_at"], s["entries"], s["top_score"]) for s in board["syncs"]] == [
-        (SYNC_TIMES[2], 6, "0.95000"), (SYNC_TIMES[1], 4, "0.92500"), (SYNC_TIMES[0], 4, "0.91000"),
+        (SYNC_TIMES[2], 6, "0.95000"),
+        (SYNC_TIMES[1], 4, "0.92500"),
+        (SYNC_TIMES[0], 4, "0.91000"),
     ]  # newest first
     assert len(synced.json("history", "comp", "--limit", "1")["syncs"]) == 1
     # A sync that changed nothing (watch re-syncing a quiet board) is not history.
@@ -175,7 +202,9 @@ def test_export(synced, tmp_path):
     assert result.exit_code == 0, result.output
     boards = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert len(boards) == 6 + 1
-    standings = list(csv.DictReader(io.StringIO((tmp_path / "out" / "night-standings.csv").read_text(encoding="utf-8-sig"))))
+    standings = list(
+        csv.DictReader(io.StringIO((tmp_path / "out" / "night-standings.csv").read_text(encoding="utf-8-sig")))
+    )
     assert standings[0]["place"] == "1"
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")
     document = json.loads(synced("export", "--competition", "comp", "--format", "json").stdout)

@@ -61,7 +61,7 @@ def written(fields, records) -> tuple[int, str]:
         ("\tTabbed", "'\tTabbed"),
         ("-0.5", "-0.5"),
         ("'-0.5", "''-0.5"),
-        ("Plain, \"quoted\" name", "Plain, \"quoted\" name"),
+        ('Plain, "quoted" name', 'Plain, "quoted" name'),
         ("🚀 ロケット", "🚀 ロケット"),
         # Numbers as numbers; non-finite floats are text to a spreadsheet.
         (-0.5, "-0.5"),
@@ -193,12 +193,7 @@ def test_write_tsv_one_line_per_record():
     ]
     count = write_tsv(out, ["name", "score", "members"], records)
     assert count == 3
-    assert out.getvalue() == (
-        "name\tscore\tmembers\n"
-        "tab here\t-0.5\ta,b\n"
-        "lines  and more  x\t\t\n"
-        "=cmd\t1\t\n"
-    )
+    assert out.getvalue() == ("name\tscore\tmembers\ntab here\t-0.5\ta,b\nlines  and more  x\t\t\n=cmd\t1\t\n")
     for line in out.getvalue().splitlines():
         assert line.count("\t") == 2
 

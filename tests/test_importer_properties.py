@@ -14,8 +14,27 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 HEADER = "slug,title,event,status,start,end,lower_is_better,weight,description\n"
 CELL = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(["titanic", "ongoing", "upcoming", "2025-03-01", "999-01-01", "true", "1e308", "=cmd", "night",
-                     "1_000", "١٢٣", "https://www.kaggle.com/c/titanic", "", " ", '"', "\r\n", "\x00"]),
+    st.sampled_from(
+        [
+            "titanic",
+            "ongoing",
+            "upcoming",
+            "2025-03-01",
+            "999-01-01",
+            "true",
+            "1e308",
+            "=cmd",
+            "night",
+            "1_000",
+            "١٢٣",
+            "https://www.kaggle.com/c/titanic",
+            "",
+            " ",
+            '"',
+            "\r\n",
+            "\x00",
+        ]
+    ),
 )
 
 

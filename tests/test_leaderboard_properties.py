@@ -105,9 +105,7 @@ def parse_file(path: Path, data: bytes, max_line: int | None = None) -> None:
     """Parse ``path`` every way there is; check the outcome is a board or a good error."""
     path.write_bytes(data)
     limit = physical_lines(data) if max_line is None else max_line
-    for lower_is_better, function in itertools.product(
-        (False, True), (iter_leaderboard, iter_leaderboard_rows)
-    ):
+    for lower_is_better, function in itertools.product((False, True), (iter_leaderboard, iter_leaderboard_rows)):
         try:
             entries = list(function(path, lower_is_better=lower_is_better))
         except LeaderboardFormatError as exc:
@@ -166,9 +164,33 @@ def test_any_text_lines(text):
 # Bytes that matter to the parser: separators, quotes, line ends, NUL, invalid
 # UTF-8, digits and signs, other scripts' digits, a BOM.
 INTERESTING = st.sampled_from(
-    [b",", b'"', b"\n", b"\r", b"\r\n", b"\x00", b"\xff", b"\xc3", b"0", b"9", b"-", b"+",
-     b" ", b"_", b".", b"e", b"nan", b":", b"T", "١".encode(), "\ufeff".encode(),
-     b"9223372036854775808", b"99999999999999999999999", b"\n\n\n", b"a"]
+    [
+        b",",
+        b'"',
+        b"\n",
+        b"\r",
+        b"\r\n",
+        b"\x00",
+        b"\xff",
+        b"\xc3",
+        b"0",
+        b"9",
+        b"-",
+        b"+",
+        b" ",
+        b"_",
+        b".",
+        b"e",
+        b"nan",
+        b":",
+        b"T",
+        "١".encode(),
+        "\ufeff".encode(),
+        b"9223372036854775808",
+        b"99999999999999999999999",
+        b"\n\n\n",
+        b"a",
+    ]
 )
 
 

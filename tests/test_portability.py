@@ -20,24 +20,31 @@ for name in ("fcntl", "termios", "pwd", "grp", "resource", "posix_ipc"):
 
 
 def run(code: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", BLOCK_POSIX + code, *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", BLOCK_POSIX + code, *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_every_module_imports_without_posix_only_modules():
     modules = sorted(
         "kagsync." + ".".join(path.relative_to(ROOT / "kagsync").with_suffix("").parts)
-        for path in (ROOT / "kagsync").rglob("*.py") if path.name != "__main__.py"
+        for path in (ROOT / "kagsync").rglob("*.py")
+        if path.name != "__main__.py"
     )
-    result = run("import importlib, sys\nfor name in sys.argv[1:]: importlib.import_module(name.removesuffix('.__init__'))",
-                 *modules)
+    result = run(
+        "import importlib, sys\nfor name in sys.argv[1:]: importlib.import_module(name.removesuffix('.__init__'))",
+        *modules,
+    )
     assert result.returncode == 0, result.stderr
 
 
 def test_the_cli_runs_and_syncs_without_fcntl(tmp_path):
     board = tmp_path / "comp.csv"
-    board.write_text("Rank,TeamId,TeamName,LastSubmissionDate,Score,SubmissionCount,TeamMemberUserNames\n"
-                     '1,7,Ada,"2026-01-01 00:00:00",0.9,1,ada\n', encoding="utf-8")
+    board.write_text(
+        "Rank,TeamId,TeamName,LastSubmissionDate,Score,SubmissionCount,TeamMemberUserNames\n"
+        '1,7,Ada,"2026-01-01 00:00:00",0.9,1,ada\n',
+        encoding="utf-8",
+    )
     code = (
         "import sys\nfrom kagsync.cli import main\nsys.argv = ['kagsync'] + sys.argv[1:]\n"
         "try:\n    main()\nexcept SystemExit as exit:\n    raise SystemExit(exit.code)\n"

@@ -44,10 +44,17 @@ def test_read_commands_work_on_a_read_only_mount(cli, tmp_path):
     assert result.returncode == 0, result.stderr
     assert '"slug": "comp"' in result.stdout and '"team_name": "Ada"' in result.stdout
     write = subprocess.run(
-        ["unshare", "-m", "sh", "-c",
-         f"mount --bind '{folder}' '{folder}' && mount -o remount,ro,bind '{folder}' && "
-         f"'{sys.executable}' -m kagsync --db '{cli.db_path}' event add Night"],
-        capture_output=True, text=True, cwd=ROOT,
+        [
+            "unshare",
+            "-m",
+            "sh",
+            "-c",
+            f"mount --bind '{folder}' '{folder}' && mount -o remount,ro,bind '{folder}' && "
+            f"'{sys.executable}' -m kagsync --db '{cli.db_path}' event add Night",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     assert write.returncode != 0
     assert "Traceback" not in write.stderr and len(write.stderr.strip().splitlines()) == 1, write.stderr

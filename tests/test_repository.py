@@ -6,7 +6,11 @@ from kagsync.errors import AlreadyExistsError, NotFoundError, ValidationError
 def test_event_crud(repo):
     event = repo.add_event("Neural Night 2025", start="2025-03-01", end="2025-03-02 06:00")
     assert (event.slug, event.title, event.start, event.end) == (
-        "neural-night-2025", "Neural Night 2025", "2025-03-01T00:00:00Z", "2025-03-02T06:00:00Z")
+        "neural-night-2025",
+        "Neural Night 2025",
+        "2025-03-01T00:00:00Z",
+        "2025-03-02T06:00:00Z",
+    )
     assert [e.slug for e in repo.list_events()] == ["neural-night-2025"]
     edited = repo.edit_event("neural-night-2025", title="NN", description="club night", end="")
     assert (edited.title, edited.description, edited.end) == ("NN", "club night", None)
@@ -60,7 +64,12 @@ def test_competition_add_from_url_and_defaults(repo):
     saved = repo.add_competition("https://www.kaggle.com/competitions/spaceship-titanic", sync=False)
     c = saved.competition
     assert (c.slug, c.title, c.status, c.events, c.lower_is_better) == (
-        "spaceship-titanic", "spaceship-titanic", "upcoming", (), False)
+        "spaceship-titanic",
+        "spaceship-titanic",
+        "upcoming",
+        (),
+        False,
+    )
     assert saved.created
 
 
@@ -139,7 +148,10 @@ def test_import_inserts_updates_and_syncs_new_and_newly_active(repo, hook):
     ]
     results = repo.import_competitions(records)
     assert [(r.competition.slug, r.created, r.changed) for r in results] == [
-        ("new", True, True), ("old", False, True), ("steady", False, False)]
+        ("new", True, True),
+        ("old", False, True),
+        ("steady", False, False),
+    ]
     # steady never synced (added with sync=False): it is due as if new.
     assert hook.calls == [[("new", "import"), ("old", "import"), ("steady", "import")]]
     again = repo.import_competitions(records)

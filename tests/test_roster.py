@@ -104,8 +104,13 @@ def test_import_updates_case_insensitively_and_replace(cli, event, roster_file, 
     assert "1 added, 1 updated, 0 unchanged" in result.output
     alice = next(m for m in cli.json("roster", "list", event) if m["username"].lower() == "alice")
     # The name column is absent: the stored name stays; extra columns are merged.
-    assert alice == {**alice, "username": "ALICE", "name": "Alice Archer", "group": "green",
-                     "extra": {"Student ID": "s-1", "Note": "captain"}}
+    assert alice == {
+        **alice,
+        "username": "ALICE",
+        "name": "Alice Archer",
+        "group": "green",
+        "extra": {"Student ID": "s-1", "Note": "captain"},
+    }
     result = cli("roster", "import", event, str(update), "--replace")
     assert "0 added, 1 updated, 1 unchanged, 3 removed" in result.output
     members = cli.json("roster", "list", event)
@@ -116,18 +121,21 @@ def test_import_updates_case_insensitively_and_replace(cli, event, roster_file, 
 
 
 def test_a_bad_file_reports_every_line_and_writes_nothing(cli, event, tmp_path):
-    bad = write(tmp_path / "bad.csv", (
-        "kaggle,name,group,\n"
-        "alice,Alice,blue,\n"
-        ",No Username,red,\n"
-        "bad name,Bad,red,\n"
-        "ALICE,Alice again,blue,\n"
-        "erin,Erin,blue\n"
-        "frank,Frank\x1b[31m,blue,\n"
-        "gina,Gina,blue,oops\n"
-        "\n"
-        "hal,Hal,blue,\n"
-    ))
+    bad = write(
+        tmp_path / "bad.csv",
+        (
+            "kaggle,name,group,\n"
+            "alice,Alice,blue,\n"
+            ",No Username,red,\n"
+            "bad name,Bad,red,\n"
+            "ALICE,Alice again,blue,\n"
+            "erin,Erin,blue\n"
+            "frank,Frank\x1b[31m,blue,\n"
+            "gina,Gina,blue,oops\n"
+            "\n"
+            "hal,Hal,blue,\n"
+        ),
+    )
     result = cli("roster", "import", event, str(bad))
     assert result.exit_code == 2
     lines = [line for line in result.output.splitlines() if line.startswith("Error:")]
@@ -195,15 +203,29 @@ def test_check_lists_name_matches_and_missing_members(cli, club, event):
     check = cli.json("roster", "check", event)
     assert check["competitions"] == ["comp-a", "comp-b"]
     assert check["name_matches"] == [
-        {"competition": "comp-b", "rank": 2, "team_name": "Carol Chen", "username": "carol", "name": "Carol Chen",
-         "matched": "name"},
-        {"competition": "comp-b", "rank": 3, "team_name": "BOB", "username": "Bob", "name": None,
-         "matched": "username"},
+        {
+            "competition": "comp-b",
+            "rank": 2,
+            "team_name": "Carol Chen",
+            "username": "carol",
+            "name": "Carol Chen",
+            "matched": "name",
+        },
+        {
+            "competition": "comp-b",
+            "rank": 3,
+            "team_name": "BOB",
+            "username": "Bob",
+            "name": None,
+            "matched": "username",
+        },
     ]
     assert check["not_found"] == [{"username": "dave", "name": "Dave Dunn", "group": None}]
     members = {m["username"]: (m["boards"], m["by_team_name"]) for m in check["members"]}
     assert members == {
-        "alice": (["comp-a"], []), "Bob": (["comp-a"], ["comp-b"]), "carol": (["comp-a"], ["comp-b"]),
+        "alice": (["comp-a"], []),
+        "Bob": (["comp-a"], ["comp-b"]),
+        "carol": (["comp-a"], ["comp-b"]),
         "dave": ([], []),
     }
     table = cli("roster", "check", event)
@@ -248,16 +270,39 @@ def test_standings_rank_members_only(club, event):
     assert "Only the event's roster members are ranked" in standings.method
     # Groups ranked by their best member: red (Bob, 1st), blue (carol, 2nd); dave has none.
     assert [g.to_dict() for g in standings.groups] == [
-        {"place": 1, "group": "red", "best_place": 1, "best_member": "Bob", "best_key": "bob",
-         "members": 1, "entered": 1},
-        {"place": 2, "group": "blue", "best_place": 2, "best_member": "Carol Chen", "best_key": "carol",
-         "members": 2, "entered": 2},
+        {
+            "place": 1,
+            "group": "red",
+            "best_place": 1,
+            "best_member": "Bob",
+            "best_key": "bob",
+            "members": 1,
+            "entered": 1,
+        },
+        {
+            "place": 2,
+            "group": "blue",
+            "best_place": 2,
+            "best_member": "Carol Chen",
+            "best_key": "carol",
+            "members": 2,
+            "entered": 2,
+        },
     ]
     data = json.loads(json.dumps(standings.to_dict()))
     assert data["members_only"] is True and data["group"] is None and len(data["groups"]) == 2
     assert data["standings"][3] == {
-        "place": None, "key": "dave", "name": "Dave Dunn", "kind": "member", "username": "dave", "group": None,
-        "member": True, "total": 13.0, "best_rank": None, "entered": 0, "by_team_name": [],
+        "place": None,
+        "key": "dave",
+        "name": "Dave Dunn",
+        "kind": "member",
+        "username": "dave",
+        "group": None,
+        "member": True,
+        "total": 13.0,
+        "best_rank": None,
+        "entered": 0,
+        "by_team_name": [],
         "results": {"comp-a": None, "comp-b": None},
     }
 
@@ -292,10 +337,18 @@ def test_event_standings_export_and_report_follow_the_roster(cli, club, event, t
     assert cli("export", "--event", event, "--format", "json", "-o", str(out), "--scheme", "rank-sum").exit_code == 0
     document = json.loads(out.read_text(encoding="utf-8"))
     assert document["standings"]["members_only"] is True and len(document["standings"]["standings"]) == 4
-    assert cli("export", "--event", event, "--format", "csv", "-o", str(tmp_path / "night.csv"), "--scheme", "rank-sum").exit_code == 0
+    assert (
+        cli(
+            "export", "--event", event, "--format", "csv", "-o", str(tmp_path / "night.csv"), "--scheme", "rank-sum"
+        ).exit_code
+        == 0
+    )
     rows = list(csv.DictReader(io.StringIO((tmp_path / "night-standings.csv").read_text(encoding="utf-8-sig"))))
     assert [(r["place"], r["name"]) for r in rows] == [
-        ("1", "Bob"), ("2", "Carol Chen"), ("3", "Alice Archer"), ("", "Dave Dunn"),
+        ("1", "Bob"),
+        ("2", "Carol Chen"),
+        ("3", "Alice Archer"),
+        ("", "Dave Dunn"),
     ]
     assert cli("report", event, "-o", str(tmp_path / "night.html")).exit_code == 0
     assert "Carol Chen" in (tmp_path / "night.html").read_text(encoding="utf-8")
@@ -307,10 +360,16 @@ def test_event_standings_export_and_report_follow_the_roster(cli, club, event, t
 def test_leaderboard_marks_members_and_keeps_only_them(club, event):
     rows = club.roster_leaderboard("comp-a", event)
     assert [(r["team_name"], [m["username"] for m in r["roster"]]) for r in rows] == [
-        ("Strangers", []), ("A and B", ["alice", "Bob"]), ("Others", []), ("Carol's", ["carol"]),
+        ("Strangers", []),
+        ("A and B", ["alice", "Bob"]),
+        ("Others", []),
+        ("Carol's", ["carol"]),
     ]
     members = club.roster_leaderboard("comp-b", event, members_only=True)
-    assert [(r["rank"], r["team_name"], r["roster"][0]["username"], r["roster"][0]["by_team_name"]) for r in members] == [
-        (2, "Carol Chen", "carol", True), (3, "BOB", "Bob", True),
+    assert [
+        (r["rank"], r["team_name"], r["roster"][0]["username"], r["roster"][0]["by_team_name"]) for r in members
+    ] == [
+        (2, "Carol Chen", "carol", True),
+        (3, "BOB", "Bob", True),
     ]
     assert [r["team_name"] for r in club.roster_leaderboard("comp-a", event, members_only=True, top=1)] == ["A and B"]

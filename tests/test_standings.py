@@ -58,7 +58,11 @@ def test_points_by_hand(repository, event):
     # Missing a competition gives 0. alice and bob tie on points and best rank (1): by name.
     standings = event_standings(repository, event, "points")
     assert [(place, key) for place, key, _ in lines(standings)] == [
-        (1, "carol"), (2, "dave"), (3, "alice"), (4, "bob"), (5, "team:Solo"),
+        (1, "carol"),
+        (2, "dave"),
+        (3, "alice"),
+        (4, "bob"),
+        (5, "team:Solo"),
     ]
     totals = {row.key: row.total for row in standings.rows}
     assert totals == {
@@ -87,7 +91,11 @@ def test_rank_sum_by_hand(repository, event):
     # alice and bob tie (best rank 1 both): by name.
     standings = event_standings(repository, event, "rank-sum")
     assert lines(standings) == [
-        (1, "carol", 4.0), (2, "alice", 7.0), (3, "bob", 7.0), (4, "dave", 8.0), (5, "team:Solo", 9.0),
+        (1, "carol", 4.0),
+        (2, "alice", 7.0),
+        (3, "bob", 7.0),
+        (4, "dave", 8.0),
+        (5, "team:Solo", 9.0),
     ]
 
 
@@ -97,10 +105,18 @@ def test_best_percentile_by_hand(repository, event):
     # dave and Solo tie at 1.0: dave's best rank (2) beats Solo's (3).
     standings = event_standings(repository, event, "best-percentile")
     assert [(place, key) for place, key, _ in lines(standings)] == [
-        (1, "alice"), (2, "bob"), (3, "carol"), (4, "dave"), (5, "team:Solo"),
+        (1, "alice"),
+        (2, "bob"),
+        (3, "carol"),
+        (4, "dave"),
+        (5, "team:Solo"),
     ]
     assert [row.total for row in standings.rows] == [
-        pytest.approx(1 / 3), pytest.approx(1 / 3), 0.5, 1.0, 1.0,
+        pytest.approx(1 / 3),
+        pytest.approx(1 / 3),
+        0.5,
+        1.0,
+        1.0,
     ]
 
 
@@ -152,7 +168,7 @@ def test_team_name_fallback_joins_boards_and_best_result_is_kept():
 
 def test_points_formula_and_tiny_boards():
     assert kaggle_points(1, 10) == pytest.approx(100000 * math.log10(2))
-    assert kaggle_points(16, 10, 4, 2) == pytest.approx(100000 / 2 * 16 ** -0.75 * math.log10(2) * 2)
+    assert kaggle_points(16, 10, 4, 2) == pytest.approx(100000 / 2 * 16**-0.75 * math.log10(2) * 2)
     # One team on a board: log10(1 + log10(1)) = 0, as in Kaggle's formula.
     standings = compute_standings([board("one", [(1, "Only", ("only",))])], "points")
     assert standings.rows[0].total == 0.0
@@ -179,11 +195,16 @@ def test_final_board_counts_when_stored(db_path, database, repository, event, tm
 
     folder = tmp_path / "private"
     folder.mkdir()
-    (folder / "comp-a.private.csv").write_text(csv_c([
-        (1, 13, "Solo", "2026-05-01 10:00:00", "0.95", 2, ""),
-        (2, 12, "A2", "2026-05-01 10:00:00", "0.8", 2, "carol"),
-        (3, 11, "A1", "2026-05-01 10:00:00", "0.75", 2, "alice,bob"),
-    ]), encoding="utf-8")
+    (folder / "comp-a.private.csv").write_text(
+        csv_c(
+            [
+                (1, 13, "Solo", "2026-05-01 10:00:00", "0.95", 2, ""),
+                (2, 12, "A2", "2026-05-01 10:00:00", "0.8", 2, "carol"),
+                (3, 11, "A1", "2026-05-01 10:00:00", "0.75", 2, "alice,bob"),
+            ]
+        ),
+        encoding="utf-8",
+    )
     competition = repository.get_competition("comp-a")
     assert Syncer(db_path, FolderSource(folder)).sync(competition, "manual", board="private").ok
     standings = event_standings(repository, event, "rank-sum")

@@ -28,8 +28,10 @@ from kagsync.values import (
         ("titanic", "titanic"),
         ("https://www.kaggle.com/competitions/spaceship-titanic", "spaceship-titanic"),
         ("https://www.kaggle.com/c/titanic/leaderboard", "titanic"),
-        ("www.kaggle.com/competitions/house-prices-advanced-regression-techniques/data",
-         "house-prices-advanced-regression-techniques"),
+        (
+            "www.kaggle.com/competitions/house-prices-advanced-regression-techniques/data",
+            "house-prices-advanced-regression-techniques",
+        ),
         ("https://kaggle.com/competitions/playground-series-s5e3?tab=overview", "playground-series-s5e3"),
     ],
 )
@@ -39,8 +41,15 @@ def test_slug_from_slug_or_url(given, slug):
 
 @pytest.mark.parametrize(
     "bad",
-    ["tit anic", "-titanic", "titanic_2", "https://example.com/competitions/titanic",
-     "https://www.kaggle.com/datasets/foo/bar", "https://www.kaggle.com/competitions/", ""],
+    [
+        "tit anic",
+        "-titanic",
+        "titanic_2",
+        "https://example.com/competitions/titanic",
+        "https://www.kaggle.com/datasets/foo/bar",
+        "https://www.kaggle.com/competitions/",
+        "",
+    ],
 )
 def test_bad_slugs_are_refused(bad):
     with pytest.raises(ValidationError):
@@ -97,6 +106,7 @@ def test_duration_too_far_back():
 
 
 # -- ranges as Kaggle has them -------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "bad",
@@ -188,15 +198,18 @@ def test_slugify_keeps_within_the_length_limit():
     assert validate_event_slug(slug) == slug  # no trailing hyphen after the cut
 
 
-@pytest.mark.parametrize("bad", ["1e308", 1e308, float("inf"), float("nan"), MAX_WEIGHT + 0.5, 10**400,
-                                 True, "1_0", "١", None, [1]])
+@pytest.mark.parametrize(
+    "bad", ["1e308", 1e308, float("inf"), float("nan"), MAX_WEIGHT + 0.5, 10**400, True, "1_0", "١", None, [1]]
+)
 def test_weight_is_bounded_and_strict(bad):
     with pytest.raises(ValidationError, match="weight"):
         parse_weight(bad)
 
 
-@pytest.mark.parametrize("good, weight", [(0, 0.0), ("0", 0.0), ("2.5", 2.5), (" 3 ", 3.0), (MAX_WEIGHT, MAX_WEIGHT),
-                                          ("1e3", 1000.0), (-0.0, 0.0)])
+@pytest.mark.parametrize(
+    "good, weight",
+    [(0, 0.0), ("0", 0.0), ("2.5", 2.5), (" 3 ", 3.0), (MAX_WEIGHT, MAX_WEIGHT), ("1e3", 1000.0), (-0.0, 0.0)],
+)
 def test_weight_accepts_zero_to_the_maximum(good, weight):
     assert parse_weight(good) == weight
     assert str(parse_weight(good)) != "-0.0"
@@ -209,8 +222,24 @@ def test_count_accepts_1_to_the_maximum(good, count):
 
 @pytest.mark.parametrize(
     "bad",
-    [0, -1, MAX_COUNT + 1, 99999999999999999999, pytest.param(10**5000, id="10**5000"), "99999999999999999999", "9" * 5000, 2.0, "2.0", True,
-     "1_000", "١٢", "", " ", "+3", None],
+    [
+        0,
+        -1,
+        MAX_COUNT + 1,
+        99999999999999999999,
+        pytest.param(10**5000, id="10**5000"),
+        "99999999999999999999",
+        "9" * 5000,
+        2.0,
+        "2.0",
+        True,
+        "1_000",
+        "١٢",
+        "",
+        " ",
+        "+3",
+        None,
+    ],
 )
 def test_count_refuses_anything_else_with_exit_code_2(bad):
     with pytest.raises(ValidationError, match="--top: expected a whole number from 1 to") as raised:
@@ -234,7 +263,8 @@ def test_int_text_reads_plain_ascii_integers(text, number):
 
 
 @pytest.mark.parametrize(
-    "bad", ["١٢٣", "1_000", " 12 ", "12 ", "+12", "1.0", "1e3", "", "-", "0x10", str(2**63), str(-(2**63) - 1), "9" * 5000]
+    "bad",
+    ["١٢٣", "1_000", " 12 ", "12 ", "+12", "1.0", "1e3", "", "-", "0x10", str(2**63), str(-(2**63) - 1), "9" * 5000],
 )
 def test_int_text_refuses_anything_else(bad):
     with pytest.raises(ValidationError, match="entries: "):
@@ -257,14 +287,16 @@ def test_bool_text_refuses_anything_else(bad):
         parse_bool_text(bad, name="lower_is_better")
 
 
-@pytest.mark.parametrize("text, number", [("2", 2.0), (" -0.5 ", -0.5), (".5", 0.5), ("1e3", 1000.0), (7, 7.0),
-                                          (2.5, 2.5), ("-0", 0.0)])
+@pytest.mark.parametrize(
+    "text, number", [("2", 2.0), (" -0.5 ", -0.5), (".5", 0.5), ("1e3", 1000.0), (7, 7.0), (2.5, 2.5), ("-0", 0.0)]
+)
 def test_number_reads_plain_decimal_numbers(text, number):
     assert parse_number(text, name="ratio") == number
 
 
-@pytest.mark.parametrize("bad", ["inf", "-inf", "nan", "1e999", "1_000", "١٢", "0x10", "", "1,5", True, None,
-                                 float("inf"), 10**400])
+@pytest.mark.parametrize(
+    "bad", ["inf", "-inf", "nan", "1e999", "1_000", "١٢", "0x10", "", "1,5", True, None, float("inf"), 10**400]
+)
 def test_number_refuses_anything_else(bad):
     with pytest.raises(ValidationError, match="ratio: expected a finite number"):
         parse_number(bad, name="ratio")

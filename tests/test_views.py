@@ -47,9 +47,7 @@ def sync_boards(db_path: Path, database, competition, boards, tmp_path: Path, ti
         "SELECT id FROM sync_runs WHERE id > ? AND competition_id = ? ORDER BY id", (first, competition.id)
     ).fetchall()
     for (run_id,), when in zip(runs, times):
-        database.conn.execute(
-            "UPDATE sync_runs SET started_at = ?, finished_at = ? WHERE id = ?", (when, when, run_id)
-        )
+        database.conn.execute("UPDATE sync_runs SET started_at = ?, finished_at = ? WHERE id = ?", (when, when, run_id))
 
 
 @pytest.fixture
@@ -76,9 +74,18 @@ def test_movement_after_three_syncs(database, synced3):
     assert [movement_text(e) for e in entries] == ["▲ 2", "▼ 1", "▼ 1", "–", "new", "new"]
     delta = entries[0]
     assert delta == {
-        "rank": 1, "team_id": 104, "team_name": "Delta", "score": "0.95000", "score_value": 0.95,
-        "submission_count": 2, "last_submission": "2026-05-04T12:00:00Z", "members": ["gina"],
-        "is_benchmark": False, "movement": 2, "is_new": False, "board": "public",
+        "rank": 1,
+        "team_id": 104,
+        "team_name": "Delta",
+        "score": "0.95000",
+        "score_value": 0.95,
+        "submission_count": 2,
+        "last_submission": "2026-05-04T12:00:00Z",
+        "members": ["gina"],
+        "is_benchmark": False,
+        "movement": 2,
+        "is_new": False,
+        "board": "public",
     }
     assert entries[3]["is_benchmark"] is True
 
@@ -133,8 +140,9 @@ def test_team_and_user_filters(database, synced3):
 
 def test_board_history(database, synced3):
     history = board_history(database, synced3)
-    assert [(h["synced_at"], h["entries"], h["top_score"], h["created"], h["updated"], h["removed"])
-            for h in history] == [
+    assert [
+        (h["synced_at"], h["entries"], h["top_score"], h["created"], h["updated"], h["removed"]) for h in history
+    ] == [
         (SYNC_TIMES[0], 4, "0.91000", 4, 0, 0),
         (SYNC_TIMES[1], 4, "0.92500", 1, 2, 1),
         (SYNC_TIMES[2], 6, "0.95000", 2, 3, 0),
@@ -151,9 +159,17 @@ def test_failed_runs_are_not_history(db_path, database, synced3, tmp_path):
 
 def test_team_history_by_id_name_and_old_name(database, synced3):
     alpha = team_history(database, synced3, "101")
-    assert alpha["team"] == {"team_id": 101, "team_name": "Alpha Renamed", "on_board": True, "rank": 3, "score": "0.91000"}
-    assert [(c["synced_at"], c["kind"], c["rank"], c["previous_rank"], c["movement"], c["score"], c["team_name"])
-            for c in alpha["changes"]] == [
+    assert alpha["team"] == {
+        "team_id": 101,
+        "team_name": "Alpha Renamed",
+        "on_board": True,
+        "rank": 3,
+        "score": "0.91000",
+    }
+    assert [
+        (c["synced_at"], c["kind"], c["rank"], c["previous_rank"], c["movement"], c["score"], c["team_name"])
+        for c in alpha["changes"]
+    ] == [
         (SYNC_TIMES[0], "new", 1, None, None, "0.91000", "Alpha"),
         (SYNC_TIMES[1], "changed", 2, 1, -1, "0.91000", "Alpha Renamed"),
         (SYNC_TIMES[2], "changed", 3, 2, -1, "0.91000", "Alpha Renamed"),
@@ -163,7 +179,9 @@ def test_team_history_by_id_name_and_old_name(database, synced3):
     assert team_history(database, synced3, "renam")["team"]["team_id"] == 101  # part of a name
     gamma = team_history(database, synced3, "Gamma, Inc")
     assert [(c["kind"], c["rank"], c["previous_rank"]) for c in gamma["changes"]] == [
-        ("new", 3, None), ("removed", None, 3), ("new", 5, None),
+        ("new", 3, None),
+        ("removed", None, 3),
+        ("new", 5, None),
     ]
 
 
@@ -195,7 +213,9 @@ def test_movers_since_the_previous_sync(database, synced3):
     result = movers(database, synced3)
     assert result["baseline"] == {"run_id": 2, "synced_at": SYNC_TIMES[1]}
     assert result["latest"] == {"run_id": 3, "synced_at": SYNC_TIMES[2]}
-    assert [(i["team_id"], i["movement"], i["previous_rank"], i["rank"]) for i in result["climbers"]] == [(104, 2, 3, 1)]
+    assert [(i["team_id"], i["movement"], i["previous_rank"], i["rank"]) for i in result["climbers"]] == [
+        (104, 2, 3, 1)
+    ]
     assert [(i["team_id"], i["movement"]) for i in result["fallers"]] == [(102, -1), (101, -1)]
     assert [(i["team_id"], i["rank"], i["score"]) for i in result["new"]] == [(105, 4, "0.60000"), (103, 5, "0.55000")]
     assert result["departed"] == []
@@ -208,7 +228,8 @@ def test_movers_since_a_time_compares_with_the_board_then(database, synced3):
     assert result["baseline"]["run_id"] == 1
     assert result["climbers"] == []
     assert [(i["team_id"], i["movement"], i["previous_rank"], i["rank"]) for i in result["fallers"]] == [
-        (101, -2, 1, 3), (103, -2, 3, 5),
+        (101, -2, 1, 3),
+        (103, -2, 3, 5),
     ]
     assert [i["team_id"] for i in result["new"]] == [104, 105]
     # Before the first sync the board was empty: every team (not the benchmark) is new.
@@ -244,7 +265,6 @@ def test_rank_series(database, synced3):
     series = rank_series(database, synced3, [101, 103])
     assert series[101] == [(1, SYNC_TIMES[0], 1), (2, SYNC_TIMES[1], 2), (3, SYNC_TIMES[2], 3)]
     assert series[103] == [(1, SYNC_TIMES[0], 3), (2, SYNC_TIMES[1], None), (3, SYNC_TIMES[2], 5)]
-
 
 
 def test_read_snapshot_does_not_see_writes_made_meanwhile(db_path, database, synced3, tmp_path):

@@ -135,12 +135,16 @@ def test_a_failing_competition_is_retried_on_the_next_tick(db_path, database, re
     assert "HTTP 403" in first.failed[0].error
     assert not first.ok and second.ok
     assert {o.competition: (o.status, o.entries) for o in second.outcomes} == {
-        "spaceship-titanic": ("ok", 25), "titanic": ("ok", 25)}
+        "spaceship-titanic": ("ok", 25),
+        "titanic": ("ok", 25),
+    }
     assert kaggle_standin.download_count("titanic") == 2
     titanic = repository.get_competition("titanic")
     assert (titanic.last_sync_status, titanic.entry_count) == ("ok", 25)
     assert [r for r in runs(database) if r[0] == "titanic"] == [
-        ("titanic", "watch", "failed"), ("titanic", "watch", "ok")]
+        ("titanic", "watch", "failed"),
+        ("titanic", "watch", "ok"),
+    ]
 
 
 def test_statuses_follow_the_dates(db_path, database, repository, boards):
@@ -160,12 +164,21 @@ def test_statuses_follow_the_dates(db_path, database, repository, boards):
     report = watcher.tick()
     assert report.ok
     statuses = {c.slug: c.status for c in repository.list_competitions()}
-    assert statuses == {"starts": "ongoing", "later": "upcoming", "ends": "completed",
-                        "both": "completed", "running": "ongoing", "finished": "completed"}
+    assert statuses == {
+        "starts": "ongoing",
+        "later": "upcoming",
+        "ends": "completed",
+        "both": "completed",
+        "running": "ongoing",
+        "finished": "completed",
+    }
     assert run_counts(database) == {"starts": 1, "ends": 1, "both": 1, "running": 1}
     assert sorted(recorder.transitions) == [
-        ("both", "ongoing", "completed"), ("both", "upcoming", "ongoing"),
-        ("ends", "ongoing", "completed"), ("starts", "upcoming", "ongoing")]
+        ("both", "ongoing", "completed"),
+        ("both", "upcoming", "ongoing"),
+        ("ends", "ongoing", "completed"),
+        ("starts", "upcoming", "ongoing"),
+    ]
     assert {(t.slug, t.new) for t in report.transitions} == {(s, n) for s, _, n in recorder.transitions}
 
     watcher.tick()  # completed ones are no longer synced
@@ -201,7 +214,9 @@ def test_rate_limiting_slows_the_loop_down_and_a_clean_tick_resets_it(db_path, r
     repository.add_competition("busy", status="ongoing", sync=False)
     repository.add_competition("other", status="ongoing", sync=False)
     source = ScriptedSource(boards)
-    limited = KaggleRateLimitError("Kaggle kept rate-limiting the leaderboard download of 'busy' (HTTP 429, 4 attempts)")
+    limited = KaggleRateLimitError(
+        "Kaggle kept rate-limiting the leaderboard download of 'busy' (HTTP 429, 4 attempts)"
+    )
     source.failures["busy"] = [limited] * 5
     watcher = Watcher(repository, Syncer(db_path, source), interval=10, max_backoff=8)
     intervals = []
@@ -234,7 +249,9 @@ def test_is_rate_limited():
 
     # The kind decides, never the text: a 404 whose message says "429" is not rate limiting.
     assert is_rate_limited(outcome("a", "failed", "Kaggle kept rate-limiting (HTTP 429: x)", "rate_limited"))
-    assert not is_rate_limited(outcome("rate-limit-429", "failed", "Kaggle has no competition 'rate-limit-429' (HTTP 429)", "not_found"))
+    assert not is_rate_limited(
+        outcome("rate-limit-429", "failed", "Kaggle has no competition 'rate-limit-429' (HTTP 429)", "not_found")
+    )
     assert not is_rate_limited(outcome("a", "ok", None, None))
 
 

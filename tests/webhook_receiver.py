@@ -131,6 +131,5 @@ class WebhookReceiver:
         """Recorded requests (to ``path``, answered with ``status``; None: any)."""
         with self._lock:
             return [
-                r for r in self.requests
-                if (path is None or r.path == path) and (status is None or r.status == status)
+                r for r in self.requests if (path is None or r.path == path) and (status is None or r.status == status)
             ]
