@@ -279,7 +279,7 @@ class Session:
                 continue
             if not reply.ok:
                 self._close(reply)
-                error = self._http_failure(op, reply)
+                error = _http_failure(self, op, reply)
                 if error is not None:
                     raise error
                 detail = kaggle_message(reply, self.scrub)
@@ -287,7 +287,7 @@ class Session:
                 if waited is not None and self.give_up_after is not None and waited > self.give_up_after:
                     raise self._told_to_wait(op, reply.status, detail, waited)
                 wait = pause if waited is None else min(waited, self.retry_after_cap)
-                self._pause(op, last, wait, functools.partial(self._exhausted, op, reply.status, detail), True)
+                self._pause(op, last, wait, functools.partial(_exhausted, self, op, reply.status, detail), True)
                 continue
             try:
                 return handle(reply)
@@ -479,52 +479,55 @@ class Session:
             )
         )
 
-    def _http_failure(self, op: Op, reply: Reply) -> KaggleError | None:
-        """The exception for a non-retryable HTTP status, or None if it is worth retrying."""
-        status = reply.status
-        if status == 429 or status >= 500:
-            return None
-        creds, slug = self.creds, self.slug
-        detail = kaggle_message(reply, self.scrub)
-        if status == 401:
-            hint = (
-                "check KAGGLE_API_TOKEN or create a new token"
-                if creds.uses_token
-                else "check the username and key, or create a new token (a new-style token belongs in "
-                "KAGGLE_API_TOKEN, not in kaggle.json)"
-            )
-            msg = f"Kaggle rejected the {creds.describe()} (HTTP 401{_colon(detail)}): {hint} at {SETTINGS_URL}."
-            return KaggleAuthError(self.scrub(msg))
-        if status == 403:
-            account = f" as Kaggle user '{creds.username}'" if creds.username else ""
-            if op.leaderboard:
-                msg = (
-                    f"Kaggle refused the leaderboard of '{slug}' (HTTP 403{_colon(detail)}): accept the "
-                    f"competition's rules at https://www.kaggle.com/competitions/{slug}/rules"
-                    f"{account}, then try again (credentials from {creds.origin})."
-                )
-            else:
-                msg = f"Kaggle refused {op.what}{account} (HTTP 403{_colon(detail)}; credentials from {creds.origin})."
-            return KaggleForbiddenError(self.scrub(msg))
-        if status == 404:
-            msg = (
-                f"Kaggle has no competition '{slug}' (HTTP 404{_colon(detail)}): check the slug, the "
-                "last part of https://www.kaggle.com/competitions/<slug>."
-            )
-            return KaggleNotFoundError(self.scrub(msg))
-        reason = detail or (_one_line(self.scrub(reply.reason)) if reply.reason.strip() else "") or "unexpected reply"
-        return KaggleError(self.scrub(f"Kaggle refused {op.what} (HTTP {status}: {reason})."))
 
-    def _exhausted(self, op: Op, status: int, detail: str | None, early: bool) -> KaggleError:
-        attempts = f"{self.attempts} attempt{_plural(self.attempts)}{self._early_note(early)}"
-        if status == 429:
+def _http_failure(self: Session, op: Op, reply: Reply) -> KaggleError | None:
+    """The exception for a non-retryable HTTP status, or None if it is worth retrying
+    (a function of the session's, kept outside it so the class reads in one sitting)."""
+    status = reply.status
+    if status == 429 or status >= 500:
+        return None
+    creds, slug = self.creds, self.slug
+    detail = kaggle_message(reply, self.scrub)
+    if status == 401:
+        hint = (
+            "check KAGGLE_API_TOKEN or create a new token"
+            if creds.uses_token
+            else "check the username and key, or create a new token (a new-style token belongs in "
+            "KAGGLE_API_TOKEN, not in kaggle.json)"
+        )
+        msg = f"Kaggle rejected the {creds.describe()} (HTTP 401{_colon(detail)}): {hint} at {SETTINGS_URL}."
+        return KaggleAuthError(self.scrub(msg))
+    if status == 403:
+        account = f" as Kaggle user '{creds.username}'" if creds.username else ""
+        if op.leaderboard:
             msg = (
-                f"Kaggle kept rate-limiting {op.what} (HTTP 429{_colon(detail)}, {attempts}): wait a few "
-                "minutes and try again."
+                f"Kaggle refused the leaderboard of '{slug}' (HTTP 403{_colon(detail)}): accept the "
+                f"competition's rules at https://www.kaggle.com/competitions/{slug}/rules"
+                f"{account}, then try again (credentials from {creds.origin})."
             )
-            return KaggleRateLimitError(self.scrub(msg))
-        msg = f"Kaggle's server failed {op.what} (HTTP {status}{_colon(detail)}, {attempts}): try again later."
-        return KaggleServerError(self.scrub(msg))
+        else:
+            msg = f"Kaggle refused {op.what}{account} (HTTP 403{_colon(detail)}; credentials from {creds.origin})."
+        return KaggleForbiddenError(self.scrub(msg))
+    if status == 404:
+        msg = (
+            f"Kaggle has no competition '{slug}' (HTTP 404{_colon(detail)}): check the slug, the "
+            "last part of https://www.kaggle.com/competitions/<slug>."
+        )
+        return KaggleNotFoundError(self.scrub(msg))
+    reason = detail or (_one_line(self.scrub(reply.reason)) if reply.reason.strip() else "") or "unexpected reply"
+    return KaggleError(self.scrub(f"Kaggle refused {op.what} (HTTP {status}: {reason})."))
+
+
+def _exhausted(self: Session, op: Op, status: int, detail: str | None, early: bool) -> KaggleError:
+    attempts = f"{self.attempts} attempt{_plural(self.attempts)}{self._early_note(early)}"
+    if status == 429:
+        msg = (
+            f"Kaggle kept rate-limiting {op.what} (HTTP 429{_colon(detail)}, {attempts}): wait a few "
+            "minutes and try again."
+        )
+        return KaggleRateLimitError(self.scrub(msg))
+    msg = f"Kaggle's server failed {op.what} (HTTP {status}{_colon(detail)}, {attempts}): try again later."
+    return KaggleServerError(self.scrub(msg))
 
 
 @contextlib.contextmanager
