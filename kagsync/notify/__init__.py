@@ -102,12 +102,12 @@ from kagsync.notify.targets import (
     detect_format,
     get_target,
     list_targets,
-    mask_url,
     parse_kinds,
     remove_target,
     scrub,
     targets,
 )
+from kagsync.secrets import mask_url
 
 __all__ = [
     "DEFAULT_KINDS",

@@ -4,7 +4,6 @@ wait honoured when it fits) and recording the outcome.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import math
@@ -12,7 +11,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import cast
 
 import requests
@@ -23,6 +21,7 @@ from kagsync.notify.changes import record_changes, test_change
 from kagsync.notify.model import Change
 from kagsync.notify.payloads import ApprisePayload, Payload, build_payload
 from kagsync.notify.targets import APPRISE_MISSING, MAX_ATTEMPTS, Target, import_apprise, scrub, targets
+from kagsync.retry import retry_after
 from kagsync.text import printable
 from kagsync.values import now_iso
 
@@ -53,13 +52,9 @@ def _retry_after(headers: Mapping[str, str] | None, body: bytes) -> float | None
     """Seconds to wait from a 429: the ``Retry-After`` header (seconds or a date) or
     Discord's ``retry_after`` in the JSON body."""
     waits: list[float] = []
-    value = (headers or {}).get("Retry-After")
-    if value:
-        try:
-            waits.append(float(value))
-        except ValueError:
-            with contextlib.suppress(TypeError, ValueError, IndexError):
-                waits.append(parsedate_to_datetime(value).timestamp() - time.time())
+    header = retry_after((headers or {}).get("Retry-After"))
+    if header is not None:
+        waits.append(header)
     try:
         data = json.loads(body.decode("utf-8", "replace") or "null")
         if isinstance(data, dict) and isinstance(data.get("retry_after"), (int, float)):

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from kagsync.db import Database, write_transaction
 from kagsync.errors import AlreadyExistsError, KagsyncError, NotFoundError, ValidationError
+from kagsync.secrets import mask_url, url_secrets
 from kagsync.text import printable
 from kagsync.values import now_iso, quote
 
@@ -99,57 +100,12 @@ class Target:
         }
 
 
-def mask_url(url: str) -> str:
-    """``https://hooks.slack.com/serv…``: scheme, host and the first characters only.
-
-    For a URL that is not http(s) (an apprise URL such as ``tgram://TOKEN/CHAT``) the
-    host may itself be the secret: only the scheme and three characters are shown.
-    """
-    try:
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        if scheme in ("http", "https") and parts.hostname:
-            shown = parts.hostname + (f":{parts.port}" if parts.port else "")
-            return f"{scheme}://{shown}/{parts.path.lstrip('/')[:4]}…"
-    except ValueError:  # a bad port
-        return "(hidden)"
-    body = url.split("://", 1)[1] if "://" in url else url
-    return f"{scheme or '?'}://{body[:3]}…"
-
-
-def _secrets(url: str) -> list[str]:
-    """Pieces of a URL that must not appear in a message or a log line, longest first.
-
-    The scheme and an http(s) host are not secret (they are shown); the path, query,
-    user info and every long piece of them are. Of another scheme (apprise), everything
-    after ``://`` may be a token.
-    """
-    pieces = {url, url.rstrip("/")}
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return [url]
-    web = parts.scheme.lower() in ("http", "https")
-    secret_parts = [parts.path, parts.query, parts.fragment]
-    if web:
-        secret_parts += [parts.username or "", parts.password or ""]
-    else:
-        secret_parts.append(parts.netloc)
-    for piece in secret_parts:
-        if len(piece) >= 6:
-            pieces.add(piece)
-        for segment in re.split(r"[/?&=#:@]", piece):
-            if len(segment) >= 8:
-                pieces.add(segment)
-    return sorted(pieces, key=len, reverse=True)
-
-
 def scrub(text: str, urls: Iterable[str]) -> str:
     """``text`` with every secret piece of ``urls`` replaced by its masked URL (in one pass,
     so a mask is never scrubbed again)."""
     masks: dict[str, str] = {}
     for url in urls:
-        for piece in _secrets(url):
+        for piece in url_secrets(url):
             masks.setdefault(piece, mask_url(url))
     if not masks:
         return text
