@@ -14,9 +14,8 @@ Three facts about Kaggle shape this module (see ``shared/docs/kaggle-leaderboard
 
 from __future__ import annotations
 
-import difflib
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -24,15 +23,13 @@ from typing import TYPE_CHECKING
 from kagsync.db import Database
 from kagsync.errors import (
     Hint,
-    KaggleNotFoundError,
     KagsyncError,
     NotFoundError,
-    UnknownCompetitionError,
     ValidationError,
 )
 from kagsync.metrics import metric_lower_is_better
 from kagsync.models import Competition, Note, SyncOutcome, Trigger, status_from_dates
-from kagsync.sources import Details, DetailsSource, KaggleSource, LeaderboardSource, PrivateBoardSource
+from kagsync.sources import Details, KaggleSource, LeaderboardSource, PrivateBoardSource
 from kagsync.values import now_iso, to_datetime
 
 if TYPE_CHECKING:
@@ -75,32 +72,6 @@ class DetailsFill:
     fields: dict[str, object] = field(default_factory=dict)
     filled: dict[str, object] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-
-
-def fetch_details(
-    source: LeaderboardSource, slug: str, *, offline: bool = False, known_slugs: Iterable[str] = ()
-) -> tuple[Details | None, str | None]:
-    """The competition's details from the source, and a note when they could not be had.
-
-    A competition Kaggle does not know raises :class:`UnknownCompetitionError` (with
-    a near slug among ``known_slugs`` as a suggestion); any other failure (no
-    credentials, network, 5xx, 429) is a note, never an error: the competition is
-    saved with what the user gave.
-    """
-    if offline or not isinstance(source, DetailsSource):
-        return None, None
-    try:
-        return source.details(slug), None
-    except KaggleNotFoundError:
-        near = difflib.get_close_matches(slug, list(known_slugs), n=1, cutoff=0.75)
-        hint = f" (did you mean {near[0]!r}?)" if near else " (check the slug in the competition's URL)"
-        raise UnknownCompetitionError(f"no competition {slug!r} exists on Kaggle{hint}; nothing was saved") from None
-    except KagsyncError as error:
-        log.warning("%s: details not fetched: %s", slug, error)
-        return None, (
-            f"Kaggle's details of {slug} could not be fetched ({error}); "
-            f"fetch them later with: kagsync competition refresh {slug}"
-        )
 
 
 def fill_from_details(given: Mapping[str, object], details: Details | None, *, now: str | None = None) -> DetailsFill:
@@ -365,7 +336,6 @@ __all__ = [
     "PrivateCheck",
     "Trigger",
     "details_refresh_due",
-    "fetch_details",
     "fill_from_details",
     "has_ended",
     "outcomes_of",

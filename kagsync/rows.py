@@ -77,19 +77,6 @@ class MovementBasis(TypedDict):
     board: Board
 
 
-class OkRun(TypedDict):
-    """A successful sync run of one board."""
-
-    run_id: int
-    synced_at: str
-    entries: int | None
-    top_score: str | None
-    created: int | None
-    updated: int | None
-    removed: int | None
-    trigger: str
-
-
 class HistorySync(TypedDict):
     """The board at one ok sync: its teams, top score and what changed."""
 
@@ -100,6 +87,12 @@ class HistorySync(TypedDict):
     created: int | None
     updated: int | None
     removed: int | None
+
+
+class OkRun(HistorySync):
+    """A successful sync run of one board."""
+
+    trigger: str
 
 
 class TeamRef(TypedDict):

@@ -245,12 +245,7 @@ def _commit_ok(
         with dbmod.write_transaction(database):
             # Checked inside the write: a competition removed (and maybe another
             # added) meanwhile must not receive this board. Ids are never reused.
-            if (
-                conn.execute(
-                    "SELECT 1 FROM competitions WHERE id = ? AND slug = ?", (attempt.competition.id, attempt.slug)
-                ).fetchone()
-                is None
-            ):
+            if not _still_stored(conn, attempt):
                 raise CompetitionRemovedError(f"competition {attempt.slug!r} was removed during the sync")
             finished_at = now_iso()
             changes = write(conn)
@@ -265,14 +260,20 @@ def _commit_ok(
     return changes, finished_at
 
 
+def _still_stored(conn: sqlite3.Connection, attempt: _Attempt) -> bool:
+    """Whether the attempt's competition is still the stored one: id and slug both match
+    (ids are never reused, so a removed competition is never mistaken for a new one)."""
+    found = conn.execute(
+        "SELECT 1 FROM competitions WHERE id = ? AND slug = ?", (attempt.competition.id, attempt.slug)
+    ).fetchone()
+    return found is not None
+
+
 def _start_run(db_path: Path, attempt: _Attempt) -> None:
     """Write the run as ``running`` before any work, so that every attempt is recorded."""
     with _connection(db_path) as database, dbmod.write_transaction(database):
         conn = database.conn
-        row = conn.execute(
-            "SELECT id FROM competitions WHERE id = ? AND slug = ?", (attempt.competition.id, attempt.slug)
-        ).fetchone()
-        if row is None:
+        if not _still_stored(conn, attempt):
             raise CompetitionRemovedError(f"competition {attempt.slug!r} was removed before its sync started")
         attempt.run_id = _insert_running_run(conn, attempt)
         conn.execute(
@@ -632,10 +633,7 @@ def _store_failure(
     """Record the attempt's run as ended with ``status``, unless its competition is gone."""
     with _connection(db_path) as database, dbmod.write_transaction(database):
         conn = database.conn
-        exists = conn.execute(
-            "SELECT 1 FROM competitions WHERE id = ? AND slug = ?", (attempt.competition.id, attempt.slug)
-        ).fetchone()
-        if exists is None:
+        if not _still_stored(conn, attempt):
             attempt.run_id = None
             return
         if attempt.run_id is None:
