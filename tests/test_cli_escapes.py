@@ -103,3 +103,22 @@ def test_the_live_watch_display_escapes_a_tick_error(monkeypatch):
     console.print(display._render())
     text = console.file.getvalue()
     assert "start \\x1b]0;x\\x07" in text and "\x07" not in text
+
+
+def test_emoji_codes_in_outside_text_are_shown_as_written(cli, tmp_path):
+    """`:x:` in a team name, a title or a bad file's header is text, not rich's emoji."""
+    folder = tmp_path / "boards"
+    folder.mkdir()
+    write_zip(
+        folder / "cup.zip", csv_c([(1, 101, ":x: Team :fire:", "2026-05-01 10:00:00", "0.9", 1, "ann")]), slug="cup"
+    )
+    added = cli("--source", str(folder), "competition", "add", "cup", "--status", "ongoing", "--title", "Cup :rocket:")
+    assert added.exit_code == 0, added.output
+    for args in (("leaderboard", "cup"), ("competition", "list"), ("competition", "show", "cup")):
+        shown = cli(*args, env={"KAGSYNC_FORCE_TTY": "200"}).output
+        assert "❌" not in shown and "🔥" not in shown and "🚀" not in shown, shown
+    assert ":x: Team :fire:" in cli("leaderboard", "cup", env={"KAGSYNC_FORCE_TTY": "200"}).output
+    bad = tmp_path / "comps.csv"
+    bad.write_text("slug,a:x:b\ncup,1\n", encoding="utf-8")
+    result = cli("import", str(bad), env={"KAGSYNC_FORCE_TTY": "200"})
+    assert result.exit_code == 2 and "'a:x:b'" in result.output and "❌" not in result.output, result.output

@@ -79,7 +79,8 @@ def _console(*, stderr: bool) -> Console:
     # Piped into a file or `less`, rich would assume 80 columns and fold every line;
     # a wider page reads better there. A terminal or COLUMNS decides otherwise.
     wide = not os.environ.get("COLUMNS") and not stream.isatty()
-    return SafeConsole(stderr=stderr, highlight=False, width=160 if wide else None)
+    # emoji=False: ":x:" in a team name or a file is text, not an emoji code.
+    return SafeConsole(stderr=stderr, highlight=False, emoji=False, width=160 if wide else None)
 
 
 stdout = _console(stderr=False)
