@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -139,15 +138,12 @@ def test_import_syncs_in_parallel(cli, tmp_path, kaggle_standin):
         kaggle_standin.serve_zip(slug, build_leaderboard_zip(make_board(200, seed=len(slug)), slug=slug))
         kaggle_standin.set_delay(slug, 1.0)
     path = write(tmp_path, "slug,status\n" + "".join(f"{slug},ongoing\n" for slug in slugs))
-    started = time.monotonic()
     result = cli("import", str(path), "--jobs", "3")
-    elapsed = time.monotonic() - started
     assert result.exit_code == 0, result.output
-    # The proof: all three downloads were in flight at once...
+    # The proof: all three downloads were in flight at once (each is held 1 s by the
+    # stand-in). Wall time is not asserted: speed is for benchmarks on a noisy machine.
     assert kaggle_standin.max_in_flight() == 3
     assert [kaggle_standin.download_count(slug) for slug in slugs] == [1, 1, 1]
-    # ...so the wall time is near the slowest (1 s), not the sum (3 s). Generous bound.
-    assert elapsed < 2.5, elapsed
     assert {c["slug"]: c["entry_count"] for c in cli.json("competition", "list")} == {s: 200 for s in slugs}
 
 
