@@ -27,7 +27,11 @@ def readme_python_example() -> str:
 def test_the_readme_python_example_runs_verbatim(tmp_path):
     (tmp_path / "examples").symlink_to(ROOT / "examples")
     result = subprocess.run(
-        [sys.executable, "-c", readme_python_example()], cwd=tmp_path, capture_output=True, text=True, timeout=120
+        [sys.executable, "-W", "error::DeprecationWarning", "-c", readme_python_example()],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
