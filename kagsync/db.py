@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
-from kagsync.errors import StoreError
+from kagsync.errors import Hint, StoreError
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -504,8 +504,6 @@ _DATA_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {8: _convert_hist
 
 OpenMode = Literal["read", "write", "create"]
 
-MISSING_HINT = "add an event or competition to create one, or check --db/KAGSYNC_DB"
-
 
 class Database:
     """An open kagsync database.
@@ -573,11 +571,11 @@ def connect(path: Path | str, *, mode: OpenMode = "create", migrate_schema: bool
     if path.is_dir():
         raise StoreError(f"{path}: is a directory, not an SQLite database file")
     if mode != "create" and not path.exists():
-        raise StoreError(f"no kagsync database at {path}; {MISSING_HINT}")
+        raise StoreError(f"no kagsync database at {path}", hint=Hint.NO_DATABASE)
     # An empty file holds no database (sqlite3 itself reads it as an empty one): a
     # command that creates the database makes it there; any other finds none.
     if mode != "create" and _is_empty_file(path):
-        raise StoreError(f"no kagsync database at {path} (the file is empty); {MISSING_HINT}")
+        raise StoreError(f"no kagsync database at {path} (the file is empty)", hint=Hint.NO_DATABASE)
     if mode == "read":
         return _connect_readonly(path)
     if path.exists() and not os.access(path, os.W_OK):

@@ -88,6 +88,8 @@ class Hint(StrEnum):
     """No private board is stored yet: look for it (``boards.check_private``)."""
     SOURCE_DETAILS = "source_details"
     """Details come from Kaggle or from a source folder's ``<slug>.json``: neither is available."""
+    NO_DATABASE = "no_database"
+    """No database at the path: a writing open (``mode="create"``) makes it, or check the path."""
 
 
 Board = Literal["public", "private"]

@@ -112,6 +112,7 @@ HINT_ADVICE: dict[Hint, tuple[str, str]] = {
     Hint.SYNC: (": ", "run kagsync sync {subject}"),
     Hint.SYNC_PRIVATE: (": ", "run kagsync sync {subject} --private"),
     Hint.SOURCE_DETAILS: (" (", "they come from Kaggle, or from DIR/<slug>.json with --source DIR"),
+    Hint.NO_DATABASE: ("; ", "add an event or competition to create one, or check --db/KAGSYNC_DB"),
 }
 
 
