@@ -33,10 +33,10 @@ def build_demo(folder: Path) -> Path:
     db = folder / "demo.db"
     env = environ(folder)
     with kagsync.open(db, source=EXAMPLES / "snapshots" / "1", environ=env) as ks:
-        ks.import_file(EXAMPLES / "comps.csv", create_events=True)
+        ks.syncs.import_file(EXAMPLES / "comps.csv", create_events=True)
     for step in ("snapshots/2", "leaderboards"):
         with kagsync.open(db, source=EXAMPLES / step, environ=env) as ks:
-            ks.sync(all_active=True)
+            ks.syncs.run(all_active=True)
     boards = folder / "hostile"
     boards.mkdir(exist_ok=True)
     write_zip(boards / f"{HOSTILE_SLUG}.zip", csv_c(HOSTILE_BOARD), slug=HOSTILE_SLUG)
@@ -46,10 +46,10 @@ def build_demo(folder: Path) -> Path:
         ks.add_competition(
             HOSTILE_SLUG, title="Hostile <i>cup</i>", event="cup-night", status="ongoing", end="2030-01-01"
         )
-        ks.notify_add(SLACK_URL, event=EVENT, name="room-slack")
+        ks.notifications.add(SLACK_URL, event=EVENT, name="room-slack")
         roster = folder / "roster.csv"
         roster.write_text("kaggle,name,group\nmallory,Mallory <Evil>,red\ncarol,Carol C,blue\n", encoding="utf-8")
-        ks.roster_import("cup-night", roster)
+        ks.roster.import_csv("cup-night", roster)
     return db
 
 

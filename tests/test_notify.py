@@ -48,7 +48,7 @@ class Club:
         self.board("comp", BOARD_1)
         self.ks = kagsync.open(db_path, source=folder)
         self.ks.add_event("Night", slug="night")
-        self.ks.roster_add("night", "Alice", name="Alice A.", group="blue")
+        self.ks.roster.add("night", "Alice", name="Alice A.", group="blue")
         self.ks.add_competition("comp", title="The Comp", event="night", status="ongoing")
 
     def board(self, slug: str, rows) -> None:
@@ -56,7 +56,7 @@ class Club:
 
     def target(self, receiver: WebhookReceiver, name: str, **options):
         options.setdefault("format", "json")
-        return self.ks.notify_add(receiver.url(f"/{name}/{SECRET}"), name=name, **options)
+        return self.ks.notifications.add(receiver.url(f"/{name}/{SECRET}"), name=name, **options)
 
     def rows(self, name: str | None = None):
         sql = """SELECT t.name, n.change_key, n.status, n.attempts, n.error FROM notifications n
@@ -198,9 +198,9 @@ def test_cli_test_and_send(cli, receiver, club):
     assert result.exit_code == 1 and "HTTP 404" in result.output and "SECRET" not in result.output
     # send: announce what was synced without a pass (nothing here), then a move.
     assert "Nothing to send" in cli("notify", "send").output
-    Syncer(club.db_path, FileSource(club.folder / "comp.csv")).sync(club.ks.competition("comp"), "manual")
+    Syncer(club.db_path, FileSource(club.folder / "comp.csv")).sync(club.ks.competitions.get("comp"), "manual")
     club.board("comp", BOARD_2)
-    Syncer(club.db_path, FileSource(club.folder / "comp.csv")).sync(club.ks.competition("comp"), "manual")
+    Syncer(club.db_path, FileSource(club.folder / "comp.csv")).sync(club.ks.competitions.get("comp"), "manual")
     sent = cli("notify", "send")
     assert sent.exit_code == 0 and "Sent 1 change(s) to ok" in sent.output
     assert [e["kind"] for e in events_of(receiver.received()[-1])] == ["leader"]
@@ -267,7 +267,7 @@ def test_one_message_summarises_every_change_of_a_pass(club, receiver):
             (3, 3, "Gamma", DATE, "0.70", 1, "alice"),
         ],
     )
-    club.ks.tick()
+    club.ks.syncs.tick()
     [request] = receiver.received()
     kinds = [(e["competition"], e["kind"], e.get("direction")) for e in events_of(request)]
     # comp: Gamma leads (Beta is pushed out of the top 2); other: Beta leads.
@@ -283,16 +283,16 @@ def test_a_target_down_during_a_tick_gets_the_message_once_when_back(club, recei
     club.target(receiver, "json")
     receiver.stop()
     club.board("comp", BOARD_2)
-    club.ks.tick()
+    club.ks.syncs.tick()
     [row] = club.rows()
     assert row["status"] == "failed" and row["attempts"] == 1 and "cannot reach" in row["error"]
-    [listed] = club.ks.notify_list()
+    [listed] = club.ks.notifications.targets()
     assert listed["failed"] == 1 and "cannot reach" in listed["last_error"]
     receiver.start()
-    club.ks.tick()  # nothing new on the board: the pending change goes out
+    club.ks.syncs.tick()  # nothing new on the board: the pending change goes out
     [request] = receiver.received()
     assert [e["kind"] for e in events_of(request)] == ["leader"]
-    club.ks.tick()
+    club.ks.syncs.tick()
     assert len(receiver.received()) == 1
     assert [(r["status"], r["attempts"], r["error"]) for r in club.rows()] == [("sent", 2, None)]
 
@@ -301,10 +301,10 @@ def test_server_error_is_retried_on_the_next_pass(club, receiver):
     club.target(receiver, "json")
     receiver.fail(500)
     club.board("comp", BOARD_2)
-    club.ks.tick()
+    club.ks.syncs.tick()
     assert [r.status for r in receiver.received(status=None)] == [500]
     assert club.rows()[0]["error"] == "HTTP 500: server error"
-    club.ks.notify_pass()
+    club.ks.notifications.run_pass()
     assert [r.status for r in receiver.received(status=None)] == [500, 200]
     assert club.rows()[0]["status"] == "sent"
 
@@ -315,7 +315,7 @@ def test_rate_limit_with_a_short_wait_is_honoured_within_the_pass(club, receiver
     receiver.rate_limit(0.5, style=style)
     club.board("comp", BOARD_2)
     started = time.monotonic()
-    club.ks.tick()
+    club.ks.syncs.tick()
     assert time.monotonic() - started >= 0.5
     assert [r.status for r in receiver.received(status=None)] == [429, 200]
     assert club.rows()[0]["status"] == "sent"
@@ -325,10 +325,10 @@ def test_rate_limit_with_a_long_wait_is_left_for_the_next_pass(club, receiver):
     club.target(receiver, "json")
     receiver.rate_limit(60)
     club.board("comp", BOARD_2)
-    club.ks.tick()
+    club.ks.syncs.tick()
     assert [r.status for r in receiver.received(status=None)] == [429]
     assert club.rows()[0]["error"] == "rate limited (HTTP 429); retry after 60 s"
-    club.ks.notify_pass()
+    club.ks.notifications.run_pass()
     assert [r.status for r in receiver.received(status=None)] == [429, 200]
 
 
@@ -337,7 +337,7 @@ def test_a_slow_target_never_holds_the_pass(club, receiver):
     receiver.delay = 8.0
     club.board("comp", BOARD_2)
     started = time.monotonic()
-    club.ks.tick()
+    club.ks.syncs.tick()
     assert time.monotonic() - started < notify.TARGET_DEADLINE + 2
     assert club.rows()[0]["status"] == "failed" and "no answer" in club.rows()[0]["error"]
 
@@ -345,12 +345,12 @@ def test_a_slow_target_never_holds_the_pass(club, receiver):
 def test_a_change_is_never_announced_twice(club, receiver):
     club.target(receiver, "json")
     club.board("comp", BOARD_2)
-    club.ks.tick()
+    club.ks.syncs.tick()
     assert len(receiver.received()) == 1
     # Even examining every run again records nothing new.
     club.ks.database.conn.execute("UPDATE notifications SET payload = '{\"run_id\": 0}' WHERE change_key = 'cursor'")
     assert notify.record_changes(club.ks.database) == {"json": 0}
-    club.ks.notify_pass()
+    club.ks.notifications.run_pass()
     assert len(receiver.received()) == 1
 
 
@@ -358,21 +358,21 @@ def test_nothing_is_lost_when_a_process_dies_between_commit_and_send(club, recei
     club.target(receiver, "json")
     club.board("comp", BOARD_2)
     # A sync whose process died before its pass announced anything: no after_pass at all.
-    Syncer(db_path, FileSource(club.folder / "comp.csv")).sync(club.ks.competition("comp"), "watch")
+    Syncer(db_path, FileSource(club.folder / "comp.csv")).sync(club.ks.competitions.get("comp"), "watch")
     # Another died after recording the change, before sending it.
     assert notify.record_changes(club.ks.database) == {"json": 1}
     assert receiver.received() == []
     with kagsync.open(db_path, source=club.folder) as later:
-        later.tick()
+        later.syncs.tick()
     [request] = receiver.received()
     assert [e["kind"] for e in events_of(request)] == ["leader"]
 
 
 def test_a_target_added_later_does_not_announce_the_past(club, receiver):
     club.board("comp", BOARD_2)
-    club.ks.tick()
+    club.ks.syncs.tick()
     club.target(receiver, "json")
-    club.ks.tick()
+    club.ks.syncs.tick()
     assert receiver.received() == [] and club.rows() == []
 
 
@@ -380,7 +380,7 @@ def test_errors_and_logs_never_hold_the_url(club, receiver, db_path):
     club.target(receiver, "json")
     receiver.fail(404, body=f"unknown webhook /json/{SECRET}".encode())
     club.board("comp", BOARD_2)
-    club.ks.tick()
+    club.ks.syncs.tick()
     error = club.rows()[0]["error"]
     assert error.startswith("HTTP 404") and "SECRET" not in error
     log = db_path.with_suffix(".log")
@@ -395,7 +395,7 @@ def test_after_pass_never_fails_a_sync(club, receiver, monkeypatch, caplog):
 
     monkeypatch.setattr(notify, "run_pass", broken)
     club.board("comp", BOARD_2)
-    report = club.ks.tick()
+    report = club.ks.syncs.tick()
     assert report.ok
     assert any("boom" in r.getMessage() for r in caplog.records)
     assert all("XXXXSECRETTOKEN" not in r.getMessage() for r in caplog.records)
@@ -406,8 +406,8 @@ def test_after_pass_never_fails_a_sync(club, receiver, monkeypatch, caplog):
 
 
 def test_top_and_member_kinds(club, receiver):
-    club.ks.roster_add("night", "carol", name="Carol C.")
-    club.ks.roster_add("night", "dave")
+    club.ks.roster.add("night", "carol", name="Carol C.")
+    club.ks.roster.add("night", "dave")
     club.target(receiver, "json", on="top,member", top=2, member_move=2)
     club.board(
         "comp",
@@ -418,7 +418,7 @@ def test_top_and_member_kinds(club, receiver):
             (4, 2, "Beta", DATE, "0.80", 1, "carol"),  # carol 2 -> 4: leaves the top 2, falls 2
         ],
     )
-    club.ks.tick()
+    club.ks.syncs.tick()
     events = events_of(receiver.received()[0])
     assert [(e["kind"], e["text"]) for e in events] == [
         ("top", "Beta (Carol C.) left the top 2 (now #4)"),
@@ -439,9 +439,9 @@ def test_top_and_member_kinds(club, receiver):
 def test_failing_once_per_streak_and_recovery(club, receiver):
     club.target(receiver, "json", on="failing", failing_ticks=2)
     (club.folder / "comp.csv").rename(club.folder / "comp.csv.away")
-    club.ks.tick()
+    club.ks.syncs.tick()
     assert receiver.received() == []
-    club.ks.tick()
+    club.ks.syncs.tick()
     [request] = receiver.received()
     [event] = events_of(request)
     assert event["kind"] == "failing" and event["failures"] == 2 and event["error_kind"] == "source"
@@ -449,10 +449,10 @@ def test_failing_once_per_streak_and_recovery(club, receiver):
     # Worded for a person: no internal error text in the line (it stays in the event's data).
     assert event["text"].endswith(": the leaderboard could not be found where kagsync reads it")
     assert "no leaderboard for" in event["error"]
-    club.ks.tick()  # the same streak goes on: not announced again
+    club.ks.syncs.tick()  # the same streak goes on: not announced again
     assert len(receiver.received()) == 1
     (club.folder / "comp.csv.away").rename(club.folder / "comp.csv")
-    club.ks.tick()
+    club.ks.syncs.tick()
     [event] = events_of(receiver.received()[1])
     assert (event["kind"], event["recovered"], event["text"]) == (
         "failing",
@@ -472,8 +472,8 @@ def test_final_board_is_announced_once_with_podium_and_shake_up(club, receiver, 
         ],
     )
     syncer = Syncer(db_path, FolderSource(club.folder))
-    assert syncer.sync(club.ks.competition("comp"), "manual", board="private").ok
-    club.ks.notify_pass()
+    assert syncer.sync(club.ks.competitions.get("comp"), "manual", board="private").ok
+    club.ks.notifications.run_pass()
     [event] = events_of(receiver.received()[0])
     assert event["kind"] == "final" and event["key"] == "final:comp" and event["board"] == "private"
     assert [(p["rank"], p["team_name"], p["public_rank"]) for p in event["podium"]] == [
@@ -490,8 +490,8 @@ def test_final_board_is_announced_once_with_podium_and_shake_up(club, receiver, 
     assert event["roster_results"] == [
         {"username": "Alice", "name": "Alice A.", "team_name": "Gamma", "rank": 2, "public_rank": 3, "movement": 1}
     ]
-    assert syncer.sync(club.ks.competition("comp"), "manual", board="private").ok
-    club.ks.notify_pass()
+    assert syncer.sync(club.ks.competitions.get("comp"), "manual", board="private").ok
+    club.ks.notifications.run_pass()
     assert len(receiver.received()) == 1
 
 
@@ -500,18 +500,18 @@ def test_dates_started_and_ended(club, receiver):
     club.ks.database.conn.execute(
         "UPDATE notify_targets SET created_at = '2020-01-01T00:00:00Z' WHERE id = ?", (target.id,)
     )
-    club.ks.edit_competition("comp", start="2021-01-01", end="2021-02-01")
-    club.ks.notify_pass()
+    club.ks.competitions.edit("comp", kagsync.CompetitionFields(start="2021-01-01", end="2021-02-01"))
+    club.ks.notifications.run_pass()
     [started] = events_of(receiver.received()[0])
     assert (started["kind"], started["what"], started["text"]) == (
         "dates",
         "start",
         "has started (2021-01-01 00:00 UTC)",
     )
-    club.ks.set_status("comp", "completed")
+    club.ks.competitions.set_status("comp", "completed")
     [ended] = events_of(receiver.received()[1])
     assert (ended["what"], ended["key"]) == ("end", "dates:comp:end:2021-02-01T00:00:00Z")
-    club.ks.notify_pass()
+    club.ks.notifications.run_pass()
     assert len(receiver.received()) == 2
 
 
@@ -519,7 +519,7 @@ def test_a_target_of_one_event_hears_only_that_event(club, receiver):
     club.ks.add_event("Other", slug="other")
     club.target(receiver, "json", event="other")
     club.board("comp", BOARD_2)
-    club.ks.tick()
+    club.ks.syncs.tick()
     assert receiver.received() == []
 
 
@@ -536,10 +536,10 @@ def test_apprise_targets(club, monkeypatch):
             return True
 
     monkeypatch.setitem(sys.modules, "apprise", types.SimpleNamespace(Apprise=Apprise))
-    target = club.ks.notify_add("tgram://123456:TOKEN/789")
+    target = club.ks.notifications.add("tgram://123456:TOKEN/789")
     assert (target.name, target.format) == ("tgram", "apprise")
     club.board("comp", BOARD_2)
-    club.ks.tick()
+    club.ks.syncs.tick()
     [(url, title, body)] = sent
     assert url == "tgram://123456:TOKEN/789" and title.startswith("The Comp: Gamma (Alice A.) took the lead")
     assert club.rows()[0]["status"] == "sent"
@@ -552,7 +552,7 @@ def test_a_redirect_is_never_followed(club, receiver):
     club.target(receiver, "json")
     receiver.answers.append(Answer(302, b"moved", {"Location": receiver.url("/elsewhere")}))
     club.board("comp", BOARD_2)
-    club.ks.tick()
+    club.ks.syncs.tick()
     assert [(r.path, r.status) for r in receiver.received(status=None)] == [(f"/json/{SECRET}", 302)]
     [row] = club.rows()
     assert row["status"] == "failed" and row["error"] == "HTTP 302: moved"
@@ -570,7 +570,7 @@ def test_a_remote_error_body_with_terminal_escapes_is_shown_escaped(cli, club, r
     club.target(receiver, "json")
     receiver.fail(400, body=b"bad \x1b[2J\x1b]0;pwned\x07 request")
     club.board("comp", BOARD_2)
-    club.ks.tick()
+    club.ks.syncs.tick()
     [row] = club.rows()
     assert "\x1b" not in row["error"] and "\x07" not in row["error"]
     assert row["error"] == "HTTP 400: bad \\x1b[2J\\x1b]0;pwned\\x07 request"

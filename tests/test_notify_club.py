@@ -59,7 +59,7 @@ def night(db_path: Path, tmp_path: Path):
     ks = kagsync.open(db_path, source=folder)
     ks.add_event("Neural Night 2025", slug="neural-night-2025")
     for username, name in ROSTER:
-        ks.roster_add("neural-night-2025", username, name=name)
+        ks.roster.add("neural-night-2025", username, name=name)
     ks.add_competition("hp", title="House Prices", event="neural-night-2025", status="ongoing")
     ks.folder = folder
     yield ks
@@ -67,7 +67,7 @@ def night(db_path: Path, tmp_path: Path):
 
 
 def slack_target(ks, receiver: WebhookReceiver, **options):
-    return ks.notify_add(
+    return ks.notifications.add(
         receiver.url(f"/slack/{SECRET}"), name="club", format="slack", event="neural-night-2025", **options
     )
 
@@ -81,7 +81,7 @@ def test_a_club_hears_its_members_in_one_line_per_team(night, receiver):
     assert target.kinds == ("leader", "top", "member", "final")
     # Anna's team climbs from #4,511 to #1; Chenming Cui from #2,000 to #1,490.
     (night.folder / "hp.csv").write_text(csv_c(board({4511: 1, 2000: 1490})), encoding="utf-8")
-    night.tick()
+    night.syncs.tick()
     [request] = receiver.received()
     lines = lines_of(request)
     # The header names the event, and the competition is named by its title.
@@ -103,13 +103,13 @@ def test_members_are_silent_without_a_roster(night, receiver):
     night.add_event("Other", slug="other")
     (night.folder / "solo.csv").write_text(csv_c(board()), encoding="utf-8")
     night.add_competition("solo", title="Solo", event="other", status="ongoing")
-    target = night.notify_add(receiver.url(f"/other/{SECRET}"), name="other", format="json", event="other")
+    target = night.notifications.add(receiver.url(f"/other/{SECRET}"), name="other", format="json", event="other")
     assert "member" in target.kinds
-    everyone = night.notify_add(receiver.url(f"/all/{SECRET}"), name="all", format="json", on="member")
+    everyone = night.notifications.add(receiver.url(f"/all/{SECRET}"), name="all", format="json", on="member")
     assert everyone.event is None
     (night.folder / "solo.csv").write_text(csv_c(board({2000: 1490})), encoding="utf-8")
     (night.folder / "hp.csv").write_text(csv_c(board({2000: 1490})), encoding="utf-8")
-    night.tick()
+    night.syncs.tick()
     # Chenming's climb is news where the event has a roster (House Prices), not on Solo.
     assert receiver.received(f"/other/{SECRET}") == []
     [request] = receiver.received(f"/all/{SECRET}")
@@ -119,8 +119,8 @@ def test_members_are_silent_without_a_roster(night, receiver):
 def test_the_final_message_says_where_each_member_finished(night, receiver, db_path):
     slack_target(night, receiver, on="final")
     (night.folder / "hp.private.csv").write_text(csv_c(board({2000: 3, 4511: 4000})), encoding="utf-8")
-    assert Syncer(db_path, FolderSource(night.folder)).sync(night.competition("hp"), "manual", board="private").ok
-    night.notify_pass()
+    assert Syncer(db_path, FolderSource(night.folder)).sync(night.competitions.get("hp"), "manual", board="private").ok
+    night.notifications.run_pass()
     [request] = receiver.received()
     text = request.json["text"]
     assert text.startswith("House Prices: final results: 1. Team 1 (public #1), 2. Team 2 (public #2), 3. Chenming Cui")
@@ -133,10 +133,10 @@ def test_the_final_message_says_where_each_member_finished(night, receiver, db_p
 def test_operator_alarms_are_off_by_default_and_worded_for_a_person(night, receiver):
     quiet = slack_target(night, receiver)
     assert "failing" not in quiet.kinds
-    night.notify_add(receiver.url(f"/ops/{SECRET}"), name="ops", format="json", on="failing", failing_ticks=2)
+    night.notifications.add(receiver.url(f"/ops/{SECRET}"), name="ops", format="json", on="failing", failing_ticks=2)
     (night.folder / "hp.csv").rename(night.folder / "hp.away")
-    night.tick()
-    night.tick()
+    night.syncs.tick()
+    night.syncs.tick()
     assert receiver.received(f"/slack/{SECRET}") == []
     [request] = receiver.received(f"/ops/{SECRET}")
     [event] = request.json["events"]

@@ -247,7 +247,7 @@ def test_check_reports_names_that_fit_two_members(cli, club, event):
 
 
 def test_standings_rank_members_only(club, event):
-    standings = club.event_standings(event, scheme="rank-sum")
+    standings = club.events.standings(event, scheme="rank-sum")
     assert standings.members_only and standings.roster_members == 4
     # N stays the whole board: A has 4 teams, B 3 (weight 2). Missing A = 5, missing B = 8.
     # Bob: A 2 + B 3×2 = 8; carol: A 4 + B 2×2 = 8; both have a best rank of 2, so the
@@ -308,14 +308,14 @@ def test_standings_rank_members_only(club, event):
 
 
 def test_standings_of_one_group_and_of_everyone(club, event):
-    blue = club.event_standings(event, scheme="rank-sum", group="BLUE")
+    blue = club.events.standings(event, scheme="rank-sum", group="BLUE")
     assert [(r.place, r.username) for r in blue.rows] == [(1, "carol"), (2, "alice")]
     assert blue.group == "blue" and blue.groups == []
     with pytest.raises(kagsync.errors.ValidationError, match="no member is in that group \\(groups: blue, red\\)"):
-        club.event_standings(event, group="green")
+        club.events.standings(event, group="green")
     with pytest.raises(kagsync.errors.ValidationError, match="cannot be combined"):
-        club.event_standings(event, group="blue", everyone=True)
-    everyone = club.event_standings(event, scheme="rank-sum", everyone=True)
+        club.events.standings(event, group="blue", everyone=True)
+    everyone = club.events.standings(event, scheme="rank-sum", everyone=True)
     assert not everyone.members_only and everyone.groups == []
     keys = [r.key for r in everyone.rows]
     assert "zed" in keys and "team:Nobody" in keys and "dave" not in keys
@@ -327,7 +327,7 @@ def test_standings_of_one_group_and_of_everyone(club, event):
 def test_group_needs_a_roster(cli, db_path, event):
     with kagsync.open(db_path) as ks:
         with pytest.raises(kagsync.errors.ValidationError, match="has no roster"):
-            ks.event_standings(event, group="blue")
+            ks.events.standings(event, group="blue")
 
 
 def test_event_standings_export_and_report_follow_the_roster(cli, club, event, tmp_path):
@@ -358,18 +358,18 @@ def test_event_standings_export_and_report_follow_the_roster(cli, club, event, t
 
 
 def test_leaderboard_marks_members_and_keeps_only_them(club, event):
-    rows = club.roster_leaderboard("comp-a", event)
+    rows = club.roster.leaderboard("comp-a", event)
     assert [(r["team_name"], [m["username"] for m in r["roster"]]) for r in rows] == [
         ("Strangers", []),
         ("A and B", ["alice", "Bob"]),
         ("Others", []),
         ("Carol's", ["carol"]),
     ]
-    members = club.roster_leaderboard("comp-b", event, members_only=True)
+    members = club.roster.leaderboard("comp-b", event, members_only=True)
     assert [
         (r["rank"], r["team_name"], r["roster"][0]["username"], r["roster"][0]["by_team_name"]) for r in members
     ] == [
         (2, "Carol Chen", "carol", True),
         (3, "BOB", "Bob", True),
     ]
-    assert [r["team_name"] for r in club.roster_leaderboard("comp-a", event, members_only=True, top=1)] == ["A and B"]
+    assert [r["team_name"] for r in club.roster.leaderboard("comp-a", event, members_only=True, top=1)] == ["A and B"]
