@@ -23,11 +23,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TextIO, TypeGuard, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from kagsync import __version__
 from kagsync.cli.names import ALIASES, KagsyncGroup, WorkflowGroup
@@ -60,11 +61,12 @@ class SafeConsole(Console):
     writes for styles come later and are not touched.
     """
 
-    def print(self, *objects: Any, **kwargs: Any) -> None:
+    # The keywords are Console.print's own (sep, end, style, soft_wrap...), passed on as given.
+    def print(self, *objects: object, **kwargs: Any) -> None:
         """Console.print, with outside text's control characters shown escaped."""
         from rich.text import Text
 
-        safe: list[Any] = []
+        safe: list[object] = []
         for item in objects:
             if isinstance(item, str) and not is_printable(item.replace("\n", "")):
                 item = printable(item, keep_newlines=True)
@@ -278,13 +280,22 @@ def _quiet_closed_stdout() -> None:
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 -- stays open until the process ends
 
 
-def _guard(function: Callable[..., Any]) -> Callable[..., Any]:
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_Command = TypeVar("_Command", bound=Callable[..., object])
+
+
+def _is_context(value: object) -> TypeGuard[typer.Context]:
+    # Typer passes its copy of click's own Context class, which it does not export, not
+    # typer.Context (a subclass that adds nothing): a context is known by what it does.
+    return callable(getattr(value, "find_root", None))
+
+
+def _guard(function: Callable[_P, _R]) -> Callable[_P, _R]:
     @functools.wraps(function)
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        # The command's context (typer passes click's own Context class, not typer.Context).
-        context = next(
-            (value for value in (*args, *kwargs.values()) if callable(getattr(value, "find_root", None))), None
-        )
+    def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        # The command's context, to find the state of this invocation.
+        context = next((value for value in (*args, *kwargs.values()) if _is_context(value)), None)
         state = get_state(context) if context is not None else None
         try:
             try:
@@ -314,10 +325,11 @@ def _guard(function: Callable[..., Any]) -> Callable[..., Any]:
 class KagsyncTyper(typer.Typer):
     """A Typer whose commands turn package errors into one-line messages."""
 
-    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:  # type: ignore[override]
+    # The arguments are Typer.command's own (name, help, hidden...), passed on as given.
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[_Command], _Command]:
         register = super().command(*args, **kwargs)
 
-        def decorator(function: Callable[..., Any]) -> Callable[..., Any]:
+        def decorator(function: _Command) -> _Command:
             register(_guard(function))
             return function
 
@@ -330,37 +342,29 @@ class KagsyncTyper(typer.Typer):
 _NOT_HOISTED = frozenset({"--version", "--install-completion", "--show-completion", "-h", "--help"})
 
 
-def _global_options(root: Any) -> tuple[set[str], set[str]]:
+def _options(command: object) -> dict[str, bool]:
+    """Each parameter name of a command or group (an argument's too): whether it takes a value."""
+    names: dict[str, bool] = {}
+    if not isinstance(command, (TyperCommand, TyperGroup)):
+        return names
+    for param in command.params:
+        flag = isinstance(param, TyperOption) and (param.is_flag or param.count)
+        for name in (*param.opts, *param.secondary_opts):
+            names.setdefault(name, not flag)
+    return names
+
+
+def _global_options(root: TyperGroup) -> tuple[set[str], set[str]]:
     """The root's options that may follow the command: (those taking a value, flags)."""
     with_value: set[str] = set()
     flags: set[str] = set()
-    for param in getattr(root, "params", ()):
-        names = {
-            name
-            for name in (*getattr(param, "opts", ()), *getattr(param, "secondary_opts", ()))
-            if name.startswith("-") and name not in _NOT_HOISTED
-        }
-        if not names:
-            continue
-        if getattr(param, "is_flag", False) or getattr(param, "count", False):
-            flags |= names
-        else:
-            with_value |= names
+    for name, takes_value in _options(root).items():
+        if name.startswith("-") and name not in _NOT_HOISTED:
+            (with_value if takes_value else flags).add(name)
     return with_value, flags
 
 
-def _defines(command: Any, name: str) -> bool:
-    return any(name in (*param.opts, *param.secondary_opts) for param in getattr(command, "params", ()))
-
-
-def _takes_value(command: Any, name: str) -> bool:
-    for param in getattr(command, "params", ()):
-        if name in (*param.opts, *param.secondary_opts):
-            return not (getattr(param, "is_flag", False) or getattr(param, "count", False))
-    return False
-
-
-def hoist_global_options(root: Any, args: Sequence[str]) -> list[str]:
+def hoist_global_options(root: TyperGroup, args: Sequence[str]) -> list[str]:
     """Move the global options given after the command to the front.
 
     ``kagsync sync titanic --source DIR -q`` becomes ``kagsync --source DIR -q sync
@@ -375,7 +379,8 @@ def hoist_global_options(root: Any, args: Sequence[str]) -> list[str]:
             index += 1
         index += 1
     head, moved, kept = args[:index], [], []
-    command: Any = root
+    command: object = root
+    options = _options(root)
     while index < len(args):
         token = args[index]
         if token == "--":
@@ -383,16 +388,16 @@ def hoist_global_options(root: Any, args: Sequence[str]) -> list[str]:
             break
         if not token.startswith("-") or token == "-":
             kept.append(token)
-            commands = getattr(command, "commands", None)
-            if commands is not None:
-                command = commands.get(token) or commands.get(ALIASES.get(token, ""))
+            if isinstance(command, TyperGroup):
+                command = command.commands.get(token) or command.commands.get(ALIASES.get(token, ""))
                 if command is None:  # unknown command: leave the rest to click's message
                     kept.extend(args[index + 1 :])
                     break
+                options = _options(command)
             index += 1
             continue
         name, equals, _ = token.partition("=")
-        if (name in global_with_value or (name in global_flags and not equals)) and not _defines(command, name):
+        if (name in global_with_value or (name in global_flags and not equals)) and name not in options:
             moved.append(token)
             if name in global_with_value and not equals and index + 1 < len(args):
                 index += 1
@@ -400,7 +405,7 @@ def hoist_global_options(root: Any, args: Sequence[str]) -> list[str]:
             index += 1
             continue
         kept.append(token)
-        if not equals and _takes_value(command, name) and index + 1 < len(args):
+        if not equals and options.get(name, False) and index + 1 < len(args):
             index += 1
             kept.append(args[index])
         index += 1
@@ -410,6 +415,7 @@ def hoist_global_options(root: Any, args: Sequence[str]) -> list[str]:
 class _RootGroup(WorkflowGroup):
     """The root command: global options are accepted after the command too."""
 
+    # ctx: typer's copy of click's Context, which typer does not export (see kagsync.cli.names).
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         # Also while completing a word, so `kagsync leaderboard --db X <TAB>` reads X.
         return super().parse_args(ctx, hoist_global_options(self, args))

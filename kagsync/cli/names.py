@@ -17,13 +17,18 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from typer.core import TyperGroup
 
-# Typer carries its own copy of click: its contexts, commands and groups are taken as
-# they come (Any), through their public attributes.
+if TYPE_CHECKING:
+    from kagsync.models import Competition, Event
+
+# Typer 0.28 carries its own copy of click (typer._click, private) and does not export
+# its Context and Command classes: the group methods below that override typer's cannot
+# name them. Elsewhere a context is typer.Context (what typer documents for a callback's
+# ctx) and a command is narrowed to typer's public TyperGroup.
 
 ALIASES = {"competitions": "competition", "events": "event", "ls": "list"}
 
@@ -49,16 +54,18 @@ WORKFLOW = (
 )
 
 
-def _paths(group: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
-    """The path of names of every visible command under ``group``."""
-    for name, command in getattr(group, "commands", {}).items():
-        if getattr(command, "hidden", False):
+def _paths(group: object, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """The path of names of every visible command under ``group`` (none under a command)."""
+    if not isinstance(group, TyperGroup):
+        return
+    for name, command in group.commands.items():
+        if command.hidden:
             continue
         yield (*prefix, name)
         yield from _paths(command, (*prefix, name))
 
 
-def elsewhere(ctx: Any, name: str) -> list[str]:
+def elsewhere(ctx: typer.Context, name: str) -> list[str]:
     """Where a command called ``name`` lives in another group: ``["kagsync competition refresh"]``."""
     root = ctx.find_root()
     here = tuple(ctx.command_path.split()[1:])
@@ -101,7 +108,7 @@ def _close(value: str, names: Sequence[str]) -> list[str]:
     return [lowered[match] for match in difflib.get_close_matches(value.lower(), list(lowered), n=3, cutoff=0.6)]
 
 
-def _known(ctx: Any, *, events: bool) -> list[tuple[str, str]] | None:
+def _known(ctx: typer.Context, *, events: bool) -> list[tuple[str, str]] | None:
     """(slug, title) of every event or competition, from the database read-only; None
     when there is none to read (the command then says what is wrong)."""
     from kagsync.cli.app import get_state
@@ -113,13 +120,13 @@ def _known(ctx: Any, *, events: bool) -> list[tuple[str, str]] | None:
         from kagsync.api import Kagsync
 
         with Kagsync(state.settings, mode="read") as ks:
-            items: Sequence[Any] = ks.events() if events else ks.competitions()
+            items: Sequence[Event | Competition] = ks.events() if events else ks.competitions()
             return [(item.slug, item.title or item.slug) for item in items]
     except Exception:  # noqa: BLE001 -- a lookup only helps; the command reports any real problem
         return None
 
 
-def _resolve(ctx: Any, value: str, *, events: bool) -> str:
+def _resolve(ctx: typer.Context, value: str, *, events: bool) -> str:
     """``value`` as given when it is a slug (or URL) here or nothing is known; the slug of
     the one event/competition whose title it is; else a one-line "did you mean" (exit 1)."""
     if ctx.resilient_parsing or not value:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -165,6 +165,12 @@ def notify_add(
     )
 
 
+def _joined(names: object) -> str:
+    """A listed target's ``on`` (a list of kinds) as one cell: ``sync,rank``."""
+    # The listing is plain JSON-ready data (dict[str, object]): the list is narrowed here.
+    return ",".join(str(name) for name in names) if isinstance(names, list) else str(names)
+
+
 @notify_app.command("list")
 def notify_list(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """List notification targets (URLs masked) with their deliveries.
@@ -173,7 +179,7 @@ def notify_list(ctx: typer.Context, json_output: JsonOption = False) -> None:
     Example:
       kagsync notify list --json
     """
-    targets: list[dict[str, Any]] = get_state(ctx).api(mode="read").notifications.targets()
+    targets = get_state(ctx).api(mode="read").notifications.targets()
     if json_output:
         print_json(targets)
         return
@@ -186,7 +192,7 @@ def notify_list(ctx: typer.Context, json_output: JsonOption = False) -> None:
                 t["format"],
                 t["url"],
                 t["event"] or "all",
-                ",".join(t["on"]),
+                _joined(t["on"]),
                 t["top"],
                 t["member_move"],
                 t["failing_ticks"],

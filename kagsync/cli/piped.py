@@ -10,14 +10,33 @@ a person go to stderr. The terminal's tables are drawn by the commands themselve
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, TypeGuard
 
 from kagsync.cli.render import table
+from kagsync.rows import Mover
 
 if TYPE_CHECKING:
     from kagsync.roster import RosterCheck
-    from kagsync.standings import Standings
+    from kagsync.rows import LeaderboardEntry, RosterEntry, RosterMatch, TeamPoint
+    from kagsync.standings import Standing, Standings
+
+
+class SectionMover(Mover):
+    """A mover with the list it is in (``climbers``, ``fallers``, ``new``, ``departed``):
+    one line of ``movers`` in a pipe or in CSV."""
+
+    section: str
+
+
+def _has_roster(entry: LeaderboardEntry) -> TypeGuard[RosterEntry]:
+    # A board read for an event (--event) has a roster key on every row.
+    return "roster" in entry
+
+
+def roster_matches(entry: LeaderboardEntry) -> list[RosterMatch]:
+    """The event's roster members behind a board row's team ([] without --event)."""
+    return entry["roster"] if _has_roster(entry) else []
 
 
 def signed_move(movement: int | None, *, new: bool = False) -> str | None:
@@ -34,14 +53,14 @@ def plain_total(scheme: str, total: float) -> str:
     return f"{total:.2f}".removesuffix(".00") if scheme == "rank-sum" else f"{total:.2f}"
 
 
-def leaderboard(entries: Iterable[Mapping[str, Any]], *, roster: bool) -> None:
+def leaderboard(entries: Iterable[LeaderboardEntry], *, roster: bool) -> None:
     """A board: rank (empty for a benchmark), names and numbers, move, and the marks."""
     columns = ["Rank", "Team", "Members", "Score", "Subs", "Last submission", "Move", "New", "Benchmark"]
     if roster:
         columns.append("Roster")
-    rows: list[Sequence[Any]] = []
+    rows: list[Sequence[object]] = []
     for e in entries:
-        row: list[Any] = [
+        row: list[object] = [
             None if e["is_benchmark"] else e["rank"],
             e["team_name"],
             ",".join(e["members"]),
@@ -53,12 +72,12 @@ def leaderboard(entries: Iterable[Mapping[str, Any]], *, roster: bool) -> None:
             bool(e["is_benchmark"]),
         ]
         if roster:
-            row.append(",".join(m["name"] or m["username"] for m in e.get("roster") or ()))
+            row.append(",".join(m["name"] or m["username"] for m in roster_matches(e)))
         rows.append(row)
     table(None, columns, rows)
 
 
-def movers(records: Iterable[dict[str, Any]]) -> None:
+def movers(records: Iterable[SectionMover]) -> None:
     """The four lists of movers as one table with a section column."""
     table(
         None,
@@ -78,7 +97,7 @@ def movers(records: Iterable[dict[str, Any]]) -> None:
     )
 
 
-def team_history(changes: Iterable[Mapping[str, Any]]) -> None:
+def team_history(changes: Iterable[TeamPoint]) -> None:
     """One team's changes: the kind of change (new, moved, removed…) and a signed move."""
     table(
         None,
@@ -98,7 +117,7 @@ def team_history(changes: Iterable[Mapping[str, Any]]) -> None:
     )
 
 
-def standings(result: Standings, rows: Sequence[Any], label: str) -> None:
+def standings(result: Standings, rows: Sequence[Standing], label: str) -> None:
     """The participants' standings: place, name, kind, plain total, rank per competition (by
     slug), competitions entered, and where a result was counted through a team's name."""
     slugs = [c["slug"] for c in result.competitions]
@@ -131,7 +150,7 @@ def groups(result: Standings) -> None:
 
 def roster_check(check: RosterCheck) -> None:
     """Every finding of a roster check in one table: its kind, where, which team, whom."""
-    rows: list[Sequence[Any]] = []
+    rows: list[Sequence[object]] = []
     for m in check.name_matches:
         rows.append(("name-match", m["competition"], m["rank"], m["team_name"], m["username"], m["name"], m["matched"]))
     for a in check.ambiguous:

@@ -17,7 +17,7 @@ import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.markup import escape
@@ -26,6 +26,14 @@ from kagsync.cli.app import EXIT_INTERRUPTED, EXIT_SYNC_FAILED, SafeConsole, Scr
 from kagsync.errors import ValidationError
 from kagsync.models import MAX_COUNT, Note
 from kagsync.text import printable
+
+if TYPE_CHECKING:
+    # Only for annotations: rich's tables and progress bars are imported when drawn.
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+    from rich.table import Table
+
+    from kagsync.models import SyncOutcome
 
 # -- options shared by commands ------------------------------------------------------
 
@@ -118,7 +126,7 @@ def complete_competition(ctx: typer.Context, incomplete: str) -> list[str]:
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
-def print_json(data: Any) -> None:
+def print_json(data: object) -> None:
     """Pretty JSON on stdout, every control character escaped (``\\u001b``)."""
     text = json.dumps(data, indent=2, ensure_ascii=False)
     typer.echo(_JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text))
@@ -212,7 +220,7 @@ def _col(column: Col | str, index: int) -> Col:
 _ISO_UTC = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}):\d{2}Z")
 
 
-def cell_text(value: Any) -> str:
+def cell_text(value: object) -> str:
     """A cell as shown on a terminal: None is an en dash, ISO times read "2025-03-01 18:00".
 
     Every table cell passes here, so outside text (team names, members, titles, error
@@ -230,7 +238,7 @@ def cell_text(value: Any) -> str:
     return printable(str(value))
 
 
-def dash(value: Any) -> str:
+def dash(value: object) -> str:
     """:func:`cell_text`, escaped for rich markup."""
     return escape(cell_text(value))
 
@@ -369,12 +377,12 @@ def hidden_note(hidden: Sequence[str], width: int) -> str | None:
 
 def build_table(
     columns: Sequence[Col | str],
-    rows: Iterable[Sequence[Any]],
+    rows: Iterable[Sequence[object]],
     *,
     width: int,
     styles: Sequence[Sequence[str | None]] | None = None,
     drop_empty: bool = True,
-) -> tuple[Any, list[str]]:
+) -> tuple[Table, list[str]]:
     """A rich table fitted to ``width`` columns, and the names of the columns left out.
 
     ``styles`` (optional, one per row and cell) gives rich styles to cells, such as
@@ -434,7 +442,7 @@ def build_table(
 _TSV_BLANKS = str.maketrans({**dict.fromkeys("\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029", " "), "\x00": None})
 
 
-def write_rows_tsv(names: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+def write_rows_tsv(names: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     """Tab-separated lines on stdout: a header, then one line per row (see csvout.write_tsv).
 
     Rows of plain text and numbers, nearly all of them, are joined here directly (a
@@ -449,14 +457,14 @@ def write_rows_tsv(names: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     join = "\t".join
     numbers = (int, float)
     for row in rows:
-        cells = []
+        cells: list[str] = []
         for value in row:
-            kind = type(value)
-            if kind is str:
+            # Exact types (as in csvout.safe_cell): a str subclass takes the careful way below.
+            if type(value) is str:
                 cells.append(value)
             elif value is None:
                 cells.append("")
-            elif kind in numbers or kind is bool:
+            elif type(value) in numbers or type(value) is bool:
                 cells.append(safe_cell(value))  # for numbers, the same text as a TSV cell
             else:
                 break
@@ -472,13 +480,13 @@ def write_rows_tsv(names: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         write(one.getvalue().split("\n", 1)[1])
 
 
-def _print_title(console: Any, text: str, style: str = "bold") -> None:
+def _print_title(console: Console, text: str, style: str = "bold") -> None:
     from rich.text import Text
 
     console.print(Text(printable(text, keep_newlines=True), style=style))
 
 
-def output_console(shown: Screen | None = None) -> Any:
+def output_console(shown: Screen | None = None) -> SafeConsole:
     """A rich console on stdout drawn for the terminal described by ``shown``."""
     shown = shown or screen()
     return SafeConsole(
@@ -494,7 +502,7 @@ def output_console(shown: Screen | None = None) -> Any:
 def table(
     title: str | None,
     columns: Sequence[Col | str],
-    rows: Iterable[Sequence[Any]],
+    rows: Iterable[Sequence[object]],
     *,
     caption: str | None = None,
     more: str | None = None,
@@ -538,7 +546,7 @@ def say(state: State, markup: str) -> None:
         message(markup)
 
 
-def notes_once(notes: Sequence[str], outcomes: Sequence[Any]) -> list[Note]:
+def notes_once(notes: Sequence[str], outcomes: Sequence[SyncOutcome]) -> list[Note]:
     """``notes`` with any reason that a failed sync's line will give again replaced by a
     pointer to it, so a long reason (no credentials...) is printed once."""
     reasons = [o.error for o in outcomes if not o.ok and o.error and len(o.error) >= 20]
@@ -588,8 +596,8 @@ class SyncDisplay:
         self.state = state
         self.live = stderr.is_terminal and not state.quiet
         self._lock = threading.Lock()
-        self._progress: Any = None
-        self._tasks: dict[str, Any] = {}
+        self._progress: Progress | None = None
+        self._tasks: dict[str, TaskID] = {}
         self._parsed: dict[str, int] = {}  # rows parsed so far, per slug whose parse is shown
 
     def __enter__(self) -> SyncDisplay:
@@ -599,7 +607,7 @@ class SyncDisplay:
         if self._progress is not None:
             self._progress.stop()
 
-    def _task(self, slug: str) -> Any:
+    def _task(self, slug: str) -> TaskID:
         if self._progress is None:
             # Imported here: only commands that really sync on a terminal need it.
             from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
@@ -679,7 +687,7 @@ class SyncDisplay:
 # -- sync outcomes --------------------------------------------------------------------------
 
 
-def outcome_line(outcome: Any) -> str:
+def outcome_line(outcome: SyncOutcome) -> str:
     """One line summarising a sync outcome (rich markup); a private board's says so."""
     slug = escape(outcome.competition) + (" (private board)" if outcome.board == "private" else "")
     if outcome.ok:
@@ -693,9 +701,9 @@ def outcome_line(outcome: Any) -> str:
     return f"{mark} {slug}: sync {outcome.status}: {escape(text)}"
 
 
-def direction_advice(outcome: Any) -> str:
+def direction_advice(outcome: SyncOutcome) -> str:
     """A second line when a board without a rank column was ranked in a guessed direction."""
-    note = getattr(outcome, "direction_note", None)
+    note = outcome.direction_note
     if note is None:
         return ""
     slug = escape(outcome.competition)
@@ -712,7 +720,7 @@ def direction_advice(outcome: Any) -> str:
     )
 
 
-def report_outcomes(state: State, outcomes: Sequence[Any], *, saved_note: bool = False) -> bool:
+def report_outcomes(state: State, outcomes: Sequence[SyncOutcome], *, saved_note: bool = False) -> bool:
     """Print each outcome; for failures, how to retry. True when every sync succeeded."""
     all_ok = True
     for outcome in outcomes:
@@ -727,7 +735,7 @@ def report_outcomes(state: State, outcomes: Sequence[Any], *, saved_note: bool =
     return all_ok
 
 
-def exit_for(outcomes: Sequence[Any]) -> None:
+def exit_for(outcomes: Sequence[SyncOutcome]) -> None:
     """Exit 130 when Ctrl-C/SIGTERM interrupted a sync, else 3 when any sync did not succeed."""
     if any(outcome.status == "interrupted" for outcome in outcomes):
         raise typer.Exit(EXIT_INTERRUPTED)
@@ -735,15 +743,15 @@ def exit_for(outcomes: Sequence[Any]) -> None:
         raise typer.Exit(EXIT_SYNC_FAILED)
 
 
-def outcome_record(outcome: Any) -> dict[str, Any]:
+def outcome_record(outcome: SyncOutcome) -> dict[str, object]:
     """A sync outcome as JSON: the keys of a run in ``runs --json`` (``id`` is the run's)."""
-    data: dict[str, Any] = outcome.to_dict()
+    data = outcome.to_dict()
     if data.get("status") != "ok":  # as the run records it: nothing was created, updated or removed
         data.update({key: None for key in ("created", "updated", "removed") if key in data})
     return {"id": data.pop("run_id", None), **data}
 
 
-def print_outcomes_json(outcomes: Sequence[Any]) -> None:
+def print_outcomes_json(outcomes: Sequence[SyncOutcome]) -> None:
     """The outcomes as a JSON array, one object per competition."""
     print_json([outcome_record(outcome) for outcome in outcomes])
 
@@ -759,7 +767,7 @@ SUMMARY_COLUMNS = [
 ]
 
 
-def summary_table(outcomes: Sequence[Any]) -> None:
+def summary_table(outcomes: Sequence[SyncOutcome]) -> None:
     """The end-of-run table: competition, entries, changes, outcome, error.
 
     A private board's line says so: "(private)" after the slug on a terminal, a Board

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -96,7 +96,7 @@ def roster_list(
     extras: list[str] = []
     for member in members:
         extras += [key for key in member.extra if key not in extras]
-    records: list[dict[str, Any]] = [
+    records: list[dict[str, object]] = [
         {"kaggle": m.username, "name": m.name, "group": m.group, **m.extra} for m in members
     ]
     if csv_output:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -38,13 +38,20 @@ from kagsync.text import printable
 from kagsync.values import now_iso
 
 if TYPE_CHECKING:
+    # Only for annotations: a command that does not watch never imports the watch loop.
+    from rich.console import RenderableType
+    from rich.live import Live
     from rich.text import Text
+
+    from kagsync.importer import RowChange
+    from kagsync.models import Competition, SyncOutcome
+    from kagsync.watch import TickReport, Transition, Watcher
 
 
 # -- import -------------------------------------------------------------------
 
 
-def _shown(value: Any) -> str:
+def _shown(value: object) -> str:
     if value is None or value == "":
         return "–"
     if isinstance(value, bool):
@@ -54,20 +61,19 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _change_text(changes: dict[str, tuple[Any, Any]]) -> str:
+def _change_text(changes: Mapping[str, tuple[object, object]]) -> str:
     return "; ".join(f"{key}: {_shown(old)} → {_shown(new)}" for key, (old, new) in changes.items())
 
 
-def _plan_text(row: Any) -> str | None:
+def _plan_text(row: RowChange) -> str | None:
     """A dry-run line's changes, what Kaggle's details fill in, and any notes."""
     parts = []
     if row.action == "updated" and row.changes:
         parts.append(_change_text(row.changes))
-    filled = getattr(row, "filled", None) or {}
-    if filled:
-        parts.append("from Kaggle: " + "; ".join(f"{key}: {_shown(value)}" for key, value in filled.items()))
-    notes = getattr(row, "notes", None) or []
-    parts.extend(with_hint(note, getattr(note, "hint", None), row.slug) for note in notes)
+    if row.filled:
+        parts.append("from Kaggle: " + "; ".join(f"{key}: {_shown(value)}" for key, value in row.filled.items()))
+    # A note may be a kagsync.models.Note, which carries a hint.
+    parts.extend(with_hint(note, getattr(note, "hint", None), row.slug) for note in row.notes)
     return "; ".join(parts) or None
 
 
@@ -206,7 +212,7 @@ class _Row:
     activity: str | None = None
 
 
-def _entries_change(outcome: Any, *, compact: bool) -> str:
+def _entries_change(outcome: SyncOutcome, *, compact: bool) -> str:
     if not (outcome.created or outcome.removed or outcome.updated):
         return "=" if compact else "no change"
     if compact:
@@ -242,13 +248,13 @@ class WatchDisplay:
         self.state = state
         self.once = once
         self.live_mode = stderr.is_terminal and not state.quiet
-        self.watcher: Any = None
+        self.watcher: Watcher | None = None
         self._lock = threading.Lock()
         self._rows: dict[str, _Row] = {}
         self._notes: deque[str] = deque(maxlen=6)
-        self._last: Any = None
+        self._last: TickReport | None = None
         self._tick = 0
-        self._live: Any = None
+        self._live: Live | None = None
         self._closing = False
 
     def __enter__(self) -> WatchDisplay:
@@ -300,7 +306,7 @@ class WatchDisplay:
 
     # -- WatchObserver --------------------------------------------------------
 
-    def tick_started(self, number: int, competitions: Sequence[Any]) -> None:
+    def tick_started(self, number: int, competitions: Sequence[Competition]) -> None:
         with self._lock:
             self._tick = number
             rows: dict[str, _Row] = {}
@@ -313,7 +319,7 @@ class WatchDisplay:
                 rows[c.slug] = row
             self._rows = rows
 
-    def transition(self, transition: Any) -> None:
+    def transition(self, transition: Transition) -> None:
         text = f"{transition.slug}: {transition.old} → {transition.new} ({transition.reason})"
         with self._lock:
             row = self._rows.get(transition.slug)
@@ -323,7 +329,7 @@ class WatchDisplay:
         if not self.live_mode and not self.state.quiet:
             self._line(text)
 
-    def tick_finished(self, report: Any) -> None:
+    def tick_finished(self, report: TickReport) -> None:
         with self._lock:
             self._last = report
             for outcome in report.outcomes:
@@ -370,17 +376,18 @@ class WatchDisplay:
 
     # -- rendering ------------------------------------------------------------
 
-    def _summary(self, report: Any) -> str:
+    def _summary(self, report: TickReport) -> str:
         text = report.summary()
         if not report.due and report.error is None:
             statuses = ", ".join(self.watcher.repository.sync_statuses) if self.watcher else "ongoing"
             text += f" (status {statuses})"
         if self.once or report.stopped:
-            return str(text)
+            return text
         text += f"; next tick in {report.next_interval:g} s"
-        if report.rate_limited:
+        # A tick is only rate limited in a running watch, whose watcher this display was given.
+        if report.rate_limited and self.watcher is not None:
             text += f" (rate limited by Kaggle: interval raised from {self.watcher.interval:g} s)"
-        return str(text)
+        return text
 
     def _status_line(self) -> Text:
         from rich.text import Text
@@ -410,13 +417,13 @@ class WatchDisplay:
             line.append(")")
         return line
 
-    def _render(self) -> Any:
+    def _render(self) -> RenderableType:
         from rich.console import Group
         from rich.text import Text
 
         width = stderr.width
         with self._lock:
-            rows: list[tuple[Any, ...]] = []
+            rows: list[tuple[object, ...]] = []
             styles: list[tuple[str | None, ...]] = []
             for row in self._rows.values():
                 outcome_style: str | None
@@ -443,7 +450,7 @@ class WatchDisplay:
             grid, hidden = build_table(WATCH_COLUMNS, rows, width=width, styles=styles, drop_empty=False)
             notes = [Text(printable(note), style="dim") for note in self._notes]  # errors come from outside
         count = len(rows)
-        parts: list[Any] = [
+        parts: list[RenderableType] = [
             Text(f"kagsync watch · {count} active competition{'s' if count != 1 else ''}", style="bold"),
             grid,
             Text("Change: +new teams −teams gone ~teams with a new rank or score", style="dim"),

@@ -7,12 +7,12 @@ method under the table, and the groups ranked by their best member.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kagsync.cli.render import Col, more_line, table
 
 if TYPE_CHECKING:
-    from kagsync.standings import Standings
+    from kagsync.standings import Standing, Standings
 
 
 def short_title(title: str | None, slug: str) -> str:
@@ -27,7 +27,7 @@ def short_title(title: str | None, slug: str) -> str:
     return title
 
 
-def terminal(event: str, title: str, standings: Standings, rows: Sequence[Any], scheme: str) -> None:
+def terminal(event: str, title: str, standings: Standings, rows: Sequence[Standing], scheme: str) -> None:
     """The participants' table (``rows``, the first of ``standings.rows``), then the groups'."""
     from kagsync.standings import SCHEME_LABELS, format_total
 

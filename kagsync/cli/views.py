@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import itertools
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Literal, TextIO
 
 import typer
 from rich.markup import escape
@@ -46,6 +46,8 @@ HISTORY_LIMIT = 20
 
 if TYPE_CHECKING:
     from kagsync.api import Kagsync
+    from kagsync.cli.piped import SectionMover
+    from kagsync.rows import LeaderboardEntry, Mover
 
 SchemeOption = Annotated[
     str,
@@ -169,7 +171,7 @@ def leaderboard_command(
     limit = board_limit(top, all_rows, machine=json_output or csv_output)
     counted = team is None and user is None and chosen == "public" and not members_only
     if event is not None:
-        entries: Sequence[Mapping[str, Any]] = ks.roster.leaderboard(
+        entries: Sequence[LeaderboardEntry] = ks.roster.leaderboard(
             competition.slug,
             event,
             top=limit if counted or members_only else None,
@@ -222,7 +224,11 @@ def leaderboard_command(
                 "bench" if e["is_benchmark"] else e["rank"],
                 e["team_name"]
                 + (" (benchmark)" if e["is_benchmark"] else "")
-                + (" ★ " + ", ".join(m["name"] or m["username"] for m in e["roster"]) if e.get("roster") else ""),
+                + (
+                    " ★ " + ", ".join(m["name"] or m["username"] for m in matches)
+                    if (matches := piped.roster_matches(e))
+                    else ""
+                ),
                 ", ".join(e["members"]),
                 e["score"],
                 e["submission_count"],
@@ -378,7 +384,8 @@ def history_command(
 
 # -- movers -------------------------------------------------------------------------
 
-MOVERS_SECTIONS = ("climbers", "fallers", "new", "departed")
+MoversSection = Literal["climbers", "fallers", "new", "departed"]
+MOVERS_SECTIONS: tuple[MoversSection, ...] = ("climbers", "fallers", "new", "departed")
 MOVERS_CSV_FIELDS = (
     "section",
     "team_id",
@@ -441,11 +448,11 @@ def movers_command(
             ) from None
     ks = _reading(ctx)
     competition = ks.competitions.get(slug)
-    result: Mapping[str, Any] = ks.boards.movers(competition.slug, since=since_iso, limit=limit)
+    result = ks.boards.movers(competition.slug, since=since_iso, limit=limit)
     if json_output:
         print_json(result)
         return
-    records = [{"section": key, **item} for key in MOVERS_SECTIONS for item in result[key]]
+    records: list[SectionMover] = [{"section": key, **item} for key in MOVERS_SECTIONS for item in result[key]]
     if csv_output:
         print_csv(MOVERS_CSV_FIELDS, records)
         return
@@ -464,9 +471,11 @@ def movers_command(
         start = f"the previous sync ({cell_text(baseline['synced_at'])})"
     else:
         start = f"the sync of {cell_text(baseline['synced_at'])} (last one at or before {cell_text(since_iso)})"
-    echo(f"{competition.title}: changes from {start} to the latest sync ({cell_text(result['latest']['synced_at'])})")
+    latest = result["latest"]
+    assert latest is not None  # compared: there is a latest sync to compare with
+    echo(f"{competition.title}: changes from {start} to the latest sync ({cell_text(latest['synced_at'])})")
     totals = result["totals"]
-    sections = (
+    sections: tuple[tuple[MoversSection, str, Sequence[Col], Callable[[Mover], tuple[object, ...]]], ...] = (
         (
             "climbers",
             "Climbers",
