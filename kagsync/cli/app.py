@@ -510,6 +510,8 @@ class _LogFileHandler(logging.handlers.RotatingFileHandler):
         import filelock  # 40 ms: paid by commands that log, not by --help
 
         self.path = path
+        # What this handler was configured with: the same again keeps it.
+        self.key = (path, max_bytes, backups)
         self._lock_file = filelock.FileLock(str(path) + ".lock")
         self._failed = False
 
@@ -561,16 +563,15 @@ def _configure_logging(log_file: Path, verbose: bool, *, max_bytes: int = 0, bac
     logger.setLevel(logging.DEBUG if verbose else logging.INFO)
     logger.propagate = False
     for handler in list(logger.handlers):
-        if getattr(handler, "_kagsync_file", None) == (log_file, max_bytes, backups):
-            return
-        if hasattr(handler, "_kagsync_file"):
+        if isinstance(handler, _LogFileHandler):
+            if handler.key == (log_file, max_bytes, backups):
+                return
             logger.removeHandler(handler)
             handler.close()
     handler = _LogFileHandler(log_file, max_bytes=max_bytes, backups=backups)
     handler.setFormatter(
         logging.Formatter("%(asctime)s pid=%(process)d %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S%z")
     )
-    handler._kagsync_file = (log_file, max_bytes, backups)  # type: ignore[attr-defined]
     logger.addHandler(handler)
 
 
