@@ -628,12 +628,14 @@ def test_dash_output_means_stdout(club, tmp_path, monkeypatch):
 def test_parse_progress_is_shown(monkeypatch):
     from rich.console import Console
 
+    import kagsync.cli.outcomes as outcomes
     import kagsync.cli.render as render
     from kagsync.cli.app import State
 
     console = Console(file=io.StringIO(), width=100, force_terminal=True, color_system=None)
     monkeypatch.setattr(render, "stderr", console)
-    display = render.SyncDisplay(State())
+    monkeypatch.setattr(outcomes, "stderr", console)
+    display = outcomes.SyncDisplay(State())
     assert display.live
     display.stage("titanic", "parsing", "titanic.csv")
     display.parse_progress("titanic", 150_000, 0.5)
@@ -760,12 +762,14 @@ def test_completion_is_silent_without_a_database(tmp_path):
 def test_sync_progress_fits_the_terminal(monkeypatch, width):
     from rich.console import Console
 
+    import kagsync.cli.outcomes as outcomes
     import kagsync.cli.render as render
     from kagsync.cli.app import State
 
     console = Console(file=io.StringIO(), width=width, force_terminal=True, color_system=None)
     monkeypatch.setattr(render, "stderr", console)
-    display = render.SyncDisplay(State())
+    monkeypatch.setattr(outcomes, "stderr", console)
+    display = outcomes.SyncDisplay(State())
     display.stage(LONG, "downloading", "kaggle:http://127.0.0.1:8765/a/rather/long/endpoint/path/for/a/mirror")
     display.download_progress(LONG, 12_300_000, 45_600_000)
     display.stage("titanic", "failed", "no leaderboard for 'titanic' in /some/folder (expected titanic.zip)")

@@ -57,12 +57,14 @@ def test_a_summary_leaves_out_an_empty_error_column(two):
 
 
 def test_a_finished_progress_bar_shows_the_full_count(monkeypatch):
+    import kagsync.cli.outcomes as outcomes
     import kagsync.cli.render as render
     from kagsync.cli.app import State
 
     console = Console(file=io.StringIO(), width=100, force_terminal=True, color_system=None)
     monkeypatch.setattr(render, "stderr", console)
-    display = render.SyncDisplay(State())
+    monkeypatch.setattr(outcomes, "stderr", console)
+    display = outcomes.SyncDisplay(State())
     display.stage("titanic", "parsing", "titanic.csv")
     display.parse_progress("titanic", 16_384, 0.45)
     display._progress.refresh()
@@ -129,16 +131,18 @@ def test_without_credentials_the_reason_is_said_once(cli):
 
 
 def test_a_long_message_wraps_at_words_on_a_terminal(monkeypatch):
+    import kagsync.cli.outcomes as outcomes
     import kagsync.cli.render as render
 
     console = Console(file=io.StringIO(), width=80, force_terminal=True, color_system=None)
     monkeypatch.setattr(render, "stderr", console)
+    monkeypatch.setattr(outcomes, "stderr", console)
     reason = (
         "No Kaggle credentials found: create an API token at https://www.kaggle.com/settings and save "
         "kaggle.json to ~/.kaggle/ (or the folder named by KAGGLE_CONFIG_DIR), or set KAGGLE_USERNAME"
     )
     failed = SimpleNamespace(ok=False, status="failed", competition="titanic", error=reason, board="public", hint=None)
-    render.report_outcomes(SimpleNamespace(quiet=False), [failed])
+    outcomes.report_outcomes(SimpleNamespace(quiet=False), [failed])
     lines = console.file.getvalue().splitlines()
     assert len(lines) > 1 and all(len(line) <= 80 for line in lines)
     words = set(" ".join(lines).split())

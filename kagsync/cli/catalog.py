@@ -10,21 +10,19 @@ from rich.markup import escape
 
 from kagsync.cli.app import EXIT_USAGE, State, app, get_state, new_app, report_error, with_hint
 from kagsync.cli.names import competition_name, event_name, event_names, event_option
+from kagsync.cli.outcomes import SyncDisplay, exit_for, report_outcomes
 from kagsync.cli.render import (
     Col,
     CsvOption,
     JsonOption,
-    SyncDisplay,
     complete_competition,
     complete_event,
-    exit_for,
     is_terminal,
     notes_once,
     offline_skips_sync,
     one_format,
     print_csv,
     print_json,
-    report_outcomes,
     say,
     table,
 )

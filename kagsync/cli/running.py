@@ -13,22 +13,24 @@ import typer
 from rich.markup import escape
 
 from kagsync.cli.app import EXIT_ERROR, State, app, get_state, hint_advice, report_error, stderr, with_hint
+from kagsync.cli.outcomes import (
+    SyncDisplay,
+    exit_for,
+    outcome_line,
+    print_outcomes_json,
+    report_outcomes,
+    summary_table,
+)
 from kagsync.cli.render import (
     Col,
-    SyncDisplay,
     build_table,
     cell_text,
     complete_event,
-    exit_for,
     hidden_note,
     message,
     offline_refused,
     offline_skips_sync,
-    outcome_line,
-    print_outcomes_json,
-    report_outcomes,
     say,
-    summary_table,
     table,
 )
 from kagsync.cli.syncing import JobsOption

@@ -10,22 +10,18 @@ from rich.markup import escape
 
 from kagsync.cli.app import EXIT_SYNC_FAILED, State, app, get_state
 from kagsync.cli.names import competition_names, competition_option
+from kagsync.cli.outcomes import SyncDisplay, exit_for, print_outcomes_json, report_outcomes, summary_table
 from kagsync.cli.render import (
     Col,
     CsvOption,
     JsonOption,
-    SyncDisplay,
     complete_competition,
-    exit_for,
     is_terminal,
     offline_refused,
     one_format,
     print_csv,
     print_json,
-    print_outcomes_json,
-    report_outcomes,
     say,
-    summary_table,
     table,
 )
 from kagsync.models import MAX_COUNT, MAX_JOBS, RunRecord
