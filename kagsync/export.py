@@ -22,11 +22,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO, TypedDict
+from typing import TYPE_CHECKING, TextIO
 
 from kagsync.csvout import csv_row, safe_cell, unescape_cell, write_csv
 from kagsync.errors import ValidationError
 from kagsync.models import Board, Competition, Event
+from kagsync.rows import BoardRow
 from kagsync.standings import SCHEME_VALUE_NAMES, Standings
 from kagsync.views import iter_leaderboard_entries
 
@@ -50,19 +51,10 @@ ENTRY_FIELDS = (
 )
 
 
-class ExportEntry(TypedDict):
-    """One team of an exported board: the keys of :data:`ENTRY_FIELDS`, in that order."""
+class ExportEntry(BoardRow):
+    """One team of an exported board: the keys of :data:`ENTRY_FIELDS`."""
 
     competition: str
-    rank: int
-    team_id: int
-    team_name: str
-    score: str | None
-    score_value: float | None
-    submission_count: int | None
-    last_submission: str | None
-    members: list[str]
-    is_benchmark: bool
     board: Board
 
 

@@ -41,7 +41,6 @@ __all__ = [
     "MissingMember",
     "NameMatch",
     "RosterCheck",
-    "RosterCheckRecord",
     "RosterImport",
     "RosterIndex",
     "RosterMember",
@@ -540,17 +539,6 @@ class MissingMember(TypedDict):
     group: str | None
 
 
-class RosterCheckRecord(TypedDict):
-    """:class:`RosterCheck` as JSON."""
-
-    event: str
-    competitions: list[str]
-    members: list[MemberFinding]
-    name_matches: list[NameMatch]
-    ambiguous: list[AmbiguousTeam]
-    not_found: list[MissingMember]
-
-
 @dataclass
 class RosterCheck:
     """How an event's roster meets its boards, for the organiser to fix the roster.
@@ -568,7 +556,7 @@ class RosterCheck:
     ambiguous: list[AmbiguousTeam]
     not_found: list[MissingMember]
 
-    def to_dict(self) -> RosterCheckRecord:
+    def to_dict(self) -> dict[str, object]:
         """JSON-ready form."""
         return {
             "event": self.event,
