@@ -374,16 +374,21 @@ def _convert_history(conn: sqlite3.Connection) -> None:
     its name gets the previous one. The stored board is the truth for the ranks after
     the last run.
     """
-    from kagsync import history
-
     boards = conn.execute(
         "SELECT DISTINCT competition_id, board FROM sync_runs WHERE status = 'ok' ORDER BY competition_id, board"
     ).fetchall()
     for competition_id, board in boards:
-        _convert_board(conn, history, competition_id, board)
+        _convert_board(conn, competition_id, board)
 
 
-def _convert_board(conn: sqlite3.Connection, history: Any, competition_id: int, board: str) -> None:  # noqa: C901
+# An entry_changes row as _convert_board reads it: team_id, kind, team_name, rank,
+# score, previous_score (rank is NULL only for a 'removed' record).
+_ChangeRecord = tuple[int, str, str, int | None, str | None, str | None]
+
+
+def _convert_board(conn: sqlite3.Connection, competition_id: int, board: str) -> None:  # noqa: C901
+    from kagsync import history  # only an old database's migration needs it
+
     runs = [
         row[0]
         for row in conn.execute(
@@ -391,7 +396,7 @@ def _convert_board(conn: sqlite3.Connection, history: Any, competition_id: int, 
             (competition_id, board),
         )
     ]
-    records: dict[int, list[tuple[Any, ...]]] = {}
+    records: dict[int, list[_ChangeRecord]] = {}
     for row in conn.execute(
         """SELECT ch.run_id, ch.team_id, ch.kind, ch.team_name, ch.rank, ch.score, ch.previous_score
            FROM entry_changes ch JOIN sync_runs r ON r.id = ch.run_id
@@ -422,6 +427,7 @@ def _convert_board(conn: sqlite3.Connection, history: Any, competition_id: int, 
                     renamed.append((names[team_id], run_id, team_id))
                 names[team_id] = name
                 continue
+            assert rank is not None, (run_id, team_id)  # a new or changed record has its rank
             after[team_id] = rank
             previous_name = names.get(team_id)
             names[team_id] = name
@@ -526,6 +532,9 @@ class Database:
 
         return sqlite_utils.Database(self.conn)
 
+    # Untyped values (not object) on purpose: this is the one generic boundary between
+    # SQL and Python types (sqlite3 itself leaves its rows untyped), and each caller reads
+    # the columns of its own query into a typed value (Competition.from_row, a TypedDict).
     def query(self, sql: str, params: Sequence[object] | Mapping[str, object] = ()) -> list[dict[str, Any]]:
         """Rows of a query as dicts keyed by column name."""
         cursor = self.conn.execute(sql, params)

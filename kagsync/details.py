@@ -49,7 +49,7 @@ def fetch_details(
     """A new competition's details from the source, and a note for the user (or None).
 
     A competition Kaggle does not know raises :class:`UnknownCompetitionError` (with a
-    near slug among ``known_slugs`` as a suggestion). Any other failure -- no
+    near slug among ``known_slugs`` as a suggestion). Every other failure -- no
     credentials, network, 5xx, 429, the deadline, an interruption -- is a note, never
     an error: the competition is saved with what the user gave. What was odd in
     Kaggle's reply (a start after the deadline) is a note too.

@@ -20,15 +20,19 @@ which board the rows are (``private``: Kaggle's final board, once stored). In CS
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from kagsync.csvout import csv_row, safe_cell, unescape_cell, write_csv
 from kagsync.errors import ValidationError
-from kagsync.models import Board, Competition
+from kagsync.models import Board, Competition, Event
+from kagsync.rows import BoardRow
 from kagsync.standings import SCHEME_VALUE_NAMES, Standings
 from kagsync.views import iter_leaderboard_entries
+
+if TYPE_CHECKING:
+    from kagsync.db import Database
 
 FORMATS = ("csv", "json", "jsonl")
 
@@ -47,6 +51,13 @@ ENTRY_FIELDS = (
 )
 
 
+class ExportEntry(BoardRow):
+    """One team of an exported board: the keys of :data:`ENTRY_FIELDS`."""
+
+    competition: str
+    board: Board
+
+
 def parse_format(text: str) -> str:
     """One of :data:`FORMATS`."""
     value = text.strip().lower()
@@ -60,7 +71,7 @@ def final_board(competition: Competition) -> Board:
     return "private" if competition.private_synced_at is not None else "public"
 
 
-def board_records(database: Any, competition: Competition) -> Iterator[dict[str, Any]]:
+def board_records(database: Database, competition: Competition) -> Iterator[ExportEntry]:
     """The competition's result board (see :func:`final_board`) as export records, in board order."""
     board = final_board(competition)
     for entry in iter_leaderboard_entries(database, competition, board=board):
@@ -91,11 +102,12 @@ def standings_fields(standings: Standings) -> list[str]:
     return fields
 
 
-def standings_records(standings: Standings) -> Iterator[dict[str, Any]]:
+def standings_records(standings: Standings) -> Iterator[dict[str, object]]:
     """Flat records of the standings for CSV (see :func:`standings_fields`)."""
     label = SCHEME_VALUE_NAMES[standings.scheme]
     for row in standings.rows:
-        record: dict[str, Any] = {
+        # Open-ended keys (two per competition of the event), so a plain dict, not a TypedDict.
+        record: dict[str, object] = {
             "place": row.place,
             "name": row.name,
             "key": row.key,
@@ -113,11 +125,11 @@ def standings_records(standings: Standings) -> Iterator[dict[str, Any]]:
 # -- JSON ---------------------------------------------------------------------
 
 
-def _dumps(value: Any) -> str:
+def _dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def write_competition_json(out: TextIO, database: Any, competition: Competition) -> int:
+def write_competition_json(out: TextIO, database: Database, competition: Competition) -> int:
     """``{"competition": {...}, "entries": [...]}``, streamed; returns the number of entries."""
     out.write('{"competition": ' + _dumps(competition.to_dict()) + ', "entries": [')
     count = _write_json_list(out, board_records(database, competition))
@@ -126,7 +138,7 @@ def write_competition_json(out: TextIO, database: Any, competition: Competition)
 
 
 def write_event_json(
-    out: TextIO, database: Any, event: Any, competitions: list[Competition], standings: Standings
+    out: TextIO, database: Database, event: Event, competitions: list[Competition], standings: Standings
 ) -> int:
     """``{"event", "competitions": [{"competition", "final", "entries"}], "standings"}``, streamed.
 
@@ -145,7 +157,7 @@ def write_event_json(
     return count
 
 
-def _write_json_list(out: TextIO, records: Iterable[dict[str, Any]]) -> int:
+def _write_json_list(out: TextIO, records: Iterable[Mapping[str, object]]) -> int:
     count = 0
     for record in records:
         out.write(",\n" if count else "\n")
@@ -156,7 +168,7 @@ def _write_json_list(out: TextIO, records: Iterable[dict[str, Any]]) -> int:
     return count
 
 
-def write_jsonl(out: TextIO, records: Iterable[dict[str, Any]]) -> int:
+def write_jsonl(out: TextIO, records: Iterable[Mapping[str, object]]) -> int:
     """One JSON object per line; returns the number of lines."""
     count = 0
     for record in records:
@@ -166,8 +178,8 @@ def write_jsonl(out: TextIO, records: Iterable[dict[str, Any]]) -> int:
 
 
 def jsonl_records(
-    database: Any, competitions: list[Competition], standings: Standings | None = None
-) -> Iterator[dict[str, Any]]:
+    database: Database, competitions: list[Competition], standings: Standings | None = None
+) -> Iterator[dict[str, object]]:
     """Lines for JSON Lines: ``{"type": "entry", ...}`` per team, then ``{"type": "standing", ...}``."""
     for competition in competitions:
         for record in board_records(database, competition):
@@ -186,12 +198,12 @@ def standings_path(path: Path) -> Path:
 
 
 def export(
-    database: Any,
+    database: Database,
     *,
     fmt: str,
     out: TextIO,
     competitions: list[Competition],
-    event: Any = None,
+    event: Event | None = None,
     standings: Standings | None = None,
     standings_out: TextIO | None = None,
 ) -> int:
@@ -222,6 +234,7 @@ def export(
 __all__ = [
     "ENTRY_FIELDS",
     "FORMATS",
+    "ExportEntry",
     "board_records",
     "csv_row",
     "export",

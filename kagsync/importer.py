@@ -22,10 +22,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from kagsync.errors import Hint, KagsyncError, NotFoundError, UnknownCompetitionError, ValidationError
 from kagsync.final import DETAIL_ONLY_COLUMNS, fill_from_details
@@ -97,13 +96,13 @@ class RowChange:
     line: int
     slug: str
     action: str
-    record: dict[str, Any]
-    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    record: dict[str, object]
+    changes: dict[str, tuple[object, object]] = field(default_factory=dict)
     would_sync: bool = False
     # An existing competition that has never synced successfully (an interrupted import).
     pending: bool = False
     # What Kaggle's details fill in (column -> value), and notes (details not fetched...).
-    filled: dict[str, Any] = field(default_factory=dict)
+    filled: dict[str, object] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -404,9 +403,9 @@ _PARSERS: dict[str, Callable[[str], object]] = {
 }
 
 
-def _given_values(values: dict[str, str], reasons: list[str]) -> dict[str, Any]:
+def _given_values(values: dict[str, str], reasons: list[str]) -> dict[str, object]:
     """The line's non-empty cells, each parsed once; a bad cell adds its reason."""
-    given: dict[str, Any] = {key: values[key] for key in ("title", "description") if values.get(key)}
+    given: dict[str, object] = {key: values[key] for key in ("title", "description") if values.get(key)}
     for key, parse in _PARSERS.items():
         if values.get(key):
             try:
@@ -420,7 +419,7 @@ def _check_row(
     values: dict[str, str],
     repository: Repository,
     default_event: str | None,
-    event_problem: Any,
+    event_problem: _EventCheck,
     reasons: list[str],
     to_create: list[str],
     event_slugs: dict[int, str],
@@ -478,25 +477,27 @@ def _check_row(
     keep = {"slug"} | {key for key in given if key != "event"}
     if "event" in given:
         keep |= {"event_id", "event_slug"}
-    record = {key: value for key, value in record.items() if key in keep}
+    kept: dict[str, object] = {key: value for key, value in record.items() if key in keep}
     if existing is None:
         return RowChange(
             line=0,
             slug=slug,
             action="new",
-            record=record,
-            would_sync=needs_sync(None, record.get("status", DEFAULT_STATUS)),
+            record=kept,
+            would_sync=needs_sync(None, record["status"] if "status" in given else DEFAULT_STATUS),
         )
-    changes = _changes(existing, record, event_slugs, repository.competition_weights(existing.slug))
+    changes = _changes(existing, kept, event_slugs, repository.competition_weights(existing.slug))
     pending = existing.last_synced_at is None  # never synced: due again, as when new
     would_sync = needs_sync(
-        None if pending else existing.status, record.get("status", existing.status), repository.sync_statuses
+        None if pending else existing.status,
+        record["status"] if "status" in given else existing.status,
+        repository.sync_statuses,
     )
     return RowChange(
         line=0,
         slug=slug,
         action="updated" if changes else "unchanged",
-        record=record,
+        record=kept,
         changes=changes,
         would_sync=would_sync,
         pending=pending,
@@ -504,15 +505,18 @@ def _check_row(
 
 
 def _changes(
-    existing: Competition, record: dict[str, Any], event_slugs: dict[int, str], weights: dict[str, float]
-) -> dict[str, tuple[Any, Any]]:
+    existing: Competition, record: Mapping[str, object], event_slugs: dict[int, str], weights: dict[str, float]
+) -> dict[str, tuple[object, object]]:
     """The fields of ``record`` that differ from the stored competition: name -> (old, new).
 
     An event the competition is not in yet is added (never removed from others); a
     weight is compared with the competition's weight in the line's event.
     """
-    changes: dict[str, tuple[Any, Any]] = {}
-    event = record.get("event_slug") or event_slugs.get(record.get("event_id", -1))
+    changes: dict[str, tuple[object, object]] = {}
+    named, event_id = record.get("event_slug"), record.get("event_id")
+    event = named if isinstance(named, str) and named else None
+    if event is None and isinstance(event_id, int):
+        event = event_slugs.get(event_id)
     for key, value in record.items():
         if key == "slug":
             continue

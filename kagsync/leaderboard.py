@@ -38,7 +38,7 @@ from datetime import datetime
 from functools import partial
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from kagsync.boardfile import (
     _ZIP_STREAM_ERRORS,
@@ -313,8 +313,7 @@ def iter_leaderboard(
     """
     limits = _Limits(max_uncompressed_bytes, max_compression_ratio)
     direction = _Direction(lower_is_better, from_file_order)
-    rows = _entries(Path(path), None, "", direction, info, _ENTRY_ROWS, limits)
-    return cast(Iterator[LeaderboardEntry], rows)
+    return _entries(Path(path), None, "", direction, info, _ENTRY_ROWS, limits)
 
 
 def iter_leaderboard_rows(
@@ -325,7 +324,7 @@ def iter_leaderboard_rows(
     max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES,
     max_compression_ratio: float = DEFAULT_MAX_COMPRESSION_RATIO,
     from_file_order: bool = False,
-) -> Iterator[tuple[Any, ...]]:
+) -> Iterator[tuple[object, ...]]:
     """:func:`iter_leaderboard` for bulk inserts: plain tuples, ``is_benchmark`` 0 or 1.
 
     Same values, order, laziness, limits and errors; only the row type differs.
@@ -404,8 +403,7 @@ def parse_leaderboard_text(
     physical line (for a row spanning several lines, its last one). Invalid UTF-8
     raised by ``lines`` is reported at the line the reader was about to read.
     """
-    rows = _entries(None, lines, source_name, _Direction(lower_is_better, from_file_order), info, _ENTRY_ROWS, None)
-    return cast(Iterator[LeaderboardEntry], rows)
+    return _entries(None, lines, source_name, _Direction(lower_is_better, from_file_order), info, _ENTRY_ROWS, None)
 
 
 def _strip_bom(lines: Iterable[str]) -> Iterator[str]:
@@ -474,12 +472,18 @@ def _too_many_blanks(name: str, line: int, blanks: int, rows: int) -> Leaderboar
     )
 
 
-# How rows come out: (make the row from a tuple, the is_benchmark values for False/True).
-_RowKind = tuple[Callable[[tuple[Any, ...]], tuple[Any, ...]], tuple[object, object]]
+# A row as the readers build it, in LeaderboardEntry's field order; is_benchmark is 0/1
+# (False/True, which are ints too, for a LeaderboardEntry).
+_Values = tuple[int, int, str, str, float | None, str | None, int, str, int]
+_Row = TypeVar("_Row")
+# How rows come out: (make the row from a _Values, the is_benchmark values for False/True).
+_RowKind = tuple[Callable[[_Values], _Row], tuple[int, int]]
 # tuple.__new__ bound to the class: C all the way (namedtuple's __new__ and _make are
 # Python functions, a call per row).
-_ENTRY_ROWS: _RowKind = (partial(tuple.__new__, LeaderboardEntry), (False, True))
-_PLAIN_ROWS: _RowKind = (tuple, (0, 1))  # tuple() of an exact tuple returns it as is
+_ENTRY_ROWS: _RowKind[LeaderboardEntry] = (partial(tuple.__new__, LeaderboardEntry), (False, True))
+# tuple() of an exact tuple returns it as is; typeshed types the result as a tuple of
+# any length, hence tuple[object, ...] (what executemany needs: a sequence of values).
+_PLAIN_ROWS: _RowKind[tuple[object, ...]] = (tuple, (0, 1))
 
 
 def _entries(
@@ -488,9 +492,9 @@ def _entries(
     name: str,
     direction: _Direction,
     info: LeaderboardInfo | None,
-    row_kind: _RowKind,
+    row_kind: _RowKind[_Row],
     limits: _Limits | None,
-) -> Iterator[tuple[Any, ...]]:
+) -> Iterator[_Row]:
     """The generator behind the public functions: opens, reads the header, translates
     errors raised by the stream itself, closes. The shape readers it delegates to do
     the row work (``yield from`` adds only a C-level hop per entry)."""
@@ -546,8 +550,8 @@ def _current(  # noqa: C901
     indexes: tuple[int, ...],
     width: int,
     info: LeaderboardInfo | None,
-    row_kind: _RowKind,
-) -> Iterator[tuple[Any, ...]]:
+    row_kind: _RowKind[_Row],
+) -> Iterator[_Row]:
     """Stream shape C. The per-row path is kept flat on purpose: it runs 1M times.
 
     Exceptions from ``reader`` itself (csv, decoding, zip) are translated by the
@@ -674,8 +678,8 @@ def _history(  # noqa: C901 -- one loop over every row, kept flat like _current'
     width: int,
     direction: _Direction,
     info: LeaderboardInfo | None,
-    row_kind: _RowKind,
-) -> Iterator[tuple[Any, ...]]:
+    row_kind: _RowKind[_Row],
+) -> Iterator[_Row]:
     """Read shape A or B whole, keep each team's best row, rank, then yield.
 
     With ``direction.from_file_order`` the direction may only be known at the end:
@@ -691,6 +695,8 @@ def _history(  # noqa: C901 -- one loop over every row, kept flat like _current'
     # best_key = (no score?, signed value, submission time or "~" if unknown): the
     # smallest is the best row; "~" sorts after any digit, so unknown times lose ties.
     # other_key is the same with the opposite sign: the best row the other way.
+    # A list, not a class, for speed (one per team, updated per row); its items differ
+    # in type, which a list's type cannot say item by item: the one untyped spot here.
     teams: dict[int, list[Any]] = {}
     rows = 0
     blanks = 0

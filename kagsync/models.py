@@ -280,6 +280,39 @@ class CompetitionFields:
         """The fields given (not None), by name."""
         return {name: value for name, value in asdict(self).items() if value is not None}
 
+    @classmethod
+    def from_values(cls, values: Mapping[str, object]) -> CompetitionFields:
+        """The fields from loosely typed values (keywords, an import line, Kaggle's details).
+
+        Like the constructor, an unknown name is a TypeError, and so is a value of the
+        wrong kind: text fields take text, ``weight`` a number (checked, as every weight,
+        by the repository). ``lower_is_better`` is read as true or false, as it is stored.
+        """
+        unknown = sorted(set(values) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise TypeError(f"unknown competition field {unknown[0]!r}")
+
+        def text(name: str) -> str | None:
+            value = values.get(name)
+            if value is None or isinstance(value, str):
+                return value
+            raise TypeError(f"competition field {name!r}: expected text, got {type(value).__name__}")
+
+        weight = values.get("weight")
+        if weight is not None and not isinstance(weight, (int, float)):
+            raise TypeError(f"competition field 'weight': expected a number, got {type(weight).__name__}")
+        lower = values.get("lower_is_better")
+        return cls(
+            title=text("title"),
+            event=text("event"),
+            status=text("status"),
+            start=text("start"),
+            end=text("end"),
+            description=text("description"),
+            lower_is_better=None if lower is None else bool(lower),
+            weight=weight,
+        )
+
 
 _EVENT_FIELDS = tuple(Event.__dataclass_fields__)
 _COMPETITION_FIELDS = tuple(Competition.__dataclass_fields__)

@@ -19,8 +19,9 @@ inside ``table.board[data-competition=SLUG]``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kagsync import output
 from kagsync.serve.data import BoardQuery, Reader
@@ -28,12 +29,15 @@ from kagsync.serve.render import Links, render, static_text
 from kagsync.standings import DEFAULT_SCHEME
 from kagsync.values import now_iso
 
+if TYPE_CHECKING:
+    from kagsync.repository import Repository
+
 DEFAULT_TOP = 100
 DEFAULT_CHART_TEAMS = 6
 
 
 def build_report(
-    repository: Any,
+    repository: Repository,
     event: str,
     *,
     scheme: str = DEFAULT_SCHEME,
@@ -63,7 +67,7 @@ def build_report(
                 competitions.append(data)
     finally:
         reader.close()
-    found: dict[str, Any] = page["event"]
+    found: Mapping[str, object] = page["event"]
     synced = [
         c["competition"]["last_synced_at"] or c["competition"]["private_synced_at"]
         for c in competitions

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from kagsync.db import Database, write_transaction
 from kagsync.errors import AlreadyExistsError, Hint, NotFoundError, ValidationError
@@ -52,6 +52,31 @@ _EVENT_SELECT = """
     SELECT e.*, (SELECT count(*) FROM event_competitions ec WHERE ec.event_id = e.id) AS competition_count
     FROM events e
 """
+
+
+class CompetitionRecord(TypedDict):
+    """A competition's fields checked and in their stored form (the schema's column names).
+
+    What :meth:`Repository.validate_competition` returns and
+    :meth:`Repository.import_competitions` writes. ``event_slug`` names an event that
+    will exist by the write (created by the import); ``event_id`` one that exists.
+    """
+
+    slug: str
+    title: str
+    description: str | None
+    status: Status
+    start: str | None
+    end: str | None
+    lower_is_better: int
+    weight: NotRequired[float]
+    event_slug: NotRequired[str]
+    event_id: NotRequired[int]
+
+
+# The columns of a competition to write, by name: a CompetitionRecord, a part of one
+# (an import line writes only what it gives) or more (the columns Kaggle's details fill).
+Columns = Mapping[str, object]
 
 # A written competition: its stored state and its status before the write (None
 # when the write inserted it), the input of the sync rule.
@@ -133,18 +158,14 @@ class EventStore:
     ) -> Event:
         """Change the given fields of an event; an empty start/end/description clears it."""
         event = self.get_event(slug)
-        changes: dict[str, Any] = {}
+        changes: dict[str, object] = {}
         if title is not None:
             if not title.strip():
                 raise ValidationError("event title is empty")
             changes["title"] = title.strip()
-        if start is not None:
-            changes["start"] = parse_time(start, name="start") if start else None
-        if end is not None:
-            changes["end"] = parse_time(end, name="end") if end else None
+        changes |= _dates(start, end, event.start, event.end)
         if description is not None:
             changes["description"] = description or None
-        check_range(changes.get("start", event.start), changes.get("end", event.end))
         if changes:
             self._update("events", event.id, changes)
         return self.get_event(slug)
@@ -221,21 +242,24 @@ class EventStore:
             },
         )
 
-    def _record_event(self, values: dict[str, Any]) -> int | None:
+    def _record_event(self, values: dict[str, object]) -> int | None:
         """Take the event of a record (by id, or by slug for an event created meanwhile)."""
         if "event_slug" in values:
-            return self.get_event(values.pop("event_slug")).id
+            return self.get_event(str(values.pop("event_slug"))).id
         event_id = values.pop("event_id", None)
-        return int(event_id) if event_id is not None else None
+        if event_id is None:
+            return None
+        assert isinstance(event_id, int), event_id  # an id read from the events table
+        return event_id
 
     def _competition_by_id(self, competition_id: int) -> Competition:
         rows = self.db.query(_COMPETITION_SELECT + " WHERE c.id = ?", (competition_id,))
         return Competition.from_row(rows[0])
 
-    def _update(self, table: str, row_id: int, changes: Mapping[str, Any], *, in_transaction: bool = False) -> None:
+    def _update(self, table: str, row_id: int, changes: Columns, *, in_transaction: bool = False) -> None:
         values = dict(changes)
         event_id = self._record_event(values) if table == "competitions" else None
-        weight = values.pop("weight", None) if table == "competitions" else None
+        weight = _pop_weight(values) if table == "competitions" else None
         values["updated_at"] = now_iso()
         with contextlib.ExitStack() as stack:
             if not in_transaction:
@@ -279,14 +303,14 @@ class CompetitionRecords(EventStore):
 
     def _competition_record(
         self, slug_or_url: str, fields: CompetitionFields, *, known_events: set[str] | None = None
-    ) -> dict[str, Any]:
+    ) -> CompetitionRecord:
         """The stored form of a new competition: its fields checked, with their defaults
         (title: the slug, status: upcoming, higher is better, weight 1)."""
         slug = parse_competition_slug(slug_or_url)
         start = parse_time(fields.start, name="start") if fields.start else None
         end = parse_time(fields.end, name="end") if fields.end else None
         check_range(start, end)
-        record: dict[str, Any] = {
+        record: CompetitionRecord = {
             "slug": slug,
             "title": (fields.title or "").strip() or slug,
             "description": fields.description or None,
@@ -305,10 +329,10 @@ class CompetitionRecords(EventStore):
                 record["event_id"] = self.get_event(event).id
         return record
 
-    def _insert_competition(self, record: Mapping[str, Any]) -> int:
+    def _insert_competition(self, record: Columns) -> int:
         values = dict(record)
         event_id = self._record_event(values)
-        weight = values.pop("weight", None)
+        weight = _pop_weight(values)
         # A sparse record (an import line that gives only some columns) gets the
         # schema's defaults for the rest; only the title's default is the slug.
         values.setdefault("title", values["slug"])
@@ -325,7 +349,7 @@ class CompetitionRecords(EventStore):
             self._link(competition_id, event_id, weight=weight)
         return competition_id
 
-    def _stored(self, competition: Competition, key: str, record: Mapping[str, Any]) -> object:
+    def _stored(self, competition: Competition, key: str, record: Columns) -> object:
         """A competition's stored value under a record's key, for change detection.
 
         An event is "stored" when the competition is already in it; a weight is the one
@@ -337,7 +361,8 @@ class CompetitionRecords(EventStore):
             linked = {self.get_event(slug).id for slug in competition.events}
             return record[key] if record[key] in linked else None
         if key == "weight":
-            event = record.get("event_slug") or self._event_slug(record.get("event_id"))
+            named = record.get("event_slug")
+            event = named if isinstance(named, str) and named else self._event_slug(record.get("event_id"))
             weights = {slug: w for slug, w in self._competition_weights(competition.id).items()}
             if event is None and len(weights) == 1:
                 return next(iter(weights.values()))
@@ -363,18 +388,17 @@ class Repository(CompetitionRecords):
         sync: bool = True,
         extra: Mapping[str, object] | None = None,
         more_events: Sequence[str] = (),
-        **fields: Any,
+        **fields: object,
     ) -> Saved:
         """Store a new competition, then sync it (unless ``sync`` is False or no hook is set).
 
         ``fields`` are those of :meth:`validate_competition`: title, event, status,
         start, end, description, lower_is_better, weight.
         """
-        record = self._competition_record(slug_or_url, CompetitionFields(**fields))
-        record.update(extra or {})
+        record = self._competition_record(slug_or_url, CompetitionFields.from_values(fields))
         others = [self.get_event(slug) for slug in more_events]
         with write_transaction(self.db):
-            competition_id = self._insert_competition(record)
+            competition_id = self._insert_competition({**record, **(extra or {})})
             for other in others:
                 self._link(competition_id, other.id, weight=record.get("weight"))
         competition = self.get_competition(record["slug"])
@@ -431,21 +455,17 @@ class Repository(CompetitionRecords):
             if slug not in competition.events:
                 raise ValidationError(f"competition {competition.slug!r} is not in event {slug!r}")
         weight_event = self._weight_event(competition, event, [e.slug for e in added]) if weight is not None else None
-        changes: dict[str, Any] = {}
+        changes: dict[str, object] = {}
         if title is not None:
             if not title.strip():
                 raise ValidationError("competition title is empty")
             changes["title"] = title.strip()
-        if start is not None:
-            changes["start"] = parse_time(start, name="start") if start else None
-        if end is not None:
-            changes["end"] = parse_time(end, name="end") if end else None
+        changes |= _dates(start, end, competition.start, competition.end)
         if description is not None:
             changes["description"] = description or None
         if lower_is_better is not None:
             changes["lower_is_better"] = int(lower_is_better)
             changes["direction_source"] = "user"  # never again guessed from a board (issue 19)
-        check_range(changes.get("start", competition.start), changes.get("end", competition.end))
         with write_transaction(self.db):
             if changes:
                 self._update("competitions", competition.id, changes, in_transaction=True)
@@ -521,7 +541,7 @@ class Repository(CompetitionRecords):
 
     def import_competitions(
         self,
-        records: Sequence[Mapping[str, Any]],
+        records: Sequence[Columns],
         *,
         new_events: Sequence[str] = (),
         sync: bool = True,
@@ -549,10 +569,12 @@ class Repository(CompetitionRecords):
                     ignore=True,
                 )
             for record in records:
-                existing = self.find_competition(record["slug"])
+                slug = record["slug"]
+                assert isinstance(slug, str), slug  # every record is made by validate_competition
+                existing = self.find_competition(slug)
                 if existing is None:
                     self._insert_competition(record)
-                    written.append((record["slug"], None, True, True))
+                    written.append((slug, None, True, True))
                     continue
                 changes = {
                     key: value
@@ -561,7 +583,7 @@ class Repository(CompetitionRecords):
                 }
                 if changes:
                     self._update("competitions", existing.id, changes, in_transaction=True)
-                written.append((record["slug"], existing.status, False, bool(changes)))
+                written.append((slug, existing.status, False, bool(changes)))
         results: list[Saved] = []
         pending: list[Written] = []
         for slug, previous_status, created, changed in written:
@@ -580,8 +602,8 @@ class Repository(CompetitionRecords):
         return results
 
     def validate_competition(
-        self, slug_or_url: str, *, known_events: Iterable[str] = (), **fields: Any
-    ) -> dict[str, Any]:
+        self, slug_or_url: str, *, known_events: Iterable[str] = (), **fields: object
+    ) -> CompetitionRecord:
         """Check and normalise a competition's fields without writing anything.
 
         ``fields``: title (default: the slug), event (an event slug), status (default
@@ -589,7 +611,8 @@ class Repository(CompetitionRecords):
         (default 1). ``known_events`` are event slugs that will exist by the time it
         is written.
         """
-        return self._competition_record(slug_or_url, CompetitionFields(**fields), known_events=set(known_events))
+        fields_given = CompetitionFields.from_values(fields)
+        return self._competition_record(slug_or_url, fields_given, known_events=set(known_events))
 
     # -- internals ------------------------------------------------------------
 
@@ -613,3 +636,23 @@ class Repository(CompetitionRecords):
             return []
         due = self.due_syncs(written, trigger=trigger)
         return self.sync_hook(due) if due else []
+
+
+def _dates(start: str | None, end: str | None, stored_start: str | None, stored_end: str | None) -> dict[str, object]:
+    """The start/end changes of an edit (an empty text clears), checked as they will be stored."""
+    changes: dict[str, object] = {}
+    if start is not None:
+        changes["start"] = stored_start = parse_time(start, name="start") if start else None
+    if end is not None:
+        changes["end"] = stored_end = parse_time(end, name="end") if end else None
+    check_range(stored_start, stored_end)
+    return changes
+
+
+def _pop_weight(values: dict[str, object]) -> float | None:
+    """Take the weight out of the columns to write (it is stored on the event link)."""
+    weight = values.pop("weight", None)
+    if weight is None:
+        return None
+    assert isinstance(weight, (int, float)), weight  # every weight went through parse_weight
+    return weight

@@ -25,7 +25,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Literal, Protocol, TypedDict
 from urllib.parse import urlparse
 
 from kagsync.db import Database, write_transaction
@@ -35,6 +35,11 @@ from kagsync.values import now_iso, quote
 
 __all__ = [
     "MAX_MEMBERS",
+    "AmbiguousTeam",
+    "MemberFinding",
+    "MemberRecord",
+    "MissingMember",
+    "NameMatch",
     "RosterCheck",
     "RosterImport",
     "RosterIndex",
@@ -80,6 +85,17 @@ class RosterValidationError(ImportValidationError):
     """A roster file with problems; :attr:`problems` holds one line per problem."""
 
 
+class MemberRecord(TypedDict):
+    """A roster member as JSON: the columns of ``roster_members`` (``member_group`` as ``group``)."""
+
+    username: str
+    name: str | None
+    group: str | None
+    extra: dict[str, str]
+    created_at: str | None
+    updated_at: str | None
+
+
 @dataclass(frozen=True)
 class RosterMember:
     """One member of an event's roster."""
@@ -101,7 +117,7 @@ class RosterMember:
         """The name to show: the display name, else the username."""
         return self.name or self.username
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> MemberRecord:
         """JSON-ready form (the columns of ``roster_members``, ``member_group`` as ``group``)."""
         return {
             "username": self.username,
@@ -294,7 +310,11 @@ _SELECT = """SELECT username, name, member_group, extra, created_at, updated_at
              FROM roster_members WHERE event_id = ?"""
 
 
-def _member(row: Sequence[Any]) -> RosterMember:
+# A row of _SELECT, typed as the schema stores it (username and extra are NOT NULL).
+_MemberRow = tuple[str, str | None, str | None, str, str | None, str | None]
+
+
+def _member(row: _MemberRow) -> RosterMember:
     username, name, group, extra, created, updated = row
     return RosterMember(username, name, group, json.loads(extra), created, updated)
 
@@ -481,6 +501,44 @@ class EntryLike(Protocol):
     def members(self) -> tuple[str, ...]: ...
 
 
+class MemberFinding(TypedDict):
+    """Where a roster member was found: boards listing the username, boards by team name."""
+
+    username: str
+    name: str | None
+    group: str | None
+    boards: list[str]
+    by_team_name: list[str]
+
+
+class NameMatch(TypedDict):
+    """A team without usernames matched to a member by its name."""
+
+    competition: str
+    rank: int
+    team_name: str
+    username: str
+    name: str | None
+    matched: Literal["username", "name"]
+
+
+class AmbiguousTeam(TypedDict):
+    """A team without usernames whose name fits several members."""
+
+    competition: str
+    rank: int
+    team_name: str
+    candidates: list[str]
+
+
+class MissingMember(TypedDict):
+    """A roster member found on no board."""
+
+    username: str
+    name: str | None
+    group: str | None
+
+
 @dataclass
 class RosterCheck:
     """How an event's roster meets its boards, for the organiser to fix the roster.
@@ -493,12 +551,12 @@ class RosterCheck:
 
     event: str
     competitions: list[str]
-    members: list[dict[str, Any]]
-    name_matches: list[dict[str, Any]]
-    ambiguous: list[dict[str, Any]]
-    not_found: list[dict[str, Any]]
+    members: list[MemberFinding]
+    name_matches: list[NameMatch]
+    ambiguous: list[AmbiguousTeam]
+    not_found: list[MissingMember]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """JSON-ready form."""
         return {
             "event": self.event,
@@ -514,8 +572,8 @@ def check_roster(event: str, index: RosterIndex, boards: Iterable[BoardLike]) ->
     """Match every team of ``boards`` against the roster (see :class:`RosterCheck`)."""
     by_username: dict[str, list[str]] = {m.key: [] for m in index.members}
     by_name: dict[str, list[str]] = {m.key: [] for m in index.members}
-    name_matches: list[dict[str, Any]] = []
-    ambiguous: list[dict[str, Any]] = []
+    name_matches: list[NameMatch] = []
+    ambiguous: list[AmbiguousTeam] = []
     slugs = []
     for board in boards:
         slugs.append(board.slug)
@@ -546,7 +604,7 @@ def check_roster(event: str, index: RosterIndex, boards: Iterable[BoardLike]) ->
                         "candidates": [m.username for m in index.ambiguous[_fold(entry.team_name)]],
                     }
                 )
-    members = [
+    members: list[MemberFinding] = [
         {
             "username": m.username,
             "name": m.name,
@@ -556,7 +614,7 @@ def check_roster(event: str, index: RosterIndex, boards: Iterable[BoardLike]) ->
         }
         for m in index.members
     ]
-    not_found = [
+    not_found: list[MissingMember] = [
         {"username": m["username"], "name": m["name"], "group": m["group"]}
         for m in members
         if not m["boards"] and not m["by_team_name"]

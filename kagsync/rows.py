@@ -12,6 +12,7 @@ from typing import NotRequired, TypedDict
 from kagsync.models import Board
 
 __all__ = [
+    "BoardRow",
     "HistorySync",
     "LeaderboardEntry",
     "MovementBasis",
@@ -31,12 +32,8 @@ __all__ = [
 ]
 
 
-class LeaderboardEntry(TypedDict):
-    """One row of a stored board, with its movement since that board's previous sync.
-
-    ``movement``: ranks climbed (positive up, negative down, 0 unchanged; None for a
-    new team or with no previous sync); ``is_new``: first seen in the latest sync.
-    """
+class BoardRow(TypedDict):
+    """A team's row of a stored board: what a view and an export both show of it."""
 
     rank: int
     team_id: int
@@ -47,6 +44,15 @@ class LeaderboardEntry(TypedDict):
     last_submission: str | None
     members: list[str]
     is_benchmark: bool
+
+
+class LeaderboardEntry(BoardRow):
+    """One row of a stored board, with its movement since that board's previous sync.
+
+    ``movement``: ranks climbed (positive up, negative down, 0 unchanged; None for a
+    new team or with no previous sync); ``is_new``: first seen in the latest sync.
+    """
+
     movement: int | None
     is_new: bool
     board: Board

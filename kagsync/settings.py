@@ -69,7 +69,9 @@ MAX_COMPRESSION_RATIO = 100_000.0
 
 CONFIG_ENV = "KAGSYNC_CONFIG"
 
-Parser = Callable[[Any, str], Any]
+# Each parser takes what a config file, the environment or the command line gave
+# (untrusted, hence ``object``) and returns the value of its Settings field.
+Parser = Callable[[object, str], object]
 
 
 def default_data_dir(environ: Mapping[str, str]) -> Path:
@@ -89,7 +91,7 @@ def _plain(number: float) -> str:
     return str(int(number)) if float(number).is_integer() else repr(number)
 
 
-def _parse_bool(value: Any, name: str) -> bool:
+def _parse_bool(value: object, name: str) -> bool:
     # TOML gives a real boolean; env vars, options and TOML strings go through the one
     # vocabulary of kagsync.values (TOML integers 0/1 too, as before).
     if isinstance(value, bool):
@@ -100,7 +102,7 @@ def _parse_bool(value: Any, name: str) -> bool:
         raise ConfigError(str(exc)) from None
 
 
-def _number(value: Any, name: str, expected: str) -> float:
+def _number(value: object, name: str, expected: str) -> float:
     """A finite number, or a ConfigError saying what was ``expected``."""
     try:
         return parse_number(value, name=name)
@@ -111,7 +113,7 @@ def _number(value: Any, name: str, expected: str) -> float:
 def _seconds(maximum: float) -> Parser:
     """A parser of a positive number of seconds up to ``maximum``."""
 
-    def parse(value: Any, name: str) -> float:
+    def parse(value: object, name: str) -> float:
         expected = f"a positive number of seconds up to {_plain(maximum)}"
         number = _number(value, name, expected)
         if not 0 < number <= maximum:
@@ -121,7 +123,7 @@ def _seconds(maximum: float) -> Parser:
     return parse
 
 
-def _fraction(value: Any, name: str) -> float:
+def _fraction(value: object, name: str) -> float:
     expected = "a number above 0 and at most 1 (a fraction)"
     number = _number(value, name, expected)
     if not 0 < number <= 1:
@@ -129,7 +131,7 @@ def _fraction(value: Any, name: str) -> float:
     return number
 
 
-def _ratio(value: Any, name: str) -> float:
+def _ratio(value: object, name: str) -> float:
     expected = f"a number from 1 to {_plain(MAX_COMPRESSION_RATIO)}"
     number = _number(value, name, expected)
     if not 1 <= number <= MAX_COMPRESSION_RATIO:
@@ -140,7 +142,7 @@ def _ratio(value: Any, name: str) -> float:
 def _whole(maximum: int) -> Parser:
     """A parser of a whole number from 1 to ``maximum`` (no floats, even 2.0; no booleans)."""
 
-    def parse(value: Any, name: str) -> int:
+    def parse(value: object, name: str) -> int:
         try:
             return parse_count(value, name=name, maximum=maximum)
         except ValidationError as exc:
@@ -149,24 +151,29 @@ def _whole(maximum: int) -> Parser:
     return parse
 
 
-def _parse_statuses(value: Any, name: str) -> tuple[str, ...]:
+def _parse_statuses(value: object, name: str) -> tuple[Status, ...]:
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, (list, tuple)):
         raise ConfigError(f"{name}: expected a list of statuses, got {quote(value)}")
-    statuses = tuple(str(item).strip() for item in items if str(item).strip())
-    for status in statuses:
-        if status not in STATUSES:
-            raise ConfigError(f"{name}: unknown status {status!r} (choose from {', '.join(STATUSES)})")
-    return statuses
+    statuses: list[Status] = []
+    for text in (str(item).strip() for item in items):
+        if not text:
+            continue
+        # The known spelling itself (not the text) is kept: that is what makes it a Status.
+        status = next((known for known in STATUSES if known == text), None)
+        if status is None:
+            raise ConfigError(f"{name}: unknown status {text!r} (choose from {', '.join(STATUSES)})")
+        statuses.append(status)
+    return tuple(statuses)
 
 
-def _parse_path(value: Any, name: str) -> Path:
+def _parse_path(value: object, name: str) -> Path:
     if not isinstance(value, (str, os.PathLike)) or not str(value).strip():
         raise ConfigError(f"{name}: expected a path, got {quote(value)}")
     return Path(os.path.expanduser(str(value)))
 
 
-def _parse_file_path(value: Any, name: str) -> Path:
+def _parse_file_path(value: object, name: str) -> Path:
     """A path that must name a file: not empty, not ``.``, ``..`` or a root.
 
     The command line hands an empty ``--db ''`` over as ``Path('.')`` (pathlib's
@@ -278,7 +285,7 @@ class Settings:
         return rows
 
 
-def _read_config_file(path: Path) -> dict[str, Any]:
+def _read_config_file(path: Path) -> dict[str, object]:
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
@@ -300,7 +307,7 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def _config_file(environ: Mapping[str, str]) -> tuple[Path | None, dict[str, Any]]:
+def _config_file(environ: Mapping[str, str]) -> tuple[Path | None, dict[str, object]]:
     """The settings file in use (None when there is none) and its values."""
     if environ.get(CONFIG_ENV):
         named = Path(os.path.expanduser(environ[CONFIG_ENV]))
@@ -314,7 +321,7 @@ def _config_file(environ: Mapping[str, str]) -> tuple[Path | None, dict[str, Any
 
 
 def load_settings(
-    options: Mapping[str, Any] | None = None,
+    options: Mapping[str, object] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Resolve every setting from options, then environment, then file, then default.
@@ -325,6 +332,9 @@ def load_settings(
     environ = os.environ if environ is None else environ
     config_path, file_values = _config_file(environ)
 
+    # The one untyped spot: each value comes from its key's parser, whose return type is
+    # that Settings field's type, but the _SPECS table (not the type system) holds that
+    # link, so here the values go untyped into the dataclass constructor.
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
     for spec in _SPECS:

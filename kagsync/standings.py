@@ -520,7 +520,7 @@ def _members(text: str) -> tuple[str, ...]:
         return ()
     if text.startswith('["') and text.endswith('"]') and "\\" not in text:
         names = text[2:-2].split('","')
-        # Any other quote means other separators (an older '", "'): parse it properly.
+        # A quote anywhere else means other separators (an older '", "'): parse it properly.
         if text.count('"') == 2 * len(names):
             return tuple(names)
     return tuple(json.loads(text))

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 from kagsync.errors import Hint, ValidationError
-from kagsync.models import BOARDS, MAX_COUNT, MAX_SLUG_LENGTH, MAX_WEIGHT, STATUSES, Board
+from kagsync.models import BOARDS, MAX_COUNT, MAX_SLUG_LENGTH, MAX_WEIGHT, STATUSES, Board, Status
 
 # The one slug rule, for competitions and events alike: lowercase ASCII letters and
 # digits in hyphen-separated words (Kaggle's own competition slugs), at most
@@ -127,12 +127,13 @@ def slugify(title: str) -> str:
     return slug
 
 
-def parse_status(text: str) -> str:
+def parse_status(text: str) -> Status:
     """One of the competition statuses."""
     value = text.strip().lower()
-    if value not in STATUSES:
-        raise ValidationError(f"unknown status {quote(text)} (choose from {', '.join(STATUSES)})")
-    return value
+    for status in STATUSES:
+        if value == status:
+            return status
+    raise ValidationError(f"unknown status {quote(text)} (choose from {', '.join(STATUSES)})")
 
 
 def parse_board(text: str) -> Board:

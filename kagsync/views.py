@@ -19,7 +19,6 @@ import sqlite3
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
 
 from kagsync import history
 from kagsync.db import Database
@@ -230,7 +229,12 @@ def _movement(conn: sqlite3.Connection, competition: Competition, basis: Movemen
     return move
 
 
-def _entry(row: tuple[Any, ...], basis: MovementBasis, move: _Movement) -> LeaderboardEntry:
+# A stored board row as _ENTRY_COLUMNS reads it (entries' columns: only score_value and
+# last_submission may be NULL; members is JSON text; is_benchmark 0 or 1).
+_EntryRow = tuple[int, int, str, str, float | None, int, str | None, str, int]
+
+
+def _entry(row: _EntryRow, basis: MovementBasis, move: _Movement) -> LeaderboardEntry:
     (rank, team_id, team_name, score, score_value, submissions, last, members, bench) = row
     movement, is_new = move(team_id, rank)
     return {

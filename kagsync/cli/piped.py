@@ -155,6 +155,6 @@ def roster_check(check: RosterCheck) -> None:
         rows.append(("name-match", m["competition"], m["rank"], m["team_name"], m["username"], m["name"], m["matched"]))
     for a in check.ambiguous:
         rows.append(("ambiguous", a["competition"], a["rank"], a["team_name"], ",".join(a["candidates"]), None, None))
-    for m in check.not_found:
-        rows.append(("not-found", None, None, None, m["username"], m["name"], m["group"]))
+    for missing in check.not_found:
+        rows.append(("not-found", None, None, None, missing["username"], missing["name"], missing["group"]))
     table(None, ["Finding", "Competition", "Rank", "Team", "Member", "Name", "Detail"], rows)
