@@ -207,7 +207,7 @@ def read_import(
     """Read and check a whole import file against the database; write nothing.
 
     ``details_of`` looks up Kaggle's details of each new competition (see
-    :func:`kagsync.final.fetch_details`): they fill what the line leaves empty, and a
+    :func:`kagsync.details.fetch_details`): they fill what the line leaves empty, and a
     slug Kaggle does not know is a bad line like any other.
 
     ``event`` applies to lines with no event. An event that does not exist is a problem
