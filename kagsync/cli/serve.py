@@ -36,7 +36,7 @@ def serve_command(
         ),
     ] = None,
     watch: Annotated[
-        bool, typer.Option("--watch", help="Also run the watch loop in this process (Ctrl-C stops both).")
+        bool, typer.Option("--watch", help="Also run the watch loop, in a child process (Ctrl-C stops both).")
     ] = False,
     interval: Annotated[
         float | None,
@@ -61,7 +61,7 @@ def serve_command(
       kagsync serve --watch            (then open http://127.0.0.1:8000/)
       kagsync serve --host 0.0.0.0 --token s3cret
     """
-    from kagsync.serve.server import ServeOptions, check_database, exposure, serve
+    from kagsync.serve.server import Loop, ServeOptions, check_database, exposure, serve
 
     state = get_state(ctx)
     token = token if token is not None else os.environ.get(TOKEN_ENV) or None
@@ -74,7 +74,10 @@ def serve_command(
     options = ServeOptions(host=host, port=port, token=token, root_path=root_path)
     db = state.settings.db
     check_database(db)  # a missing or damaged file fails here, in one line
-    watcher = state.api(mode="write").syncs.watcher(interval=interval) if watch else None
+
+    def watcher() -> Loop:
+        """The watch loop, made in the child process that runs it (its own connection)."""
+        return state.api(mode="write").syncs.watcher(interval=interval)
 
     def ready() -> None:
         for line in exposure(options):
@@ -86,5 +89,5 @@ def serve_command(
         if watch:
             say(state, "Watching: active competitions sync every interval (progress in the log file).")
 
-    serve(db, options, watcher=watcher, on_ready=ready)
+    serve(db, options, watch=watcher if watch else None, on_ready=ready)
     say(state, "Stopped.")

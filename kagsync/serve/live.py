@@ -1,44 +1,76 @@
 """The one change check behind every live page.
 
-A single task asks SQLite, a few times a second, whether anything was committed
+A single task asks SQLite, ten times a second, whether anything was committed
 (``PRAGMA data_version`` on a read-only connection of its own: no table is read).
-When the answer changes it bumps :attr:`ChangeFeed.version` and wakes every open
-event stream at once. However many viewers there are, the database does one check.
-The pages themselves are then rendered once per version and served from a cache
-(see :class:`PageCache`), so a sync landing costs one render per distinct page.
+When the answer changes it first has the pages that viewers have open rendered for
+the new state (``prepare``: off the request path, once each), then bumps
+:attr:`ChangeFeed.version` and wakes every open event stream at once. The viewers'
+reloads that follow are cache hits. However many viewers there are, the database does
+one check, and each page is rendered once per version (see :class:`PageCache`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import logging
+import sys
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 log = logging.getLogger("kagsync.serve")
 
-POLL_SECONDS = 0.4
+POLL_SECONDS = 0.1
 HEARTBEAT_SECONDS = 15.0
+# When the open streams fall to half of their peak (of at least RELEASE_VIEWERS), the
+# memory of the closed connections is given back RELEASE_DELAY seconds after the last left.
+RELEASE_VIEWERS = 20
+RELEASE_DELAY = 1.0
+# The longest a new version waits for its pages: then it is announced anyway (the
+# renders still running are shared by the viewers who ask).
+PREPARE_SECONDS = 10.0
 
 
 class ChangeFeed:
-    """Watches ``check`` (returns a number that changes on every commit) and wakes waiters."""
+    """Watches ``check`` (returns a number that changes on every commit) and wakes waiters.
 
-    def __init__(self, check: Callable[[], int], *, interval: float = POLL_SECONDS) -> None:
+    ``prepare(version)``, when given, is awaited before a new version is announced:
+    the pages of that version are made ready meanwhile. Commits landing while it runs
+    make one next version, not one each.
+    """
+
+    def __init__(
+        self,
+        check: Callable[[], int],
+        *,
+        interval: float = POLL_SECONDS,
+        prepare: Callable[[int], Awaitable[object]] | None = None,
+    ) -> None:
         self.check = check
         self.interval = interval
+        self.prepare = prepare
         self.version = 0
+        # When the data of the current version were checked (seconds since the epoch):
+        # every commit before then is in its pages. Sent with each version as a comment
+        # (``: as of T``), which browsers ignore and measuring tools can read.
+        self.as_of = time.time()
+        self._checked = self.as_of
         self.closed = False
         self._last: int | None = None
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.streams = 0
+        self._peak = 0
+        self._release: asyncio.TimerHandle | None = None
 
-    def poll(self) -> bool:
-        """Check once; True (and a new version) when something was committed since the last check."""
+    def _committed(self) -> bool:
+        """Check once: True when something was committed since the last check."""
+        checked = time.time()
         value = self.check()
         if self._last is None:
             self._last = value
@@ -46,16 +78,44 @@ class ChangeFeed:
         if value == self._last:
             return False
         self._last = value
+        self._checked = checked
+        return True
+
+    def announce(self) -> None:
+        """A new version: every open stream hears of it."""
         self.version += 1
+        self.as_of = self._checked
         woken, self._changed = self._changed, asyncio.Event()
         woken.set()
+
+    def poll(self) -> bool:
+        """Check once; True (and a new version, announced at once) when something was committed."""
+        if not self._committed():
+            return False
+        self.announce()
+        return True
+
+    async def advance(self) -> bool:
+        """Check once; on a commit, prepare the next version's pages, then announce it."""
+        if not self._committed():
+            return False
+        if self.prepare is not None:
+            started = time.monotonic()
+            try:
+                await asyncio.wait_for(asyncio.shield(self.prepare(self.version + 1)), timeout=PREPARE_SECONDS)
+            except TimeoutError:
+                log.warning("serve: pages took over %g s to render; announcing the change anyway", PREPARE_SECONDS)
+            except Exception:  # a page that fails to render is rendered (and fails) on request
+                log.exception("serve: preparing the pages of a new version failed")
+            log.debug("serve: version %d ready in %.2f s", self.version + 1, time.monotonic() - started)
+        self.announce()
         return True
 
     async def run(self) -> None:
         """Poll until closed; a failed check (the file briefly unreadable) is logged and retried."""
         while not self.closed:
             try:
-                self.poll()
+                await self.advance()
             except Exception as error:  # noqa: BLE001 -- the feed outlives a bad moment of the file
                 log.warning("serve: change check failed: %s", type(error).__name__)
             await asyncio.sleep(self.interval)
@@ -63,6 +123,7 @@ class ChangeFeed:
     def start(self) -> None:
         """Start polling in the running event loop."""
         self._changed = asyncio.Event()
+        self.as_of = time.time()
         with contextlib.suppress(Exception):
             self._last = self.check()
         self._task = asyncio.get_running_loop().create_task(self.run())
@@ -84,17 +145,53 @@ class ChangeFeed:
     async def stream(self, *, heartbeat: float = HEARTBEAT_SECONDS) -> AsyncIterator[str]:
         """Server-Sent Events: the current version at once, then each new one; comments
         as a heartbeat (so proxies keep the connection open)."""
-        yield f"retry: 2000\nevent: version\ndata: {self.version}\n\n"
-        while not self.closed:
-            changed = self._changed
-            try:
-                await asyncio.wait_for(changed.wait(), timeout=heartbeat)
-            except TimeoutError:
-                yield ": still here\n\n"
-                continue
-            if self.closed:
-                break
-            yield f"event: version\ndata: {self.version}\n\n"
+        self.streams += 1
+        self._peak = max(self._peak, self.streams)
+        try:
+            yield f"retry: 2000\n{self._event()}"
+            while not self.closed:
+                changed = self._changed
+                try:
+                    await asyncio.wait_for(changed.wait(), timeout=heartbeat)
+                except TimeoutError:
+                    yield ": still here\n\n"
+                    continue
+                if self.closed:
+                    break
+                yield self._event()
+        finally:
+            self.streams -= 1
+            self._left()
+
+    def _event(self) -> str:
+        return f": as of {self.as_of:.3f}\nevent: version\ndata: {self.version}\n\n"
+
+    def _left(self) -> None:
+        """When most viewers have gone, give their connections' memory back (once the
+        leaving has stopped for RELEASE_DELAY seconds)."""
+        if self._peak < RELEASE_VIEWERS or self.streams > self._peak // 2:
+            return
+        if self._release is not None:
+            self._release.cancel()
+        with contextlib.suppress(RuntimeError):  # no running loop: nothing to give back
+            self._release = asyncio.get_running_loop().call_later(RELEASE_DELAY, self._released)
+
+    def _released(self) -> None:
+        self._release = None
+        self._peak = self.streams
+        release_memory()
+
+
+def release_memory() -> None:
+    """Collect the garbage of closed connections (cycles wait for a full collection) and
+    hand the freed memory back to the system (glibc's ``malloc_trim``; elsewhere only
+    the collection): the server's memory stays flat as viewers come and go."""
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            ctypes.CDLL(None).malloc_trim(0)
 
 
 @dataclass(frozen=True)
@@ -113,31 +210,40 @@ def etag_of(body: bytes) -> str:
 
 
 class PageCache:
-    """Rendered pages by (version, URL): one render per page per database state.
+    """Rendered pages by URL, each the newest version rendered: one render per page per
+    database state, and no more pages kept than there are URLs asked for (at most
+    ``size``, the least recently used going first), however often the data change.
 
-    Thread-safe; keeps the ``size`` most recently used pages (older versions fall out
-    as new ones are asked for).
+    Thread-safe. A page rendered for a newer version also answers for an older one
+    (it can only be fresher).
     """
 
     def __init__(self, size: int = 256) -> None:
         self.size = size
-        self._pages: OrderedDict[tuple[int, str], CachedPage] = OrderedDict()
+        self._pages: OrderedDict[str, tuple[int, CachedPage]] = OrderedDict()
         self._lock = threading.Lock()
         self.renders = 0
 
     def get(self, version: int, key: str) -> CachedPage | None:
-        """The page rendered for this version, if any."""
+        """The page rendered for this version (or a newer one), if any."""
         with self._lock:
-            page = self._pages.get((version, key))
-            if page is not None:
-                self._pages.move_to_end((version, key))
-            return page
+            found = self._pages.get(key)
+            if found is None or found[0] < version:
+                return None
+            self._pages.move_to_end(key)
+            return found[1]
 
     def put(self, version: int, key: str, page: CachedPage) -> None:
-        """Keep a rendered page."""
+        """Keep a rendered page (unless a newer version of it is kept already)."""
         with self._lock:
             self.renders += 1
-            self._pages[(version, key)] = page
-            self._pages.move_to_end((version, key))
+            found = self._pages.get(key)
+            if found is not None and found[0] > version:
+                return
+            self._pages[key] = (version, page)
+            self._pages.move_to_end(key)
             while len(self._pages) > self.size:
                 self._pages.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._pages)
