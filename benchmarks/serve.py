@@ -121,17 +121,20 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _nice(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
 def serving(pid: int) -> list[int]:
-    """The server's process and its helpers (the standings worker), without the watch:
-    the watch child is forked, so it alone has the server's own command line."""
-    own = Path(f"/proc/{pid}/cmdline").read_bytes()
+    """The server's process and its helpers (the standings worker), without the watch
+    child: the one child that runs at a lower priority (``serve --watch`` nices it)."""
     out, todo = [pid], _children(pid)
     while todo:
         child = todo.pop()
         try:
-            if Path(f"/proc/{child}/cmdline").read_bytes() == own:
+            if _nice(child) > 0:
                 continue
-        except OSError:
+        except (OSError, IndexError, ValueError):
             continue
         out.append(child)
         todo += _children(child)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from functools import partial
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,7 +12,18 @@ from kagsync.cli.app import app, get_state
 from kagsync.cli.render import say
 from kagsync.errors import ValidationError
 
+if TYPE_CHECKING:
+    from kagsync.serve.server import Loop
+
 TOKEN_ENV = "KAGSYNC_SERVE_TOKEN"
+
+
+def _watcher(options: dict[str, object], verbose: bool, offline: bool, interval: float | None) -> Loop:
+    """The watch loop of ``serve --watch``, made in its child process."""
+    from kagsync.cli.app import State
+
+    state = State(options=options, verbose=verbose, offline=offline)
+    return state.api(mode="write").syncs.watcher(interval=interval)
 
 
 @app.command("serve")
@@ -61,7 +73,7 @@ def serve_command(
       kagsync serve --watch            (then open http://127.0.0.1:8000/)
       kagsync serve --host 0.0.0.0 --token s3cret
     """
-    from kagsync.serve.server import Loop, ServeOptions, check_database, exposure, serve
+    from kagsync.serve.server import ServeOptions, check_database, exposure, serve
 
     state = get_state(ctx)
     token = token if token is not None else os.environ.get(TOKEN_ENV) or None
@@ -74,10 +86,9 @@ def serve_command(
     options = ServeOptions(host=host, port=port, token=token, root_path=root_path)
     db = state.settings.db
     check_database(db)  # a missing or damaged file fails here, in one line
-
-    def watcher() -> Loop:
-        """The watch loop, made in the child process that runs it (its own connection)."""
-        return state.api(mode="write").syncs.watcher(interval=interval)
+    # The watch loop is made in the child process that runs it (its own connection and
+    # log file handler), from this invocation's global options.
+    watcher = partial(_watcher, dict(state.options), state.verbose, state.offline, interval)
 
     def ready() -> None:
         for line in exposure(options):

@@ -23,6 +23,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,8 +127,11 @@ class Services:
 
     def event(self, query: EventQuery) -> Data:
         """An event page's data: from the worker process when there is one."""
-        if self.worker is not None:
-            return self.worker.event(query)
+        if self.worker is not None and not self.worker.closed:
+            try:
+                return self.worker.event(query)
+            except BrokenProcessPool:
+                log.warning("serve: no standings worker can be started; computing the page here")
         with self.readers.borrow() as reader:
             return event_data(reader, query)
 

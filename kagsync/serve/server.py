@@ -1,8 +1,8 @@
 """Running the app: uvicorn in this process, and optionally the watch loop beside it.
 
 ``serve --watch`` runs one night: the watcher ticks in a child process of its own
-(forked before the server starts, with its own writable connection; the pages keep
-their read-only ones), so a sync of tens of thousands of rows never competes with the
+(started fresh, with its own writable connection and log handler; the pages keep
+their read-only connections), so a sync of tens of thousands of rows never competes with the
 pages for this process's interpreter. The pages follow its commits like any other
 writer's. The first Ctrl-C (or SIGTERM) stops both: the server stops accepting, the
 event streams end, and the watcher lets a running sync finish (a second Ctrl-C aborts
@@ -31,7 +31,7 @@ import uvicorn
 from kagsync.errors import KagsyncError
 from kagsync.serve.app import create_app
 from kagsync.serve.guard import LOOPBACK_HOSTS, GuardConfig
-from kagsync.serve.worker import die_with_parent
+from kagsync.serve.worker import leave_the_terminal_to_the_server
 from kagsync.signals import interruptible
 
 if TYPE_CHECKING:
@@ -228,11 +228,12 @@ WATCH_NICENESS = 10
 
 
 class WatchChild:
-    """The watch loop in a forked child process, driven by the server's process.
+    """The watch loop in a child process (``spawn``: nothing of the server is inherited
+    but the environment), driven by the server's process.
 
-    The child ignores SIGINT (a terminal's Ctrl-C reaches the whole process group; the
-    server decides): each :meth:`stop` sends it one SIGTERM, the first asking the loop
-    to end after its running syncs, the second aborting them. It also stops when the
+    The child lives in a process group of its own (a terminal's Ctrl-C reaches only the
+    server, which decides): each :meth:`stop` sends it one SIGTERM, the first asking the
+    loop to end after its running syncs, the second aborting them. It also stops when the
     server's process is gone (Linux: the kernel's parent-death signal; elsewhere it
     notices within a second).
     """
@@ -245,8 +246,9 @@ class WatchChild:
 
     @classmethod
     def start(cls, make: Callable[[], Loop]) -> WatchChild:
-        """Fork the child, which makes the loop and says whether it could (errors raise here)."""
-        context = multiprocessing.get_context("fork")
+        """Start the child, which makes the loop and says whether it could (errors raise
+        here). ``make`` must pickle: a module's function, or a partial of one."""
+        context = multiprocessing.get_context("spawn")
         receive, send = context.Pipe(duplex=False)
         process = context.Process(
             target=_watch_child, args=(make, send, os.getpid()), name="kagsync-watch", daemon=False
@@ -254,6 +256,7 @@ class WatchChild:
         process.start()
         send.close()
         child = cls(process)
+        problem: object
         try:
             problem = receive.recv() if receive.poll(cls.READY_SECONDS) else "the watch loop did not start"
         except EOFError:
@@ -262,7 +265,7 @@ class WatchChild:
             receive.close()
         if problem:
             child.finish()
-            raise KagsyncError(str(problem))
+            raise problem if isinstance(problem, KagsyncError) else KagsyncError(str(problem))
         return child
 
     def stop(self) -> None:
@@ -294,14 +297,13 @@ def _watch_child(make: Callable[[], Loop], ready: Connection, parent: int) -> No
     It runs at a lower priority (nice 10): when the machine is busy, the viewers' pages
     come first and a sync takes a little longer.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent()
+    leave_the_terminal_to_the_server()
     with contextlib.suppress(OSError, AttributeError):
         os.nice(WATCH_NICENESS)
     try:
         watcher = make()
     except Exception as error:  # noqa: BLE001 -- said to the server, which raises it
-        ready.send(str(error) if isinstance(error, KagsyncError) else f"the watch loop could not start: {error}")
+        ready.send(error if isinstance(error, KagsyncError) else f"the watch loop could not start: {error}")
         ready.close()
         return
     ready.send("")

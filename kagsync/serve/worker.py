@@ -19,6 +19,7 @@ import contextlib
 import gc
 import logging
 import multiprocessing
+import os
 import signal
 import sys
 import threading
@@ -71,9 +72,13 @@ def event_data(reader: Reader, query: EventQuery) -> Data:
             gc.enable()
 
 
-def die_with_parent() -> None:
-    """Linux: the kernel sends this process SIGTERM when its parent dies (a child of the
-    server never outlives it). Elsewhere nothing: the caller has its own way."""
+def leave_the_terminal_to_the_server() -> None:
+    """A child of the server: in a process group of its own, so that a terminal's Ctrl-C
+    (sent to the whole foreground group) reaches only the server, which stops its
+    children itself; and, on Linux, sent SIGTERM by the kernel when the server dies (a
+    child never outlives it; elsewhere the caller has its own way)."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpgid(0, 0)
     if not sys.platform.startswith("linux"):
         return
     with contextlib.suppress(Exception):
@@ -84,8 +89,7 @@ def die_with_parent() -> None:
 
 def _open(path: str) -> None:
     global _reader  # the worker process's one reader
-    die_with_parent()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is the server's to handle
+    leave_the_terminal_to_the_server()
     # The standings it drops are handed back to the system before new ones are made:
     # the worker's memory stays that of one set of standings.
     _reader = Reader.open(path, KeptStandings(release=release_memory))
