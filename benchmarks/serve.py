@@ -352,7 +352,13 @@ async def wave(base: str, db: Path, pid: int, viewers: int, urls: list[str], sec
                 worst = max(worst, min(done) - commit if done else float("inf"))  # inf: never updated
             lags[kind].append(worst)
             if DETAIL:
-                print(f"    commit at {commit:.3f}: {kind} viewers' worst {worst:.2f} s", file=sys.stderr)
+                covering = [
+                    min((load for load in viewer.loads if load[0] > commit), default=None, key=lambda load: load[2])
+                    for viewer in crowd
+                ]
+                starts = [load[1] for load in covering if load is not None]
+                heard = f"; heard {min(starts) - commit:.2f}-{max(starts) - commit:.2f} s after" if starts else ""
+                print(f"    commit at {commit:.3f}: {kind} viewers' worst {worst:.2f} s{heard}", file=sys.stderr)
     return {
         "viewers": viewers,
         "page p50": statistics.median(loads),
