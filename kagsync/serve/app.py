@@ -21,10 +21,12 @@ import asyncio
 import contextlib
 import json
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -58,15 +60,19 @@ MAX_QUERY = 200
 WARM_PAGES = 32
 WARM_FIRST = 4
 WARM_SHARE = 0.2
+# Event pages' data kept (the newest for each query), shared by a page's HTML and JSON.
+KEPT_EVENTS = 16
 
 
 @dataclass(frozen=True)
 class PageRequest:
-    """What a page is made from: its path and its query. Not the live request: a page
-    is also rendered ahead of any request, when the data change."""
+    """What a page is made from: its path and its query, and the version of the data it
+    is rendered for. Not the live request: a page is also rendered ahead of any
+    request, when the data change."""
 
     path: str
     query_params: QueryParams
+    version: int = 0
 
     @classmethod
     def of(cls, request: Request) -> PageRequest:
@@ -124,9 +130,35 @@ class Services:
     pending: dict[tuple[int, str], asyncio.Task[CachedPage]] = field(default_factory=dict)
     asked: dict[str, Asked] = field(default_factory=dict)
     background: set[asyncio.Task[None]] = field(default_factory=set)
+    events: dict[EventQuery, tuple[int, Future[Data]]] = field(default_factory=dict)
+    events_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def event(self, query: EventQuery) -> Data:
-        """An event page's data: from the worker process when there is one."""
+    def event(self, query: EventQuery, version: int) -> Data:
+        """An event page's data for ``version`` (or a newer one): computed once for the
+        HTML and the JSON of the page alike."""
+        with self.events_lock:
+            found = self.events.get(query)
+            mine = found is None or found[0] < version
+            if mine:
+                future: Future[Data] = Future()
+                self.events[query] = (version, future)
+                while len(self.events) > KEPT_EVENTS:
+                    del self.events[next(iter(self.events))]
+            else:
+                assert found is not None
+                future = found[1]
+        if mine:
+            try:
+                future.set_result(self._event(query))
+            except Exception as error:  # noqa: BLE001 -- said to every page waiting for it
+                future.set_exception(error)
+                with self.events_lock:  # the next ask tries again
+                    if self.events.get(query, (0, None))[1] is future:
+                        del self.events[query]
+        return future.result()
+
+    def _event(self, query: EventQuery) -> Data:
+        """An event page's data: from the worker processes when there are some."""
         if self.worker is not None and not self.worker.closed:
             try:
                 return self.worker.event(query)
@@ -206,7 +238,8 @@ def _event(s: Services, request: PageRequest, slug: str) -> Built:
             group=_text(request, "group"),
             page=1 if projector else _page_number(request),
             size=PROJECTOR_ROWS if projector else STANDINGS_PAGE,
-        )
+        ),
+        request.version,
     )
     comps = data["competitions"]
     next_url = None
@@ -286,19 +319,19 @@ def _error_page(s: Services, status: int, message: str, as_json: bool) -> Cached
     return CachedPage(body, "text/html; charset=utf-8", etag_of(body), status)
 
 
-def _build(s: Services, page: Page) -> CachedPage:
+def _build(s: Services, page: Page, version: int) -> CachedPage:
     """Render a page (in a worker thread): its data read in one read transaction."""
     started = time.monotonic()
     try:
-        return _built(s, page)
+        return _built(s, page, version)
     finally:
         log.debug("serve: rendered %s in %.3f s", page.key, time.monotonic() - started)
 
 
-def _built(s: Services, page: Page) -> CachedPage:
+def _built(s: Services, page: Page, version: int) -> CachedPage:
     as_json = page.as_json
     try:
-        built = page.builder(s, page.request, *page.args)
+        built = page.builder(s, replace(page.request, version=version), *page.args)
     except (NotFoundError, NoBoardError) as error:
         return _error_page(s, 404, str(error), as_json)
     except ValidationError as error:
@@ -345,7 +378,7 @@ def _rendering(s: Services, version: int, page: Page) -> asyncio.Task[CachedPage
     key = page.key
     task = s.pending.get((version, key))
     if task is None:
-        task = asyncio.get_running_loop().create_task(run_in_threadpool(_build, s, page))
+        task = asyncio.get_running_loop().create_task(run_in_threadpool(_build, s, page, version))
         s.pending[(version, key)] = task
 
         def done(finished: asyncio.Task[CachedPage]) -> None:
@@ -378,8 +411,8 @@ async def _warm_rest(s: Services, version: int, pages: list[Page]) -> None:
     """Render the less asked pages of ``version`` one after another (until a newer one)."""
     try:
         for page in pages:
-            if s.feed.version > version or s.feed.closed:
-                return
+            if s.feed.preparing > version or s.feed.closed:
+                return  # a newer version is coming: its pages come first
             with contextlib.suppress(Exception):
                 await _rendering(s, version, page)
     finally:

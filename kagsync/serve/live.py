@@ -31,6 +31,9 @@ HEARTBEAT_SECONDS = 15.0
 # memory of the closed connections is given back RELEASE_DELAY seconds after the last left.
 RELEASE_VIEWERS = 20
 RELEASE_DELAY = 1.0
+# Versions prepared at once at most: a commit landing while one is prepared starts the
+# next at once (the standings on the other core), instead of waiting for it.
+PREPARING = 2
 # The longest a new version waits for its pages: then it is announced anyway (the
 # renders still running are shared by the viewers who ask).
 PREPARE_SECONDS = 10.0
@@ -40,8 +43,9 @@ class ChangeFeed:
     """Watches ``check`` (returns a number that changes on every commit) and wakes waiters.
 
     ``prepare(version)``, when given, is awaited before a new version is announced:
-    the pages of that version are made ready meanwhile. Commits landing while it runs
-    make one next version, not one each.
+    the pages of that version are made ready meanwhile. A commit landing while one
+    version is prepared starts the next at once; commits landing while two are make
+    one version together, prepared as soon as one of the two is announced.
     """
 
     def __init__(
@@ -64,6 +68,9 @@ class ChangeFeed:
         self._last: int | None = None
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._next = 0  # the last version being prepared or announced
+        self._as_of: dict[int, float] = {}  # when the data of each version being prepared were checked
+        self._preparing: set[asyncio.Task[None]] = set()
         self.streams = 0
         self._peak = 0
         self._release: asyncio.TimerHandle | None = None
@@ -81,10 +88,11 @@ class ChangeFeed:
         self._checked = checked
         return True
 
-    def announce(self) -> None:
-        """A new version: every open stream hears of it."""
-        self.version += 1
-        self.as_of = self._checked
+    def announce(self, version: int | None = None) -> None:
+        """A new version (by default the next): every open stream hears of it."""
+        self.version = self.version + 1 if version is None else version
+        self._next = max(self._next, self.version)
+        self.as_of = self._checked if version is None else self._as_of.pop(version, self._checked)
         woken, self._changed = self._changed, asyncio.Event()
         woken.set()
 
@@ -95,27 +103,45 @@ class ChangeFeed:
         self.announce()
         return True
 
-    async def advance(self) -> bool:
-        """Check once; on a commit, prepare the next version's pages, then announce it."""
-        if not self._committed():
+    @property
+    def preparing(self) -> int:
+        """The newest version being prepared (the current one when none is)."""
+        return max(self._next, self.version)
+
+    def advance(self) -> bool:
+        """Check once (unless PREPARING versions are being prepared already: later commits
+        then make one version together); on a commit, start preparing the next version,
+        announced when its pages are ready (or at once without ``prepare``)."""
+        if len(self._preparing) >= PREPARING or not self._committed():
             return False
-        if self.prepare is not None:
-            started = time.monotonic()
-            try:
-                await asyncio.wait_for(asyncio.shield(self.prepare(self.version + 1)), timeout=PREPARE_SECONDS)
-            except TimeoutError:
-                log.warning("serve: pages took over %g s to render; announcing the change anyway", PREPARE_SECONDS)
-            except Exception:  # a page that fails to render is rendered (and fails) on request
-                log.exception("serve: preparing the pages of a new version failed")
-            log.debug("serve: version %d ready in %.2f s", self.version + 1, time.monotonic() - started)
-        self.announce()
+        if self.prepare is None:
+            self.announce()
+            return True
+        self._next += 1
+        self._as_of[self._next] = self._checked
+        task = asyncio.get_running_loop().create_task(self._prepared(self._next, self.prepare))
+        self._preparing.add(task)
+        task.add_done_callback(self._preparing.discard)
         return True
+
+    async def _prepared(self, version: int, prepare: Callable[[int], Awaitable[object]]) -> None:
+        started = time.monotonic()
+        try:
+            await asyncio.wait_for(asyncio.shield(prepare(version)), timeout=PREPARE_SECONDS)
+        except TimeoutError:
+            log.warning("serve: pages took over %g s to render; announcing the change anyway", PREPARE_SECONDS)
+        except Exception:  # a page that fails to render is rendered (and fails) on request
+            log.exception("serve: preparing the pages of a new version failed")
+        log.debug("serve: version %d ready in %.2f s", version, time.monotonic() - started)
+        if version > self.version and not self.closed:
+            self.announce(version)  # unless a newer version was ready first
+        self._as_of = {v: t for v, t in self._as_of.items() if v > self.version}
 
     async def run(self) -> None:
         """Poll until closed; a failed check (the file briefly unreadable) is logged and retried."""
         while not self.closed:
             try:
-                await self.advance()
+                self.advance()
             except Exception as error:  # noqa: BLE001 -- the feed outlives a bad moment of the file
                 log.warning("serve: change check failed: %s", type(error).__name__)
             await asyncio.sleep(self.interval)
@@ -131,11 +157,13 @@ class ChangeFeed:
     async def stop(self) -> None:
         """Stop polling and end every open stream."""
         self.close()
-        if self._task is not None:
-            self._task.cancel()
+        tasks = [*self._preparing, *([self._task] if self._task is not None else [])]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
+        self._task = None
 
     def close(self) -> None:
         """End every open stream soon (safe from a signal handler in the loop's thread)."""

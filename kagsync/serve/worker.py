@@ -105,59 +105,97 @@ def _ready() -> bool:
     return _reader is not None
 
 
-class EventWorker:
-    """One worker process computing event pages' data (thread-safe)."""
+WORKERS = 2
 
-    def __init__(self, db: Path | str) -> None:
+
+class EventWorker:
+    """Worker processes computing event pages' data (thread-safe).
+
+    Two, so that the standings of a commit landing while the previous one's are being
+    computed start at once on the other core instead of waiting (the change feed
+    prepares at most two versions at a time). A page goes to the worker that finished
+    last when it is free (it holds the freshest standings: the JSON after the HTML is
+    then a lookup), else to a free one.
+    """
+
+    def __init__(self, db: Path | str, workers: int = WORKERS) -> None:
         self.db = str(db)
         self._lock = threading.Lock()
-        self._pool: ProcessPoolExecutor | None = None
+        self._pools: list[ProcessPoolExecutor | None] = [None] * max(1, workers)
+        self._busy = [0] * len(self._pools)
+        self._last = 0
         self.closed = False
 
-    def _executor(self) -> ProcessPoolExecutor:
+    def _executor(self, index: int) -> ProcessPoolExecutor:
+        pool = self._pools[index]
+        if pool is None:
+            pool = self._pools[index] = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_open,
+                initargs=(self.db,),
+            )
+        return pool
+
+    def _take(self) -> tuple[int, ProcessPoolExecutor]:
         with self._lock:
             if self.closed:
                 raise BrokenProcessPool("the worker is closed")
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    max_workers=1,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_open,
-                    initargs=(self.db,),
-                )
-            return self._pool
+            order = [self._last, *(i for i in range(len(self._pools)) if i != self._last)]
+            index = min(order, key=lambda i: self._busy[i])  # the first of the least busy
+            self._busy[index] += 1
+            return index, self._executor(index)
+
+    def _done(self, index: int, pool: ProcessPoolExecutor, *, broken: bool) -> None:
+        with self._lock:
+            self._busy[index] -= 1
+            if not broken:
+                self._last = index
+            elif self._pools[index] is pool:
+                self._pools[index] = None
+        if broken:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def start(self) -> None:
-        """Start the process now (and open its reader), so the first page does not wait."""
-        self._executor().submit(_ready)
+        """Start the processes now (and open their readers), so the first page does not wait."""
+        with self._lock:
+            pools = [self._executor(i) for i in range(len(self._pools))]
+        for pool in pools:
+            pool.submit(_ready)
 
     def event(self, query: EventQuery) -> Data:
-        """The event page's data, computed in the worker (once more in a new worker if
-        the old one died; in this process when none can be started)."""
+        """The event page's data, computed in a worker (in a new worker if the old one
+        died; raises :class:`BrokenProcessPool` when none can be started)."""
         for _ in range(2):
-            pool = self._executor()
+            index, pool = self._take()
             try:
-                return pool.submit(_event, query).result()
+                data = pool.submit(_event, query).result()
             except BrokenProcessPool:
+                self._done(index, pool, broken=True)
                 if self.closed:
                     raise
-                log.warning("serve: the standings worker died; starting another")
-                with self._lock:
-                    if self._pool is pool:
-                        self._pool = None
-                pool.shutdown(wait=False, cancel_futures=True)
+                log.warning("serve: a standings worker died; starting another")
+                continue
+            except BaseException:
+                self._done(index, pool, broken=False)
+                raise
+            self._done(index, pool, broken=False)
+            return data
         raise BrokenProcessPool("the standings worker cannot be started")
 
-    def pid(self) -> int | None:
-        """The worker process's id, once it runs (for tests and benchmarks)."""
-        pool = self._pool
-        processes = getattr(pool, "_processes", None) or {}
-        return next(iter(processes), None)
+    def pids(self) -> list[int]:
+        """The worker processes' ids, once they run (for tests)."""
+        found: list[int] = []
+        for pool in self._pools:
+            processes = getattr(pool, "_processes", None) or {}
+            found += list(processes)
+        return found
 
     def close(self) -> None:
-        """Stop the worker process."""
+        """Stop the worker processes."""
         with self._lock:
             self.closed = True
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            pools, self._pools = self._pools, [None] * len(self._pools)
+        for pool in pools:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
