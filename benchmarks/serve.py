@@ -9,25 +9,38 @@ Run from the repository with the Python that has kagsync installed::
 The setup: an event of four 20,000-team boards (60,000 participants), each synced
 twice. Then ``kagsync serve --watch`` runs in its own process; between its ticks this
 script rewrites the four boards in the watch's source folder (200 teams improve on each
-board, re-ranked), so every tick is a real sync of 80,000 rows. For each wave of
-viewers (100, then 500):
+board, re-ranked), so every tick is a real sync of 80,000 rows. After a warm-up (each
+page once, then one tick followed as one viewer would), for each wave of viewers (100,
+then 500):
 
-- every viewer opens the event stream (``/live``) and, on each ``version`` event, loads
-  the event page again with ``If-None-Match`` (as the page's own script does);
+- every viewer opens the event stream (``/live``) and, on each new ``version`` event,
+  loads its page again (half the event's standings, half a board) as the page's own
+  script does: ``Accept: text/html`` and the browser's ``If-None-Match``, over a
+  kept-alive connection, the whole answer read. The viewers speak HTTP over plain
+  asyncio streams, as lean as a browser: with 500 of them, a Python HTTP client's own
+  work would be most of what is timed;
 - page loads: meanwhile, 8 workers load 200 pages (the event's standings, each board's
   first and third page, a search, a team, the home page and their JSON), p50/p95;
 - update lag: a separate read-only connection polls ``PRAGMA data_version`` every 10 ms
-  to time each commit of the watch; for each commit, the time until the last viewer has
-  finished loading a page it asked for after that commit;
-- memory (the server's RSS, from /proc) before, with and after each wave;
-- CPU per viewer: the server's CPU seconds (user + system) over the wave, per viewer
-  and per second, idle streams and updates included.
+  to see each commit of the watch, timed at the poll before (never later than it
+  happened); for each commit, the time until the last viewer has finished loading a
+  page of a version whose data the server checked after that commit (each ``version``
+  event says when, as ``: as of T``): a reload triggered by an older version does not
+  count;
+- memory: the server's RSS (from /proc) before, with and after each wave, and its
+  standings workers' high-water mark before and after (their RSS swings by one set of
+  standings as they compute; their peak is what must not grow);
+- CPU per viewer: the server's and its workers' CPU seconds (user + system; not the
+  watch's) over the wave, per viewer and per second, idle streams and updates included.
 
-The load generator (this script, asyncio + httpx) shares the 2 cores with the server
-and the watcher: its own delays are in the figures. Targets, each PASS or MISS with the
+The load generator (this script) shares the 2 cores with the server, its workers and
+the watcher: its own delays are in the figures. Targets, each PASS or MISS with the
 reason: p95 page load at most 300 ms with 100 viewers; every viewer updated within 2 s
-of a commit, at 100 and at 500 viewers; memory flat as viewers come and go (the RSS
-after a wave has left within 20 MB of the RSS before it).
+of a commit, at 100 and at 500 viewers; memory flat as viewers come and go (the
+server's RSS after a wave has left within 20 MB of its RSS before it; the workers' peak
+within 20 MB too). ``--log FILE`` keeps the server's log with each render and new
+version timed; ``KAGSYNC_BENCH_DETAIL=1`` prints each commit's lag and the slowest
+page loads.
 """
 
 from __future__ import annotations

@@ -178,19 +178,12 @@ def serve(
     Raises :class:`~kagsync.errors.KagsyncError` when the address cannot be listened on
     or the watch loop cannot be made (a bad interval: said before anything is served).
     """
-    child = WatchChild.start(watch) if watch is not None else None
-    try:
-        listening = listen(options.host, options.port)
-    except BaseException:
-        if child is not None:
-            child.finish()
-        raise
+    listening = listen(options.host, options.port)
     try:
         app = build_app(db, options, render_process=True)
+        child = WatchChild.start(watch) if watch is not None else None
     except BaseException:
         listening.close()
-        if child is not None:
-            child.finish()
         raise
     config = uvicorn.Config(
         app,
