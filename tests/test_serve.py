@@ -432,7 +432,8 @@ def test_live_stream_says_the_version_at_once(demo, tmp_path):
 
     import asyncio
 
-    assert asyncio.run(first_event()) == "retry: 2000\nevent: version\ndata: 0\n\n"
+    text = asyncio.run(first_event())
+    assert re.fullmatch(r"retry: 2000\n: as of \d+\.\d{3}\nevent: version\ndata: 0\n\n", text)
 
 
 def test_change_feed_bumps_once_per_commit_and_wakes_every_stream(demo, tmp_path):
@@ -465,7 +466,7 @@ def test_change_feed_bumps_once_per_commit_and_wakes_every_stream(demo, tmp_path
         return done, len(checks) - calls_before
 
     done, calls = asyncio.run(scenario())
-    assert all(text == "event: version\ndata: 1\n\n" for text in done)
+    assert all(text.endswith("\nevent: version\ndata: 1\n\n") for text in done)
     assert calls < 60  # one check per poll for everyone, not one per viewer
     checker.close()
 
@@ -551,6 +552,10 @@ def test_serve_watch_runs_both_and_ctrl_c_stops_both(demo, tmp_path):
     assert "Traceback" not in err and "Serving demo.db read-only" in err and err.rstrip().endswith("Stopped.")
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM sync_runs WHERE status = 'running'").fetchone()[0] == 0
+    # The watch ran in its own process, which logged its ticks to the log file.
+    logged = db.with_name(db.stem + ".log").read_text(encoding="utf-8")
+    ticks = [line for line in logged.splitlines() if "watch: tick" in line]
+    assert ticks and f"pid={process.pid} " not in ticks[0]
 
 
 def test_serve_refuses_a_busy_port_a_missing_database_and_a_short_token(cli, demo, tmp_path):
@@ -600,3 +605,151 @@ def test_behind_a_proxy_under_a_root_path(demo):
         assert 'href="/scoreboard/events/neural-night-2025"' in html
         assert 'src="/scoreboard/static/kagsync.js' in html and 'data-live-url="/scoreboard/live"' in html
         assert client.get("/scoreboard/static/kagsync.css").status_code == 200
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command's name (state, ppid, ... nice is 16)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return _stat(pid)[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc")
+def test_serve_watch_children_never_outlive_the_server(demo, tmp_path):
+    """The watch runs in a child process (and the standings in a worker): killed without
+    a chance to clean up, the server takes both with it."""
+    import os
+    import signal
+    import time
+
+    db = copy_demo(demo, tmp_path / "orphans")
+    port = _free_port()
+    source = Path(__file__).resolve().parent.parent / "examples" / "leaderboards"
+    command = [sys.executable, "-m", "kagsync", "--db", str(db), "--source", str(source), "--offline"]
+    process = subprocess.Popen(
+        [*command, "serve", "--watch", "--interval", "60", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/events/{EVENT}")  # the standings worker answered
+        children = _children(process.pid)
+        watch = [pid for pid in children if _stat(pid)[16] == "10"]  # the watch runs niced
+        workers = [pid for pid in children if pid not in watch]
+        assert len(watch) == 1 and workers  # the watch, the standings worker (and its helper)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(_alive(pid) for pid in children):
+            time.sleep(0.2)
+        assert not [pid for pid in children if _alive(pid)]
+    finally:
+        if process.poll() is None:
+            process.kill()
+    with sqlite3.connect(db) as conn:  # the watch stopped cleanly: no run left half-done
+        assert conn.execute("SELECT count(*) FROM sync_runs WHERE status = 'running'").fetchone()[0] == 0
+
+
+def test_serve_watch_says_a_bad_interval_before_serving(demo, tmp_path):
+    import os
+
+    port = _free_port()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kagsync",
+            "--db",
+            str(demo),
+            "serve",
+            "--watch",
+            "--interval",
+            "0",
+            "--port",
+            str(port),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
+    assert result.returncode == 2 and "interval: expected a positive number" in result.stderr
+    assert "Serving" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_new_version_is_announced_with_its_pages_rendered(demo, tmp_path):
+    """A sync landing: the pages viewers have open are rendered for the new state before
+    the streams hear of it, so their reloads are cache hits with the new content."""
+    import time
+
+    db = copy_demo(demo, tmp_path / "warm")
+    app = create_app(db, poll=0.05)
+    services = app.state.services
+    with TestClient(app) as client:
+        for _ in range(3):  # a page viewers have open
+            assert client.get("/competitions/titanic").status_code == 200
+        version = services.feed.version
+        renders = services.cache.renders
+        with kagsync.open(db, environ=environ(tmp_path)) as ks:
+            ks.edit_competition("titanic", title="Titanic, warmed")
+        deadline = time.monotonic() + 10
+        while services.feed.version == version and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert services.feed.version == version + 1
+        warmed = services.cache.get(services.feed.version, "html /competitions/titanic?")
+        assert warmed is not None and b"Titanic, warmed" in warmed.body  # rendered before anyone asked
+        assert services.cache.renders == renders + 1
+        page = client.get("/competitions/titanic")
+        assert "Titanic, warmed" in page.text and services.cache.renders == renders + 1  # a cache hit
+
+
+def test_page_cache_keeps_the_newest_version_of_each_page():
+    from kagsync.serve.live import CachedPage, PageCache
+
+    cache = PageCache(size=2)
+    old, new = CachedPage(b"old", "text/html", '"1"'), CachedPage(b"new", "text/html", '"2"')
+    cache.put(1, "a", old)
+    cache.put(3, "a", new)
+    cache.put(2, "a", old)  # a slower render of an older version does not replace it
+    assert cache.get(3, "a") is new and cache.get(2, "a") is new and cache.get(4, "a") is None
+    cache.put(1, "b", old)
+    cache.put(1, "c", old)
+    assert len(cache) == 2 and cache.get(3, "a") is None  # the least recently used went first
+
+
+def test_event_pages_from_the_standings_worker_are_the_same(client, demo):
+    """``kagsync serve`` computes event pages in a worker process: the same pages, and the
+    worker ends with the app."""
+    import time
+
+    app = create_app(demo, render_process=True)
+    with TestClient(app) as served:
+        for url in (f"/events/{EVENT}", f"/events/{EVENT}.json", f"/events/{EVENT}?scheme=rank-sum&page=1"):
+            here, there = client.get(url), served.get(url)
+            assert there.status_code == here.status_code == 200 and there.content == here.content
+        assert served.get("/events/no-such-event").status_code == 404
+        pids = app.state.services.worker.pids()
+        assert pids
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+        time.sleep(0.1)
+    assert not [pid for pid in pids if _alive(pid)]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from functools import partial
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,7 +12,18 @@ from kagsync.cli.app import app, get_state
 from kagsync.cli.render import say
 from kagsync.errors import ValidationError
 
+if TYPE_CHECKING:
+    from kagsync.serve.server import Loop
+
 TOKEN_ENV = "KAGSYNC_SERVE_TOKEN"
+
+
+def _watcher(options: dict[str, object], verbose: bool, offline: bool, interval: float | None) -> Loop:
+    """The watch loop of ``serve --watch``, made in its child process."""
+    from kagsync.cli.app import State
+
+    state = State(options=options, verbose=verbose, offline=offline)
+    return state.api(mode="write").syncs.watcher(interval=interval)
 
 
 @app.command("serve")
@@ -36,7 +48,7 @@ def serve_command(
         ),
     ] = None,
     watch: Annotated[
-        bool, typer.Option("--watch", help="Also run the watch loop in this process (Ctrl-C stops both).")
+        bool, typer.Option("--watch", help="Also run the watch loop, in a child process (Ctrl-C stops both).")
     ] = False,
     interval: Annotated[
         float | None,
@@ -74,7 +86,9 @@ def serve_command(
     options = ServeOptions(host=host, port=port, token=token, root_path=root_path)
     db = state.settings.db
     check_database(db)  # a missing or damaged file fails here, in one line
-    watcher = state.api(mode="write").syncs.watcher(interval=interval) if watch else None
+    # The watch loop is made in the child process that runs it (its own connection and
+    # log file handler), from this invocation's global options.
+    watcher = partial(_watcher, dict(state.options), state.verbose, state.offline, interval)
 
     def ready() -> None:
         for line in exposure(options):
@@ -86,5 +100,5 @@ def serve_command(
         if watch:
             say(state, "Watching: active competitions sync every interval (progress in the log file).")
 
-    serve(db, options, watcher=watcher, on_ready=ready)
+    serve(db, options, watch=watcher if watch else None, on_ready=ready)
     say(state, "Stopped.")

@@ -21,47 +21,161 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from kagsync.errors import KagsyncError, NoBoardError, NotFoundError, StoreError, ValidationError
-from kagsync.serve.data import PAGE_SIZE, BoardQuery, Reader, ReaderPool
+from kagsync.serve.data import PAGE_SIZE, BoardQuery, Data, Reader, ReaderPool
 from kagsync.serve.guard import Guard, GuardConfig
 from kagsync.serve.live import CachedPage, ChangeFeed, PageCache, etag_of
 from kagsync.serve.render import STATIC_FILES, Links, render, static_text
+from kagsync.serve.worker import EventQuery, EventWorker, event_data
 from kagsync.standings import SCHEMES
 from kagsync.values import parse_board
 
 log = logging.getLogger("kagsync.serve")
 
 PROJECTOR_ROWS = 100
-# Read-only connections for the pages: a slow page (the standings of a big event) does
-# not hold up the others.
+# Read-only connections for the pages: a slow page (a search of a big board) does not
+# hold up the others.
 READERS = 3
 STANDINGS_PAGE = 100
 MAX_QUERY = 200
+# When the data change: the pages viewers asked for lately are rendered again before
+# the change is announced: the most asked (at most WARM_FIRST, each asked at least
+# WARM_SHARE as often as the most asked one) at once, and the announcement waits for
+# them; then the others (at most WARM_PAGES in all), one at a time, not to slow them.
+WARM_PAGES = 32
+WARM_FIRST = 4
+WARM_SHARE = 0.2
+# Event pages' data kept (the newest for each query), shared by a page's HTML and JSON.
+KEPT_EVENTS = 16
 
-# What a page builder returns: the template and its context, and the JSON data.
-Built = tuple[str, dict[str, Any], Any]
+
+@dataclass(frozen=True)
+class PageRequest:
+    """What a page is made from: its path and its query, and the version of the data it
+    is rendered for. Not the live request: a page is also rendered ahead of any
+    request, when the data change."""
+
+    path: str
+    query_params: QueryParams
+    version: int = 0
+
+    @classmethod
+    def of(cls, request: Request) -> PageRequest:
+        return cls(request.url.path, request.query_params)
+
+
+@dataclass(frozen=True)
+class Built:
+    """What a page builder returns: the template and its context, and the JSON data."""
+
+    template: str
+    context: dict[str, object]
+    data: object
+
+
+Builder = Callable[..., Built]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page, as it can be rendered again for a newer version of the data."""
+
+    builder: Builder
+    args: tuple[str | int, ...]
+    as_json: bool
+    request: PageRequest
+
+    @property
+    def key(self) -> str:
+        return ("json " if self.as_json else "html ") + self.request.path + "?" + str(self.request.query_params)
+
+
+@dataclass
+class Asked:
+    """How much a page was asked for lately: a count that halves with every version."""
+
+    page: Page
+    version: int
+    score: float = 0.0
+
+    def at(self, version: int) -> float:
+        return self.score * 0.5 ** max(0, version - self.version)
 
 
 @dataclass
 class Services:
-    """What the handlers share: the pages' readers, the change feed, the page cache."""
+    """What the handlers share: the pages' readers, the change feed, the page cache, the
+    event worker (None: event pages are computed in this process) and what was asked."""
 
     readers: ReaderPool
     feed: ChangeFeed
     cache: PageCache
     root: str = ""
+    worker: EventWorker | None = None
     pending: dict[tuple[int, str], asyncio.Task[CachedPage]] = field(default_factory=dict)
+    asked: dict[str, Asked] = field(default_factory=dict)
+    background: set[asyncio.Task[None]] = field(default_factory=set)
+    events: dict[EventQuery, tuple[int, Future[Data]]] = field(default_factory=dict)
+    events_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def event(self, query: EventQuery, version: int) -> Data:
+        """An event page's data for ``version`` (or a newer one): computed once for the
+        HTML and the JSON of the page alike."""
+        with self.events_lock:
+            found = self.events.get(query)
+            mine = found is None or found[0] < version
+            if mine:
+                future: Future[Data] = Future()
+                self.events[query] = (version, future)
+                while len(self.events) > KEPT_EVENTS:
+                    del self.events[next(iter(self.events))]
+            else:
+                assert found is not None
+                future = found[1]
+        if mine:
+            try:
+                future.set_result(self._event(query))
+            except Exception as error:  # noqa: BLE001 -- said to every page waiting for it
+                future.set_exception(error)
+                with self.events_lock:  # the next ask tries again
+                    if self.events.get(query, (0, None))[1] is future:
+                        del self.events[query]
+        return future.result()
+
+    def _event(self, query: EventQuery) -> Data:
+        """An event page's data: from the worker processes when there are some."""
+        if self.worker is not None and not self.worker.closed:
+            try:
+                return self.worker.event(query)
+            except BrokenProcessPool:
+                log.warning("serve: no standings worker can be started; computing the page here")
+        with self.readers.borrow() as reader:
+            return event_data(reader, query)
+
+    def note(self, key: str, page: Page | None, build: Callable[[], Page]) -> None:
+        """One more ask of this page (kept to render it again when the data change)."""
+        version = self.feed.version
+        entry = self.asked.get(key)
+        if entry is None:
+            entry = self.asked[key] = Asked(page or build(), version)
+        elif entry.version != version:
+            entry.score, entry.version = entry.at(version), version
+        entry.score += 1
 
 
 class HttpError(Exception):
@@ -73,25 +187,25 @@ class HttpError(Exception):
         self.message = message
 
 
-def _flag(request: Request, name: str) -> bool:
+def _flag(request: PageRequest, name: str) -> bool:
     return request.query_params.get(name, "") in ("1", "true", "yes", "on")
 
 
-def _text(request: Request, name: str) -> str | None:
+def _text(request: PageRequest, name: str) -> str | None:
     value = request.query_params.get(name, "").strip()
     if len(value) > MAX_QUERY:
         raise ValidationError(f"{name}: at most {MAX_QUERY} characters")
     return value or None
 
 
-def _page_number(request: Request) -> int:
+def _page_number(request: PageRequest) -> int:
     text = request.query_params.get("page", "1").strip() or "1"
     if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 10**6:
         raise ValidationError(f"page: expected a page number, got {text[:20]!r}")
     return int(text)
 
 
-def _without_charts(value: Any) -> Any:
+def _without_charts(value: object) -> object:
     """The JSON form of page data: the API's keys, without the drawing of the charts."""
     if isinstance(value, dict):
         return {k: _without_charts(v) for k, v in value.items() if k != "chart"}
@@ -103,35 +217,44 @@ def _without_charts(value: Any) -> Any:
 # -- the pages ------------------------------------------------------------------
 
 
-def _home(s: Services, r: Reader, request: Request) -> Built:
-    data = r.home()
+def _home(s: Services, request: PageRequest) -> Built:
+    with s.readers.borrow() as r:
+        data = r.home()
     by_slug = {c["slug"]: c for c in data["competitions"]}
     loose = [c for c in data["competitions"] if not c["events"]]
-    return "home.html", {"data": data, "by_slug": by_slug, "loose": loose}, data
+    return Built("home.html", {"data": data, "by_slug": by_slug, "loose": loose}, data)
 
 
-def _event(s: Services, r: Reader, request: Request, slug: str) -> Built:
+def _event(s: Services, request: PageRequest, slug: str) -> Built:
     scheme = _text(request, "scheme")
     if scheme is not None and scheme not in SCHEMES:
         raise ValidationError(f"scheme: expected one of {', '.join(SCHEMES)}")
     projector = _flag(request, "projector")
-    data = r.event(
-        slug,
-        scheme=scheme,
-        everyone=_flag(request, "everyone"),
-        group=_text(request, "group"),
-        page=1 if projector else _page_number(request),
-        size=PROJECTOR_ROWS if projector else STANDINGS_PAGE,
+    data = s.event(
+        EventQuery(
+            slug,
+            scheme=scheme,
+            everyone=_flag(request, "everyone"),
+            group=_text(request, "group"),
+            page=1 if projector else _page_number(request),
+            size=PROJECTOR_ROWS if projector else STANDINGS_PAGE,
+        ),
+        request.version,
     )
     comps = data["competitions"]
     next_url = None
     if projector and comps:
         next_url = f"{s.root}/competitions/{comps[0]['slug']}?projector=1&event={data['event']['slug']}"
     context = {"data": data, "projector": projector, "next_url": next_url}
-    return "event.html", context, data
+    return Built("event.html", context, data)
 
 
-def _competition(s: Services, r: Reader, request: Request, slug: str) -> Built:
+def _competition(s: Services, request: PageRequest, slug: str) -> Built:
+    with s.readers.borrow() as r:
+        return _competition_of(s, r, request, slug)
+
+
+def _competition_of(s: Services, r: Reader, request: PageRequest, slug: str) -> Built:
     projector = _flag(request, "projector")
     board = _text(request, "board")
     event = _text(request, "event")
@@ -156,20 +279,22 @@ def _competition(s: Services, r: Reader, request: Request, slug: str) -> Built:
                 else f"{s.root}/events/{event}?projector=1"
             )
     context = {"data": data, "projector": projector, "next_url": next_url, "event": event}
-    return "competition.html", context, data
+    return Built("competition.html", context, data)
 
 
-def _team(s: Services, r: Reader, request: Request, slug: str, team_id: int) -> Built:
+def _team(s: Services, request: PageRequest, slug: str, team_id: int) -> Built:
     try:
-        data = r.team(slug, team_id)
+        with s.readers.borrow() as r:
+            data = r.team(slug, team_id)
     except (ValidationError, NoBoardError) as error:
         raise NotFoundError(str(error)) from None
-    return "team.html", {"data": data}, data["history"]
+    return Built("team.html", {"data": data}, data["history"])
 
 
-def _member(s: Services, r: Reader, request: Request, username: str) -> Built:
-    data = r.member(username)
-    return "member.html", {"data": data}, data
+def _member(s: Services, request: PageRequest, username: str) -> Built:
+    with s.readers.borrow() as r:
+        data = r.member(username)
+    return Built("member.html", {"data": data}, data)
 
 
 # -- responses ------------------------------------------------------------------
@@ -194,13 +319,19 @@ def _error_page(s: Services, status: int, message: str, as_json: bool) -> Cached
     return CachedPage(body, "text/html; charset=utf-8", etag_of(body), status)
 
 
-def _build(
-    s: Services, request: Request, builder: Callable[..., Built], as_json: bool, args: tuple[Any, ...]
-) -> CachedPage:
+def _build(s: Services, page: Page, version: int) -> CachedPage:
     """Render a page (in a worker thread): its data read in one read transaction."""
+    started = time.monotonic()
     try:
-        with s.readers.borrow() as reader:
-            template, context, data = builder(s, reader, request, *args)
+        return _built(s, page, version)
+    finally:
+        log.debug("serve: rendered %s in %.3f s", page.key, time.monotonic() - started)
+
+
+def _built(s: Services, page: Page, version: int) -> CachedPage:
+    as_json = page.as_json
+    try:
+        built = page.builder(s, replace(page.request, version=version), *page.args)
     except (NotFoundError, NoBoardError) as error:
         return _error_page(s, 404, str(error), as_json)
     except ValidationError as error:
@@ -211,43 +342,43 @@ def _build(
     except KagsyncError as error:
         return _error_page(s, 400, str(error), as_json)
     if as_json:
-        body = json.dumps(_without_charts(data), ensure_ascii=False, indent=1).encode()
+        body = json.dumps(_without_charts(built.data), ensure_ascii=False, indent=1).encode()
         return CachedPage(body, "application/json", etag_of(body))
-    context.setdefault("projector", False)
-    context.setdefault("next_url", None)
-    html = render(template, links=Links(s.root), query=request.query_params, **context)
+    context = {"projector": False, "next_url": None, **built.context}
+    html = render(built.template, links=Links(s.root), query=page.request.query_params, **context)
     body = html.encode()
     return CachedPage(body, "text/html; charset=utf-8", etag_of(body))
 
 
-def _handler(builder: Callable[..., Built], *names: str, as_json: bool = False) -> Callable[[Request], Any]:
+def _handler(builder: Builder, *names: str, as_json: bool = False) -> Callable[[Request], Awaitable[Response]]:
     async def handle(request: Request) -> Response:
         s: Services = request.app.state.services
-        args = tuple(request.path_params[name] for name in names)
         key = ("json " if as_json else "html ") + request.url.path + "?" + str(request.query_params)
         version = s.feed.version
-        page = s.cache.get(version, key)
-        if page is None:
-            page = await asyncio.shield(_rendering(s, version, key, request, builder, as_json, args))
-        return _respond(request, page)
+
+        def page_of() -> Page:
+            args = tuple(request.path_params[name] for name in names)
+            return Page(builder, args, as_json, PageRequest.of(request))
+
+        cached = s.cache.get(version, key)
+        if cached is None:
+            page = page_of()
+            cached = await asyncio.shield(_rendering(s, version, page))
+            s.note(key, page, page_of)
+        else:
+            s.note(key, None, page_of)
+        return _respond(request, cached)
 
     return handle
 
 
-def _rendering(
-    s: Services,
-    version: int,
-    key: str,
-    request: Request,
-    builder: Callable[..., Built],
-    as_json: bool,
-    args: tuple[Any, ...],
-) -> asyncio.Task[CachedPage]:
+def _rendering(s: Services, version: int, page: Page) -> asyncio.Task[CachedPage]:
     """The one render of this page for this version: viewers asking at the same time
     share it (a sync landing must not start one render per open page)."""
+    key = page.key
     task = s.pending.get((version, key))
     if task is None:
-        task = asyncio.get_running_loop().create_task(run_in_threadpool(_build, s, request, builder, as_json, args))
+        task = asyncio.get_running_loop().create_task(run_in_threadpool(_build, s, page, version))
         s.pending[(version, key)] = task
 
         def done(finished: asyncio.Task[CachedPage]) -> None:
@@ -257,6 +388,37 @@ def _rendering(
 
         task.add_done_callback(done)
     return task
+
+
+async def _prepare(s: Services, version: int) -> None:
+    """Render the pages asked for lately for ``version``, before it is announced: the
+    viewers' reloads are then cache hits. Waits for the most asked ones."""
+    now = s.feed.version
+    ranked = sorted(s.asked.values(), key=lambda entry: entry.at(now), reverse=True)
+    kept = [entry for entry in ranked[:WARM_PAGES] if entry.at(now) >= 0.25]
+    s.asked = {entry.page.key: entry for entry in kept}  # what is no longer asked for is forgotten
+    if not kept:
+        return
+    top = kept[0].at(now)
+    first = [entry.page for entry in kept[:WARM_FIRST] if entry.at(now) >= WARM_SHARE * top]
+    rest = [entry.page for entry in kept[len(first) :]]
+    await asyncio.gather(*(_rendering(s, version, page) for page in first), return_exceptions=True)
+    if rest:
+        s.background.add(asyncio.get_running_loop().create_task(_warm_rest(s, version, rest)))
+
+
+async def _warm_rest(s: Services, version: int, pages: list[Page]) -> None:
+    """Render the less asked pages of ``version`` one after another (until a newer one)."""
+    try:
+        for page in pages:
+            if s.feed.preparing > version or s.feed.closed:
+                return  # a newer version is coming: its pages come first
+            with contextlib.suppress(Exception):
+                await _rendering(s, version, page)
+    finally:
+        task = asyncio.current_task()
+        if task is not None:
+            s.background.discard(task)
 
 
 async def _static(request: Request) -> Response:
@@ -285,22 +447,41 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 
 def create_app(
-    db: Path | str, config: GuardConfig | None = None, *, root: str = "", poll: float | None = None
+    db: Path | str,
+    config: GuardConfig | None = None,
+    *,
+    root: str = "",
+    poll: float | None = None,
+    render_process: bool = False,
 ) -> Starlette:
     """The web app over the database at ``db``, opened read-only now (a missing or damaged
-    file raises :class:`~kagsync.errors.StoreError` here, before anything is served)."""
+    file raises :class:`~kagsync.errors.StoreError` here, before anything is served).
+
+    ``render_process``: compute the event pages' standings in a worker process (what
+    ``kagsync serve`` does); otherwise in this process's threads.
+    """
     readers = ReaderPool(db, READERS)
     checker = Reader.open(db)
-    feed = ChangeFeed(checker.data_version, **({"interval": poll} if poll else {}))
-    services = Services(readers, feed, PageCache(), root.rstrip("/"))
+    services: Services
+
+    async def prepare(version: int) -> None:
+        await _prepare(services, version)
+
+    feed = ChangeFeed(checker.data_version, prepare=prepare, **({"interval": poll} if poll else {}))
+    worker = EventWorker(db) if render_process else None
+    services = Services(readers, feed, PageCache(), root.rstrip("/"), worker)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if worker is not None:
+            worker.start()
         feed.start()
         try:
             yield
         finally:
             await feed.stop()
+            if worker is not None:
+                await asyncio.to_thread(worker.close)
             readers.close()
             checker.close()
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from kagsync.models import Board, Competition
     from kagsync.standings import Standings
 
-# JSON-ready data. Any, as the API's own rows (views return dict[str, Any]): the pages pass
-# these rows through unchanged, and their JSON is exactly the API's.
+# JSON-ready data, typed as the API's own rows are (the views return such dicts): the
+# pages pass these rows through unchanged, and their JSON is exactly the API's.
 Data = dict[str, Any]
 
 PAGE_SIZE = 50
@@ -75,15 +75,25 @@ class KeptStandings:
     and at most :data:`KEPT_STANDINGS` are kept (a big event's standings weigh tens of MB).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, release: Callable[[], None] | None = None) -> None:
         self._lock = threading.Lock()
         self._entries: dict[tuple[object, ...], tuple[tuple[object, ...], Standings]] = {}
+        self.release = release
 
     def get(self, key: tuple[object, ...]) -> Standings | None:
         """The standings kept for exactly this key."""
         with self._lock:
             entry = self._entries.get(key[:4])
             return entry[1] if entry is not None and entry[0] == key else None
+
+    def discard(self, key: tuple[object, ...]) -> None:
+        """Forget the standings kept for this event and variant (before computing new
+        ones: the old and the new never weigh on memory together)."""
+        with self._lock:
+            dropped = self._entries.pop(key[:4], None)
+        if dropped is not None and self.release is not None:
+            del dropped
+            self.release()
 
     def put(self, key: tuple[object, ...], standings: Standings) -> None:
         """Keep these standings (replacing older ones of the same event and variant)."""
@@ -255,6 +265,7 @@ class Reader:
         )
         found = self._kept.get(key)
         if found is None:
+            self._kept.discard(key)
             found = self.ks.events.standings(event, scheme=scheme, everyone=everyone, group=group)
             self._kept.put(key, found)
         return found

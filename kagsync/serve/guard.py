@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -113,7 +112,7 @@ class Guard:
         return _unauthorized(request)
 
 
-def _unauthorized(request: Any) -> Response:
+def _unauthorized(request: Request) -> Response:
     return PlainTextResponse(
         "401 Unauthorized: this scoreboard needs its access token. Open the link you were given "
         "(it ends in ?token=...); the browser then remembers it.\n",

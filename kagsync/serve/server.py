@@ -1,10 +1,13 @@
 """Running the app: uvicorn in this process, and optionally the watch loop beside it.
 
-``serve --watch`` runs one night: the watcher ticks in a background thread with its
-own writable connection (the pages keep their read-only one), and the pages follow
-its commits like any other writer's. The first Ctrl-C (or SIGTERM) stops both: the
-server stops accepting, the event streams end, and the watcher lets a running sync
-finish (a second Ctrl-C aborts it).
+``serve --watch`` runs one night: the watcher ticks in a child process of its own
+(started fresh, with its own writable connection and log handler; the pages keep
+their read-only connections), so a sync of tens of thousands of rows never competes with the
+pages for this process's interpreter. The pages follow its commits like any other
+writer's. The first Ctrl-C (or SIGTERM) stops both: the server stops accepting, the
+event streams end, and the watcher lets a running sync finish (a second Ctrl-C aborts
+it). The child never outlives the server: it stops when the server's process is gone,
+however that went.
 """
 
 from __future__ import annotations
@@ -12,8 +15,12 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import logging
+import multiprocessing
+import os
+import signal
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +31,13 @@ import uvicorn
 from kagsync.errors import KagsyncError
 from kagsync.serve.app import create_app
 from kagsync.serve.guard import LOOPBACK_HOSTS, GuardConfig
+from kagsync.serve.worker import leave_the_terminal_to_the_server
 from kagsync.signals import interruptible
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
+
     from starlette.applications import Starlette
 
 log = logging.getLogger("kagsync.serve")
@@ -146,24 +157,34 @@ def check_database(db: Path | str) -> None:
     Reader.open(db).close()
 
 
-def build_app(db: Path | str, options: ServeOptions, *, poll: float | None = None) -> Starlette:
-    """The app for these options (opens the database read-only now)."""
-    return create_app(db, guard_config(options), root=options.root_path, poll=poll)
+def build_app(
+    db: Path | str, options: ServeOptions, *, poll: float | None = None, render_process: bool = False
+) -> Starlette:
+    """The app for these options (opens the database read-only now); with
+    ``render_process``, the event pages' standings are computed in a worker process."""
+    return create_app(db, guard_config(options), root=options.root_path, poll=poll, render_process=render_process)
 
 
 def serve(
     db: Path | str,
     options: ServeOptions,
     *,
-    watcher: Loop | None = None,
+    watch: Callable[[], Loop] | None = None,
     on_ready: Callable[[], None] | None = None,
 ) -> None:
-    """Serve until Ctrl-C/SIGTERM; with ``watcher``, run its loop in a thread meanwhile.
+    """Serve until Ctrl-C/SIGTERM; with ``watch`` (it makes the watch loop), run that loop
+    in a child process meanwhile.
 
-    Raises :class:`~kagsync.errors.KagsyncError` when the address cannot be listened on.
+    Raises :class:`~kagsync.errors.KagsyncError` when the address cannot be listened on
+    or the watch loop cannot be made (a bad interval: said before anything is served).
     """
     listening = listen(options.host, options.port)
-    app = build_app(db, options)
+    try:
+        app = build_app(db, options, render_process=True)
+        child = WatchChild.start(watch) if watch is not None else None
+    except BaseException:
+        listening.close()
+        raise
     config = uvicorn.Config(
         app,
         host=options.host,
@@ -179,30 +200,136 @@ def serve(
     )
     server = _Server(config)
     feed = app.state.services.feed
-    thread: threading.Thread | None = None
 
     def stop() -> None:
         feed.close()  # end the event streams, so shutting down does not wait for them
-        if watcher is not None and not watcher.stopping:
-            watcher.stop()
+        if child is not None:
+            child.stop()
 
     server.on_stop = stop
-    if watcher is not None:
-        thread = threading.Thread(target=_watch, args=(watcher,), name="kagsync-watch", daemon=True)
-        thread.start()
     if on_ready is not None:
         on_ready()
     try:
         server.run(sockets=[listening])
     finally:
         listening.close()
-        if watcher is not None and thread is not None:
-            if not watcher.stopping:
-                watcher.stop()
-            thread.join(timeout=30)
-            if thread.is_alive():
-                watcher.stop()  # a second stop aborts the running syncs
-                thread.join(timeout=30)
+        if child is not None:
+            child.finish()
+
+
+WATCH_NICENESS = 10
+
+
+class WatchChild:
+    """The watch loop in a child process (``spawn``: nothing of the server is inherited
+    but the environment), driven by the server's process.
+
+    The child lives in a process group of its own (a terminal's Ctrl-C reaches only the
+    server, which decides): each :meth:`stop` sends it one SIGTERM, the first asking the
+    loop to end after its running syncs, the second aborting them. It also stops when the
+    server's process is gone (Linux: the kernel's parent-death signal; elsewhere it
+    notices within a second).
+    """
+
+    READY_SECONDS = 60.0
+
+    def __init__(self, process: BaseProcess) -> None:
+        self.process = process
+        self.stops = 0
+
+    @classmethod
+    def start(cls, make: Callable[[], Loop]) -> WatchChild:
+        """Start the child, which makes the loop and says whether it could (errors raise
+        here). ``make`` must pickle: a module's function, or a partial of one."""
+        context = multiprocessing.get_context("spawn")
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(
+            target=_watch_child, args=(make, send, os.getpid()), name="kagsync-watch", daemon=False
+        )
+        process.start()
+        send.close()
+        child = cls(process)
+        problem: object
+        try:
+            problem = receive.recv() if receive.poll(cls.READY_SECONDS) else "the watch loop did not start"
+        except EOFError:
+            problem = "the watch loop ended before it started"
+        finally:
+            receive.close()
+        if problem:
+            child.finish()
+            raise problem if isinstance(problem, KagsyncError) else KagsyncError(str(problem))
+        return child
+
+    def stop(self) -> None:
+        """Ask the loop to end (the second call aborts its running syncs); signal-safe."""
+        self.stops += 1
+        pid = self.process.pid
+        if pid is not None and self.process.exitcode is None:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGTERM)
+
+    def finish(self, wait: float = 30.0) -> None:
+        """Stop the child if asked to no more than once, and wait for it (aborting, then
+        killing, when it takes longer than ``wait`` seconds each)."""
+        if self.stops == 0:
+            self.stop()
+        self.process.join(timeout=wait)
+        if self.process.exitcode is None:
+            self.stop()
+            self.process.join(timeout=wait)
+        if self.process.exitcode is None:
+            log.warning("serve: the watch loop did not stop; killing it")
+            self.process.kill()
+            self.process.join(timeout=5)
+
+
+def _watch_child(make: Callable[[], Loop], ready: Connection, parent: int) -> None:
+    """The child's whole life: make the loop, say so, run it until stopped.
+
+    It runs at a lower priority (nice 10): when the machine is busy, the viewers' pages
+    come first and a sync takes a little longer.
+    """
+    leave_the_terminal_to_the_server()
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(WATCH_NICENESS)
+    try:
+        watcher = make()
+    except Exception as error:  # noqa: BLE001 -- said to the server, which raises it
+        ready.send(error if isinstance(error, KagsyncError) else f"the watch loop could not start: {error}")
+        ready.close()
+        return
+    ready.send("")
+    ready.close()
+    threading.Thread(target=_orphaned, args=(watcher, parent), name="kagsync-parent", daemon=True).start()
+    with interruptible(_LoopStop(watcher), signals=(signal.SIGTERM,)):
+        _watch(watcher)
+
+
+class _LoopStop:
+    """The loop's stop as :mod:`kagsync.signals` sees it (first SIGTERM stops, second aborts)."""
+
+    def __init__(self, watcher: Loop) -> None:
+        self.watcher = watcher
+        self.asked = 0
+
+    @property
+    def aborting(self) -> bool:
+        return self.asked >= 2
+
+    def request(self) -> None:
+        self.asked += 1
+        self.watcher.stop()
+
+
+def _orphaned(watcher: Loop, parent: int) -> None:
+    """Stop the loop once the parent is gone (where the kernel does not say so)."""
+    while not watcher.stopping:
+        if os.getppid() != parent:
+            log.warning("serve: the server's process is gone; stopping the watch loop")
+            watcher.stop()
+            return
+        time.sleep(1.0)
 
 
 def _watch(watcher: Loop) -> None:
