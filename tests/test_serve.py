@@ -19,6 +19,7 @@ import pytest
 from markupsafe import escape
 
 import kagsync
+from kagsync.models import CompetitionFields
 from kagsync.serve.app import create_app
 from kagsync.serve.guard import GuardConfig
 from kagsync.serve.server import ServeOptions, exposure, guard_config, is_loopback
@@ -27,8 +28,6 @@ from tests.serve_demo import EVENT, HOSTILE, HOSTILE_SLUG, SLACK_URL, build_demo
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +120,7 @@ def test_home_lists_events_competitions_status_last_sync_and_health(client):
 def test_event_page_has_standings_titles_deadlines_and_marks(client, demo):
     html = client.get(f"/events/{EVENT}").text
     with api(demo) as ks:
-        standings = ks.standings(EVENT)
+        standings = ks.events.standings(EVENT)
         competitions = ks.competitions(event=EVENT)
     # One column per competition, named by its title; final/provisional marks.
     for competition in competitions:
@@ -150,7 +149,7 @@ def test_event_with_a_roster_marks_members_and_escapes_them(client):
 def test_competition_board_pages_search_baselines_and_shakeup(client, demo):
     with api(demo) as ks:
         top = ks.leaderboard("titanic", top=100)
-        total = ks.competition("titanic").entry_count
+        total = ks.competitions.get("titanic").entry_count
     page1 = client.get("/competitions/titanic.json").json()
     assert page1["entries"] == top[:50] and page1["total"] == total and page1["pages"] == -(-total // 50)
     page2 = client.get("/competitions/titanic.json?page=2").json()
@@ -171,8 +170,8 @@ def test_competition_board_pages_search_baselines_and_shakeup(client, demo):
     assert start["baseline"]["run"] is None  # before the first sync: every team is new
     assert all(e["is_new"] for e in start["entries"] if not e["is_benchmark"])
     with api(demo) as ks:
-        first_sync = ks.history("titanic", every_sync=True)[-1]["synced_at"]
-        movers = ks.movers("titanic", since=first_sync, limit=None)
+        first_sync = ks.boards.history("titanic", every_sync=True)[-1]["synced_at"]
+        movers = ks.boards.movers("titanic", since=first_sync, limit=None)
     since_first = client.get("/competitions/titanic.json", params={"since": first_sync}).json()
     climbers = {m["team_id"]: m["movement"] for m in movers["climbers"] + movers["fallers"]}
     for entry in since_first["entries"]:
@@ -193,7 +192,7 @@ def test_competition_board_pages_search_baselines_and_shakeup(client, demo):
 def test_team_and_member_pages_chart_the_rank_over_time(client, demo):
     with api(demo) as ks:
         leader = ks.leaderboard("titanic", top=1)[0]
-        history = ks.team_history("titanic", str(leader["team_id"]))
+        history = ks.boards.team_history("titanic", str(leader["team_id"]))
     page = client.get(f"/competitions/titanic/teams/{leader['team_id']}")
     assert page.status_code == 200 and "<svg" in page.text and "<path" in page.text
     data = client.get(f"/competitions/titanic/teams/{leader['team_id']}.json").json()
@@ -296,7 +295,7 @@ def test_etag_and_304_until_the_data_changes(demo, tmp_path):
             client.get("/competitions/titanic.json")
         assert app.state.services.cache.renders == renders
         with kagsync.open(db, environ=environ(tmp_path)) as ks:
-            ks.edit_competition("titanic", title="Titanic, renamed")
+            ks.competitions.edit("titanic", CompetitionFields(title="Titanic, renamed"))
         app.state.services.feed.poll()
         changed = client.get("/competitions/titanic.json", headers={"If-None-Match": etag})
         assert changed.status_code == 200 and changed.headers["etag"] != etag
@@ -407,9 +406,9 @@ def test_serves_from_a_read_only_mount(demo, tmp_path):
 
 def test_json_keys_are_the_apis(client, demo):
     with api(demo) as ks:
-        event = ks.event(EVENT).to_dict()
-        standings = ks.standings(EVENT).to_dict()
-        competition = ks.competition("titanic").to_dict()
+        event = ks.events.get(EVENT).to_dict()
+        standings = ks.events.standings(EVENT).to_dict()
+        competition = ks.competitions.get("titanic").to_dict()
     data = client.get(f"/events/{EVENT}.json").json()
     assert data["event"] == event
     assert set(data["standings"]) == set(standings) and data["standings"]["standings"] == standings["standings"][:100]
@@ -460,7 +459,7 @@ def test_change_feed_bumps_once_per_commit_and_wakes_every_stream(demo, tmp_path
         await asyncio.sleep(0.1)
         calls_before = len(checks)
         with kagsync.open(db, environ=environ(tmp_path)) as ks:
-            ks.edit_competition("titanic", title="Changed")
+            ks.competitions.edit("titanic", CompetitionFields(title="Changed"))
         done = await asyncio.wait_for(asyncio.gather(*waiting), timeout=2)
         await feed.stop()
         return done, len(checks) - calls_before
@@ -710,7 +709,7 @@ def test_a_new_version_is_announced_with_its_pages_rendered(demo, tmp_path):
         version = services.feed.version
         renders = services.cache.renders
         with kagsync.open(db, environ=environ(tmp_path)) as ks:
-            ks.edit_competition("titanic", title="Titanic, warmed")
+            ks.competitions.edit("titanic", CompetitionFields(title="Titanic, warmed"))
         deadline = time.monotonic() + 10
         while services.feed.version == version and time.monotonic() < deadline:
             time.sleep(0.02)
