@@ -24,6 +24,8 @@
     return out;
   }
 
+  const flashUntil = new Map();  // row key -> when its highlight ends (ms)
+
   async function refresh() {
     if (busy) { again = true; return; }
     busy = true;
@@ -36,11 +38,16 @@
         const current = document.getElementById(part.id);
         if (current) current.replaceWith(document.adoptNode(part));
       });
+      const now = Date.now();
       document.querySelectorAll("[data-live] tr[data-key]").forEach(function (row) {
         const key = row.getAttribute("data-key");
-        if (before.size && before.get(key) !== row.getAttribute("data-rank")) {
+        if (before.size && before.get(key) !== row.getAttribute("data-rank")) flashUntil.set(key, now + 3200);
+        // A second update soon after the first (another commit) replaces the rows:
+        // a highlight still running carries over to the new row.
+        const until = flashUntil.get(key) || 0;
+        if (until > now) {
           row.classList.add("flash");
-          window.setTimeout(function () { row.classList.remove("flash"); }, 3200);
+          window.setTimeout(function () { row.classList.remove("flash"); }, until - now);
         }
       });
       tick();
