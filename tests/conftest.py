@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from kagsync import db as dbmod
-from kagsync.cli import app
 from kagsync.repository import Repository
+from tests.cli_runner import invoke
 
 
 @pytest.fixture(autouse=True)
@@ -100,10 +99,9 @@ class Cli:
 
     def __init__(self, db_path: Path) -> None:
         self.db_path = db_path
-        self.runner = CliRunner()
 
     def __call__(self, *args: str, input: str | None = None, env: dict[str, str] | None = None) -> Any:
-        return self.runner.invoke(app, ["--db", str(self.db_path), *args], input=input, env=env)
+        return invoke(["--db", str(self.db_path), *args], input=input, env=env)
 
     def json(self, *args: str) -> Any:
         result = self(*args, "--json")

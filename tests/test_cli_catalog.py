@@ -174,12 +174,10 @@ def test_config_shows_origins(tmp_path, cli):
 
 
 def test_env_db_is_used(tmp_path):
-    from typer.testing import CliRunner
-
-    from kagsync.cli import app
+    from tests.cli_runner import invoke
 
     path = tmp_path / "env.db"
-    result = CliRunner().invoke(app, ["event", "add", "X", "--slug", "x"], env={"KAGSYNC_DB": str(path)})
+    result = invoke(["event", "add", "X", "--slug", "x"], env={"KAGSYNC_DB": str(path)})
     assert result.exit_code == 0, result.output
     assert path.exists()
 

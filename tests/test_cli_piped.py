@@ -18,14 +18,10 @@ GROUPED = re.compile(r"\d,\d{3}")  # a thousands separator
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The bundled demo: snapshot 1, then the latest boards (so moves exist)."""
-    from typer.testing import CliRunner
-
-    from kagsync.cli import app
+    from tests.cli_runner import invoke
 
     db = tmp_path_factory.mktemp("demo") / "demo.db"
-    runner = CliRunner()
-    first = runner.invoke(
-        app,
+    first = invoke(
         [
             "--db",
             str(db),
@@ -37,11 +33,11 @@ def demo(tmp_path_factory):
         ],
     )
     assert first.exit_code == 0, first.output
-    latest = runner.invoke(app, ["--db", str(db), "--source", str(EXAMPLES / "leaderboards"), "sync", "--all-active"])
+    latest = invoke(["--db", str(db), "--source", str(EXAMPLES / "leaderboards"), "sync", "--all-active"])
     assert latest.exit_code == 0, latest.output
 
     def run(*args: str, env: dict[str, str] | None = None):
-        return runner.invoke(app, ["--db", str(db), *args], env={"COLUMNS": "200", **(env or {})})
+        return invoke(["--db", str(db), *args], env={"COLUMNS": "200", **(env or {})})
 
     return run
 

@@ -7,8 +7,8 @@ import subprocess
 import pytest
 
 from kagsync import db as dbmod
-from kagsync.cli.app import app
 from kagsync.errors import StoreError
+from tests.cli_runner import invoke
 
 
 def test_new_database_is_wal_with_foreign_keys_and_busy_timeout(db_path):
@@ -358,7 +358,7 @@ def test_foreign_file_keeps_its_bytes_and_journal_mode_when_refused(tmp_path, cl
     for mode in ("write", "create"):
         with pytest.raises(StoreError, match="is not a kagsync database"):
             dbmod.connect(path, mode=mode)
-    result = cli.runner.invoke(app, ["--db", str(path), "event", "add", "x"])
+    result = invoke(["--db", str(path), "event", "add", "x"])
     assert result.exit_code == 1 and "is not a kagsync database" in result.stderr
     assert path.read_bytes() == before  # byte 18/19 would say 2 (WAL) had the mode been switched
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "delete"
@@ -372,11 +372,11 @@ def test_an_empty_file_is_no_database_except_to_a_command_that_creates_one(tmp_p
         with pytest.raises(StoreError, match=r"no kagsync database at .*\(the file is empty\)"):
             dbmod.connect(path, mode=mode)
     for args in (["sync", "--all-active", "--source", str(tmp_path)], ["competition", "list"]):
-        result = cli.runner.invoke(app, ["--db", str(path), *args])
+        result = invoke(["--db", str(path), *args])
         assert result.exit_code == 1 and "the file is empty" in result.stderr, result.output
         assert len(result.stderr.strip().splitlines()) == 1
     assert path.stat().st_size == 0  # `sync` left it as it was
-    assert cli.runner.invoke(app, ["--db", str(path), "event", "add", "night"]).exit_code == 0
+    assert invoke(["--db", str(path), "event", "add", "night"]).exit_code == 0
     assert dbmod.schema_version(dbmod.connect(path, mode="read")) == dbmod.SCHEMA_VERSION
 
 

@@ -10,11 +10,9 @@ import subprocess
 import sys
 
 import pytest
-import typer.main
-from typer.testing import CliRunner
 
-from kagsync.cli import app
 from tests import runbook
+from tests.cli_runner import invoke, kagsync_command
 
 ROOT = runbook.ROOT
 README = runbook.README.read_text(encoding="utf-8")
@@ -35,7 +33,7 @@ def _commands(group, prefix=()):
             yield path
 
 
-COMMANDS = list(_commands(typer.main.get_command(app)))
+COMMANDS = list(_commands(kagsync_command()))
 
 
 def test_there_are_commands():
@@ -44,7 +42,7 @@ def test_there_are_commands():
 
 @pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
 def test_help_has_an_example(path):
-    result = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "200"})
+    result = invoke([*path, "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert "Example" in result.stdout, f"kagsync {' '.join(path)} --help has no example"
 
@@ -67,7 +65,7 @@ GENERIC = {"INTEGER", "FLOAT", "PATH", "BOOLEAN", "FILENAME", "DIRECTORY", "UUID
 def _command(path):
     from typer._click import Context
 
-    command = typer.main.get_command(app)
+    command = kagsync_command()
     context = Context(command, info_name="kagsync")
     for name in path:
         command = command.commands[name]
@@ -85,7 +83,7 @@ def test_metavars_are_one_style(path):
         metavar = param.make_metavar(context)
         assert METAVAR.fullmatch(metavar), f"kagsync {' '.join(path)}: {param.name} shows as {metavar!r}"
         assert metavar.strip("[].") not in GENERIC, f"kagsync {' '.join(path)}: {param.name} shows as {metavar!r}"
-    text = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "200"}).stdout
+    text = invoke([*path, "--help"], env={"COLUMNS": "200"}).stdout
     assert not re.search(r"<(int|str|path|float|text)|\{[a-z_]+\}", text), text
 
 

@@ -4,9 +4,9 @@ import pytest
 
 from kagsync import models
 from kagsync import settings as settings_module
-from kagsync.cli.app import app
 from kagsync.errors import ConfigError
 from kagsync.settings import SETTING_KEYS, Settings, load_settings
+from tests.cli_runner import invoke
 
 
 def test_defaults(isolated_environment):
@@ -221,9 +221,9 @@ def test_db_that_names_no_file_is_one_config_error(value):
 
 
 def test_empty_db_option_on_the_command_line_is_one_line_naming_db(cli):
-    result = cli.runner.invoke(app, ["--db", "", "event", "list"])
+    result = invoke(["--db", "", "event", "list"])
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output and "ValueError" not in result.output
     assert "--db" in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    empty_log = cli.runner.invoke(app, ["--db", str(cli.db_path), "--log-file", "", "event", "list"])
+    empty_log = invoke(["--db", str(cli.db_path), "--log-file", "", "event", "list"])
     assert empty_log.exit_code == 2 and "--log-file" in empty_log.stderr
