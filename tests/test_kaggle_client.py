@@ -413,7 +413,7 @@ def test_raw_body_saved_as_is(kaggle_standin: KaggleStandin, dest: Path) -> None
 
 def test_import_is_free() -> None:
     code = (
-        "import kagsync.kaggle, sys; "
+        "import kagsync.kaggle, kagsync.cli, sys; "
         "assert kagsync.kaggle.describe_endpoint('http://u:p@h:1/?q') == 'kaggle:http://h:1'; "
         "assert 'kagglesdk' not in sys.modules and 'requests' not in sys.modules and 'kaggle' not in sys.modules"
     )

@@ -13,8 +13,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
-import requests
-
 from kagsync import __version__
 from kagsync.db import Database, write_transaction
 from kagsync.notify.changes import record_changes, test_change
@@ -88,6 +86,9 @@ def _reason(error: BaseException) -> str:
 
 
 def _post_once(url: str, body: bytes, timeout: float) -> Delivery:
+    # Imported here: every kagsync command imports this package, few of them send.
+    import requests
+
     try:
         # Never follow a redirect: it would turn the POST into a GET elsewhere, and a
         # webhook answers directly.
