@@ -928,7 +928,8 @@ def _table(head: list[str], rows: list[list[str]]) -> None:
 class Checks:
     """Targets with PASS/MISS; a miss says by how much."""
 
-    def __init__(self) -> None:
+    def __init__(self, title: str = "Targets (issue 11)") -> None:
+        self.title = title
         self.rows: list[tuple[str, str, bool | None]] = []
 
     def at_most(self, name: str, value: float | None, limit: float, unit: str = "x") -> None:
@@ -945,7 +946,7 @@ class Checks:
 
     def print(self) -> bool:
         print()
-        print("Targets (issue 11):")
+        print(f"{self.title}:")
         width = max(len(c[0]) for c in self.rows)
         all_ok = True
         for name, figure, ok in self.rows:

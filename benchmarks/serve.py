@@ -533,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['worker peak before']:>4.0f}->{r['worker peak after']:<4.0f}MB "
             f"{r['cpu per viewer-second (ms)']:>11.2f}ms {r['stream errors']:>7}"
         )
-    checks = Checks()
+    checks = Checks("Targets (issue 18)")
     for r in results:
         n = r["viewers"]
         if n == 100:
