@@ -4,8 +4,10 @@ typer's ``CliRunner.invoke`` rebuilds the whole click command tree from the Type
 every call (``typer.main.get_command``): about 30 ms of type-hint evaluation for kagsync's
 36 commands. The suite invokes the CLI some 1,400 times, so that rebuild alone cost a
 minute of CPU, about 40% of the suite. A real ``kagsync`` process builds the tree once; so
-does this runner (once per test process). The command is stateless between invocations:
-click makes a new context for each.
+does this runner (once per test process). Each invocation gets a new click context, and
+kagsync closes its database connection when that context closes. Introspection that
+makes contexts by hand (tests/test_docs.py) builds its own tree: click caches a
+command's help option on the command, from whichever context asked first.
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ def invoke(
     command = kagsync_command()
     if isinstance(args, str):
         args = shlex.split(args)
-    exit_code, exception, exc_info = 0, None, None
+    exit_code: int = 0
+    exception: BaseException | None = None
+    exc_info = None
     with runner.isolation(input=input, env=env) as (stdout, stderr, output):
         try:
             command.main(args=list(args), prog_name=runner.get_default_prog_name(command))

@@ -440,3 +440,12 @@ def test_a_full_temporary_folder_is_blamed_for_a_full_disk_during_the_write(tmp_
     assert dbmod.full_folder(str(tmp_path), str(full_tmpfs)) == str(full_tmpfs)
     error = syncmod._storage_error(sqlite3.OperationalError("database or disk is full"), str(tmp_path / "k.db"))
     assert str(full_tmpfs) in str(error) and "SQLITE_TMPDIR" in str(error)
+
+
+def test_an_invocation_closes_its_database_connection(cli, db_path):
+    # The CLI runs in-process here (as in a notebook): when a command is done, nothing
+    # may hold the file, or switching its journal mode would find it locked.
+    assert cli("event", "add", "Night").exit_code == 0
+    assert cli("event", "list").exit_code == 0
+    with contextlib.closing(sqlite3.connect(db_path, timeout=0)) as conn:
+        assert conn.execute("PRAGMA journal_mode=DELETE").fetchone()[0] == "delete"

@@ -484,6 +484,12 @@ class State:
             self._api.observer = observer
         return self._api
 
+    def close(self) -> None:
+        """Close this invocation's database connection, if one was opened."""
+        if self._api is not None:
+            self._api.close()
+            self._api = None
+
 
 # -- the log file ----------------------------------------------------------------
 
@@ -580,6 +586,9 @@ def get_state(ctx: typer.Context) -> State:
     root = ctx.find_root()
     if not isinstance(root.obj, State):
         root.obj = State()
+        # The database connection ends with the invocation, not with the process: a
+        # program running kagsync in-process (the tests, a notebook) must not keep it.
+        root.call_on_close(root.obj.close)
     return root.obj
 
 
