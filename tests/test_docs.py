@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+import typer
 import typer.main
 
 from kagsync.cli import app
@@ -68,13 +69,11 @@ GENERIC = {"INTEGER", "FLOAT", "PATH", "BOOLEAN", "FILENAME", "DIRECTORY", "UUID
 
 
 def _command(path):
-    from typer._click import Context
-
     command = INTROSPECTED
-    context = Context(command, info_name="kagsync")
+    context = typer.Context(command, info_name="kagsync")
     for name in path:
         command = command.commands[name]
-        context = Context(command, info_name=name, parent=context)
+        context = typer.Context(command, info_name=name, parent=context)
     return command, context
 
 
