@@ -73,9 +73,6 @@ LEADERBOARD_CSV_FIELDS = (
 )
 
 
-_one_format = one_format
-
-
 # The leaderboard's columns; on a narrow terminal the last submission goes first.
 BOARD_COLUMNS = [
     Col("Rank", 0, "short"),
@@ -161,7 +158,7 @@ def leaderboard_command(
     from kagsync.values import parse_board
     from kagsync.views import movement_text
 
-    _one_format(json_output, csv_output)
+    one_format(json_output, csv_output)
     if members_only and event is None:
         raise ValidationError("--members-only needs --event EVENT (whose roster decides)")
     ks = _reading(ctx)
