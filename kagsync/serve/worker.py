@@ -184,12 +184,10 @@ class EventWorker:
         raise BrokenProcessPool("the standings worker cannot be started")
 
     def pids(self) -> list[int]:
-        """The worker processes' ids, once they run (for tests)."""
-        found: list[int] = []
-        for pool in self._pools:
-            processes = getattr(pool, "_processes", None) or {}
-            found += list(processes)
-        return found
+        """The ids of the worker processes started so far, each asked in its turn (for tests)."""
+        with self._lock:
+            pools = [pool for pool in self._pools if pool is not None]
+        return [pool.submit(os.getpid).result() for pool in pools]
 
     def close(self) -> None:
         """Stop the worker processes."""
